@@ -1,0 +1,28 @@
+# Two commands for a newcomer (see README): `make demo` and `make test`.
+# Both create ./.venv with the project's own files, so nothing but Python 3.11 and pip is needed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test install bench clean-outputs
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: $(BIN)/.installed
+	$(BIN)/doisoat demo
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+bench: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/run_all.py
+
+clean-outputs:
+	rm -rf out/

@@ -1,0 +1,114 @@
+"""RegistrySpec: a registry is declared, not programmed.
+
+A spec says which columns a registry file has (canonical name, Vietnamese display headers that
+mean the same thing, whether the column is required, what kind of value it holds), which of
+them feed the person fields the matcher compares, which comparisons and thresholds the matcher
+uses, and which fields are reported as mismatches against CSDLQG. The generic pipeline
+(`pipelines/flow.py`) reads nothing else; adding a registry means adding a folder with a spec
+and listing it in `pipelines/registries.py`.
+
+Specs are plain frozen dataclasses so they can be serialized to JSON with each run (an auditor
+sees exactly which settings linked a row): `spec_to_dict(spec)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+# What kind of value a column holds; selects its normalizer.
+ColumnKind = Literal[
+    "name",  # a person's full name                       -> matching.normalize.names
+    "owner",  # land owner text: "Ông A và bà B", "Hộ ông A", organizations
+    "date",  # a date, possibly partial                    -> matching.normalize.dates
+    "year",  # a year of birth only
+    "id",  # CCCD / CMND / personal ID                     -> matching.normalize.ids
+    "sex",  # Nam / Nữ
+    "address",  # free-text address                          -> matching.normalize.addresses
+    "amount",  # money or area, must be positive
+    "text",  # anything else, kept as is (trimmed)
+]
+
+# The person fields the matcher compares (the "person schema", see ARCHITECTURE.md).
+PersonRole = Literal["ho_ten", "ngay_sinh", "gioi_tinh", "id", "dia_chi", "ho_ten_cha", "ho_ten_me"]
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str  # canonical snake_case column name, e.g. "ho_ten"
+    kind: ColumnKind
+    aliases: tuple[str, ...] = ()  # display headers officers use, with diacritics
+    required: bool = False  # an empty value is a missing field ("đủ")
+    role: PersonRole | None = None  # which person field it feeds, if any
+    label_vi: str = ""  # header shown in reports
+
+
+@dataclass(frozen=True)
+class PaymentSpec:
+    """Welfare and pension: how the payment mode and account are recorded (100 % via account)."""
+
+    mode_column: str  # e.g. "hinh_thuc_chi_tra"
+    account_values: tuple[str, ...]  # mode values that mean "paid through an account"
+    account_column: str  # e.g. "so_tai_khoan": required when paid through an account
+    bank_column: str | None = None
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    comparisons: tuple[str, ...]  # names defined in matching/comparisons.py
+    blocking_rules: tuple[str, ...]  # names defined in matching/blocking.py
+    match_threshold: float = 0.95  # match_probability >= this: matched
+    review_threshold: float = 0.50  # >= this and below match_threshold: needs review
+    max_pairs_per_rule: int = 50_000_000  # refuse a blocking rule that would make more pairs
+
+
+@dataclass(frozen=True)
+class RegistrySpec:
+    name: str  # CLI and warehouse name, e.g. "social_welfare"
+    title_vi: str  # shown to officers, e.g. "Đối tượng bảo trợ xã hội"
+    key_column: str  # the registry's own record number (ma_doi_tuong, so_dang_ky, ...)
+    columns: tuple[ColumnSpec, ...]
+    match: MatchSettings
+    mismatch_fields: tuple[PersonRole, ...] = ("ho_ten", "ngay_sinh", "gioi_tinh", "dia_chi")
+    payment: PaymentSpec | None = None
+    alive_check: bool = False  # alert when linked to a dead person while still paid
+    owner_split: bool = False  # land: one row may name several owners or an organization
+    death_column: str | None = None  # civil deaths: the registered date of death
+    targets: dict[str, float] = field(default_factory=dict)  # Đề án 06 targets, share 0..1
+
+    def column(self, name: str) -> ColumnSpec:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.name}: no column {name!r}")
+
+    def role_column(self, role: PersonRole) -> ColumnSpec | None:
+        return next((c for c in self.columns if c.role == role), None)
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+
+def spec_to_dict(spec: RegistrySpec) -> dict:
+    return asdict(spec)
+
+
+# Header aliases shared by several registries (../shared/reference/vn-facts.md, "Column headers").
+HO_TEN = ("Họ và tên", "Họ tên", "Họ và tên đối tượng", "Tên đối tượng", "Họ, chữ đệm và tên")
+NGAY_SINH = ("Ngày sinh", "Ngày, tháng, năm sinh", "Ngày tháng năm sinh", "Năm sinh", "NS")
+GIOI_TINH = ("Giới tính", "GT", "Nam/Nữ")
+SO_CCCD = (
+    "Số CCCD",
+    "Số CMND/CCCD",
+    "Số CCCD/CMND",
+    "Số định danh cá nhân",
+    "Số ĐDCN",
+    "Số định danh",
+    "CCCD",
+    "CMND",
+    "Số CMND",
+    "Số căn cước",
+)
+DIA_CHI = ("Địa chỉ", "Địa chỉ thường trú", "Nơi thường trú", "Nơi ở hiện tại", "Nơi cư trú", "Thường trú")
+SO_TAI_KHOAN = ("Số tài khoản", "STK", "Tài khoản")
