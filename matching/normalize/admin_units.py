@@ -102,4 +102,19 @@ def legacy_units() -> pl.DataFrame:
     legacy = legacy.with_columns(
         old_key=pl.concat_str(["tinh_cu_key", "huyen_cu_key", "xa_cu_key"], separator="_")
     )
-    return legacy.join(mapping, on="old_key", how="left").drop("old_key")
+    legacy = legacy.join(mapping, on="old_key", how="left").drop("old_key")
+    # Island districts had no wards; since 2025 they are special zones ("Đặc khu") named like
+    # the old district. Map them by name.
+    zones = cur.filter(pl.col("loai_xa") == "Đặc khu").select(
+        huyen_cu_short_key="xa_short_key", zone_ma_tinh="ma_tinh", zone_ma_xa="ma_xa"
+    )
+    legacy = legacy.join(zones, on="huyen_cu_short_key", how="left")
+    no_ward = pl.col("xa_cu_key").is_null()
+    return legacy.with_columns(
+        new_ma_tinh=pl.when(no_ward).then("zone_ma_tinh").otherwise("new_ma_tinh"),
+        new_ma_xa=pl.when(no_ward).then("zone_ma_xa").otherwise("new_ma_xa"),
+        is_split=pl.when(no_ward).then(False).otherwise("is_split"),
+        new_ma_xa_candidates=pl.when(no_ward)
+        .then(pl.concat_list(pl.col("zone_ma_xa")).list.drop_nulls())
+        .otherwise("new_ma_xa_candidates"),
+    ).drop("zone_ma_tinh", "zone_ma_xa")
