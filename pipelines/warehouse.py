@@ -1,0 +1,426 @@
+"""The DuckDB warehouse: one file analysts query, written by one transaction per run.
+
+Why a declared schema: validation, reports and analysts read these tables by name, so the
+column lists live here as data (`TABLES`), each table and column with a Vietnamese-readable
+English comment emitted as `COMMENT ON`. `<registry>_rows` tables are generated from the
+registry's spec (one raw + one clean column per spec column), so a registry added by spec gets
+its table without code here.
+
+Write discipline: `write_run` inserts every result table of a run inside a single
+BEGIN … COMMIT; any error rolls it back and the previous runs stay exactly as they were. The
+`runs` ledger row is written before (status `running`) and updated after, outside that
+transaction, so a failed run is still visible as `failed` with its error message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.spec import RegistrySpec
+
+Column = tuple[str, str, str]  # name, DuckDB type, comment
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    comment: str
+    columns: tuple[Column, ...]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c[0] for c in self.columns)
+
+
+RUN_ID: Column = ("run_id", "VARCHAR", "Run identifier (runs.run_id) that wrote this row")
+REGISTRY: Column = ("registry", "VARCHAR", "Registry name: social_welfare, pension, civil_births, civil_deaths, land")
+SOURCE_FILE: Column = ("source_file", "VARCHAR", "Input file name the row came from")
+SOURCE_ROW: Column = ("source_row", "BIGINT", "1 = first data row under the header, counting every data row (rejected ones included)")
+EXCEL_ROW: Column = ("excel_row", "BIGINT", "Row number the officer sees in Excel or a text editor (header and title rows counted)")
+OWNER_INDEX: Column = ("owner_index", "SMALLINT", "Person within the row: 0, or 1 for the second owner of a land certificate")
+SO_DINH_DANH: Column = ("so_dinh_danh", "VARCHAR", "12-digit personal ID of the linked CSDLQG person; NULL when not linked")
+
+ROW_KEY = (RUN_ID, REGISTRY, SOURCE_FILE, SOURCE_ROW, EXCEL_ROW, OWNER_INDEX)
+
+LINK_STATUSES = ("matched", "review", "unmatched", "rejected", "duplicate")
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "runs",
+            "Run ledger: one row per pipeline run (also failed ones), with inputs, settings and outcome counts",
+            (
+                ("run_id", "VARCHAR", "Run identifier: registry, UTC start time and a short random suffix"),
+                REGISTRY,
+                ("started_at", "TIMESTAMPTZ", "When the run started (UTC)"),
+                ("finished_at", "TIMESTAMPTZ", "When the run finished or failed (UTC); NULL while running"),
+                ("status", "VARCHAR", "running, succeeded or failed"),
+                ("error", "VARCHAR", "Error message of a failed run (no personal data)"),
+                ("input_files", "JSON", "List of {role, path, file, sha256, bytes, format, encoding, rows, dropped_rows}"),
+                ("population_sha256", "VARCHAR", "SHA-256 of the CSDLQG extract used (population.extract_sha256)"),
+                ("parameters", "JSON", "Run parameters and the full registry spec (thresholds, comparisons)"),
+                ("package_versions", "JSON", "Versions of doisoat and its main dependencies"),
+                ("row_counts", "JSON", "Input rows and outcome counts: {input_rows, persons, matched, review, unmatched, rejected, duplicate, ...}"),
+                ("notes", "JSON", "Ingestion notes shown to officers: dropped totals rows, legacy encodings detected"),
+            ),
+        ),
+        Table(
+            "population",
+            "Normalized CSDLQG extract, cached per extract SHA-256 (normalized once, reused by later runs)",
+            (
+                ("extract_sha256", "VARCHAR", "SHA-256 of the extract file; the cache key"),
+                ("run_id", "VARCHAR", "Run that first loaded this extract"),
+                ("pop_rec_id", "BIGINT", "Row number in the extract (1 = first data row); the matcher's population rec_id"),
+                ("so_dinh_danh", "VARCHAR", "12-digit personal ID"),
+                ("so_cmnd_cu", "VARCHAR", "Old 9-digit CMND, when CSDLQG keeps one"),
+                ("ho_ten", "VARCHAR", "Full name as in the extract"),
+                ("ho_ten_clean", "VARCHAR", "Canonical display name (NFC, one tone style, Title Case)"),
+                ("ngay_sinh", "VARCHAR", "Date of birth as in the extract"),
+                ("ngay_sinh_clean", "VARCHAR", "Date of birth yyyy-mm-dd / yyyy-mm / yyyy"),
+                ("gioi_tinh", "VARCHAR", "Sex: Nam / Nữ"),
+                ("ho_ten_cha", "VARCHAR", "Father's name"),
+                ("ho_ten_me", "VARCHAR", "Mother's name"),
+                ("ma_tinh", "VARCHAR", "Current (2025) province code of permanent residence"),
+                ("ten_tinh", "VARCHAR", "Province name"),
+                ("ma_xa", "VARCHAR", "Current (2025) commune/ward code of permanent residence"),
+                ("ten_xa", "VARCHAR", "Commune/ward name"),
+                ("dia_chi_thuong_tru", "VARCHAR", "Permanent residence address text"),
+                ("ma_ho", "VARCHAR", "Household code"),
+                ("ngay_mat", "VARCHAR", "Date of death as in the extract; empty when alive"),
+                ("ngay_mat_clean", "VARCHAR", "Date of death yyyy-mm-dd / yyyy-mm / yyyy; NULL when alive"),
+                ("ho_ten_key", "VARCHAR", "Person schema: accent-free lower-case name key"),
+                ("ho_ten_key_nomid", "VARCHAR", "Person schema: name key without standalone thi/van"),
+                ("ho_key", "VARCHAR", "Person schema: surname key (regional variants folded)"),
+                ("ten_key", "VARCHAR", "Person schema: given-name key"),
+                ("ngay_sinh_year", "SMALLINT", "Person schema: birth year"),
+                ("ngay_sinh_month", "SMALLINT", "Person schema: birth month"),
+                ("ngay_sinh_day", "SMALLINT", "Person schema: birth day"),
+                ("ngay_sinh_precision", "VARCHAR", "Person schema: day, month or year"),
+                ("gioi_tinh_clean", "VARCHAR", "Person schema: Nam / Nữ"),
+                ("id12", "VARCHAR", "Person schema: so_dinh_danh"),
+                ("cmnd9", "VARCHAR", "Person schema: so_cmnd_cu"),
+                ("ho_ten_cha_key", "VARCHAR", "Person schema: father's name key"),
+                ("ho_ten_me_key", "VARCHAR", "Person schema: mother's name key"),
+            ),
+        ),
+        Table(
+            "registry_persons",
+            "Person-schema records built from registry rows (what the matcher compared); land rows may give two",
+            (
+                RUN_ID, REGISTRY,
+                ("rec_id", "BIGINT", "source_row * 10 + owner_index"),
+                SOURCE_ROW, OWNER_INDEX,
+                ("entity", "VARCHAR", "person, couple, household or organization (land); person otherwise"),
+                ("ho_ten", "VARCHAR", "Canonical display name"),
+                ("ho_ten_key", "VARCHAR", "Accent-free lower-case name key"),
+                ("ho_ten_key_nomid", "VARCHAR", "Name key without standalone thi/van"),
+                ("ho_key", "VARCHAR", "Surname key (regional variants folded)"),
+                ("ten_key", "VARCHAR", "Given-name key"),
+                ("ngay_sinh_year", "SMALLINT", "Birth year"),
+                ("ngay_sinh_month", "SMALLINT", "Birth month; NULL beyond the precision"),
+                ("ngay_sinh_day", "SMALLINT", "Birth day; NULL beyond the precision"),
+                ("ngay_sinh_precision", "VARCHAR", "day, month or year"),
+                ("gioi_tinh", "VARCHAR", "Nam / Nữ / NULL"),
+                ("id12", "VARCHAR", "12-digit ID given in the row (CCCD or 12-digit CMND)"),
+                ("cmnd9", "VARCHAR", "9-digit CMND given in the row"),
+                ("ma_tinh", "VARCHAR", "Current province code of the row's address; NULL when unknown/ambiguous"),
+                ("ma_xa", "VARCHAR", "Current commune code of the row's address; NULL when unknown/ambiguous"),
+                ("ho_ten_cha_key", "VARCHAR", "Father's name key (births)"),
+                ("ho_ten_me_key", "VARCHAR", "Mother's name key (births)"),
+            ),
+        ),
+        Table(
+            "links",
+            "One row per registry person record: its outcome (exactly one of matched, review, unmatched, rejected, duplicate)",
+            ROW_KEY
+            + (
+                ("rec_id", "BIGINT", "source_row * 10 + owner_index"),
+                ("pop_rec_id", "BIGINT", "population.pop_rec_id of the linked (or best review) candidate"),
+                SO_DINH_DANH,
+                ("status", "VARCHAR", "matched, review, unmatched, rejected or duplicate"),
+                ("method", "VARCHAR", "How the outcome was reached: id_exact, cmnd9, id_one_edit, probabilistic, none, organization, rejected, ..."),
+                ("match_weight", "DOUBLE", "Fellegi-Sunter log2 Bayes factor of the pair; NULL for deterministic links"),
+                ("match_probability", "DOUBLE", "Posterior match probability 0..1 (1.0 for deterministic ID links)"),
+                ("duplicate_of", "BIGINT", "For status duplicate: source_row of the first row listing the same person"),
+                ("entity", "VARCHAR", "person or organization (organizations are not matched: status unmatched, method organization)"),
+                ("reason", "VARCHAR", "Why a row was rejected or not matched (problem codes), NULL otherwise"),
+            ),
+        ),
+        Table(
+            "link_evidence",
+            "Per-comparison evidence for every kept candidate pair: which level each comparison reached and its weight",
+            (
+                RUN_ID, REGISTRY, SOURCE_ROW, OWNER_INDEX,
+                ("rec_id", "BIGINT", "Registry rec_id"),
+                ("pop_rec_id", "BIGINT", "Candidate population.pop_rec_id"),
+                ("so_dinh_danh", "VARCHAR", "Candidate's personal ID"),
+                ("candidate_rank", "SMALLINT", "1 = best candidate of the record"),
+                ("comparison", "VARCHAR", "Comparison name: ho_ten, ngay_sinh, gioi_tinh, id, dia_chi, ho_ten_cha, ho_ten_me"),
+                ("level", "VARCHAR", "Level label reached, e.g. exact, accent_free, jw_0.92, different, null"),
+                ("partial_weight", "DOUBLE", "log2(m/u) of that level"),
+            ),
+        ),
+        Table(
+            "mismatches",
+            "Fields where a linked registry row disagrees with CSDLQG (đúng)",
+            ROW_KEY
+            + (
+                SO_DINH_DANH,
+                ("field", "VARCHAR", "Canonical registry column (or person role) that disagrees"),
+                ("registry_value", "VARCHAR", "Value in the registry (clean form)"),
+                ("csdlqg_value", "VARCHAR", "Value CSDLQG holds"),
+                ("kind", "VARCHAR", "value (plain difference), residence (different commune/province), format"),
+            ),
+        ),
+        Table(
+            "missing_fields",
+            "Required fields empty in the registry, with the value CSDLQG could supply when the row is linked (đủ)",
+            ROW_KEY
+            + (
+                SO_DINH_DANH,
+                ("field", "VARCHAR", "Canonical column that is empty"),
+                ("csdlqg_value", "VARCHAR", "Value CSDLQG holds for the linked person; NULL when it cannot supply one"),
+            ),
+        ),
+        Table(
+            "duplicates",
+            "Rows that list the same person (or the same registry key) again (sạch)",
+            ROW_KEY
+            + (
+                SO_DINH_DANH,
+                ("duplicate_of", "BIGINT", "source_row of the first row"),
+                ("basis", "VARCHAR", "same_person (linked to the same CSDLQG person) or same_key (same registry record number)"),
+            ),
+        ),
+        Table(
+            "alerts",
+            "Cross-registry alerts (sống): dead persons still paid, deaths CSDLQG has not recorded, suggested ID updates",
+            ROW_KEY
+            + (
+                SO_DINH_DANH,
+                ("kind", "VARCHAR", "dead_still_paid, death_not_in_csdlqg, death_date_differs, suggested_id_update"),
+                ("severity", "VARCHAR", "high, medium or low"),
+                ("death_source", "VARCHAR", "csdlqg or civil_deaths: where the death is recorded"),
+                ("ngay_mat_csdlqg", "VARCHAR", "Date of death in CSDLQG (yyyy-mm-dd), when recorded"),
+                ("ngay_mat_khai_tu", "VARCHAR", "Date of death in the civil-status death registration, when registered"),
+                ("old_value", "VARCHAR", "suggested_id_update: the 9-digit CMND in the registry"),
+                ("new_value", "VARCHAR", "suggested_id_update: the 12-digit ID CSDLQG holds"),
+                ("message_vi", "VARCHAR", "Vietnamese explanation for the officer"),
+            ),
+        ),
+        Table(
+            "coverage",
+            "Coverage against Đề án 06 targets per registry and administrative unit",
+            (
+                RUN_ID, REGISTRY,
+                ("level", "VARCHAR", "all, province or commune"),
+                ("ma_don_vi", "VARCHAR", "Unit code (ma_tinh or ma_xa); NULL for level all or unknown unit"),
+                ("ten_don_vi", "VARCHAR", "Unit name"),
+                ("metric", "VARCHAR", "linked, verified, complete, paid_by_account, ..."),
+                ("numerator", "BIGINT", "Rows meeting the metric"),
+                ("denominator", "BIGINT", "Rows counted"),
+                ("value", "DOUBLE", "numerator / denominator, 0..1"),
+                ("target", "DOUBLE", "Đề án 06 target 0..1"),
+                ("gap", "DOUBLE", "target - value (positive = still to do)"),
+            ),
+        ),
+        Table(
+            "expectation_results",
+            "Great Expectations results of the registry's validation suite",
+            (
+                RUN_ID, REGISTRY,
+                ("suite", "VARCHAR", "Suite name"),
+                ("expectation", "VARCHAR", "Expectation type, e.g. expect_column_values_to_not_be_null"),
+                ("column", "VARCHAR", "Column checked"),
+                ("element_count", "BIGINT", "Rows checked"),
+                ("unexpected_count", "BIGINT", "Rows failing"),
+                ("unexpected_rate", "DOUBLE", "unexpected_count / element_count"),
+                ("success", "BOOLEAN", "Whether the expectation passed"),
+                ("details", "JSON", "Expectation kwargs (no row values)"),
+            ),
+        ),
+        Table(
+            "review_decisions",
+            "Reviewer decisions on review-status links (filled by officers; kept across runs)",
+            (
+                RUN_ID, REGISTRY, SOURCE_ROW, OWNER_INDEX,
+                ("so_dinh_danh", "VARCHAR", "Candidate the decision is about"),
+                ("reviewer", "VARCHAR", "Who decided"),
+                ("decision", "VARCHAR", "accept or reject"),
+                ("decided_at", "TIMESTAMPTZ", "When"),
+                ("note", "VARCHAR", "Free text"),
+            ),
+        ),
+        Table(
+            "match_models",
+            "The trained matching model and settings of each run (auditable: which model linked a row)",
+            (
+                RUN_ID, REGISTRY,
+                ("model", "JSON", "m/u probabilities per comparison level, lambda, term frequencies used"),
+                ("settings", "JSON", "Comparisons, blocking rules, thresholds"),
+                ("blocking", "JSON", "Pairs generated per blocking rule"),
+            ),
+        ),
+    )
+}
+
+
+def rows_table_name(registry: str) -> str:
+    return f"{registry}_rows"
+
+
+def rows_table(spec: RegistrySpec) -> Table:
+    """`<registry>_rows`: every input row, raw and normalized, with its unit and problems."""
+    cols: list[Column] = [RUN_ID, SOURCE_FILE, SOURCE_ROW, EXCEL_ROW]
+    for c in spec.columns:
+        label = c.label_vi or c.name
+        cols.append((c.name, "VARCHAR", f"{label}: value as read from the file"))
+        cols.append((f"{c.name}_clean", "VARCHAR", f"{label}: normalized value ({c.kind})"))
+    cols += [
+        ("ma_tinh", "VARCHAR", "Current (2025) province code of the row's address, NULL when unknown or ambiguous"),
+        ("ma_xa", "VARCHAR", "Current (2025) commune code of the row's address, NULL when unknown or ambiguous"),
+        ("address_status", "VARCHAR", "current, legacy_mapped, legacy_split (ambiguous), province_only, unparsed"),
+        ("problems", "VARCHAR[]", "Problem codes as column:code, e.g. ngay_sinh:date_impossible"),
+        ("row_status", "VARCHAR", "ok, or rejected when the row cannot be matched at all"),
+        ("reject_reason", "VARCHAR", "Why the row was rejected"),
+    ]
+    return Table(rows_table_name(spec.name), f"{spec.title_vi}: input rows, raw and normalized", tuple(cols))
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ddl(table: Table) -> list[str]:
+    """CREATE TABLE IF NOT EXISTS plus COMMENT ON for the table and each column."""
+    cols = ",\n  ".join(f"{_q(n)} {t}" for n, t, _ in table.columns)
+    stmts = [f"CREATE TABLE IF NOT EXISTS {_q(table.name)} (\n  {cols}\n)"]
+    stmts.append(f"COMMENT ON TABLE {_q(table.name)} IS {_lit(table.comment)}")
+    stmts += [f"COMMENT ON COLUMN {_q(table.name)}.{_q(n)} IS {_lit(c)}" for n, _, c in table.columns]
+    return stmts
+
+
+def all_tables(specs: Iterable[RegistrySpec]) -> list[Table]:
+    return list(TABLES.values()) + [rows_table(s) for s in specs]
+
+
+def connect(db: Path | str, specs: Iterable[RegistrySpec] = ()) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the warehouse and make sure every table exists."""
+    if str(db) != ":memory:":
+        Path(db).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(db))
+    ensure_schema(con, specs)
+    return con
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection, specs: Iterable[RegistrySpec] = ()) -> None:
+    for table in all_tables(specs):
+        for stmt in ddl(table):
+            con.execute(stmt)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    else:
+        con.execute("COMMIT")
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
+    """Insert a frame by column name; warehouse columns missing from the frame become NULL.
+
+    Frame columns that the table does not declare are refused: silently dropping data is
+    exactly what the warehouse must never do."""
+    if frame.height == 0:
+        return 0
+    known = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'", [table]
+        ).fetchall()
+    }
+    extra = [c for c in frame.columns if c not in known]
+    if extra:
+        raise ValueError(f"{table}: columns not in the warehouse schema: {extra}")
+    view = f"_insert_{table}"
+    con.register(view, frame.to_arrow())
+    try:
+        cols = ", ".join(_q(c) for c in frame.columns)
+        con.execute(f"INSERT INTO {_q(table)} ({cols}) SELECT {cols} FROM {_q(view)}")
+    finally:
+        con.unregister(view)
+    return frame.height
+
+
+def write_results(con: duckdb.DuckDBPyConnection, frames: Mapping[str, pl.DataFrame]) -> dict[str, int]:
+    """Write all result tables of one run atomically; returns rows written per table."""
+    written: dict[str, int] = {}
+    with transaction(con):
+        for table, frame in frames.items():
+            written[table] = insert_frame(con, table, frame)
+    return written
+
+
+def population_cached(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
+    return con.execute("SELECT count(*) FROM population WHERE extract_sha256 = ?", [sha256]).fetchone()[0] > 0
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, registry: str, parameters: dict, package_versions: dict) -> None:
+    """Ledger row before any work, so even a crash leaves a trace of the attempt."""
+    con.execute(
+        "INSERT INTO runs (run_id, registry, started_at, status, parameters, package_versions) "
+        "VALUES (?, ?, now(), 'running', ?, ?)",
+        [run_id, registry, json.dumps(parameters, ensure_ascii=False, default=str), json.dumps(package_versions)],
+    )
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    *,
+    status: str,
+    error: str | None = None,
+    input_files: list | None = None,
+    population_sha256: str | None = None,
+    row_counts: dict | None = None,
+    notes: list | None = None,
+) -> None:
+    con.execute(
+        "UPDATE runs SET finished_at = now(), status = ?, error = ?, input_files = ?, population_sha256 = ?, "
+        "row_counts = ?, notes = ? WHERE run_id = ?",
+        [
+            status,
+            error,
+            json.dumps(input_files or [], ensure_ascii=False),
+            population_sha256,
+            json.dumps(row_counts or {}),
+            json.dumps(notes or [], ensure_ascii=False),
+            run_id,
+        ],
+    )
+
+
+def schema_markdown(specs: Iterable[RegistrySpec] = ()) -> str:
+    """The column lists as Markdown (pasted into ARCHITECTURE.md; a test keeps them in sync)."""
+    out: list[str] = []
+    for table in list(TABLES.values()) + [rows_table(s) for s in specs][:1]:
+        name = "<registry>_rows" if table.name.endswith("_rows") else table.name
+        out.append(f"- `{name}` — {table.comment}: " + ", ".join(f"`{n}` {t}" for n, t, _ in table.columns))
+    return "\n".join(out)
