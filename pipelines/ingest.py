@@ -1,0 +1,377 @@
+"""Ingestion: turn the files officers really have into one text frame with canonical columns.
+
+Why so forgiving: registry files come from commune offices as CSV in UTF-8 or Windows-1258,
+Excel sheets with title rows above the header, two-row merged headers, an STT column and a
+"Tổng cộng" row at the bottom. We read every cell as text (numbers and dates are rendered the
+way the officer sees them; the normalizers parse them), find the header row by matching the
+spec's aliases (case, diacritics, spaces and punctuation ignored), and keep three row numbers on
+every row: `source_file`, `source_row` (1 = first data row) and `excel_row` (what the officer
+sees). Non-data rows (blank rows, the totals row) are dropped and *reported*, never silently.
+
+Legacy TCVN3/VNI text inside a file is converted per value by the normalizer; ingestion only
+decodes bytes. Anything wrong with the file itself raises `InputError` in Vietnamese.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.errors import InputError
+from pipelines.spec import ColumnSpec
+
+HEADER_SCAN_ROWS = 30  # title rows above the header are rarely more than a handful
+TOTALS_PREFIXES = ("tongcong", "tongso", "congtong")  # folded "Tổng cộng", "Tổng số", ...
+
+
+@dataclass
+class IngestResult:
+    """The frame (all text, canonical column names + row numbers) and what we noticed reading it."""
+
+    frame: pl.DataFrame
+    info: dict = field(default_factory=dict)  # file, sha256, format, encoding, rows, header_row, ...
+    notes: list[str] = field(default_factory=list)  # Vietnamese, for the run summary; no personal data
+
+
+def fold(text: object) -> str:
+    """Header key: accent-free, lower case, letters and digits only ("HO VA TEN" == "Họ và tên")."""
+    s = unicodedata.normalize("NFD", str(text or "")).replace("đ", "d").replace("Đ", "D")
+    s = "".join(ch for ch in s if unicodedata.category(ch) != "Mn")
+    return re.sub(r"[^0-9a-z]", "", s.lower())
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------- decoding -----------------
+
+
+def decode_text(data: bytes, file: str) -> tuple[str, str]:
+    """Bytes → (NFC text, encoding name). UTF-8 (with or without BOM) first, then Windows-1258."""
+    try:
+        from matching.normalize.encodings import decode_bytes  # the normalizer's detector, when present
+    except ImportError:
+        decode_bytes = None
+    if decode_bytes is not None:
+        text, encoding = decode_bytes(data)
+        return unicodedata.normalize("NFC", text), encoding
+    if data.startswith(b"\xef\xbb\xbf"):
+        return unicodedata.normalize("NFC", data[3:].decode("utf-8", errors="strict")), "utf-8-sig"
+    try:
+        return unicodedata.normalize("NFC", data.decode("utf-8")), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return unicodedata.normalize("NFC", data.decode("cp1258")), "cp1258"
+    except UnicodeDecodeError as exc:
+        raise InputError(f"không đọc được bảng mã của tệp (không phải UTF-8 hay Windows-1258): {exc}", file=file) from None
+
+
+# ---------------------------------------------------------------- cell grids ---------------
+
+
+def cell_text(value: object) -> str | None:
+    """Render one spreadsheet cell as the officer sees it; None for empty."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return None
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d/%m/%Y") if value.time() == dt.time(0) else value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    text = str(value).strip()
+    return text or None
+
+
+def _grid_csv(path: Path) -> tuple[list[list[str | None]], str]:
+    data = path.read_bytes()
+    if not data.strip(b"\xef\xbb\xbf \r\n\t"):
+        raise InputError("tệp rỗng, không có dữ liệu", file=path.name)
+    text, encoding = decode_text(data, path.name)
+    sample = text[:20000]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    grid = [[cell_text(v) for v in row] for row in reader]
+    return grid, encoding
+
+
+def _grid_xlsx(path: Path) -> list[list[str | None]]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # zip/XML errors: the file is not a readable workbook
+        raise InputError(f"không mở được tệp Excel: {exc}", file=path.name) from None
+    try:
+        ws = wb.worksheets[0]
+        return [[cell_text(v) for v in row] for row in ws.iter_rows(min_row=1, values_only=True)]
+    finally:
+        wb.close()
+
+
+def _grid_xls(path: Path) -> list[list[str | None]]:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path))
+    except Exception as exc:
+        raise InputError(f"không mở được tệp Excel (.xls): {exc}", file=path.name) from None
+    sheet = book.sheet_by_index(0)
+    grid: list[list[str | None]] = []
+    for r in range(sheet.nrows):
+        row: list[str | None] = []
+        for c in range(sheet.ncols):
+            cell = sheet.cell(r, c)
+            if cell.ctype == xlrd.XL_CELL_DATE:
+                row.append(cell_text(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode)))
+            else:
+                row.append(cell_text(cell.value))
+        grid.append(row)
+    return grid
+
+
+def _grid_parquet(path: Path) -> list[list[str | None]]:
+    try:
+        df = pl.read_parquet(path)
+    except Exception as exc:
+        raise InputError(f"không đọc được tệp Parquet: {exc}", file=path.name) from None
+    df = df.select(pl.all().cast(pl.Utf8))
+    return [list(df.columns)] + [[cell_text(v) for v in row] for row in df.iter_rows()]
+
+
+def read_grid(path: Path) -> tuple[list[list[str | None]], str, str]:
+    """(rows of cells, format, encoding) for any supported file."""
+    if not path.exists():
+        raise InputError("không tìm thấy tệp", file=str(path))
+    if path.stat().st_size == 0:
+        raise InputError("tệp rỗng, không có dữ liệu", file=path.name)
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
+        grid, encoding = _grid_csv(path)
+        return grid, "csv", encoding
+    if suffix in (".xlsx", ".xlsm"):
+        return _grid_xlsx(path), "xlsx", "xlsx"
+    if suffix == ".xls":
+        return _grid_xls(path), "xls", "xls"
+    if suffix == ".parquet":
+        return _grid_parquet(path), "parquet", "parquet"
+    raise InputError(f"định dạng tệp '{suffix}' chưa hỗ trợ (dùng .csv, .xlsx, .xls hoặc .parquet)", file=path.name)
+
+
+# ---------------------------------------------------------------- header -------------------
+
+
+def alias_index(columns: Sequence[ColumnSpec], column_map: dict[str, str] | None = None) -> dict[str, str]:
+    """Folded header text → canonical column name (canonical names, spec aliases, user mapping)."""
+    index: dict[str, str] = {}
+    for col in columns:
+        for alias in (col.name, col.label_vi, *col.aliases):
+            if alias:
+                index.setdefault(fold(alias), col.name)
+    for header, canonical in (column_map or {}).items():
+        index[fold(header)] = canonical  # the user's mapping wins over built-in aliases
+    return index
+
+
+def _match_row(labels: Sequence[str | None], index: dict[str, str]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    used: set[str] = set()
+    for j, label in enumerate(labels):
+        canonical = index.get(fold(label)) if label else None
+        if canonical and canonical not in used:
+            found[j] = canonical
+            used.add(canonical)
+    return found
+
+
+def _two_row_labels(top: Sequence[str | None], bottom: Sequence[str | None]) -> list[str | None]:
+    """Combine a merged two-row header: a group title over sub-columns, or one cell spanning both rows.
+
+    The bottom cell names the column when present, else the top cell (merged vertically); a
+    bottom label that alone matches nothing is tried as "top bottom" by the caller."""
+    width = max(len(top), len(bottom))
+    return [(bottom[j] if j < len(bottom) and bottom[j] else (top[j] if j < len(top) else None)) for j in range(width)]
+
+
+def find_header(
+    grid: list[list[str | None]], columns: Sequence[ColumnSpec], index: dict[str, str]
+) -> tuple[int, int, dict[int, str]]:
+    """(header_start, header_height 1 or 2, {column position: canonical name}) with the most matches."""
+    best = (0, 1, {})
+    for r in range(min(HEADER_SCAN_ROWS, len(grid))):
+        candidates = [(1, _match_row(grid[r], index))]
+        if r + 1 < len(grid):
+            top, bottom = grid[r], grid[r + 1]
+            merged = _match_row(_two_row_labels(top, bottom), index)
+            # group title + sub-column ("Giấy tờ" / "Số CCCD") also tried as one combined label
+            group = None
+            combined: list[str | None] = []
+            for j in range(max(len(top), len(bottom))):
+                t = top[j] if j < len(top) else None
+                b = bottom[j] if j < len(bottom) else None
+                group = t or (group if b else None)
+                combined.append(f"{group} {b}" if group and b else None)
+            for j, name in _match_row(combined, index).items():
+                if j not in merged and name not in merged.values():
+                    merged[j] = name
+            candidates.append((2, merged))
+        for height, found in candidates:
+            # a two-row header must beat the one-row reading by itself, or row 2 is just data
+            if len(found) > len(best[2]) or (height == 1 and len(found) == len(best[2]) and best[1] == 2 and best[0] == r):
+                best = (r, height, found)
+    return best
+
+
+# ---------------------------------------------------------------- rows ---------------------
+
+
+def _is_totals_label(text: str | None) -> bool:
+    key = fold(text)
+    return key in ("tong", "cong") or key.startswith(TOTALS_PREFIXES)
+
+
+def _is_totals_row(cells: Sequence[str | None], name_value: str | None) -> bool:
+    """A "Tổng cộng"/"Cộng" label among the first filled cells, and no person name beside it."""
+    texts = [c for c in cells if c][:3]
+    return any(_is_totals_label(t) for t in texts) and (name_value is None or _is_totals_label(name_value))
+
+
+def load_column_map(path: Path | None) -> dict[str, str]:
+    """Optional YAML: either {header text: canonical} or {canonical: [header texts]}."""
+    if path is None:
+        return {}
+    import yaml
+
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except Exception as exc:
+        raise InputError(f"không đọc được tệp ánh xạ cột YAML: {exc}", file=Path(path).name) from None
+    if not isinstance(raw, dict):
+        raise InputError("tệp ánh xạ cột phải là một bảng 'tiêu đề: tên cột chuẩn'", file=Path(path).name)
+    mapping: dict[str, str] = {}
+    for key, value in raw.items():
+        if isinstance(value, list):
+            mapping.update({str(v): str(key) for v in value})
+        else:
+            mapping[str(key)] = str(value)
+    return mapping
+
+
+def read_table(
+    path: Path,
+    columns: Sequence[ColumnSpec],
+    *,
+    required: Sequence[str] | None = None,
+    column_map: dict[str, str] | None = None,
+    role: str = "registry",
+) -> IngestResult:
+    """Read one file into canonical text columns + source_file/source_row/excel_row.
+
+    `required` defaults to the spec's required columns: a header row missing any of them is
+    refused with the columns found and expected."""
+    path = Path(path)
+    grid, fmt, encoding = read_grid(path)
+    if not any(any(c for c in row) for row in grid):
+        raise InputError("tệp rỗng, không có dữ liệu", file=path.name)
+    index = alias_index(columns, column_map)
+    known = {c.name for c in columns}
+    bad = sorted({v for v in (column_map or {}).values() if v not in known})
+    if bad:
+        raise InputError(f"tệp ánh xạ cột trỏ tới cột không có trong đặc tả: {', '.join(bad)}", file=path.name)
+    start, height, found = find_header(grid, columns, index)
+    need = list(required if required is not None else [c.name for c in columns if c.required])
+    missing = [n for n in need if n not in found.values()]
+    if missing:
+        labels = {c.name: c.label_vi or c.name for c in columns}
+        header_cells = [c for c in (grid[start] if grid else []) if c]
+        raise InputError(
+            "không tìm thấy các cột bắt buộc: "
+            + ", ".join(f"'{labels[n]}' ({n})" for n in missing)
+            + ". Các cột tìm thấy trong tệp: "
+            + (", ".join(f"'{h}'" for h in header_cells) or "(không có)")
+            + ". Các cột cần có: "
+            + ", ".join(f"'{labels[n]}'" for n in need)
+            + ". Có thể khai báo tiêu đề khác bằng tệp ánh xạ cột (--column-map).",
+            file=path.name,
+        )
+    unmapped = [
+        c for j, c in enumerate(grid[start]) if c and j not in found and fold(c) not in ("stt", "tt", "sott")
+    ] if height == 1 else []
+
+    first_data = start + height
+    data: dict[str, list] = {name: [] for name in found.values()}
+    excel_rows: list[int] = []
+    notes: list[str] = []
+    dropped: list[dict] = []
+    positions = sorted(found)
+    name_column = next((c.name for c in columns if c.kind in ("name", "owner")), None)
+    for i in range(first_data, len(grid)):
+        cells = grid[i]
+        values = [cells[j] if j < len(cells) else None for j in positions]
+        if not any(c for c in cells):
+            dropped.append({"excel_row": i + 1, "reason": "blank"})
+            continue
+        name_value = next((v for j, v in zip(positions, values) if found[j] == name_column), None)
+        if _is_totals_row(cells, name_value):
+            dropped.append({"excel_row": i + 1, "reason": "totals"})
+            notes.append(f"Tệp {path.name}: bỏ dòng tổng cộng ở dòng {i + 1} (không phải dòng dữ liệu).")
+            continue
+        for j, v in zip(positions, values):
+            data[found[j]].append(v)
+        excel_rows.append(i + 1)
+    # trailing blank rows are layout, not worth a note; blank rows between data are
+    inner_blank = [d["excel_row"] for d in dropped if d["reason"] == "blank" and excel_rows and d["excel_row"] < excel_rows[-1]]
+    if inner_blank:
+        notes.append(f"Tệp {path.name}: bỏ {len(inner_blank)} dòng trống giữa dữ liệu.")
+    if not excel_rows:
+        raise InputError("tệp có dòng tiêu đề nhưng không có dòng dữ liệu nào", file=path.name)
+
+    n = len(excel_rows)
+    frame = pl.DataFrame(
+        {c.name: pl.Series(c.name, data.get(c.name, [None] * n), dtype=pl.Utf8) for c in columns}
+    ).with_columns(
+        pl.lit(path.name).alias("source_file"),
+        pl.Series("source_row", range(1, n + 1), dtype=pl.Int64),
+        pl.Series("excel_row", excel_rows, dtype=pl.Int64),
+    )
+    info = {
+        "role": role,
+        "path": str(path),
+        "file": path.name,
+        "sha256": sha256_file(path),
+        "bytes": path.stat().st_size,
+        "format": fmt,
+        "encoding": encoding,
+        "rows": n,
+        "header_row": start + 1,
+        "header_rows": height,
+        "columns_found": {found[j]: grid[start][j] if j < len(grid[start]) and grid[start][j] else None for j in positions},
+        "unmapped_columns": unmapped,
+        "dropped_rows": [d for d in dropped if d["reason"] == "totals" or d["excel_row"] in inner_blank],
+    }
+    if encoding == "cp1258":
+        notes.append(f"Tệp {path.name}: đọc theo bảng mã Windows-1258.")
+    return IngestResult(frame=frame, info=info, notes=notes)
