@@ -1,0 +1,350 @@
+"""Great Expectations suites generated from a RegistrySpec ("đủ" and "sạch", measured).
+
+Why generated: a registry is declared, not programmed (pipelines/spec.py), so its validation
+suite is derived from the same declaration — required columns must be present, IDs must have a
+known format and agree with sex and birth year, dates must parse and lie in range, sex must be
+Nam/Nữ, rows paid through an account must carry an account number, amounts must be positive.
+
+The checks run on a *checked frame* (`prepare_frame`): the raw columns with blanks turned into
+nulls, plus a few derived columns named after their source column (`so_cccd_kind`,
+`so_cccd_consistent`, `ngay_sinh_year`, `muc_tro_cap_value`, `hinh_thuc_chi_tra_is_account`).
+They come from the normalizer's columns when the frame has them (the in-memory frame at ingest)
+and are re-derived from the `_clean` columns otherwise (a run's `<registry>_rows` table when the
+reports are regenerated), so the same suite runs on both.
+
+Personal data never reaches GX's stores or Data Docs: every run uses result_format SUMMARY with
+`partial_unexpected_count = 0`, so results carry counts only, never sample values.
+
+Great Expectations is imported lazily (≈4 s), with analytics off and progress bars silenced.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import unicodedata
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pipelines.spec import ColumnSpec, RegistrySpec
+
+# Result format used everywhere: counts only, no unexpected values (personal data) kept.
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
+
+ID_KINDS_VALID = ("cccd12", "cmnd9", "cmnd12")
+# Problem codes (from matching.normalize.ids) meaning the 12-digit ID disagrees with the row's
+# sex, birth year or a known province code; any code with one of these prefixes counts.
+ID_CONSISTENCY_PREFIXES = ("id_checksum", "id_sex", "id_year", "id_century", "id_province")
+MIN_YEAR = 1900
+
+# Vietnamese text for each check (shown in Data Docs as the expectation description and in reports).
+CHECK_LABELS_VI = {
+    "required": "Trường bắt buộc phải có giá trị",
+    "id_format": "Số định danh/CMND đúng định dạng (12 hoặc 9 chữ số)",
+    "id_consistent": "Số định danh khớp giới tính, năm sinh và mã tỉnh",
+    "date_parsed": "Ngày tháng đọc được",
+    "date_range": f"Năm trong khoảng {MIN_YEAR} đến năm hiện tại",
+    "sex_valid": "Giới tính là Nam hoặc Nữ",
+    "account_present": "Chi trả qua tài khoản thì phải có số tài khoản",
+    "amount_parsed": "Số tiền/diện tích đọc được",
+    "amount_positive": "Số tiền/diện tích lớn hơn 0",
+}
+
+RESULT_COLUMNS = {
+    "registry": pl.Utf8,
+    "suite": pl.Utf8,
+    "expectation": pl.Utf8,
+    "column": pl.Utf8,
+    "element_count": pl.Int64,
+    "unexpected_count": pl.Int64,
+    "unexpected_rate": pl.Float64,
+    "success": pl.Boolean,
+    "details": pl.Utf8,
+}
+
+
+def suite_name(spec: RegistrySpec) -> str:
+    return f"{spec.name}_suite"
+
+
+def _gx():
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    import great_expectations as gx
+
+    return gx
+
+
+# --------------------------------------------------------------------------- the checked frame
+
+
+def _fold(text: str) -> str:
+    """Accent-free lower-case key, for comparing payment-mode values written in many ways."""
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return " ".join("".join(ch for ch in text if not unicodedata.combining(ch)).lower().split())
+
+
+_AMOUNT_JUNK = re.compile(r"[^\d.,\-]")
+_THOUSANDS = re.compile(r"^-?\d{1,3}([.,]\d{3})+$")
+
+
+def parse_amount(text: str | None) -> float | None:
+    """'1.500.000 đ' → 1500000.0, '1,500,000' → 1500000.0, '120,5' → 120.5, '45.6 m2' → 45.6.
+
+    Vietnamese files write thousands with dots and decimals with commas, exports the reverse;
+    a separator followed by exactly three digits in every group is read as thousands."""
+    if text is None:
+        return None
+    s = str(text).strip().lower().replace("m2", "").replace("m²", "")
+    s = _AMOUNT_JUNK.sub("", s)
+    if not s or s in {"-", ".", ","}:
+        return None
+    try:
+        if "." in s and "," in s:
+            dec = "." if s.rfind(".") > s.rfind(",") else ","
+            s = s.replace("," if dec == "." else ".", "").replace(dec, ".")
+        elif _THOUSANDS.match(s):
+            s = s.replace(".", "").replace(",", "")
+        else:
+            s = s.replace(",", ".")
+        return float(s)
+    except ValueError:
+        return None
+
+
+def _id_kind_from_digits(digits: str | None) -> str | None:
+    if digits is None or digits == "":
+        return None
+    if not digits.isdigit():
+        return "invalid"
+    return {12: "cccd12", 9: "cmnd9", 10: "bhxh10"}.get(len(digits), "invalid")
+
+
+def _blank_to_null(expr: pl.Expr) -> pl.Expr:
+    s = expr.cast(pl.Utf8).str.strip_chars()
+    return pl.when(s == "").then(None).otherwise(s)
+
+
+def _problems_expr(df: pl.DataFrame, col: str) -> pl.Expr:
+    """List of problem codes of one column: `<c>_problems`, else `problems` entries 'c:code'."""
+    if f"{col}_problems" in df.columns and df.schema[f"{col}_problems"] == pl.List(pl.Utf8):
+        return pl.col(f"{col}_problems")
+    if "problems" in df.columns and isinstance(df.schema["problems"], pl.List):
+        prefix = f"{col}:"
+        return pl.col("problems").list.eval(
+            pl.element().filter(pl.element().str.starts_with(prefix)).str.strip_prefix(prefix)
+        )
+    return pl.lit(None, dtype=pl.List(pl.Utf8))
+
+
+def prepare_frame(spec: RegistrySpec, df: Any) -> pl.DataFrame:
+    """The checked frame: raw columns (blank = null) plus the derived columns the suite reads."""
+    if not isinstance(df, pl.DataFrame):
+        df = pl.from_pandas(df)
+    missing = [c.name for c in spec.columns if c.name not in df.columns]
+    if missing:  # an absent column is entirely empty: its required check reports every row
+        df = df.with_columns([pl.lit(None, dtype=pl.Utf8).alias(c) for c in missing])
+    out: list[pl.Expr] = []
+    for c in spec.columns:
+        raw = _blank_to_null(pl.col(c.name))
+        out.append(raw.alias(c.name))
+        clean = pl.col(f"{c.name}_clean") if f"{c.name}_clean" in df.columns else None
+        if c.kind == "id":
+            out += _id_columns(df, c, raw, clean)
+        elif c.kind in ("date", "year"):
+            out += _date_columns(df, c, raw, clean)
+        elif c.kind == "sex":
+            src = _blank_to_null(clean) if clean is not None else raw
+            out.append(src.map_elements(_sex_value, return_dtype=pl.Utf8).alias(f"{c.name}_sex"))
+        elif c.kind == "amount":
+            out.append(raw.map_elements(parse_amount, return_dtype=pl.Float64).alias(f"{c.name}_value"))
+    if spec.payment is not None:
+        accounts = {_fold(v) for v in spec.payment.account_values}
+        mode = _blank_to_null(pl.col(spec.payment.mode_column))
+        out.append(
+            mode.map_elements(lambda v: _fold(v) in accounts, return_dtype=pl.Boolean)
+            .alias(f"{spec.payment.mode_column}_is_account")
+        )
+    return df.with_columns(out)
+
+
+def _id_columns(df: pl.DataFrame, c: ColumnSpec, raw: pl.Expr, clean: pl.Expr | None) -> list[pl.Expr]:
+    if f"{c.name}_kind" in df.columns:
+        kind = pl.col(f"{c.name}_kind")
+    else:
+        digits = _blank_to_null(clean) if clean is not None else raw.str.replace_all(r"[\s.'’-]", "")
+        kind = digits.map_elements(_id_kind_from_digits, return_dtype=pl.Utf8)
+    problems = _problems_expr(df, c.name)
+    bad = problems.list.eval(
+        pl.any_horizontal([pl.element().str.starts_with(p) for p in ID_CONSISTENCY_PREFIXES])
+    ).list.any()
+    consistent = pl.when(kind == "cccd12").then(~bad.fill_null(False)).otherwise(None)
+    return [kind.alias(f"{c.name}_kind"), consistent.alias(f"{c.name}_consistent")]
+
+
+_YEAR = re.compile(r"(1[89]\d\d|20\d\d)")
+
+
+def _year_from_text(text: str | None) -> int | None:
+    if text is None:
+        return None
+    m = _YEAR.search(text)
+    return int(m.group(1)) if m else None
+
+
+def _date_columns(df: pl.DataFrame, c: ColumnSpec, raw: pl.Expr, clean: pl.Expr | None) -> list[pl.Expr]:
+    if f"{c.name}_year" in df.columns:
+        year = pl.col(f"{c.name}_year").cast(pl.Int32)
+    else:
+        src = _blank_to_null(clean) if clean is not None else raw
+        year = src.map_elements(_year_from_text, return_dtype=pl.Int32)
+    return [year.alias(f"{c.name}_year")]
+
+
+def _sex_value(text: str | None) -> str | None:
+    key = _fold(text) if text else ""
+    if key in {"nam", "m", "male"}:
+        return "Nam"
+    if key in {"nu", "f", "female"}:
+        return "Nữ"
+    return None
+
+
+# --------------------------------------------------------------------------- the suite
+
+
+def expectation_plan(spec: RegistrySpec) -> list[dict]:
+    """The suite as plain data: one dict per expectation (type, kwargs, check code).
+
+    Kept separate from GX objects so it can be read, tested and documented without importing GX."""
+    this_year = date.today().year
+    plan: list[dict] = []
+
+    def add(kind: str, check: str, column: str, **kwargs):
+        plan.append({"type": kind, "check": check, "column": column, "kwargs": {"column": column, **kwargs}})
+
+    for c in spec.columns:
+        if c.required:
+            add("not_null", "required", c.name)
+        present = ("raw_not_null", c.name)
+        if c.kind == "id":
+            add("in_set", "id_format", f"{c.name}_kind", value_set=list(ID_KINDS_VALID))
+            add("in_set", "id_consistent", f"{c.name}_consistent", value_set=[True])
+        elif c.kind in ("date", "year"):
+            add("not_null", "date_parsed", f"{c.name}_year", condition=present)
+            add("between", "date_range", f"{c.name}_year", min_value=MIN_YEAR, max_value=this_year)
+        elif c.kind == "sex":
+            add("not_null", "sex_valid", f"{c.name}_sex", condition=present)
+        elif c.kind == "amount":
+            add("not_null", "amount_parsed", f"{c.name}_value", condition=present)
+            add("between", "amount_positive", f"{c.name}_value", min_value=0, strict_min=True)
+    if spec.payment is not None:
+        add(
+            "not_null", "account_present", spec.payment.account_column,
+            condition=("equals_true", f"{spec.payment.mode_column}_is_account"),
+        )
+    return plan
+
+
+def build_suite(spec: RegistrySpec):
+    """A GX 1.x ExpectationSuite for the registry (not yet attached to a context)."""
+    gx = _gx()
+    from great_expectations.expectations.row_conditions import Column
+
+    classes = {
+        "not_null": gx.expectations.ExpectColumnValuesToNotBeNull,
+        "in_set": gx.expectations.ExpectColumnValuesToBeInSet,
+        "between": gx.expectations.ExpectColumnValuesToBeBetween,
+    }
+    suite = gx.ExpectationSuite(name=suite_name(spec))
+    for item in expectation_plan(spec):
+        kwargs = dict(item["kwargs"])
+        cond = kwargs.pop("condition", None)
+        if cond is not None:
+            op, col = cond
+            kwargs["row_condition"] = Column(col).is_not_null() if op == "raw_not_null" else Column(col) == True  # noqa: E712
+        label = spec.column(item["column"]).label_vi if item["column"] in {c.name for c in spec.columns} else None
+        desc = CHECK_LABELS_VI[item["check"]] + (f": {label}" if label else f" ({item['column']})")
+        suite.add_expectation(
+            classes[item["type"]](**kwargs, description=desc, meta={"check": item["check"]})
+        )
+    return suite
+
+
+def run_suite(spec: RegistrySpec, df: Any, data_docs_dir: Path | None = None) -> pl.DataFrame:
+    """Validate a registry frame; one result row per expectation (counts only, no values).
+
+    With `data_docs_dir`, a file-backed GX project is created in a temporary folder and the
+    Data Docs site is built into `data_docs_dir` (index.html at its top)."""
+    gx = _gx()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    checked = prepare_frame(spec, df).to_pandas()
+    with tempfile.TemporaryDirectory(prefix="doisoat-gx-") as tmp:
+        if data_docs_dir is None:
+            ctx = gx.get_context(mode="ephemeral")
+        else:
+            ctx = gx.get_context(mode="file", project_root_dir=tmp)
+            ctx.add_data_docs_site(
+                site_name="doisoat",
+                site_config={
+                    "class_name": "SiteBuilder",
+                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                    "store_backend": {
+                        "class_name": "TupleFilesystemStoreBackend",
+                        "base_directory": str(Path(data_docs_dir).resolve()),
+                    },
+                },
+            )
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        batch = (
+            ctx.data_sources.add_pandas(spec.name)
+            .add_dataframe_asset(f"{spec.name}_rows")
+            .add_batch_definition_whole_dataframe("whole")
+        )
+        suite = ctx.suites.add(build_suite(spec))
+        vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"{spec.name}_validation", data=batch, suite=suite))
+        if data_docs_dir is None:
+            results = vd.run(batch_parameters={"dataframe": checked}, result_format=RESULT_FORMAT).results
+        else:
+            checkpoint = ctx.checkpoints.add(
+                gx.Checkpoint(
+                    name=f"{spec.name}_checkpoint",
+                    validation_definitions=[vd],
+                    actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=["doisoat"])],
+                    result_format=RESULT_FORMAT,
+                )
+            )
+            run = checkpoint.run(batch_parameters={"dataframe": checked})
+            results = [r for vr in run.run_results.values() for r in vr.results]
+    return _results_frame(spec, results)
+
+
+def _results_frame(spec: RegistrySpec, results) -> pl.DataFrame:
+    rows = []
+    for r in results:
+        cfg = r.expectation_config
+        kwargs = {k: v for k, v in cfg.kwargs.items() if k != "batch_id"}
+        # rows actually checked: map expectations skip nulls (missing_count), so the rate is
+        # over the values present, and a column with no values is not reported as failing
+        element = int(r.result.get("element_count", 0) or 0) - int(r.result.get("missing_count", 0) or 0)
+        unexpected = int(r.result.get("unexpected_count", 0) or 0)
+        rows.append(
+            {
+                "registry": spec.name,
+                "suite": suite_name(spec),
+                "expectation": cfg.type,
+                "column": kwargs.get("column"),
+                "element_count": element,
+                "unexpected_count": unexpected,
+                "unexpected_rate": unexpected / element if element else 0.0,
+                "success": bool(r.success),
+                "details": json.dumps({"check": (cfg.meta or {}).get("check"), **kwargs}, ensure_ascii=False, default=str),
+            }
+        )
+    return pl.DataFrame(rows, schema=RESULT_COLUMNS)
