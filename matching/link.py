@@ -1,0 +1,288 @@
+"""Link a registry to the population: ID passes, then index → compare → classify, then assign.
+
+`link_records(con, registry_table, population_table, settings) -> LinkResult` is the one entry
+point (ARCHITECTURE.md, "Person schema"). Both tables are in the person schema. Everything runs
+in the given DuckDB connection (temporary tables prefixed `_lk_`/`_det_`); the result comes back
+as polars frames because the pipeline writes them to the warehouse and reports read them.
+
+Classification is deliberately cautious, because a false link is the worst outcome for an
+officer: a candidate is `matched` only when its probability reaches `match_threshold` *and* it
+is clearly better than the runner-up (by `min_margin` bits); a pair whose ID equals but whose
+name and date of birth both belong to someone else (`id_conflict`) is never better than
+`review`. One population person takes at most one registry row; another row that also matches
+that person strongly is a `duplicate` of the first, reported, not dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import polars as pl
+
+from matching.blocking import block, get_rules
+from matching.comparisons import Comparison, get_comparisons, level_sql
+from matching.deterministic import run_deterministic
+from matching.model import Model, estimate_u, patterns, train
+
+PERSON_COLUMNS = (
+    "rec_id", "ho_ten", "ho_ten_key", "ho_ten_key_nomid", "ho_key", "ten_key",
+    "ngay_sinh_year", "ngay_sinh_month", "ngay_sinh_day", "ngay_sinh_precision",
+    "gioi_tinh", "id12", "cmnd9", "ma_tinh", "ma_xa", "ho_ten_cha_key", "ho_ten_me_key",
+)
+DETERMINISTIC_METHODS = ("id_exact", "cmnd9", "id_one_edit")
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """What `pipelines.spec.MatchSettings` holds, plus the engine's own knobs (defaults measured)."""
+
+    comparisons: tuple[str, ...] = ("ho_ten", "ngay_sinh", "gioi_tinh", "id", "dia_chi")
+    blocking_rules: tuple[str, ...] = ("ho_ten_nam_sinh", "ho_ten_ngay_thang", "ten_ngay_sinh", "ngay_sinh_xa")
+    match_threshold: float = 0.95
+    review_threshold: float = 0.50
+    max_pairs_per_rule: int = 50_000_000
+    top_k: int = 3  # candidates kept (with evidence) per registry row
+    min_margin: float = 4.0  # bits the best candidate must lead the runner-up by to be matched
+    u_sample_pairs: int = 1_000_000
+    em_iterations: int = 10
+    seed: int = 42
+
+    @classmethod
+    def from_object(cls, obj) -> "LinkSettings":
+        """Accept any object with MatchSettings' attributes (duck typing: no import of pipelines/)."""
+        if isinstance(obj, cls):
+            return obj
+        names = cls.__dataclass_fields__
+        kwargs = {n: getattr(obj, n) for n in names if hasattr(obj, n)}
+        for n in ("comparisons", "blocking_rules"):
+            if n in kwargs:
+                kwargs[n] = tuple(kwargs[n])
+        return cls(**kwargs)
+
+
+@dataclass
+class LinkResult:
+    links: pl.DataFrame  # one row per registry rec_id
+    evidence: pl.DataFrame  # rec_id, pop_rec_id, comparison, level, partial_weight (top-k candidates)
+    blocking: pl.DataFrame  # rule, pairs
+    model: dict  # JSON-serializable m/u/lambda and counts
+    timings: dict = field(default_factory=dict)
+
+
+def quote_table(name: str) -> str:
+    """Quote a (possibly schema-qualified) table name so it is never pasted raw into SQL."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
+
+
+def _prepare(con, registry: str, population: str, comparisons: list[Comparison]) -> tuple[int, int]:
+    cols = ", ".join(PERSON_COLUMNS)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _lk_r AS SELECT {cols}, row_number() OVER () AS _rn FROM {registry}")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _lk_p AS
+        WITH base AS (SELECT {cols}, row_number() OVER () AS _rn FROM {population}),
+             n AS (SELECT count(*)::DOUBLE AS n FROM base)
+        SELECT base.*,
+               count(*) OVER (PARTITION BY ho_ten_key_nomid) / n.n AS tf_name,
+               count(*) OVER (PARTITION BY ten_key) / n.n AS tf_ten
+        FROM base, n
+        """
+    )
+    dup = con.execute("SELECT count(*) - count(DISTINCT rec_id) FROM _lk_r").fetchone()[0]
+    if dup:
+        raise ValueError(f"registry table has {dup} repeated rec_id values; rec_id must be unique")
+    n_r = con.execute("SELECT count(*) FROM _lk_r").fetchone()[0]
+    n_p = con.execute("SELECT count(*) FROM _lk_p").fetchone()[0]
+    return n_r, n_p
+
+
+def _tf_means(con) -> dict[str, float]:
+    """Average term frequency of a random population pair (sum of squared value shares)."""
+    out = {}
+    for col, key in (("tf_name", "ho_ten_key_nomid"), ("tf_ten", "ten_key")):
+        v = con.execute(
+            f"SELECT sum(s * s) FROM (SELECT count(*) / (SELECT count(*) FROM _lk_p)::DOUBLE AS s FROM _lk_p "
+            f"WHERE {key} IS NOT NULL GROUP BY {key})"
+        ).fetchone()[0]
+        out[col] = float(v or 1.0)
+    return out
+
+
+def _index(con, s: LinkSettings) -> pl.DataFrame:
+    """Candidate pairs: deterministic links (labelled) + their rejects + blocked pairs of the rest."""
+    run_deterministic(con, "_lk_r", "_lk_p")
+    con.execute("CREATE OR REPLACE TEMP TABLE _lk_rem AS SELECT r.* FROM _lk_r r ANTI JOIN _det_links d USING (rec_id)")
+    counts = block(con, get_rules(s.blocking_rules), "_lk_rem", "_lk_p", "_lk_blocked", s.max_pairs_per_rule)
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _lk_cand AS
+        SELECT rec_id, pop_rec_id, method AS rule, TRUE AS labelled FROM _det_links
+        UNION ALL
+        SELECT rec_id, pop_rec_id, min(rule), FALSE FROM (
+            SELECT rec_id, pop_rec_id, rule FROM _det_candidates
+            UNION ALL SELECT rec_id, pop_rec_id, rule FROM _lk_blocked
+        ) GROUP BY rec_id, pop_rec_id
+        """
+    )
+    det = con.execute(
+        "SELECT rule, count(*) FROM (SELECT method AS rule FROM _det_links UNION ALL SELECT rule FROM _det_candidates) GROUP BY rule"
+    ).fetchall()
+    return pl.DataFrame(
+        {"rule": [r for r, _ in det] + [r for r, _ in counts], "pairs": [n for _, n in det] + [n for _, n in counts]},
+        schema={"rule": pl.String, "pairs": pl.Int64},
+    )
+
+
+def _compare(con, comparisons: list[Comparison]) -> None:
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _lk_cmp AS
+        SELECT c.rec_id, c.pop_rec_id, c.rule, c.labelled, p.tf_name, p.tf_ten,
+               {level_sql(comparisons)}
+        FROM _lk_cand c JOIN _lk_r r ON r.rec_id = c.rec_id JOIN _lk_p p ON p.rec_id = c.pop_rec_id
+        """
+    )
+
+
+def _train(con, comparisons, s: LinkSettings, n_p: int) -> Model:
+    u, n_u = estimate_u(con, comparisons, "_lk_r", "_lk_p", s.u_sample_pairs, s.seed)
+    lab = patterns(con, "_lk_cmp", comparisons, "labelled")
+    unl = patterns(con, "_lk_cmp", comparisons, "NOT labelled")
+    m, lam, iters = train(comparisons, u, lab, unl, s.em_iterations)
+    n_rem = con.execute("SELECT count(*) FROM _lk_rem").fetchone()[0]
+    n_unl = int(unl[:, -1].sum()) if len(unl) else 0
+    expected = max(lam * n_unl, 0.5)
+    prior = expected / max(n_rem * n_p, 1)
+    import math
+
+    model = Model(
+        comparisons=comparisons, m=m, u=u, tf_mean=_tf_means(con), n_population=n_p,
+        lambda_blocked=lam, prior_log2_odds=math.log2(prior / (1 - prior)),
+        stats={"u_sample_pairs": n_u, "labelled_pairs": int(lab[:, -1].sum()) if len(lab) else 0,
+               "unlabelled_pairs": n_unl, "em_iterations": iters, "remaining_rows": n_rem},
+    )
+    return model
+
+
+def _score(con, comparisons, model: Model, s: LinkSettings) -> None:
+    wcols = ",\n".join(f"{model.weight_sql(c)} AS w_{c.name}" for c in comparisons)
+    total = " + ".join(f"w_{c.name}" for c in comparisons)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _lk_top AS
+        WITH weighted AS (SELECT *, {wcols} FROM _lk_cmp),
+        scored AS (
+            SELECT *, {model.prior_log2_odds!r} + {total} AS match_weight FROM weighted
+        ),
+        ranked AS (
+            SELECT *, 1.0 / (1.0 + pow(2.0, -match_weight)) AS match_probability,
+                   row_number() OVER (PARTITION BY rec_id ORDER BY labelled DESC, match_weight DESC, pop_rec_id) AS rank,
+                   lead(match_weight) OVER (PARTITION BY rec_id ORDER BY labelled DESC, match_weight DESC, pop_rec_id)
+                     AS runner_up_weight
+            FROM scored
+        )
+        SELECT * FROM ranked WHERE rank <= {int(s.top_k)}
+        """
+    )
+
+
+def _assign(con, s: LinkSettings) -> pl.DataFrame:
+    """Greedy one-to-one by descending probability, duplicates kept and reported."""
+    cand = con.execute(
+        """
+        SELECT t.rec_id, t.pop_rec_id, p.id12 AS so_dinh_danh, t.rule, t.labelled, t.match_weight,
+               t.match_probability, t.rank, t.runner_up_weight
+        FROM _lk_top t JOIN _lk_p p ON p.rec_id = t.pop_rec_id
+        ORDER BY t.labelled DESC, t.match_probability DESC, t.match_weight DESC, t.rec_id, t.pop_rec_id
+        """
+    ).pl()
+    owner: dict[int, int] = {}
+    out: dict[int, tuple] = {}
+    cols = cand.select(
+        "rec_id", "pop_rec_id", "so_dinh_danh", "rule", "labelled", "match_weight", "match_probability", "rank",
+        "runner_up_weight",
+    ).iter_rows()
+    for rec, pop, sdd, rule, labelled, w, prob, rank, runner in cols:
+        if rec in out:
+            continue
+        method = rule if labelled else "probabilistic"
+        strong = labelled or prob >= s.match_threshold
+        if not labelled and prob < s.review_threshold:
+            continue
+        if pop in owner:
+            if strong:
+                out[rec] = (pop, sdd, method, w, prob, "duplicate", owner[pop])
+            continue
+        status = "matched" if strong else "review"
+        if not labelled and status == "matched":
+            clear_lead = rank == 1 and (runner is None or w - runner >= s.min_margin)
+            if rule == "id_conflict" or not clear_lead:
+                status = "review"
+        owner[pop] = rec
+        out[rec] = (pop, sdd, method, w, prob, status, None)
+    assigned = pl.DataFrame(
+        [(k, *v) for k, v in out.items()],
+        schema={"rec_id": pl.Int64, "pop_rec_id": pl.Int64, "so_dinh_danh": pl.String, "method": pl.String,
+                "match_weight": pl.Float64, "match_probability": pl.Float64, "status": pl.String,
+                "duplicate_of": pl.Int64},
+        orient="row",
+    )
+    best = (
+        cand.filter(pl.col("rank") == 1)
+        .select("rec_id", pl.col("match_weight").alias("best_w"), pl.col("match_probability").alias("best_p"))
+    )
+    everyone = con.execute("SELECT rec_id FROM _lk_r ORDER BY rec_id").pl().with_columns(pl.col("rec_id").cast(pl.Int64))
+    links = (
+        everyone.join(assigned, on="rec_id", how="left")
+        .join(best.with_columns(pl.col("rec_id").cast(pl.Int64)), on="rec_id", how="left")
+        .with_columns(
+            pl.col("status").fill_null("unmatched"),
+            pl.col("method").fill_null(pl.when(pl.col("best_w").is_not_null()).then(pl.lit("probabilistic"))),
+            pl.col("match_weight").fill_null(pl.col("best_w")),
+            pl.col("match_probability").fill_null(pl.col("best_p")),
+        )
+        .drop("best_w", "best_p")
+        .sort("rec_id")
+    )
+    return links
+
+
+def _evidence(con, comparisons: list[Comparison]) -> pl.DataFrame:
+    parts = []
+    for c in comparisons:
+        labels = "[" + ", ".join("'" + lb.replace("'", "''") + "'" for lb in c.labels()) + "]"
+        parts.append(
+            f"SELECT rec_id, pop_rec_id, '{c.name}' AS comparison, ({labels})[{c.column} + 1] AS level, "
+            f"w_{c.name} AS partial_weight FROM _lk_top"
+        )
+    sql = "\nUNION ALL\n".join(parts) + "\nORDER BY rec_id, pop_rec_id, comparison"
+    return con.execute(sql).pl()
+
+
+def link_records(con: duckdb.DuckDBPyConnection, registry_table: str, population_table: str, settings) -> LinkResult:
+    """Link every registry row to at most one population person; see the module docstring."""
+    import time
+
+    s = LinkSettings.from_object(settings)
+    comparisons = get_comparisons(s.comparisons)
+    t = {"start": time.perf_counter()}
+    n_r, n_p = _prepare(con, quote_table(registry_table), quote_table(population_table), comparisons)
+    t["prepare"] = time.perf_counter()
+    blocking = _index(con, s)
+    t["index"] = time.perf_counter()
+    _compare(con, comparisons)
+    t["compare"] = time.perf_counter()
+    model = _train(con, comparisons, s, n_p)
+    t["train"] = time.perf_counter()
+    _score(con, comparisons, model, s)
+    t["score"] = time.perf_counter()
+    links = _assign(con, s)
+    t["assign"] = time.perf_counter()
+    evidence = _evidence(con, comparisons)
+    t["evidence"] = time.perf_counter()
+    keys = list(t)
+    timings = {k: round(t[k] - t[keys[i - 1]], 3) for i, k in enumerate(keys) if i}
+    md = model.to_dict()
+    md["settings"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in s.__dict__.items()}
+    return LinkResult(links=links, evidence=evidence, blocking=blocking, model=md, timings=timings)

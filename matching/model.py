@@ -1,0 +1,190 @@
+"""Fellegi–Sunter model: u by random sampling, m from ID-linked pairs refined by EM, TF weights.
+
+- u (how often a level occurs between two *different* people) is measured on random
+  registry × population pairs — nearly all of them are non-matches.
+- m (how often a level occurs for the *same* person) starts from the pairs the deterministic ID
+  passes linked: free labelled data. EM on the blocked candidate pairs then refines m and
+  estimates the share of matches among them (lambda); labelled pairs stay fixed matches in
+  every EM step, so the ID comparison's m (which labelled pairs alone cannot show, they all
+  agree on ID) is learned from the unlabelled ones while the rest stays anchored.
+- Partial weight of a level = log2(m / u); a null level weighs 0. For the name levels the u is
+  scaled by how common the population person's name is relative to an average name
+  (term-frequency adjustment), so "Nguyễn Văn Hùng" earns less than "Kpă Y Blin".
+- match_weight = prior log2-odds + sum of partial weights; match_probability = 2^w / (1 + 2^w).
+  The prior is the chance that a random (remaining registry row, population person) pair is a
+  match: lambda × candidate pairs / (rows × persons).
+
+Counts are aggregated into agreement patterns in DuckDB; EM runs in numpy over the patterns.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+
+from matching.comparisons import Comparison, level_sql
+
+SMOOTH = 1.0  # pseudo-count per level, so a level never seen still has a finite weight
+
+
+@dataclass
+class Model:
+    comparisons: list[Comparison]
+    m: dict[str, list[float]]
+    u: dict[str, list[float]]
+    tf_mean: dict[str, float]  # mean term frequency of tf columns (sum of squared shares)
+    n_population: int
+    lambda_blocked: float = 0.0
+    prior_log2_odds: float = 0.0
+    stats: dict = field(default_factory=dict)
+
+    def weight(self, comparison: str, level: int) -> float:
+        c = next(c for c in self.comparisons if c.name == comparison)
+        if c.levels[level].is_null:
+            return 0.0
+        return math.log2(self.m[comparison][level] / self.u[comparison][level])
+
+    def weight_sql(self, c: Comparison) -> str:
+        """SQL for the partial weight of comparison `c`, over a pair row with lvl_* and tf_* columns."""
+        parts = []
+        for i, lv in enumerate(c.levels):
+            w = 0.0 if lv.is_null else self.weight(c.name, i)
+            expr = f"{w!r}"
+            if lv.tf and not lv.is_null:
+                floor = 1.0 / max(self.n_population, 1)
+                expr = f"({w!r} + log2({self.tf_mean[lv.tf]!r} / greatest(coalesce({lv.tf}, {floor!r}), {floor!r})))"
+            parts.append(f"WHEN {i} THEN {expr}")
+        return f"(CASE {c.column} {' '.join(parts)} ELSE 0.0 END)"
+
+    def to_dict(self) -> dict:
+        return {
+            "lambda_blocked": self.lambda_blocked,
+            "prior_log2_odds": self.prior_log2_odds,
+            "n_population": self.n_population,
+            "tf_mean": self.tf_mean,
+            "stats": self.stats,
+            "comparisons": {
+                c.name: [
+                    {
+                        "level": lv.label,
+                        "m": self.m[c.name][i],
+                        "u": self.u[c.name][i],
+                        "weight": 0.0 if lv.is_null else self.weight(c.name, i),
+                        "tf": lv.tf,
+                    }
+                    for i, lv in enumerate(c.levels)
+                ]
+                for c in self.comparisons
+            },
+        }
+
+
+def _normalise(counts: np.ndarray, null_mask: np.ndarray) -> np.ndarray:
+    """Shares over the non-null levels, smoothed; null levels get 1 (weight 0 anyway)."""
+    c = np.where(null_mask, 0.0, counts + SMOOTH)
+    out = c / c.sum()
+    return np.where(null_mask, 1.0, out)
+
+
+def estimate_u(
+    con: duckdb.DuckDBPyConnection,
+    comparisons: list[Comparison],
+    registry: str,
+    population: str,
+    n_pairs: int,
+    seed: int,
+) -> tuple[dict[str, list[float]], int]:
+    """u-probabilities from `n_pairs` random registry × population pairs (tables need a 1-based `_rn`)."""
+    n_r = con.execute(f"SELECT count(*) FROM {registry}").fetchone()[0]
+    n_p = con.execute(f"SELECT count(*) FROM {population}").fetchone()[0]
+    if n_r == 0 or n_p == 0:
+        return {c.name: [1.0] * len(c.levels) for c in comparisons}, 0
+    cols = ", ".join(f"count(*) FILTER (WHERE {c.column} = {i})" for c in comparisons for i in range(len(c.levels)))
+    row = con.execute(
+        f"""
+        WITH draws AS (
+            SELECT (hash(i, $seed) % $n_r) + 1 AS r_rn, (hash(i, $seed + 1) % $n_p) + 1 AS p_rn
+            FROM range($n) t(i)
+        ),
+        levels AS (
+            SELECT {level_sql(comparisons)}
+            FROM draws d JOIN {registry} r ON r._rn = d.r_rn JOIN {population} p ON p._rn = d.p_rn
+        )
+        SELECT {cols} FROM levels
+        """,
+        {"seed": seed, "n_r": n_r, "n_p": n_p, "n": n_pairs},
+    ).fetchone()
+    u, k = {}, 0
+    for c in comparisons:
+        counts = np.array(row[k : k + len(c.levels)], dtype=float)
+        k += len(c.levels)
+        null = np.array([lv.is_null for lv in c.levels])
+        # A level no random pair reached (ID agreement) is as rare as one person among n_p.
+        shares = _normalise(counts, null)
+        floor = 1.0 / n_p
+        shares = np.where(null, 1.0, np.maximum(np.where(counts == 0, floor, shares), floor))
+        u[c.name] = shares.tolist()
+    return u, n_pairs
+
+
+def patterns(con: duckdb.DuckDBPyConnection, table: str, comparisons: list[Comparison], where: str) -> np.ndarray:
+    """Distinct level vectors with their counts: array of shape (n_patterns, n_comparisons + 1)."""
+    cols = ", ".join(c.column for c in comparisons)
+    rows = con.execute(f"SELECT {cols}, count(*) FROM {table} WHERE {where} GROUP BY ALL").fetchall()
+    if not rows:
+        return np.zeros((0, len(comparisons) + 1), dtype=np.int64)
+    return np.array(rows, dtype=np.int64)
+
+
+def train(
+    comparisons: list[Comparison],
+    u: dict[str, list[float]],
+    labelled: np.ndarray,
+    unlabelled: np.ndarray,
+    iterations: int,
+) -> tuple[dict[str, list[float]], float, int]:
+    """m-probabilities and lambda (share of matches among unlabelled pairs) by semi-supervised EM."""
+    nulls = [np.array([lv.is_null for lv in c.levels]) for c in comparisons]
+
+    def m_step(post_lab: np.ndarray, pats: np.ndarray, post: np.ndarray) -> dict[str, np.ndarray]:
+        m = {}
+        for j, c in enumerate(comparisons):
+            counts = np.zeros(len(c.levels))
+            if len(labelled):
+                np.add.at(counts, labelled[:, j], post_lab)
+            if len(pats):
+                np.add.at(counts, pats[:, j], post)
+            m[c.name] = _normalise(counts, nulls[j])
+        return m
+
+    lab_w = labelled[:, -1].astype(float) if len(labelled) else np.zeros(0)
+    unl_w = unlabelled[:, -1].astype(float) if len(unlabelled) else np.zeros(0)
+    if len(labelled):
+        m = m_step(lab_w, unlabelled, np.zeros(len(unlabelled)))
+    else:  # no ID-linked pairs: a neutral start where agreeing levels are likelier for matches
+        m = {c.name: _normalise(np.linspace(len(c.levels), 1, len(c.levels)), nulls[j]) for j, c in enumerate(comparisons)}
+    lam = 0.1
+    done = 0
+    log_u = np.zeros(len(unlabelled))
+    for j, c in enumerate(comparisons):
+        if len(unlabelled):
+            log_u += np.log(np.asarray(u[c.name]))[unlabelled[:, j]]
+    for done in range(1, iterations + 1):
+        if not len(unlabelled):
+            break
+        log_m = np.zeros(len(unlabelled))
+        for j, c in enumerate(comparisons):
+            log_m += np.log(m[c.name])[unlabelled[:, j]]
+        a = np.log(lam) + log_m
+        b = np.log(1 - lam) + log_u
+        post = 1.0 / (1.0 + np.exp(np.clip(b - a, -700, 700)))
+        new_lam = float((post * unl_w).sum() / unl_w.sum())
+        m = m_step(lab_w, unlabelled, post * unl_w)
+        converged = abs(new_lam - lam) < 1e-6
+        lam = min(max(new_lam, 1e-9), 1 - 1e-9)
+        if converged:
+            break
+    return {k: v.tolist() for k, v in m.items()}, lam, done
