@@ -15,6 +15,8 @@ that person strongly is a `duplicate` of the first, reported, not dropped.
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass, field
 
 import duckdb
@@ -149,16 +151,13 @@ def _train(con, comparisons, s: LinkSettings, n_p: int) -> Model:
     u, n_u = estimate_u(con, comparisons, "_lk_r", "_lk_p", s.u_sample_pairs, s.seed)
     lab = patterns(con, "_lk_cmp", comparisons, "labelled")
     unl = patterns(con, "_lk_cmp", comparisons, "NOT labelled")
-    m, lam, iters = train(comparisons, u, lab, unl, s.em_iterations)
     n_rem = con.execute("SELECT count(*) FROM _lk_rem").fetchone()[0]
     n_unl = int(unl[:, -1].sum()) if len(unl) else 0
-    expected = max(lam * n_unl, 0.5)
-    prior = expected / max(n_rem * n_p, 1)
-    import math
+    m, prior, iters = train(comparisons, u, lab, unl, s.em_iterations, total_pairs=n_rem * n_p)
 
     model = Model(
         comparisons=comparisons, m=m, u=u, tf_mean=_tf_means(con), n_population=n_p,
-        lambda_blocked=lam, prior_log2_odds=math.log2(prior / (1 - prior)),
+        lambda_blocked=prior * n_rem * n_p / max(n_unl, 1), prior_log2_odds=math.log2(prior / (1 - prior)),
         stats={"u_sample_pairs": n_u, "labelled_pairs": int(lab[:, -1].sum()) if len(lab) else 0,
                "unlabelled_pairs": n_unl, "em_iterations": iters, "remaining_rows": n_rem},
     )
@@ -262,8 +261,6 @@ def _evidence(con, comparisons: list[Comparison]) -> pl.DataFrame:
 
 def link_records(con: duckdb.DuckDBPyConnection, registry_table: str, population_table: str, settings) -> LinkResult:
     """Link every registry row to at most one population person; see the module docstring."""
-    import time
-
     s = LinkSettings.from_object(settings)
     comparisons = get_comparisons(s.comparisons)
     t = {"start": time.perf_counter()}

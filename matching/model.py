@@ -59,6 +59,21 @@ class Model:
             parts.append(f"WHEN {i} THEN {expr}")
         return f"(CASE {c.column} {' '.join(parts)} ELSE 0.0 END)"
 
+    @classmethod
+    def from_dict(cls, d: dict, comparisons: list[Comparison]) -> "Model":
+        """Rebuild a trained model saved with `to_dict` (e.g. from the warehouse's match_models)."""
+        levels = d["comparisons"]
+        return cls(
+            comparisons=comparisons,
+            m={c.name: [lv["m"] for lv in levels[c.name]] for c in comparisons},
+            u={c.name: [lv["u"] for lv in levels[c.name]] for c in comparisons},
+            tf_mean=dict(d["tf_mean"]),
+            n_population=int(d["n_population"]),
+            lambda_blocked=float(d["lambda_blocked"]),
+            prior_log2_odds=float(d["prior_log2_odds"]),
+            stats=dict(d.get("stats", {})),
+        )
+
     def to_dict(self) -> dict:
         return {
             "lambda_blocked": self.lambda_blocked,
@@ -145,8 +160,17 @@ def train(
     labelled: np.ndarray,
     unlabelled: np.ndarray,
     iterations: int,
+    total_pairs: float,
 ) -> tuple[dict[str, list[float]], float, int]:
-    """m-probabilities and lambda (share of matches among unlabelled pairs) by semi-supervised EM."""
+    """m-probabilities and lambda by semi-supervised EM.
+
+    lambda is the prior of a *random* pair (remaining registry rows × population persons) being a
+    match — the prior that matches u, which was measured on random pairs. Blocking only selects
+    pairs by their agreement pattern, so the posterior of a blocked pair is the same Bayes
+    formula; pairs outside every block are taken as non-matches. Using the share of matches
+    among blocked pairs instead would let non-matches that share a common name look like
+    matches and inflate m of the disagreeing levels.
+    """
     nulls = [np.array([lv.is_null for lv in c.levels]) for c in comparisons]
 
     def m_step(post_lab: np.ndarray, pats: np.ndarray, post: np.ndarray) -> dict[str, np.ndarray]:
@@ -166,7 +190,8 @@ def train(
         m = m_step(lab_w, unlabelled, np.zeros(len(unlabelled)))
     else:  # no ID-linked pairs: a neutral start where agreeing levels are likelier for matches
         m = {c.name: _normalise(np.linspace(len(c.levels), 1, len(c.levels)), nulls[j]) for j, c in enumerate(comparisons)}
-    lam = 0.1
+    total_pairs = max(float(total_pairs), float(unlabelled[:, -1].sum()) if len(unlabelled) else 1.0, 1.0)
+    lam = min(0.5, max(1.0, 0.5 * (unlabelled[:, -1].sum() if len(unlabelled) else 1)) / total_pairs)
     done = 0
     log_u = np.zeros(len(unlabelled))
     for j, c in enumerate(comparisons):
@@ -181,9 +206,9 @@ def train(
         a = np.log(lam) + log_m
         b = np.log(1 - lam) + log_u
         post = 1.0 / (1.0 + np.exp(np.clip(b - a, -700, 700)))
-        new_lam = float((post * unl_w).sum() / unl_w.sum())
+        new_lam = float((post * unl_w).sum() / total_pairs)
         m = m_step(lab_w, unlabelled, post * unl_w)
-        converged = abs(new_lam - lam) < 1e-6
+        converged = abs(new_lam - lam) < 1e-4 * lam
         lam = min(max(new_lam, 1e-9), 1 - 1e-9)
         if converged:
             break
