@@ -1,0 +1,300 @@
+"""Person names: canonical display form and the keys the matcher compares.
+
+Why this shape: 10 million population names must normalize in seconds, yet the defects worth
+fixing (legacy TCVN3/VNI text, Telex/VIQR residue, the other tone-mark style) are rare and need
+syllable-level logic. So: work on the distinct values only, run cheap vectorized polars steps on
+all of them, and send only the values a regex flags as suspicious through per-value Python
+(`_repair_rare`). Results are joined back to the rows.
+
+Derived columns for a source column `c` (ARCHITECTURE.md, "Normalized columns"):
+`c_clean`, `c_key`, `c_key_nomid`, `c_ho_key`, `c_ten_key`, `c_problems`.
+Problem codes: `nfd`, `legacy_tcvn3`, `legacy_vni`, `telex_residue`, `tone_style`, `eth_d`
+(U+00D0 typed for Đ), `stray_chars`, `honorific`, `all_caps`, `no_diacritics` (an all-ASCII
+name that looks Vietnamese: its key still matches, its display form cannot be restored).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from matching.normalize.encodings import LEGACY_CANDIDATE_PATTERN, repair_legacy_text
+from matching.normalize.syllables import canonical_syllable, is_valid_syllable, place_tone, split_tone
+
+SURNAMES = (
+    "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đinh Đoàn Trịnh "
+    "Trương Lâm Mai Cao Hà Lưu Lương Thái Châu Tạ Tăng Quách Kiều Vương Tống Triệu Diệp Khúc Lại "
+    "Thạch Tôn Mạc Âu La Văn Đào Đàm Chu Tô Giang Hứa Lục Nông Lò Hầu Khổng Đồng Ông Phùng Quan "
+    "Tiêu Từ Viên Vi Ninh Thân Bạch Bế Cù Doãn Giáp Kim Lã Mã Nghiêm Ôn Phí Quang Sầm Thiều Trình "
+    "Triệu Văn Yên Đường Lạc Lò Mông Hoàng Nhữ Kha Âu Dư Khương Khổng Liêu Ma Mẫn Nhan Tạ Thạch"
+).split()
+HONORIFICS = ("ông bà", "ông", "bà", "cụ", "anh", "chị")
+_HONORIFIC_RE = r"(?i)^(ông\s+bà|ông|bà|cụ|anh|chị)\s+"
+_MIDDLE_DROPPABLE = ("thi", "van")
+_SURNAME_FOLD = {"huynh": "hoang", "vo": "vu"}
+
+# Values sent through per-value Python: legacy encodings, Telex/VIQR residue, tone style.
+_TELEX_PATTERN = r"\b[A-Za-z]*(?:aa|ee|oo|dd|aw|ow|uw|AA|EE|OO|DD|Dd|AW|OW|UW)[A-Za-z]*\b|\b[A-Za-z]*[aeiouyAEIOUY][A-Za-z]*[sfrxjSFRXJ]\b"
+_VIQR_PATTERN = r"[A-Za-z][\^(+~`]"
+_TONE_STYLE_PATTERN = r"(?i:o[àáảãạèéẻẽẹ]|u[ỳýỷỹỵ]|[ưu][àáảãạ])(?:[^\p{L}]|$)"
+RARE_PATTERN = "|".join(
+    f"(?:{p})" for p in (LEGACY_CANDIDATE_PATTERN, _TELEX_PATTERN, _VIQR_PATTERN, _TONE_STYLE_PATTERN)
+)
+
+
+def _key(text: str) -> str:
+    """Accent-free lower-case key in Python (same rule as `key_expr`)."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+_SURNAME_SET = frozenset(SURNAMES)
+SURNAME_KEYS = frozenset(_key(s) for s in SURNAMES) - set(_MIDDLE_DROPPABLE)
+
+
+def key_expr(expr: pl.Expr) -> pl.Expr:
+    """Accent-free key: đ→d, combining marks removed, lower case, letters/digits/spaces only."""
+    return (
+        expr.str.replace_all("[đĐ]", "d")
+        .str.normalize("NFD")
+        .str.replace_all(r"\p{M}", "")
+        .str.to_lowercase()
+        .str.replace_all(r"[^a-z0-9 ]", "")
+        .str.replace_all(r" {2,}", " ")
+        .str.strip_chars()
+    )
+
+
+# --- rare path: per-value Python -----------------------------------------------------------
+_TELEX_TONE = set("sfrxj")
+_TELEX_SHAPE = {"aa": "â", "ee": "ê", "oo": "ô", "aw": "ă", "ow": "ơ", "uw": "ư", "dd": "đ"}
+_VIQR_SHAPE = {"a^": "â", "e^": "ê", "o^": "ô", "a(": "ă", "o+": "ơ", "u+": "ư", "dd": "đ"}
+_VIQR_TONE = {"'": "s", "`": "f", "?": "r", "~": "x", ".": "j"}
+
+
+def _telex_token(token: str) -> str | None:
+    """'Nguyeenx' -> 'Nguyễn' when unambiguous, else None."""
+    low = token.lower()
+    if not low.isascii() or not low.isalpha() or is_valid_syllable(low):
+        return None
+    out: list[str] = []
+    tone = None
+    i = 0
+    while i < len(low):
+        pair = low[i : i + 2]
+        if pair in _TELEX_SHAPE and not (pair == "dd" and i > 0):
+            out.append(_TELEX_SHAPE[pair])
+            i += 2
+            continue
+        ch = low[i]
+        if ch == "w" and out and out[-1] in "ou":
+            # "uow" -> "ươ", "uw" handled above; lone "ow" after u
+            if len(out) >= 2 and out[-2] == "u" and out[-1] == "o":
+                out[-2:] = ["ư", "ơ"]
+            else:
+                out[-1] = {"o": "ơ", "u": "ư"}[out[-1]]
+        elif ch == "w" and not out:
+            out.append("ư")
+        elif ch in _TELEX_TONE and any(c in "aăâeêioôơuưy" for c in out):
+            tone = ch
+        else:
+            out.append(ch)
+        i += 1
+    # "uow" written as "uow" after "uo": fix "ươ" when the horn was typed once at the end
+    toneless = "".join(out)
+    toneless = toneless.replace("uơ", "ươ") if re.search(r"uơ[cimnptu]", toneless) else toneless
+    result = place_tone(toneless, tone)
+    if result == low or not is_valid_syllable(result):
+        return None
+    return _recase(result, token)
+
+
+def _viqr_token(token: str) -> str | None:
+    """'Nguye^~n' -> 'Nguyễn' (VIQR typing) when the result is a syllable."""
+    if not re.search(r"[\^(+~`]", token):
+        return None
+    low = token.lower()
+    for k, v in _VIQR_SHAPE.items():
+        low = low.replace(k, v)
+    tone = None
+    out = []
+    for ch in low:
+        if ch in _VIQR_TONE:
+            tone = _VIQR_TONE[ch]
+        else:
+            out.append(ch)
+    result = place_tone("".join(out), tone)
+    if not result.isalpha() or not is_valid_syllable(result):
+        return None
+    return _recase(result, token)
+
+
+def _recase(result: str, like: str) -> str:
+    if like[:1].isupper():
+        return result[:1].upper() + (result[1:].upper() if like.isupper() and len(like) > 1 else result[1:])
+    return result
+
+
+_TOKEN_RE = re.compile(r"[^\s,;]+")
+
+
+def _repair_rare(value: str) -> tuple[str, list[str]]:
+    """Per-value repairs for the values flagged by RARE_PATTERN."""
+    problems: list[str] = []
+    text, legacy = repair_legacy_text(value)
+    if legacy:
+        problems.append(f"legacy_{legacy}")
+
+    def fix_token(m: re.Match) -> str:
+        tok = m.group(0)
+        repaired = _viqr_token(tok) or _telex_token(tok)
+        if repaired:
+            if "telex_residue" not in problems:
+                problems.append("telex_residue")
+            tok = repaired
+        canon = canonical_syllable(tok)
+        if canon != tok:
+            base_before, tone_before = split_tone(tok)
+            if "tone_style" not in problems and tone_before is not None and not legacy:
+                problems.append("tone_style")
+            tok = canon
+        return tok
+
+    text = _TOKEN_RE.sub(fix_token, text)
+    return text, problems
+
+
+# --- vectorized path -------------------------------------------------------------------------
+_LIST_STR = pl.List(pl.Utf8)
+
+
+def _flag(cond: pl.Expr, code: str) -> pl.Expr:
+    return pl.when(cond).then(pl.lit(code))
+
+
+def name_table(raw: pl.Series) -> pl.DataFrame:
+    """Derived columns for each distinct raw name (column `raw` plus clean/key/... columns)."""
+    uniq = raw.drop_nulls().unique()
+    df = pl.DataFrame({"raw": uniq})
+    df = df.with_columns(s=pl.col("raw").str.strip_chars())
+    df = df.with_columns(
+        p_nfd=pl.col("s") != pl.col("s").str.normalize("NFC"),
+        s=pl.col("s").str.normalize("NFC"),
+    )
+    rare_mask = df["s"].str.contains(RARE_PATTERN)
+    rare_vals = df.filter(rare_mask)["s"].to_list()
+    fixed = [_repair_rare(v) for v in rare_vals]
+    rare_df = pl.DataFrame(
+        {"s": rare_vals, "s_fixed": [f[0] for f in fixed], "p_rare": [f[1] for f in fixed]},
+        schema={"s": pl.Utf8, "s_fixed": pl.Utf8, "p_rare": _LIST_STR},
+    ).unique(subset="s")
+    df = df.join(rare_df, on="s", how="left").with_columns(
+        s=pl.coalesce("s_fixed", "s"), p_rare=pl.col("p_rare").fill_null(pl.lit([], dtype=_LIST_STR))
+    )
+    letters_only = pl.col("s").str.replace_all(r"[^\p{L}\p{M}'\s]", " ")
+    df = df.with_columns(
+        p_eth=pl.col("s").str.contains("Ð"),
+        p_stray=pl.col("s").str.contains(r"[^\p{L}\p{M}'\s]"),
+        s=letters_only.str.replace_all("Ð", "Đ").str.replace_all(r"\s+", " ").str.strip_chars(" '"),
+    )
+    hon = df["s"].str.extract_groups(_HONORIFIC_RE + r"(\S+)\s+\S")
+    df = df.with_columns(_next=hon.struct.field("2"))
+    df = df.with_columns(p_hon=key_expr(pl.col("_next")).is_in(list(SURNAME_KEYS)).fill_null(False))
+    df = df.with_columns(
+        s=pl.when(pl.col("p_hon")).then(pl.col("s").str.replace(_HONORIFIC_RE, "")).otherwise(pl.col("s"))
+    )
+    has_letters = pl.col("s").str.contains(r"\p{L}")
+    df = df.with_columns(
+        p_caps=(pl.col("s") == pl.col("s").str.to_uppercase()) & pl.col("s").str.contains(r"\p{L}{2}"),
+        clean=pl.when(has_letters).then(pl.col("s").str.to_titlecase()),
+    )
+    df = df.with_columns(key=key_expr(pl.col("clean")))
+    df = df.with_columns(
+        p_noacc=pl.col("clean").str.contains(r"^[\x00-\x7f]+$")
+        & (pl.col("key").str.count_matches(" ") >= 1)
+        & pl.col("key").str.extract(r"^(\S+)").is_in(list(SURNAME_KEYS)),
+        ho_key=pl.col("key").str.extract(r"^(\S+)"),
+        ten_key=pl.col("key").str.extract(r"(\S+)$"),
+        key_nomid=pl.col("key")
+        .str.replace_all(r" (?:thi|van) ", " ")
+        .str.replace_all(r" (?:thi|van) ", " "),
+    )
+    df = df.with_columns(ho_key=pl.col("ho_key").replace(_SURNAME_FOLD))
+    problems = pl.concat_list(
+        _flag(pl.col("p_nfd"), "nfd"),
+        _flag(pl.col("p_eth"), "eth_d"),
+        _flag(pl.col("p_stray"), "stray_chars"),
+        _flag(pl.col("p_hon"), "honorific"),
+        _flag(pl.col("p_caps"), "all_caps"),
+        _flag(pl.col("p_noacc"), "no_diacritics"),
+    ).list.drop_nulls()
+    return df.select(
+        "raw", "clean", "key", "key_nomid", "ho_key", "ten_key",
+        problems=pl.concat_list("p_rare", problems),
+    )
+
+
+def normalize_name_column(df: pl.DataFrame, c: str) -> pl.DataFrame:
+    """Add c_clean, c_key, c_key_nomid, c_ho_key, c_ten_key, c_problems (rows kept in order)."""
+    table = name_table(df[c].cast(pl.Utf8)).rename(
+        {
+            "raw": c,
+            "clean": f"{c}_clean",
+            "key": f"{c}_key",
+            "key_nomid": f"{c}_key_nomid",
+            "ho_key": f"{c}_ho_key",
+            "ten_key": f"{c}_ten_key",
+            "problems": f"{c}_problems",
+        }
+    )
+    out = df.join(table, on=c, how="left", maintain_order="left")
+    return out.with_columns(pl.col(f"{c}_problems").fill_null(pl.lit([], dtype=_LIST_STR)))
+
+
+# --- scalar API ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Name:
+    clean: str | None
+    key: str | None
+    key_nomid: str | None
+    ho_key: str | None
+    ten_key: str | None
+    problems: tuple[str, ...] = ()
+    ho: str | None = None  # surname, when the name follows họ + đệm + tên
+    dem: str | None = None  # middle name(s), possibly empty
+    ten: str | None = None  # given name
+    structured: bool = False  # False: no forced split (e.g. ethnic-minority names)
+    tokens: tuple[str, ...] = field(default=())
+
+
+def split_name(clean: str | None) -> tuple[str | None, str | None, str | None, bool]:
+    """(họ, đệm, tên, structured): split only when the first word is a known surname."""
+    if not clean:
+        return None, None, None, False
+    tokens = clean.split(" ")
+    if len(tokens) >= 2 and tokens[0] in _SURNAME_SET:
+        return tokens[0], " ".join(tokens[1:-1]), tokens[-1], True
+    return None, None, None, False
+
+
+def normalize_name(value: str | None) -> Name:
+    """One name through exactly the same code as a column (so scalar and frame never disagree)."""
+    row = normalize_name_column(pl.DataFrame({"v": [value]}, schema={"v": pl.Utf8}), "v").row(0, named=True)
+    clean = row["v_clean"]
+    ho, dem, ten, structured = split_name(clean)
+    return Name(
+        clean=clean,
+        key=row["v_key"],
+        key_nomid=row["v_key_nomid"],
+        ho_key=row["v_ho_key"],
+        ten_key=row["v_ten_key"],
+        problems=tuple(row["v_problems"]),
+        ho=ho,
+        dem=dem,
+        ten=ten,
+        structured=structured,
+        tokens=tuple(clean.split(" ")) if clean else (),
+    )

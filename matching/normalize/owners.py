@@ -1,0 +1,150 @@
+"""Land-owner text: "Ông A", "Bà B", "Ông A và bà B", "Hộ ông A", "Hộ gia đình bà B", organizations.
+
+Why a module of its own: one land-certificate row can name two people (a couple), a household
+(whose head is the person to match) or an organization, which must never be matched against the
+population. Owner values are parsed per distinct value in Python (land registries are small
+next to the population), and every person name goes through `names.name_table`, so owners get
+exactly the same keys as any other name.
+
+`c_entity`: `person`, `couple`, `household`, `organization` (null when empty).
+`c_owners`: List(Struct{ho_ten_clean, key, key_nomid, ho_key, ten_key, role, sex}); role is
+`owner`, `co_owner` (second person of a couple) or `household_head`; sex comes from "Ông"/"Bà".
+The name columns (`c_clean`, `c_key`, ...) describe the first person (or the organization's
+cleaned name, with null surname/given-name keys).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import polars as pl
+
+from matching.normalize.encodings import repair_legacy_text
+from matching.normalize.names import name_table
+
+_LIST_STR = pl.List(pl.Utf8)
+
+# Accent-free words that only name organizations.
+_ORG_ASCII = re.compile(
+    r"\b(cong ty|cty|tnhh|co phan|ubnd|uy ban|hop tac xa|htx|chi nhanh|ban quan ly|bql|doanh nghiep|dntn|"
+    r"tong cong ty|ngan hang|benh vien|xi nghiep|nha may|trung tam|tap doan|lien doanh|van phong|"
+    r"giao xu|tu vien|nha tho|cong an|quan doi|bo chi huy|tct)\b"
+)
+# Words that are also names or surnames without diacritics: only with their diacritics.
+_ORG_ACCENTED = re.compile(r"(?i)(^|\s)(trường|chùa|hội|sở|phòng|đoàn thể|nhà văn hóa|nhà văn hoá|cp|đình làng)(\s|$)")
+_HOUSEHOLD = re.compile(r"(?i)^hộ(\s+gia\s+đình)?\s+")
+_HONOR = re.compile(r"(?i)^(ông|bà|cụ ông|cụ bà|cụ|anh|chị)\s+")
+_SPLIT = re.compile(r"(?i)\s*(?:\bvà\b|&|;|,|\+)\s*(?=(?:ông|bà|chồng|vợ)?\s*\S)")
+_SEX = {"ông": "Nam", "cụ ông": "Nam", "anh": "Nam", "bà": "Nữ", "cụ bà": "Nữ", "chị": "Nữ"}
+
+
+def _ascii(s: str) -> str:
+    s = unicodedata.normalize("NFD", s.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in s if not unicodedata.combining(ch)).lower()
+
+
+def parse_owner(value: str | None) -> tuple[str | None, list[tuple[str, str, str | None]]]:
+    """(entity, [(name text, role, sex)]) for one owner value; names are not yet normalized."""
+    if value is None:
+        return None, []
+    s = re.sub(r"\s+", " ", unicodedata.normalize("NFC", value)).strip(" ,;.-")
+    if not s:
+        return None, []
+    if _ORG_ASCII.search(_ascii(s)) or _ORG_ACCENTED.search(s):
+        return "organization", []
+    household = bool(_HOUSEHOLD.match(s))
+    if household:
+        s = _HOUSEHOLD.sub("", s)
+    pieces = [p for p in _SPLIT.split(s) if p and p.strip()]
+    persons: list[tuple[str, str, str | None]] = []
+    for i, piece in enumerate(pieces):
+        piece = piece.strip()
+        sex = None
+        m = _HONOR.match(piece)
+        if m:
+            sex = _SEX.get(m.group(1).lower().replace("  ", " "))
+            piece = piece[m.end():]
+        piece = re.sub(r"(?i)^(chồng|vợ)\s*:?\s*", "", piece)
+        if not re.search(r"\w", piece):
+            continue
+        role = "household_head" if household and i == 0 else ("owner" if i == 0 else "co_owner")
+        persons.append((piece, role, sex))
+    if not persons:
+        return None, []
+    if household:
+        entity = "household"
+    elif len(persons) > 1:
+        entity = "couple"
+    else:
+        entity = "person"
+    return entity, persons
+
+
+_OWNER_STRUCT = pl.Struct(
+    {
+        "ho_ten_clean": pl.Utf8,
+        "key": pl.Utf8,
+        "key_nomid": pl.Utf8,
+        "ho_key": pl.Utf8,
+        "ten_key": pl.Utf8,
+        "role": pl.Utf8,
+        "sex": pl.Utf8,
+    }
+)
+
+
+def owner_table(raw: pl.Series) -> pl.DataFrame:
+    uniq = raw.drop_nulls().unique().to_list()
+    repaired = [repair_legacy_text(v) for v in uniq]
+    parsed = [parse_owner(text) for text, _ in repaired]
+    person_texts = sorted({p[0] for _, persons in parsed for p in persons})
+    names = name_table(pl.Series(person_texts, dtype=pl.Utf8))
+    by_raw = {r["raw"]: r for r in names.iter_rows(named=True)}
+    orgs = name_table(pl.Series([r[0] for r, (e, _) in zip(repaired, parsed) if e == "organization"], dtype=pl.Utf8))
+    org_by_raw = {r["raw"]: r for r in orgs.iter_rows(named=True)}
+    rows = []
+    for value, (entity, persons), (repaired_text, legacy) in zip(uniq, parsed, repaired):
+        owners = []
+        problems: list[str] = [f"legacy_{legacy}"] if legacy else []
+        for text, role, sex in persons:
+            n = by_raw.get(text.strip()) or by_raw.get(text)
+            if n is None:
+                continue
+            owners.append(
+                {"ho_ten_clean": n["clean"], "key": n["key"], "key_nomid": n["key_nomid"],
+                 "ho_key": n["ho_key"], "ten_key": n["ten_key"], "role": role, "sex": sex}
+            )
+            problems += [p for p in n["problems"] if p not in problems]
+        first = owners[0] if owners else None
+        if entity == "organization":
+            o = org_by_raw.get(repaired_text)
+            key = o["key"] if o else None
+            # organizations keep their own capitalisation ("UBND", "TNHH")
+            clean = re.sub(r"\s+", " ", unicodedata.normalize("NFC", repaired_text)).strip()
+            rows.append((value, clean, key, None, None, None, [], entity, problems))
+        else:
+            rows.append(
+                (value, first and first["ho_ten_clean"], first and first["key"], first and first["key_nomid"],
+                 first and first["ho_key"], first and first["ten_key"], owners, entity, problems)
+            )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "raw": pl.Utf8, "clean": pl.Utf8, "key": pl.Utf8, "key_nomid": pl.Utf8, "ho_key": pl.Utf8,
+            "ten_key": pl.Utf8, "owners": pl.List(_OWNER_STRUCT), "entity": pl.Utf8, "problems": _LIST_STR,
+        },
+        orient="row",
+    )
+
+
+def normalize_owner_column(df: pl.DataFrame, c: str) -> pl.DataFrame:
+    table = owner_table(df[c].cast(pl.Utf8)).rename(
+        {k: f"{c}_{k}" for k in ("clean", "key", "key_nomid", "ho_key", "ten_key", "owners", "entity", "problems")}
+        | {"raw": c}
+    )
+    out = df.join(table, on=c, how="left", maintain_order="left")
+    return out.with_columns(
+        pl.col(f"{c}_problems").fill_null(pl.lit([], dtype=_LIST_STR)),
+        pl.col(f"{c}_owners").fill_null(pl.lit([], dtype=pl.List(_OWNER_STRUCT))),
+    )
