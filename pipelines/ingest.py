@@ -26,6 +26,7 @@ from pathlib import Path
 
 import polars as pl
 
+from matching.normalize.encodings import decode_bytes
 from pipelines.errors import InputError
 from pipelines.spec import ColumnSpec
 
@@ -61,24 +62,10 @@ def sha256_file(path: Path) -> str:
 
 
 def decode_text(data: bytes, file: str) -> tuple[str, str]:
-    """Bytes → (NFC text, encoding name). UTF-8 (with or without BOM) first, then Windows-1258."""
-    try:
-        from matching.normalize.encodings import decode_bytes  # the normalizer's detector, when present
-    except ImportError:
-        decode_bytes = None
-    if decode_bytes is not None:
-        text, encoding = decode_bytes(data)
-        return unicodedata.normalize("NFC", text), encoding
-    if data.startswith(b"\xef\xbb\xbf"):
-        return unicodedata.normalize("NFC", data[3:].decode("utf-8", errors="strict")), "utf-8-sig"
-    try:
-        return unicodedata.normalize("NFC", data.decode("utf-8")), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return unicodedata.normalize("NFC", data.decode("cp1258")), "cp1258"
-    except UnicodeDecodeError as exc:
-        raise InputError(f"không đọc được bảng mã của tệp (không phải UTF-8 hay Windows-1258): {exc}", file=file) from None
+    """Bytes → (NFC text, encoding name): UTF-8 with or without BOM, else Windows-1258 (the
+    normalizer's `decode_bytes`); legacy TCVN3/VNI text inside is repaired per value later."""
+    text, encoding = decode_bytes(data)
+    return unicodedata.normalize("NFC", text), encoding
 
 
 # ---------------------------------------------------------------- cell grids ---------------

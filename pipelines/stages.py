@@ -1,0 +1,373 @@
+"""The reconcile stages as plain functions over polars frames and DuckDB.
+
+Why plain functions: the CLI, the tests and the Prefect flows (`pipelines/flow.py`) all run the
+same code; Prefect only wraps each stage as a task. Each stage takes what the previous one
+returned and nothing global, so a retried task redoes only its own step.
+
+ingest → normalize → validate → person schema → match → checks → write warehouse → reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import json
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from matching.link import LinkSettings, link_records
+from matching.normalize.frame import normalize_columns
+from pipelines import warehouse
+from pipelines.ingest import IngestResult, load_column_map, read_table, sha256_file
+from pipelines.spec import ColumnSpec, RegistrySpec
+
+# The CSDLQG extract, declared like a registry so ingestion and normalization treat it alike.
+POPULATION_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("so_dinh_danh", "id", ("Số định danh cá nhân", "Số ĐDCN", "Số định danh"), required=True, role="id"),
+    ColumnSpec("so_cmnd_cu", "id", ("Số CMND cũ", "Số CMND", "CMND")),
+    ColumnSpec("ho_ten", "name", ("Họ và tên", "Họ tên", "Họ, chữ đệm và tên"), required=True, role="ho_ten"),
+    ColumnSpec("ngay_sinh", "date", ("Ngày sinh", "Ngày, tháng, năm sinh"), required=True, role="ngay_sinh"),
+    ColumnSpec("gioi_tinh", "sex", ("Giới tính",), required=True, role="gioi_tinh"),
+    ColumnSpec("ho_ten_cha", "name", ("Họ tên cha", "Họ và tên cha"), role="ho_ten_cha"),
+    ColumnSpec("ho_ten_me", "name", ("Họ tên mẹ", "Họ và tên mẹ"), role="ho_ten_me"),
+    ColumnSpec("ma_tinh", "text", ("Mã tỉnh",)),
+    ColumnSpec("ten_tinh", "text", ("Tên tỉnh", "Tỉnh")),
+    ColumnSpec("ma_xa", "text", ("Mã xã",)),
+    ColumnSpec("ten_xa", "text", ("Tên xã", "Xã")),
+    ColumnSpec("dia_chi_thuong_tru", "text", ("Địa chỉ thường trú", "Nơi thường trú")),
+    ColumnSpec("ma_ho", "text", ("Mã hộ", "Số hộ khẩu")),
+    ColumnSpec("ngay_mat", "date", ("Ngày mất", "Ngày chết")),
+)
+
+NORMALIZED_KINDS = ("name", "owner", "date", "year", "id", "sex", "address")
+LINKED = ("matched", "duplicate")
+
+
+@dataclass
+class Population:
+    frame: pl.DataFrame  # warehouse `population` columns (raw, clean and person schema)
+    sha256: str
+    info: dict
+    cached: bool
+
+
+@dataclass
+class Stage:
+    """What one registry run has produced so far (passed from task to task)."""
+
+    spec: RegistrySpec
+    run_id: str
+    rows: pl.DataFrame | None = None  # normalized input rows
+    ingest_info: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def new_run_id(registry: str) -> str:
+    return f"{registry}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for name in ("doisoat", "polars", "duckdb", "prefect", "great_expectations", "rapidfuzz", "pyarrow"):
+        try:
+            out[name] = importlib.metadata.version(name.replace("_", "-"))
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+# ---------------------------------------------------------------- ingest + normalize -------
+
+
+def ingest_registry(spec: RegistrySpec, path: Path, column_map: Path | None = None) -> IngestResult:
+    return read_table(Path(path), spec.columns, column_map=load_column_map(column_map))
+
+
+def _dob_and_sex(columns: tuple[ColumnSpec, ...]) -> tuple[str | None, str | None]:
+    sex = next((c.name for c in columns if c.role == "gioi_tinh"), None)
+    dob = next((c.name for c in columns if c.role == "ngay_sinh"), None)
+    return sex, dob
+
+
+def normalize_frame(frame: pl.DataFrame, columns: tuple[ColumnSpec, ...]) -> pl.DataFrame:
+    """The normalizer's derived columns for every spec column (never overwrites the raw one)."""
+    sex, dob = _dob_and_sex(columns)
+    out = normalize_columns(frame, [(c.name, c.kind) for c in columns], sex_column=sex, dob_column=dob)
+    # text and amount columns have no normalizer: their clean form is the trimmed text
+    return out.with_columns(
+        pl.col(c.name).str.strip_chars().alias(f"{c.name}_clean")
+        for c in columns
+        if f"{c.name}_clean" not in out.columns
+    )
+
+
+# ---------------------------------------------------------------- person schema ------------
+
+
+def _null(dtype=pl.Utf8) -> pl.Expr:
+    return pl.lit(None, dtype=dtype)
+
+
+def person_exprs(frame: pl.DataFrame, spec_columns: tuple[ColumnSpec, ...]) -> list[pl.Expr]:
+    """Person-schema columns (ARCHITECTURE.md) from a normalized frame, by column role."""
+    by_role = {c.role: c for c in spec_columns if c.role}
+
+    def has(col: str) -> bool:
+        return col in frame.columns
+
+    def get(col: str, dtype=pl.Utf8) -> pl.Expr:
+        return pl.col(col).cast(dtype) if has(col) else _null(dtype)
+
+    name = by_role.get("ho_ten")
+    n = name.name if name else "__none__"
+    dob = by_role.get("ngay_sinh")
+    d = dob.name if dob else "__none__"
+    sex = by_role.get("gioi_tinh")
+    ident = by_role.get("id")
+    i = ident.name if ident else "__none__"
+    addr = by_role.get("dia_chi")
+    a = addr.name if addr else "__none__"
+    kind = get(f"{i}_kind")
+    split = get(f"{a}_address_status") == "legacy_split"
+    exprs = [
+        get(f"{n}_clean").alias("ho_ten"),
+        get(f"{n}_key").alias("ho_ten_key"),
+        get(f"{n}_key_nomid").alias("ho_ten_key_nomid"),
+        get(f"{n}_ho_key").alias("ho_key"),
+        get(f"{n}_ten_key").alias("ten_key"),
+        get(f"{d}_year", pl.Int16).alias("ngay_sinh_year"),
+        get(f"{d}_month", pl.Int16).alias("ngay_sinh_month"),
+        get(f"{d}_day", pl.Int16).alias("ngay_sinh_day"),
+        get(f"{d}_precision").alias("ngay_sinh_precision"),
+        (get(f"{sex.name}_clean") if sex else _null()).alias("gioi_tinh"),
+        pl.when(kind.is_in(["cccd12", "cmnd12"])).then(get(f"{i}_clean")).otherwise(None).alias("id12"),
+        pl.when(kind == "cmnd9").then(get(f"{i}_clean")).otherwise(None).alias("cmnd9"),
+        get(f"{a}_ma_tinh").alias("ma_tinh"),
+        pl.when(split).then(None).otherwise(get(f"{a}_ma_xa")).alias("ma_xa"),
+        (get(f"{by_role['ho_ten_cha'].name}_key") if "ho_ten_cha" in by_role else _null()).alias("ho_ten_cha_key"),
+        (get(f"{by_role['ho_ten_me'].name}_key") if "ho_ten_me" in by_role else _null()).alias("ho_ten_me_key"),
+    ]
+    return exprs
+
+
+PERSON_SCHEMA = {
+    "rec_id": pl.Int64, "ho_ten": pl.Utf8, "ho_ten_key": pl.Utf8, "ho_ten_key_nomid": pl.Utf8,
+    "ho_key": pl.Utf8, "ten_key": pl.Utf8, "ngay_sinh_year": pl.Int16, "ngay_sinh_month": pl.Int16,
+    "ngay_sinh_day": pl.Int16, "ngay_sinh_precision": pl.Utf8, "gioi_tinh": pl.Utf8, "id12": pl.Utf8,
+    "cmnd9": pl.Utf8, "ma_tinh": pl.Utf8, "ma_xa": pl.Utf8, "ho_ten_cha_key": pl.Utf8, "ho_ten_me_key": pl.Utf8,
+}
+
+
+# ---------------------------------------------------------------- population ---------------
+
+
+def load_population(db: Path, path: Path) -> Population:
+    """The normalized extract: from the warehouse cache when this exact file (SHA-256) was seen."""
+    path = Path(path)
+    sha = sha256_file(path) if path.exists() else ""
+    con = warehouse.connect(db)
+    try:
+        if sha and warehouse.population_cached(con, sha):
+            frame = con.execute(
+                "SELECT * FROM population WHERE extract_sha256 = ? ORDER BY pop_rec_id", [sha]
+            ).pl()
+            info = {"role": "population", "path": str(path), "file": path.name, "sha256": sha,
+                    "bytes": path.stat().st_size, "rows": frame.height, "cached": True}
+            return Population(frame=frame, sha256=sha, info=info, cached=True)
+    finally:
+        con.close()
+    res = read_table(path, POPULATION_COLUMNS, role="population")
+    norm = normalize_frame(res.frame, POPULATION_COLUMNS)
+    persons = norm.select(person_exprs(norm, POPULATION_COLUMNS))
+    frame = pl.concat(
+        [
+            norm.select(
+                pl.lit(sha).alias("extract_sha256"),
+                pl.col("source_row").alias("pop_rec_id"),
+                pl.col("so_dinh_danh_clean").alias("so_dinh_danh"),
+                pl.col("so_cmnd_cu_clean").alias("so_cmnd_cu"),
+                "ho_ten", "ho_ten_clean", "ngay_sinh", "ngay_sinh_clean", "gioi_tinh",
+                "ho_ten_cha", "ho_ten_me", "ma_tinh", "ten_tinh", "ma_xa", "ten_xa",
+                "dia_chi_thuong_tru", "ma_ho", "ngay_mat", "ngay_mat_clean",
+            ),
+            persons.rename({"gioi_tinh": "gioi_tinh_clean"}).drop("ho_ten", "ma_tinh", "ma_xa", "id12", "cmnd9"),
+        ],
+        how="horizontal",
+    ).with_columns(
+        pl.col("so_dinh_danh").alias("id12"),
+        pl.when(norm["so_cmnd_cu_kind"] == "cmnd9").then(pl.col("so_cmnd_cu")).otherwise(None).alias("cmnd9"),
+    )
+    return Population(frame=frame, sha256=sha, info=res.info | {"cached": False}, cached=False)
+
+
+def population_persons(pop: Population) -> pl.DataFrame:
+    return pop.frame.select(
+        pl.col("pop_rec_id").alias("rec_id"),
+        pl.col("ho_ten_clean").alias("ho_ten"),
+        *[pl.col(c) for c in PERSON_SCHEMA if c not in ("rec_id", "ho_ten", "gioi_tinh")],
+        pl.col("gioi_tinh_clean").alias("gioi_tinh"),
+    ).select([pl.col(c).cast(t) for c, t in PERSON_SCHEMA.items()])
+
+
+# ---------------------------------------------------------------- registry rows -------------
+
+
+def normalize_registry(spec: RegistrySpec, ingested: IngestResult) -> pl.DataFrame:
+    """Normalized rows with the row's unit, problems, and whether it can be matched at all."""
+    norm = normalize_frame(ingested.frame, spec.columns)
+    addr = spec.role_column("dia_chi")
+    a = addr.name if addr and addr.kind == "address" else None
+    norm = norm.with_columns(
+        (pl.col(f"{a}_ma_tinh") if a else _null()).alias("ma_tinh"),
+        (pl.when(pl.col(f"{a}_address_status") == "legacy_split").then(None).otherwise(pl.col(f"{a}_ma_xa")) if a else _null()).alias("ma_xa"),
+        (pl.col(f"{a}_address_status") if a else _null()).alias("address_status"),
+    )
+    persons = norm.select(person_exprs(norm, spec.columns))
+    name = spec.role_column("ho_ten").name
+    unusable = persons["ho_ten_key"].is_null() & persons["id12"].is_null() & persons["cmnd9"].is_null()
+    if spec.owner_split:  # land: owner text may still hold names the key did not
+        unusable = unusable & norm[name].is_null()
+    return norm.with_columns(
+        pl.Series("row_status", ["rejected" if u else "ok" for u in unusable], dtype=pl.Utf8),
+        pl.Series("reject_reason", ["no_name_no_id" if u else None for u in unusable], dtype=pl.Utf8),
+    )
+
+
+def rows_for_warehouse(spec: RegistrySpec, run_id: str, rows: pl.DataFrame) -> pl.DataFrame:
+    table = warehouse.rows_table(spec)
+    return rows.with_columns(pl.lit(run_id).alias("run_id")).select(
+        pl.col(c).cast(pl.List(pl.Utf8) if t == "VARCHAR[]" else (pl.Int64 if t == "BIGINT" else pl.Utf8))
+        for c, t, _ in table.columns
+    )
+
+
+def registry_persons(spec: RegistrySpec, rows: pl.DataFrame) -> pl.DataFrame:
+    """Person-schema records of the matchable rows, with rec_id = source_row*10 + owner_index.
+
+    Land rows can name several owners (`<col>_owners`): each owner is one record; the year of
+    birth and the ID on the row belong to the first-named owner. Organizations get no record
+    (they are not persons); their rows are accounted for in `links` as entity organization."""
+    ok = rows.filter(pl.col("row_status") == "ok")
+    base = ok.select(pl.col("source_row"), *person_exprs(ok, spec.columns))
+    if not spec.owner_split:
+        return base.with_columns(
+            (pl.col("source_row") * 10).alias("rec_id"),
+            pl.lit(0, dtype=pl.Int16).alias("owner_index"),
+            pl.lit("person").alias("entity"),
+        )
+    return land_persons(spec, ok, base)
+
+
+def land_persons(spec: RegistrySpec, ok: pl.DataFrame, base: pl.DataFrame) -> pl.DataFrame:
+    """One record per named owner; the row's birth year and ID go to the first-named owner."""
+    owner = spec.role_column("ho_ten").name
+    entity = pl.col(f"{owner}_entity").fill_null("person")
+    people = ok.filter(entity != "organization").select(
+        "source_row", entity.alias("entity"), pl.col(f"{owner}_owners").alias("_owners")
+    )
+    owners = (
+        people.explode("_owners")
+        .filter(pl.col("_owners").is_not_null())
+        .with_columns(pl.int_range(pl.len()).over("source_row").cast(pl.Int16).alias("owner_index"))
+    )
+    o = pl.col("_owners").struct
+    first = base.drop("ho_ten", "ho_ten_key", "ho_ten_key_nomid", "ho_key", "ten_key", "gioi_tinh")
+    persons = owners.select(
+        "source_row", "owner_index", "entity",
+        o.field("ho_ten_clean").alias("ho_ten"),
+        o.field("key").alias("ho_ten_key"),
+        o.field("key_nomid").alias("ho_ten_key_nomid"),
+        o.field("ho_key").alias("ho_key"),
+        o.field("ten_key").alias("ten_key"),
+        o.field("sex").alias("gioi_tinh"),
+    ).join(first, on="source_row", how="left")
+    # only the first owner carries the row's birth year and ID
+    later = pl.col("owner_index") > 0
+    persons = persons.with_columns(
+        pl.when(later).then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("ngay_sinh_year", "ngay_sinh_month", "ngay_sinh_day", "ngay_sinh_precision", "id12", "cmnd9")
+    )
+    return persons.with_columns((pl.col("source_row") * 10 + pl.col("owner_index")).alias("rec_id"))
+
+
+def organization_rows(spec: RegistrySpec, rows: pl.DataFrame) -> pl.DataFrame:
+    if not spec.owner_split:
+        return rows.head(0).select("source_row")
+    owner = spec.role_column("ho_ten").name
+    return rows.filter((pl.col("row_status") == "ok") & (pl.col(f"{owner}_entity") == "organization")).select("source_row")
+
+
+# ---------------------------------------------------------------- match --------------------
+
+
+def match_registry(spec: RegistrySpec, persons: pl.DataFrame, pop_persons: pl.DataFrame):
+    """Run the matcher in a scratch in-memory DuckDB (the warehouse is only touched at write time)."""
+    con = duckdb.connect()
+    try:
+        for name, frame in (("registry_person", persons), ("population_person", pop_persons)):
+            view = frame.select([pl.col(c).cast(t) for c, t in PERSON_SCHEMA.items()]).to_arrow()
+            con.register(f"_{name}", view)
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM _{name}")
+            con.unregister(f"_{name}")
+        return link_records(con, "registry_person", "population_person", LinkSettings.from_object(spec.match))
+    finally:
+        con.close()
+
+
+def assemble_links(spec: RegistrySpec, run_id: str, rows: pl.DataFrame, persons: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
+    """Exactly one outcome per registry person record, rejected rows and organizations included."""
+    keys = rows.select("source_file", "source_row", "excel_row")
+    matched = (
+        persons.select("rec_id", "source_row", "owner_index", "entity")
+        .join(linked, on="rec_id", how="left")
+        .with_columns(
+            pl.col("status").fill_null("unmatched"),
+            pl.col("method").fill_null("none"),
+            (pl.col("duplicate_of") // 10).cast(pl.Int64).alias("duplicate_of"),
+            _null().alias("reason"),
+        )
+    )
+    rejected = rows.filter(pl.col("row_status") == "rejected").select(
+        "source_row",
+        pl.lit(0, dtype=pl.Int16).alias("owner_index"),
+        pl.lit("rejected").alias("status"),
+        pl.lit("rejected").alias("method"),
+        pl.lit("person").alias("entity"),
+        pl.col("reject_reason").alias("reason"),
+    )
+    orgs = organization_rows(spec, rows).select(
+        "source_row",
+        pl.lit(0, dtype=pl.Int16).alias("owner_index"),
+        pl.lit("unmatched").alias("status"),
+        pl.lit("organization").alias("method"),
+        pl.lit("organization").alias("entity"),
+        pl.lit("organization_not_person").alias("reason"),
+    )
+    links = pl.concat([matched, rejected, orgs], how="diagonal_relaxed").join(keys, on="source_row", how="left")
+    return links.with_columns(
+        pl.lit(run_id).alias("run_id"),
+        pl.lit(spec.name).alias("registry"),
+        (pl.col("source_row") * 10 + pl.col("owner_index")).cast(pl.Int64).alias("rec_id"),
+    ).select(warehouse.TABLES["links"].column_names).sort("source_row", "owner_index")
+
+
+def row_counts(rows: pl.DataFrame, links: pl.DataFrame) -> dict[str, int]:
+    """Outcome counts, and the accounting invariant: every input row has at least one outcome and
+    every person record exactly one."""
+    counts = {s: 0 for s in warehouse.LINK_STATUSES}
+    counts.update(dict(links.group_by("status").len().iter_rows()))
+    counts = {"input_rows": rows.height, "records": links.height, **counts}
+    counts["organizations"] = links.filter(pl.col("method") == "organization").height
+    counts["extra_owner_records"] = links.filter(pl.col("owner_index") > 0).height
+    rows_with_outcome = links["source_row"].n_unique()
+    if rows_with_outcome != rows.height or links.select(["source_row", "owner_index"]).is_duplicated().any():
+        raise AssertionError(f"row accounting broken: {rows.height} input rows, {rows_with_outcome} with an outcome")
+    if sum(counts[s] for s in warehouse.LINK_STATUSES) != links.height:
+        raise AssertionError("row accounting broken: statuses do not add up to the records")
+    if rows.height + counts["extra_owner_records"] != links.height:
+        raise AssertionError("row accounting broken: input rows + extra owners != records")
+    return counts
