@@ -1,0 +1,117 @@
+"""`doisoat clean FILE --registry NAME --out OUT`: the officer's cleaning command.
+
+Why a separate path from the reconcile flow: an officer wants *their own file* back, with every
+row in its place and every original column untouched, plus a normalized `<column>_clean` beside
+each column we know how to normalize and one `problems` column saying what is wrong in the row.
+So we read the raw grid (title rows above the header skipped, header found through the spec's
+aliases like ingestion does), keep every row under the header — blank and totals rows included,
+never dropped or reordered — and write CSV (UTF-8 with BOM, so Excel shows Vietnamese) or Excel
+by the extension of OUT. No personal data is printed or logged; only counts are returned.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import polars as pl
+
+from matching.normalize.frame import normalize_columns
+from pipelines.errors import InputError
+from pipelines.ingest import _two_row_labels, alias_index, find_header, read_grid
+from pipelines.spec import ColumnSpec
+
+_CLEANED_KINDS = ("name", "owner", "date", "year", "id", "sex", "address", "amount")
+
+
+def _spec_columns(registry: str) -> tuple[ColumnSpec, ...]:
+    if registry == "population":
+        from pipelines.stages import POPULATION_COLUMNS
+
+        return POPULATION_COLUMNS
+    from pipelines.registries import get_spec
+
+    return get_spec(registry).columns
+
+
+def _unique_labels(labels: list[str | None]) -> list[str]:
+    seen: Counter[str] = Counter()
+    out = []
+    for j, label in enumerate(labels):
+        base = (label or "").strip() or f"Cột {j + 1}"
+        seen[base] += 1
+        out.append(base if seen[base] == 1 else f"{base} ({seen[base]})")
+    return out
+
+
+def clean_frame(frame: pl.DataFrame, found: dict[str, str], columns: tuple[ColumnSpec, ...]) -> pl.DataFrame:
+    """Normalize a text frame whose headers are original labels; `found` maps label → canonical.
+
+    Returns the original columns in order, `<canonical>_clean` right after each normalized one,
+    and `problems` (one string, entries separated by "; ") at the end."""
+    kinds = {c.name: c.kind for c in columns}
+    work = frame.rename({label: f"__c{j}" for j, label in enumerate(frame.columns)})
+    canon_of = {f"__c{j}": found.get(label) for j, label in enumerate(frame.columns)}
+    renamed = {src: name for src, name in canon_of.items() if name}
+    work = work.rename(renamed)
+    specs = [(name, kinds[name]) for name in renamed.values() if kinds.get(name) in _CLEANED_KINDS]
+    roles = {c.role: c.name for c in columns if c.role and c.name in renamed.values()}
+    norm = normalize_columns(work, specs, sex_column=roles.get("gioi_tinh"), dob_column=roles.get("ngay_sinh"))
+    select: list[pl.Expr] = []
+    for j, label in enumerate(frame.columns):
+        src = f"__c{j}"
+        name = renamed.get(src, src)
+        select.append(pl.col(name).alias(label))
+        if name in dict(specs):
+            clean = pl.col(f"{name}_clean")
+            if norm.schema[f"{name}_clean"] == pl.Float64:  # amounts: "1500000", not "1500000.0"
+                whole = clean == clean.floor()
+                clean = pl.when(whole).then(clean.cast(pl.Int64).cast(pl.Utf8)).otherwise(clean.cast(pl.Utf8))
+            elif norm.schema[f"{name}_clean"] != pl.Utf8:
+                clean = clean.cast(pl.Utf8)
+            select.append(clean.alias(f"{name}_clean"))
+    select.append(pl.col("problems").list.join("; ").alias("problems"))
+    return norm.select(select)
+
+
+def clean_file(path: Path, registry: str, out: Path) -> dict:
+    """Read FILE, normalize the spec's columns, write OUT (.csv or .xlsx); returns counts only."""
+    path, out = Path(path), Path(out)
+    columns = _spec_columns(registry)
+    grid, _fmt, _enc = read_grid(path)
+    if not any(any(c for c in row) for row in grid):
+        raise InputError("tệp rỗng, không có dữ liệu", file=path.name)
+    index = alias_index(columns)
+    start, height, found_pos = find_header(grid, columns, index)
+    if not found_pos:
+        expected = ", ".join(f"'{c.label_vi or c.name}'" for c in columns)
+        raise InputError(f"không tìm thấy dòng tiêu đề nào khớp với sổ '{registry}'. Các cột cần có: {expected}", file=path.name)
+    raw_labels = grid[start] if height == 1 else _two_row_labels(grid[start], grid[start + 1])
+    width = max([len(raw_labels)] + [len(r) for r in grid[start + height :]])
+    labels = _unique_labels(list(raw_labels) + [None] * (width - len(raw_labels)))
+    rows = grid[start + height :]
+    data = {label: [r[j] if j < len(r) else None for r in rows] for j, label in enumerate(labels)}
+    frame = pl.DataFrame(data, schema={label: pl.Utf8 for label in labels})
+    found = {labels[j]: name for j, name in found_pos.items()}
+    cleaned = clean_frame(frame, found, columns)
+    _write(cleaned, out)
+    problems = cleaned["problems"]
+    return {
+        "rows": cleaned.height,
+        "rows_with_problems": int((problems.str.len_chars() > 0).sum()),
+        "columns_normalized": sorted(found.values()),
+        "header_row": start + 1,
+    }
+
+
+def _write(df: pl.DataFrame, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        with open(out, "wb") as fh:
+            fh.write(b"\xef\xbb\xbf")
+            df.write_csv(fh)
+    elif suffix == ".xlsx":
+        df.write_excel(out, worksheet="Đã chuẩn hoá", autofit=True)
+    else:
+        raise InputError(f"định dạng đầu ra '{suffix}' chưa hỗ trợ (dùng .csv hoặc .xlsx)", file=out.name)
