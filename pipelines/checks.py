@@ -1,7 +1,8 @@
 """Checks on linked rows: "đúng" (mismatches), "sạch" (duplicates) and "sống" (alerts).
 
 Why after matching: a difference with CSDLQG only means something once we know which CSDLQG
-person the row is. Only confidently linked records (status matched) are compared; review
+person the row is. Only confidently linked records (status matched, or duplicate: a second listing of a linked
+person) are compared; review
 candidates are not trusted enough to accuse a row of being wrong.
 
 Alerts cross registries: a welfare or pension row linked to someone dead — in CSDLQG
@@ -18,18 +19,18 @@ import polars as pl
 
 from pipelines.spec import RegistrySpec
 
-MATCHED = "matched"
+LINKED = ("matched", "duplicate")  # a second listing of a linked person is still that person
 
 
 def _date_at_precision() -> pl.Expr:
     """Registry date of birth as text at its own precision (yyyy, yyyy-mm, yyyy-mm-dd)."""
-    y = pl.col("ngay_sinh_year").cast(pl.Utf8).str.zfill(4)
-    m = pl.col("ngay_sinh_month").cast(pl.Utf8).str.zfill(2)
-    d = pl.col("ngay_sinh_day").cast(pl.Utf8).str.zfill(2)
+    y = pl.col("r_ngay_sinh_year").cast(pl.Utf8).str.zfill(4)
+    m = pl.col("r_ngay_sinh_month").cast(pl.Utf8).str.zfill(2)
+    d = pl.col("r_ngay_sinh_day").cast(pl.Utf8).str.zfill(2)
     return (
-        pl.when(pl.col("ngay_sinh_day").is_not_null() & pl.col("ngay_sinh_month").is_not_null())
+        pl.when(pl.col("r_ngay_sinh_day").is_not_null() & pl.col("r_ngay_sinh_month").is_not_null())
         .then(pl.concat_str([y, m, d], separator="-"))
-        .when(pl.col("ngay_sinh_month").is_not_null())
+        .when(pl.col("r_ngay_sinh_month").is_not_null())
         .then(pl.concat_str([y, m], separator="-"))
         .otherwise(y)
     )
@@ -40,7 +41,7 @@ def linked_pairs(links: pl.DataFrame, persons: pl.DataFrame, rows: pl.DataFrame,
     pop = population.select(pl.all().name.prefix("p_"))
     per = persons.select(pl.col("rec_id"), pl.all().exclude("rec_id", "source_row", "owner_index", "entity").name.prefix("r_"))
     return (
-        links.filter(pl.col("status") == MATCHED)
+        links.filter(pl.col("status").is_in(LINKED))
         .join(per, on="rec_id", how="left")
         .join(rows.drop("source_file", "excel_row"), on="source_row", how="left")
         .join(pop, left_on="pop_rec_id", right_on="p_pop_rec_id", how="left")
@@ -72,10 +73,7 @@ def mismatches(spec: RegistrySpec, pairs: pl.DataFrame) -> pl.DataFrame:
         if role == "ho_ten":
             add(col.name, pl.col("r_ho_ten") != pl.col("p_ho_ten_clean"), pl.col("r_ho_ten"), pl.col("p_ho_ten_clean"))
         elif role == "ngay_sinh":
-            reg = pairs.select(_date_at_precision().alias("d"))["d"] if pairs.height else pl.Series("d", [], pl.Utf8)
-            with_reg = pairs.with_columns(
-                reg.alias("_reg_dob"),
-            ).with_columns(pl.col("p_ngay_sinh_clean").str.slice(0, pl.col("_reg_dob").str.len_chars()).alias("_pop_dob"))
+            with_reg = pairs.with_columns(_date_at_precision().alias("_reg_dob")).with_columns(pl.col("p_ngay_sinh_clean").str.slice(0, pl.col("_reg_dob").str.len_chars()).alias("_pop_dob"))
             sub = with_reg.filter(pl.col("r_ngay_sinh_year").is_not_null() & (pl.col("_reg_dob") != pl.col("_pop_dob")).fill_null(False))
             parts.append(
                 sub.select(

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from matching import person_schema
 from matching.link import LinkSettings, link_records
 from matching.normalize.frame import normalize_columns
 from pipelines import warehouse
@@ -107,59 +108,20 @@ def normalize_frame(frame: pl.DataFrame, columns: tuple[ColumnSpec, ...]) -> pl.
 
 # ---------------------------------------------------------------- person schema ------------
 
+PERSON_SCHEMA = person_schema.SCHEMA
+POPULATION_ROLES = {
+    "ho_ten": "ho_ten", "ngay_sinh": "ngay_sinh", "gioi_tinh": "gioi_tinh", "id12": "so_dinh_danh",
+    "cmnd9": "so_cmnd_cu", "ma_tinh": "ma_tinh", "ma_xa": "ma_xa", "ho_ten_cha": "ho_ten_cha", "ho_ten_me": "ho_ten_me",
+}
+
+
+def registry_roles(spec: RegistrySpec) -> dict[str, str]:
+    """Person role → column, from the spec (an address role counts only for a parsed address)."""
+    return {c.role: c.name for c in spec.columns if c.role and (c.role != "dia_chi" or c.kind == "address")}
+
 
 def _null(dtype=pl.Utf8) -> pl.Expr:
     return pl.lit(None, dtype=dtype)
-
-
-def person_exprs(frame: pl.DataFrame, spec_columns: tuple[ColumnSpec, ...]) -> list[pl.Expr]:
-    """Person-schema columns (ARCHITECTURE.md) from a normalized frame, by column role."""
-    by_role = {c.role: c for c in spec_columns if c.role}
-
-    def has(col: str) -> bool:
-        return col in frame.columns
-
-    def get(col: str, dtype=pl.Utf8) -> pl.Expr:
-        return pl.col(col).cast(dtype) if has(col) else _null(dtype)
-
-    name = by_role.get("ho_ten")
-    n = name.name if name else "__none__"
-    dob = by_role.get("ngay_sinh")
-    d = dob.name if dob else "__none__"
-    sex = by_role.get("gioi_tinh")
-    ident = by_role.get("id")
-    i = ident.name if ident else "__none__"
-    addr = by_role.get("dia_chi")
-    a = addr.name if addr else "__none__"
-    kind = get(f"{i}_kind")
-    split = get(f"{a}_address_status") == "legacy_split"
-    exprs = [
-        get(f"{n}_clean").alias("ho_ten"),
-        get(f"{n}_key").alias("ho_ten_key"),
-        get(f"{n}_key_nomid").alias("ho_ten_key_nomid"),
-        get(f"{n}_ho_key").alias("ho_key"),
-        get(f"{n}_ten_key").alias("ten_key"),
-        get(f"{d}_year", pl.Int16).alias("ngay_sinh_year"),
-        get(f"{d}_month", pl.Int16).alias("ngay_sinh_month"),
-        get(f"{d}_day", pl.Int16).alias("ngay_sinh_day"),
-        get(f"{d}_precision").alias("ngay_sinh_precision"),
-        (get(f"{sex.name}_clean") if sex else _null()).alias("gioi_tinh"),
-        pl.when(kind.is_in(["cccd12", "cmnd12"])).then(get(f"{i}_clean")).otherwise(None).alias("id12"),
-        pl.when(kind == "cmnd9").then(get(f"{i}_clean")).otherwise(None).alias("cmnd9"),
-        get(f"{a}_ma_tinh").alias("ma_tinh"),
-        pl.when(split).then(None).otherwise(get(f"{a}_ma_xa")).alias("ma_xa"),
-        (get(f"{by_role['ho_ten_cha'].name}_key") if "ho_ten_cha" in by_role else _null()).alias("ho_ten_cha_key"),
-        (get(f"{by_role['ho_ten_me'].name}_key") if "ho_ten_me" in by_role else _null()).alias("ho_ten_me_key"),
-    ]
-    return exprs
-
-
-PERSON_SCHEMA = {
-    "rec_id": pl.Int64, "ho_ten": pl.Utf8, "ho_ten_key": pl.Utf8, "ho_ten_key_nomid": pl.Utf8,
-    "ho_key": pl.Utf8, "ten_key": pl.Utf8, "ngay_sinh_year": pl.Int16, "ngay_sinh_month": pl.Int16,
-    "ngay_sinh_day": pl.Int16, "ngay_sinh_precision": pl.Utf8, "gioi_tinh": pl.Utf8, "id12": pl.Utf8,
-    "cmnd9": pl.Utf8, "ma_tinh": pl.Utf8, "ma_xa": pl.Utf8, "ho_ten_cha_key": pl.Utf8, "ho_ten_me_key": pl.Utf8,
-}
 
 
 # ---------------------------------------------------------------- population ---------------
@@ -182,7 +144,7 @@ def load_population(db: Path, path: Path) -> Population:
         con.close()
     res = read_table(path, POPULATION_COLUMNS, role="population")
     norm = normalize_frame(res.frame, POPULATION_COLUMNS)
-    persons = norm.select(person_exprs(norm, POPULATION_COLUMNS))
+    persons = person_schema.to_person_schema(norm.drop("rec_id", strict=False), POPULATION_ROLES)
     frame = pl.concat(
         [
             norm.select(
@@ -194,12 +156,9 @@ def load_population(db: Path, path: Path) -> Population:
                 "ho_ten_cha", "ho_ten_me", "ma_tinh", "ten_tinh", "ma_xa", "ten_xa",
                 "dia_chi_thuong_tru", "ma_ho", "ngay_mat", "ngay_mat_clean",
             ),
-            persons.rename({"gioi_tinh": "gioi_tinh_clean"}).drop("ho_ten", "ma_tinh", "ma_xa", "id12", "cmnd9"),
+            persons.rename({"gioi_tinh": "gioi_tinh_clean"}).drop("rec_id", "ho_ten", "ma_tinh", "ma_xa"),
         ],
         how="horizontal",
-    ).with_columns(
-        pl.col("so_dinh_danh").alias("id12"),
-        pl.when(norm["so_cmnd_cu_kind"] == "cmnd9").then(pl.col("so_cmnd_cu")).otherwise(None).alias("cmnd9"),
     )
     return Population(frame=frame, sha256=sha, info=res.info | {"cached": False}, cached=False)
 
@@ -226,7 +185,7 @@ def normalize_registry(spec: RegistrySpec, ingested: IngestResult) -> pl.DataFra
         (pl.when(pl.col(f"{a}_address_status") == "legacy_split").then(None).otherwise(pl.col(f"{a}_ma_xa")) if a else _null()).alias("ma_xa"),
         (pl.col(f"{a}_address_status") if a else _null()).alias("address_status"),
     )
-    persons = norm.select(person_exprs(norm, spec.columns))
+    persons = person_schema.to_person_schema(norm, registry_roles(spec))
     name = spec.role_column("ho_ten").name
     unusable = persons["ho_ten_key"].is_null() & persons["id12"].is_null() & persons["cmnd9"].is_null()
     if spec.owner_split:  # land: owner text may still hold names the key did not
@@ -252,7 +211,9 @@ def registry_persons(spec: RegistrySpec, rows: pl.DataFrame) -> pl.DataFrame:
     birth and the ID on the row belong to the first-named owner. Organizations get no record
     (they are not persons); their rows are accounted for in `links` as entity organization."""
     ok = rows.filter(pl.col("row_status") == "ok")
-    base = ok.select(pl.col("source_row"), *person_exprs(ok, spec.columns))
+    base = pl.concat(
+        [ok.select("source_row"), person_schema.to_person_schema(ok, registry_roles(spec)).drop("rec_id")], how="horizontal"
+    )
     if not spec.owner_split:
         return base.with_columns(
             (pl.col("source_row") * 10).alias("rec_id"),
