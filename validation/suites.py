@@ -39,7 +39,7 @@ RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
 ID_KINDS_VALID = ("cccd12", "cmnd9", "cmnd12")
 # Problem codes (from matching.normalize.ids) meaning the 12-digit ID disagrees with the row's
 # sex, birth year or a known province code; any code with one of these prefixes counts.
-ID_CONSISTENCY_PREFIXES = ("id_checksum", "id_sex", "id_year", "id_century", "id_province")
+ID_CONSISTENCY_PREFIXES = ("id_checksum", "id_sex", "id_year", "id_birth_year", "id_century", "id_province")
 MIN_YEAR = 1900
 
 # Vietnamese text for each check (shown in Data Docs as the expectation description and in reports).

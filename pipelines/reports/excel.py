@@ -1,0 +1,236 @@
+"""The officers' workbook: one .xlsx per registry per run, in Vietnamese.
+
+Sheet "Tổng hợp" shows coverage against the Đề án 06 targets (whole registry and per
+province) and the data checks; "Theo xã" the same per commune; then one sheet per action list
+(queries.py), each row with the source file and the row number the officer sees in Excel so
+it can be fixed at the source. Every identifier is written with `write_string` (text: the
+leading zero of "001…" survives) and masked unless the user asked for unmasked output.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import xlsxwriter
+
+from pipelines.reports import labels as L
+from pipelines.reports.masking import mask_account, mask_id
+from pipelines.reports.queries import action_lists, fetch, run_info
+from pipelines.spec import RegistrySpec
+
+MAX_WIDTH = 60
+
+# column -> (Vietnamese header, kind). kinds: text, id, int, pct, float, and label tables.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "source_file": ("Tệp nguồn", "text"),
+    "excel_row": ("Dòng trong tệp", "int"),
+    "owner_index": ("Người thứ (đất đai)", "owner"),
+    "ma_ho_so": ("Mã hồ sơ", "text"),
+    "ho_ten": ("Họ và tên (trong sổ)", "text"),
+    "ngay_sinh": ("Ngày sinh (trong sổ)", "text"),
+    "so_giay_to": ("Số CCCD/CMND (trong sổ)", "id"),
+    "so_dinh_danh": ("Số định danh trong CSDLQG", "id"),
+    "field": ("Trường", "field"),
+    "registry_value": ("Giá trị trong sổ", "value"),
+    "csdlqg_value": ("Giá trị CSDLQG", "value"),
+    "kind": ("Loại", "kind"),
+    "duplicate_of_excel_row": ("Trùng với dòng", "int"),
+    "basis": ("Căn cứ", "basis"),
+    "severity": ("Mức độ", "severity"),
+    "death_source": ("Nguồn ghi nhận", "death_source"),
+    "ngay_mat_csdlqg": ("Ngày mất (CSDLQG)", "date"),
+    "ngay_mat_khai_tu": ("Ngày mất (khai tử)", "date"),
+    "old_value": ("Số cũ trong sổ", "id"),
+    "new_value": ("Số định danh đề nghị", "id"),
+    "message_vi": ("Ghi chú", "text"),
+    "candidate_ho_ten": ("Họ tên người gần giống (CSDLQG)", "text"),
+    "candidate_ngay_sinh": ("Ngày sinh người gần giống", "date"),
+    "match_probability": ("Xác suất khớp", "pct"),
+    "match_weight": ("Điểm khớp", "float"),
+    "status": ("Tình trạng", "status"),
+    "reason": ("Lý do", "problems"),
+}
+HIDDEN = {"source_row", "duplicate_of"}
+LABEL_TABLES = {"kind": {**L.MISMATCH_KIND, **L.ALERT}, "basis": L.DUPLICATE_BASIS, "severity": L.SEVERITY,
+                "death_source": L.DEATH_SOURCE, "status": L.STATUS}
+
+
+class _Book:
+    """xlsxwriter workbook with the few formats every sheet uses."""
+
+    def __init__(self, path: Path):
+        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
+        self.head = self.wb.add_format({"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF", "text_wrap": True, "valign": "top", "border": 1})
+        self.title = self.wb.add_format({"bold": True, "font_size": 14})
+        self.note = self.wb.add_format({"italic": True, "font_color": "#555555"})
+        self.text = self.wb.add_format({"num_format": "@"})
+        self.pct = self.wb.add_format({"num_format": "0.00%"})
+        self.num = self.wb.add_format({"num_format": "#,##0"})
+        self.dec = self.wb.add_format({"num_format": "0.00"})
+        self.bad = self.wb.add_format({"num_format": "0.00%", "font_color": "#9C0006", "bg_color": "#FFC7CE"})
+        self.good = self.wb.add_format({"num_format": "0.00%", "font_color": "#006100", "bg_color": "#C6EFCE"})
+
+    def table(self, ws, top: int, headers: list[str], rows: list[list], kinds: list[str], widths: list[int]) -> int:
+        """Header at `top`, then rows; returns the next free row. Text is always write_string."""
+        for j, h in enumerate(headers):
+            ws.write_string(top, j, h, self.head)
+            widths[j] = max(widths[j], min(MAX_WIDTH, max(len(w) for w in h.split()) + 2, len(h) + 2))
+        for i, row in enumerate(rows, start=top + 1):
+            for j, (v, kind) in enumerate(zip(row, kinds)):
+                if v is None or v == "":
+                    ws.write_blank(i, j, None)
+                    continue
+                if kind in ("int", "num") and isinstance(v, (int, float)):
+                    ws.write_number(i, j, v, self.num)
+                    text = f"{v:,}"
+                elif kind == "pct" and isinstance(v, (int, float)):
+                    ws.write_number(i, j, v, self.pct)
+                    text = f"{v:.2%}"
+                elif kind == "pct_gap" and isinstance(v, (int, float)):
+                    ws.write_number(i, j, v, self.bad if v > 1e-12 else self.good)
+                    text = f"{v:.2%}"
+                elif kind == "float" and isinstance(v, (int, float)):
+                    ws.write_number(i, j, v, self.dec)
+                    text = f"{v:.2f}"
+                else:
+                    text = str(v)
+                    ws.write_string(i, j, text, self.text)
+                widths[j] = max(widths[j], min(MAX_WIDTH, len(text) + 2))
+        return top + 1 + len(rows)
+
+
+def _display(spec: RegistrySpec, col: str, kind: str, value, row: dict, unmasked: bool):
+    """A warehouse value as the officer reads it (labels translated, IDs masked)."""
+    if value is None:
+        return None
+    if kind == "id":
+        return str(value) if unmasked else mask_id(str(value))
+    if kind == "value":  # a mismatch/missing value is an ID when the field is an ID field
+        field = row.get("field")
+        if L.is_id_field(spec, field) and not unmasked:
+            return mask_id(str(value))
+        if spec.payment and field == spec.payment.account_column and not unmasked:
+            return mask_account(str(value))
+        return str(value)
+    if kind == "field":
+        return L.field_label(spec, value)
+    if kind == "date":  # warehouse ISO yyyy-mm-dd (or yyyy-mm, yyyy) -> dd/mm/yyyy
+        text = str(value)
+        return "/".join(reversed(text.split("-"))) if text[:4].isdigit() and "-" in text else text
+    if kind == "owner":
+        return int(value) + 1
+    if kind == "problems":
+        return L.problems_vi(value)
+    if kind in LABEL_TABLES:
+        return L.label(LABEL_TABLES[kind], value)
+    return value
+
+
+def _out_kind(kind: str) -> str:
+    return {"int": "int", "owner": "int", "pct": "pct", "float": "float"}.get(kind, "text")
+
+
+def _action_sheet(book: _Book, spec: RegistrySpec, sheet: str, title: str, frame: pl.DataFrame, unmasked: bool) -> None:
+    ws = book.wb.add_worksheet(sheet)
+    cols = [c for c in frame.columns if c not in HIDDEN and not (c == "owner_index" and not spec.owner_split)]
+    headers = [COLUMNS.get(c, (c, "text"))[0] for c in cols]
+    kinds = [COLUMNS.get(c, (c, "text"))[1] for c in cols]
+    ws.write_string(0, 0, f"{sheet} — {spec.title_vi}", book.title)
+    ws.write_string(1, 0, f"{title} Số dòng: {frame.height:,}.", book.note)
+    rows = [
+        [_display(spec, c, k, rec[c], rec, unmasked) for c, k in zip(cols, kinds)]
+        for rec in frame.iter_rows(named=True)
+    ]
+    widths = [8] * len(cols)
+    header_row = 3
+    end = book.table(ws, header_row, headers, rows, [_out_kind(k) for k in kinds], widths)
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
+    ws.freeze_panes(header_row + 1, 0)
+    ws.autofilter(header_row, 0, max(end - 1, header_row), max(len(cols) - 1, 0))
+
+
+def _summary_sheet(book: _Book, spec: RegistrySpec, con: duckdb.DuckDBPyConnection, run_id: str, coverage: pl.DataFrame, unmasked: bool) -> None:
+    ws = book.wb.add_worksheet("Tổng hợp")
+    info = run_info(con, run_id)
+    ws.write_string(0, 0, f"Kết quả đối soát: {spec.title_vi} với CSDLQG về dân cư (Đề án 06)", book.title)
+    files = info.get("input_files")
+    files = json.loads(files) if isinstance(files, str) else (files or [])
+    started = info.get("started_at")
+    lines = [
+        f"Mã lần chạy: {run_id}",
+        f"Thời gian: {started:%d/%m/%Y %H:%M} (UTC)" if isinstance(started, datetime) else f"Thời gian: {started}",
+        "Tệp đầu vào: " + "; ".join(f"{f.get('file') or f.get('path')} ({f.get('rows', '?')} dòng)" for f in files),
+        "Số định danh trong báo cáo: " + ("KHÔNG che (theo yêu cầu --unmasked)" if unmasked else "đã che một phần để bảo vệ dữ liệu cá nhân"),
+    ]
+    for i, line in enumerate(lines, start=1):
+        ws.write_string(i, 0, line, book.note)
+
+    widths = [34, 14, 14, 14, 14, 14]
+    top = len(lines) + 2
+    ws.write_string(top, 0, "Tỷ lệ so với mục tiêu Đề án 06 (toàn sổ)", book.title)
+    headers = ["Chỉ tiêu", "Tỷ lệ đạt", "Mục tiêu", "Còn thiếu", "Số bản ghi đạt", "Tổng số bản ghi"]
+    kinds = ["text", "pct", "pct", "pct_gap", "int", "int"]
+    overall = coverage.filter(pl.col("level") == "all")
+    rows = [[L.label(L.METRIC, r["metric"]), r["value"], r["target"], r["gap"], r["numerator"], r["denominator"]] for r in overall.iter_rows(named=True)]
+    top = book.table(ws, top + 1, headers, rows, kinds, widths) + 2
+
+    ws.write_string(top, 0, "Theo tỉnh/thành phố", book.title)
+    prov = coverage.filter(pl.col("level") == "province")
+    rows = [[r["ten_don_vi"], L.label(L.METRIC, r["metric"]), r["value"], r["target"], r["gap"], r["numerator"], r["denominator"]] for r in prov.iter_rows(named=True)]
+    widths.append(14)
+    top = book.table(ws, top + 1, ["Tỉnh/thành phố", "Chỉ tiêu", "Tỷ lệ đạt", "Mục tiêu", "Còn thiếu", "Số bản ghi đạt", "Tổng số"],
+                     rows, ["text", "text", "pct", "pct", "pct_gap", "int", "int"], widths) + 2
+
+    checks = con.execute(
+        "SELECT \"column\", element_count, unexpected_count, unexpected_rate, success, details FROM expectation_results WHERE run_id = ? ORDER BY suite, \"column\"",
+        [run_id],
+    ).pl()
+    ws.write_string(top, 0, "Kiểm tra chất lượng dữ liệu (Great Expectations)", book.title)
+    rows = []
+    for r in checks.iter_rows(named=True):
+        check = (json.loads(r["details"]) if r["details"] else {}).get("check")
+        rows.append([L.label(L.CHECKS, check) if check else "", r["column"], r["element_count"], r["unexpected_count"], r["unexpected_rate"], "Đạt" if r["success"] else "Không đạt"])
+    book.table(ws, top + 1, ["Kiểm tra", "Cột", "Số giá trị", "Số lỗi", "Tỷ lệ lỗi", "Kết quả"], rows, ["text", "text", "int", "int", "pct", "text"], widths)
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
+
+
+def _commune_sheet(book: _Book, spec: RegistrySpec, coverage: pl.DataFrame) -> None:
+    ws = book.wb.add_worksheet("Theo xã")
+    communes = coverage.filter(pl.col("level") == "commune")
+    metrics = [m for m in dict.fromkeys(communes["metric"].to_list())]
+    ws.write_string(0, 0, f"Tỷ lệ theo xã/phường — {spec.title_vi}", book.title)
+    headers = ["Mã xã", "Xã/phường", "Tổng số bản ghi"] + [L.label(L.METRIC, m) for m in metrics]
+    kinds = ["text", "text", "int"] + ["pct"] * len(metrics)
+    rows = []
+    for (ma, ten), grp in communes.group_by(["ma_don_vi", "ten_don_vi"], maintain_order=True):
+        values = dict(zip(grp["metric"], grp["value"]))
+        rows.append([ma, ten, grp["denominator"][0]] + [values.get(m) for m in metrics])
+    widths = [8] * len(headers)
+    end = book.table(ws, 2, headers, rows, kinds, widths)
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
+    ws.freeze_panes(3, 2)
+    ws.autofilter(2, 0, max(end - 1, 2), len(headers) - 1)
+
+
+def write_workbook(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, coverage: pl.DataFrame, path: Path, unmasked: bool = False) -> dict[str, int]:
+    """Write the workbook; returns rows written per action sheet (for logs and tests)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = _Book(path)
+    counts: dict[str, int] = {}
+    try:
+        _summary_sheet(book, spec, con, run_id, coverage, unmasked)
+        _commune_sheet(book, spec, coverage)
+        for action in action_lists(spec):
+            frame = fetch(con, spec, action, run_id)
+            _action_sheet(book, spec, action.sheet, action.title, frame, unmasked)
+            counts[action.sheet] = frame.height
+    finally:
+        book.wb.close()
+    return counts

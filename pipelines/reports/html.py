@@ -1,0 +1,263 @@
+"""The auditors' report: one self-contained HTML file per run.
+
+What an auditor needs to re-trace a run: its inputs (files, SHA-256, row counts), parameters
+and package versions; the outcome of every row; coverage against the targets by commune; the
+distribution of match weights with both thresholds drawn; and, for reviewed and a sample of
+probabilistically linked rows, how each comparison moved the score (a waterfall of partial
+weights) and which candidates it beat.
+
+Self-contained by construction: charts are inline SVG drawn in Python (charts.py), styles are
+inline, there is no script at all, and a Content-Security-Policy meta forbids any fetch — the
+page opens from the file system with no network. IDs are masked and names left out unless the
+report is generated unmasked; the explanations are capped (200 reviewed + 50 sampled linked).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from html import escape
+from pathlib import Path
+from string import Template
+
+import duckdb
+import polars as pl
+
+from pipelines.reports import charts
+from pipelines.reports import labels as L
+from pipelines.reports.masking import mask_id
+from pipelines.reports.queries import run_info
+from pipelines.spec import RegistrySpec
+from pipelines.warehouse import LINK_STATUSES, rows_table_name
+
+TEMPLATE = Path(__file__).with_name("templates") / "audit.html"
+MAX_REVIEW, MAX_SAMPLE, MAX_COMMUNES = 200, 50, 40
+RUN_STATUS = {"succeeded": "thành công", "failed": "thất bại", "running": "đang chạy"}
+
+
+def _json(value) -> object:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value if value is not None else {}
+
+
+def _table(headers: list[str], rows: list[list], cls: str = "") -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in r) + "</tr>" for r in rows)
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _pct(v) -> str:
+    return "" if v is None else f"{v:.2%}"
+
+
+def _weight(p: float) -> float:
+    """A probability threshold as a match weight (log2 odds): w = log2(p / (1 - p))."""
+    p = min(max(p, 1e-12), 1 - 1e-12)
+    return math.log2(p / (1 - p))
+
+
+def _inputs_section(info: dict) -> str:
+    files = _json(info.get("input_files")) or []
+    rows = [[f.get("role"), f.get("file") or f.get("path"), f.get("rows"), f.get("dropped_rows"), f.get("bytes"), f.get("encoding"), f.get("sha256")] for f in files]
+    notes = _json(info.get("notes")) or []
+    out = _table(["Vai trò", "Tệp", "Số dòng", "Dòng bỏ qua", "Byte", "Mã hoá", "SHA-256"], rows, "mono")
+    out += f'<p>SHA-256 của trích xuất CSDLQG: <code>{escape(str(info.get("population_sha256") or ""))}</code></p>'
+    if notes:
+        out += "<ul>" + "".join(f"<li>{escape(str(n))}</li>" for n in notes) + "</ul>"
+    return out
+
+
+def _parameters_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, info: dict) -> tuple[str, float, float]:
+    model = con.execute("SELECT model, settings, blocking FROM match_models WHERE run_id = ?", [run_id]).fetchone()
+    settings = _json(model[1]) if model else {}
+    match_t = float(settings.get("match_threshold", spec.match.match_threshold))
+    review_t = float(settings.get("review_threshold", spec.match.review_threshold))
+    params = _json(info.get("parameters")) or {}
+    rows = [
+        ["Ngưỡng khớp (xác suất)", f"{match_t:.2f} (điểm {_weight(match_t):.2f})"],
+        ["Ngưỡng cần xem xét (xác suất)", f"{review_t:.2f} (điểm {_weight(review_t):.2f})"],
+        ["Phép so sánh", ", ".join(settings.get("comparisons", spec.match.comparisons))],
+        ["Luật phân khối", ", ".join(settings.get("blocking_rules", spec.match.blocking_rules))],
+        ["Che số định danh", "không" if params.get("unmasked") else "có"],
+    ]
+    out = _table(["Tham số", "Giá trị"], rows)
+    blocking = _json(model[2]) if model else []
+    if isinstance(blocking, list) and blocking:
+        keys = list(blocking[0].keys())
+        out += "<h3>Số cặp so sánh theo luật phân khối</h3>" + _table(keys, [[b.get(k) for k in keys] for b in blocking], "mono")
+    elif isinstance(blocking, dict) and blocking:
+        out += "<h3>Số cặp so sánh theo luật phân khối</h3>" + _table(["Luật", "Số cặp"], [[k, v] for k, v in blocking.items()], "mono")
+    versions = _json(info.get("package_versions")) or {}
+    out += "<h3>Phiên bản phần mềm</h3>" + _table(["Gói", "Phiên bản"], [[k, v] for k, v in sorted(versions.items())], "mono")
+    return out, match_t, review_t
+
+
+def _outcomes(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[dict[str, int], str]:
+    counts = dict(con.execute("SELECT status, count(*) FROM links WHERE run_id = ? GROUP BY status", [run_id]).fetchall())
+    parts = [(L.label(L.STATUS, s), int(counts.get(s, 0)), charts.STATUS_COLORS[s]) for s in LINK_STATUSES]
+    legend = " ".join(f'<span style="background:{c}"></span>{escape(label)}: {n:,}' for label, n, c in parts)
+    return counts, charts.stacked_bar(parts, "Kết quả đối soát của mọi bản ghi") + f'<p class="legend">{legend}</p>'
+
+
+def _coverage_section(spec: RegistrySpec, coverage: pl.DataFrame) -> str:
+    overall = coverage.filter(pl.col("level") == "all")
+    bars = [(L.label(L.METRIC, r["metric"]), r["value"], r["target"]) for r in overall.iter_rows(named=True)]
+    out = charts.hbar_targets(bars, "Tỷ lệ đạt so với mục tiêu Đề án 06 (vạch đen = mục tiêu)")
+    out += _table(
+        ["Chỉ tiêu", "Tỷ lệ đạt", "Mục tiêu", "Còn thiếu", "Đạt", "Tổng"],
+        [[L.label(L.METRIC, r["metric"]), _pct(r["value"]), _pct(r["target"]), _pct(r["gap"]), r["numerator"], r["denominator"]] for r in overall.iter_rows(named=True)],
+    )
+    communes = coverage.filter(pl.col("level") == "commune")
+    wide = {}
+    for r in communes.iter_rows(named=True):
+        wide.setdefault((r["ma_don_vi"], r["ten_don_vi"]), {"n": r["denominator"]})[r["metric"]] = r["value"] or 0.0
+    ranked = sorted(wide.items(), key=lambda kv: (-kv[1]["n"], kv[0][1] or ""))[:MAX_COMMUNES]
+    rows = [
+        (f"{name} ({vals['n']:,})", [(vals.get("linked_id", 0.0), charts.GREEN, "Liên kết bằng số định danh"),
+                                     (vals.get("linked_probabilistic", 0.0), charts.BLUE, "Liên kết xác suất")])
+        for (code, name), vals in ranked
+    ]
+    out += f"<h3>Tỷ lệ liên kết theo xã/phường ({len(ranked)} xã có nhiều bản ghi nhất / {len(wide)})</h3>"
+    out += '<p class="legend"><span style="background:#2ca02c"></span>bằng số định danh/CMND <span style="background:#1f77b4"></span>bằng so khớp xác suất</p>'
+    out += charts.stacked_hbars(rows, "Tỷ lệ bản ghi đã liên kết với CSDLQG theo xã/phường")
+    return out
+
+
+def _weights_section(con: duckdb.DuckDBPyConnection, run_id: str, match_t: float, review_t: float) -> str:
+    frame = con.execute(
+        "SELECT status, match_weight FROM links WHERE run_id = ? AND match_weight IS NOT NULL AND isfinite(match_weight)", [run_id]
+    ).pl()
+    by_status = {s: frame.filter(pl.col("status") == s)["match_weight"].to_list() for s in LINK_STATUSES}
+    by_status = {s: v for s, v in by_status.items() if v}
+    thresholds = [(_weight(review_t), "Ngưỡng xem xét", charts.ORANGE), (_weight(match_t), "Ngưỡng khớp", charts.GREEN)]
+    legend = " ".join(f'<span style="background:{charts.STATUS_COLORS[s]}"></span>{escape(L.label(L.STATUS, s))} ({len(v):,})' for s, v in by_status.items())
+    return (
+        f"<p>{frame.height:,} bản ghi có điểm khớp xác suất (liên kết bằng số định danh không cần điểm).</p>"
+        f'<p class="legend">{legend}</p>'
+        + charts.histogram(by_status, thresholds, "Phân bố điểm khớp với hai ngưỡng")
+    )
+
+
+def _checks_section(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
+    frame = con.execute(
+        'SELECT "column", element_count, unexpected_count, unexpected_rate, success, details FROM expectation_results WHERE run_id = ? ORDER BY suite, "column"',
+        [run_id],
+    ).pl()
+    rows = [[L.label(L.CHECKS, (_json(r["details"]) or {}).get("check")), r["column"], r["element_count"], r["unexpected_count"], _pct(r["unexpected_rate"]), "Đạt" if r["success"] else "Không đạt"]
+            for r in frame.iter_rows(named=True)]
+    return _table(["Kiểm tra", "Cột", "Số giá trị", "Số lỗi", "Tỷ lệ lỗi", "Kết quả"], rows) + '<p><a href="data_docs/index.html">Data Docs của Great Expectations</a> (cùng thư mục).</p>'
+
+
+def _explanations(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, unmasked: bool) -> str:
+    name_col = spec.role_column("ho_ten")
+    name_sql = f'r."{name_col.name}"' if (unmasked and name_col) else "NULL"
+    chosen = con.execute(
+        f"""
+        WITH reviewed AS (
+            SELECT * FROM links WHERE run_id = $run_id AND status = 'review'
+            ORDER BY match_probability DESC, source_row LIMIT {MAX_REVIEW}
+        ),
+        sampled AS (
+            SELECT * FROM links WHERE run_id = $run_id AND status = 'matched' AND method = 'probabilistic'
+            ORDER BY hash(source_row, owner_index) LIMIT {MAX_SAMPLE}
+        ),
+        chosen AS (SELECT * FROM reviewed UNION ALL SELECT * FROM sampled)
+        SELECT c.source_file, c.source_row, c.excel_row, c.owner_index, c.status, c.pop_rec_id,
+               c.so_dinh_danh, c.match_weight, c.match_probability, {name_sql} AS ho_ten
+        FROM chosen c LEFT JOIN "{rows_table_name(spec.name)}" r
+          ON r.run_id = $run_id AND r.source_file = c.source_file AND r.source_row = c.source_row
+        ORDER BY c.status DESC, c.match_probability DESC, c.source_row
+        """,
+        {"run_id": run_id},
+    ).pl()
+    if chosen.height == 0:
+        return "<p>Không có bản ghi nào cần giải thích (mọi liên kết đều bằng số định danh).</p>"
+    model = con.execute("SELECT model FROM match_models WHERE run_id = ?", [run_id]).fetchone()
+    prior = float((_json(model[0]) or {}).get("prior_log2_odds", 0.0)) if model else 0.0
+    evidence = con.execute(
+        """
+        SELECT e.source_row, e.owner_index, e.pop_rec_id, e.so_dinh_danh, e.candidate_rank, e.comparison, e.level, e.partial_weight
+        FROM link_evidence e
+        SEMI JOIN (SELECT source_row, owner_index FROM links WHERE run_id = $run_id AND status IN ('review', 'matched')) l
+          USING (source_row, owner_index)
+        WHERE e.run_id = $run_id
+        ORDER BY e.source_row, e.owner_index, e.candidate_rank, e.comparison
+        """,
+        {"run_id": run_id},
+    ).pl()
+    by_record = {k: g for k, g in evidence.group_by(["source_row", "owner_index"], maintain_order=True)}
+    mask = (lambda v: v) if unmasked else mask_id
+    parts = []
+    for rec in chosen.iter_rows(named=True):
+        ev = by_record.get((rec["source_row"], rec["owner_index"]))
+        who = f"{rec['source_file']}, dòng {rec['excel_row']}" + (f", người thứ {rec['owner_index'] + 1}" if spec.owner_split else "")
+        if rec["ho_ten"]:
+            who += f" — {rec['ho_ten']}"
+        prob = "" if rec["match_probability"] is None else f" — xác suất {rec['match_probability']:.1%}"
+        head = f"{who} — {L.label(L.STATUS, rec['status'])}{prob}"
+        if ev is None or ev.height == 0:
+            parts.append(f"<details><summary>{escape(head)}</summary><p>Không có bằng chứng so sánh được lưu.</p></details>")
+            continue
+        cands = []
+        for (pop_id, sdd, rank), g in ev.group_by(["pop_rec_id", "so_dinh_danh", "candidate_rank"], maintain_order=True):
+            total = prior + float(g["partial_weight"].fill_null(0).sum())
+            cands.append({"pop": pop_id, "sdd": sdd, "rank": rank, "total": total, "g": g})
+        cands.sort(key=lambda c: c["rank"])
+        best = next((c for c in cands if c["pop"] == rec["pop_rec_id"]), cands[0])
+        steps = [(L.label(L.COMPARISON, "prior"), prior, "")] + [
+            (L.label(L.COMPARISON, r["comparison"]), float(r["partial_weight"] or 0.0), r["level"] or "")
+            for r in best["g"].iter_rows(named=True)
+        ]
+        svg = charts.waterfall(steps, "Tổng điểm", f"Đóng góp của từng phép so sánh: {head}")
+        comps = sorted({c for cand in cands for c in cand["g"]["comparison"].to_list()})
+        rows = []
+        for cand in cands:
+            lv = dict(zip(cand["g"]["comparison"], cand["g"]["level"]))
+            p = 1 / (1 + 2 ** (-cand["total"])) if cand["total"] > -1000 else 0.0
+            rows.append([cand["rank"], mask(cand["sdd"]) if cand["sdd"] else "", f"{cand['total']:.2f}", f"{p:.1%}"] + [lv.get(c, "") for c in comps])
+        table = _table(["Hạng", "Số định danh ứng viên", "Điểm", "Xác suất"] + [L.label(L.COMPARISON, c) for c in comps], rows, "mono")
+        parts.append(f"<details><summary>{escape(head)}</summary>{svg}<h4>Các ứng viên đã so sánh</h4>{table}</details>")
+    n_review = chosen.filter(pl.col("status") == "review").height
+    intro = (f"<p>{n_review:,} bản ghi cần xem xét (tối đa {MAX_REVIEW}) và {chosen.height - n_review:,} bản ghi đã khớp xác suất "
+             f"được chọn ngẫu nhiên (tối đa {MAX_SAMPLE}). Bấm vào một dòng để xem điểm từng phép so sánh.</p>")
+    return intro + "\n".join(parts)
+
+
+def write_html(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, coverage: pl.DataFrame, path: Path, unmasked: bool = False) -> Path:
+    info = run_info(con, run_id)
+    counts, outcome_svg = _outcomes(con, run_id)
+    params_html, match_t, review_t = _parameters_section(con, spec, run_id, info)
+    started = info.get("started_at")
+    finished = info.get("finished_at")
+    fmt = lambda t: t.strftime("%d/%m/%Y %H:%M:%S UTC") if isinstance(t, datetime) else str(t or "")  # noqa: E731
+    total = sum(counts.values())
+    cards = "".join(
+        f'<div class="card"><div class="n">{n:,}</div><div>{escape(label)}</div></div>'
+        for label, n in [("Bản ghi", total)] + [(L.label(L.STATUS, s), int(counts.get(s, 0))) for s in LINK_STATUSES]
+    )
+    html = Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
+        title=escape(f"Báo cáo kiểm toán đối soát — {spec.title_vi}"),
+        registry=escape(spec.title_vi),
+        run_id=escape(run_id),
+        status=escape(RUN_STATUS.get(str(info.get("status")), str(info.get("status") or ""))),
+        started=escape(fmt(started)),
+        finished=escape(fmt(finished)),
+        masked="IDs hiển thị đầy đủ (--unmasked)" if unmasked else "Số định danh đã được che một phần; không hiển thị họ tên",
+        cards=cards,
+        outcomes=outcome_svg,
+        inputs=_inputs_section(info),
+        parameters=params_html,
+        coverage=_coverage_section(spec, coverage),
+        weights=_weights_section(con, run_id, match_t, review_t),
+        checks=_checks_section(con, run_id),
+        explanations=_explanations(con, spec, run_id, unmasked),
+        generated=escape(datetime.now().strftime("%d/%m/%Y %H:%M")),
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return path

@@ -1,0 +1,175 @@
+"""Vietnamese texts for every code a report shows (statuses, methods, metrics, problem codes).
+
+Why one table: codes stay short English snake_case in the warehouse (analysts query them), and
+officers read Vietnamese with diacritics. An unknown code is shown as itself rather than hidden,
+so a new code from another stage is visible until it gets its label here."""
+
+from __future__ import annotations
+
+from pipelines.spec import RegistrySpec
+
+STATUS = {
+    "matched": "Đã khớp",
+    "review": "Cần xem xét",
+    "unmatched": "Không tìm thấy trong CSDLQG",
+    "rejected": "Bị loại (thiếu dữ liệu để đối soát)",
+    "duplicate": "Trùng lặp",
+}
+
+METHOD = {
+    "id_exact": "Khớp số định danh",
+    "cmnd9": "Khớp số CMND cũ",
+    "cmnd12": "Khớp số CMND 12 số",
+    "id_one_edit": "Số định danh lệch 1 ký tự, xác nhận bằng họ tên và ngày sinh",
+    "probabilistic": "Khớp xác suất (họ tên, ngày sinh, địa chỉ…)",
+    "none": "Không khớp",
+    "organization": "Tổ chức (không đối soát với CSDLQG)",
+    "rejected": "Bị loại",
+}
+
+METRIC = {
+    "linked": "Đã liên kết với CSDLQG",
+    "linked_id": "Liên kết bằng số định danh/CMND",
+    "linked_probabilistic": "Liên kết bằng so khớp xác suất",
+    "verified": "Đúng (liên kết, không sai lệch)",
+    "complete": "Đủ (không thiếu trường bắt buộc)",
+    "duplicate": "Trùng lặp",
+    "dead_still_paid": "Đã chết vẫn hưởng",
+    "paid_by_account": "Chi trả qua tài khoản",
+    "review": "Cần xem xét",
+    "not_found": "Không tìm thấy trong CSDLQG",
+}
+
+LEVEL = {"all": "Toàn bộ", "province": "Tỉnh/thành phố", "commune": "Xã/phường"}
+
+ALERT = {
+    "dead_still_paid": "Đã chết vẫn hưởng chế độ",
+    "death_not_in_csdlqg": "Đã đăng ký khai tử nhưng CSDLQG chưa ghi nhận",
+    "death_date_differs": "Ngày mất khác giữa khai tử và CSDLQG",
+    "suggested_id_update": "Đề nghị cập nhật số định danh cá nhân",
+}
+
+SEVERITY = {"high": "Cao", "medium": "Trung bình", "low": "Thấp"}
+
+DEATH_SOURCE = {"csdlqg": "CSDLQG về dân cư", "civil_deaths": "Sổ đăng ký khai tử"}
+
+MISMATCH_KIND = {
+    "value": "Khác giá trị",
+    "residence": "Khác nơi cư trú (xã/tỉnh)",
+    "format": "Khác cách ghi",
+}
+
+DUPLICATE_BASIS = {
+    "same_person": "Cùng một người trong CSDLQG",
+    "same_key": "Trùng số hồ sơ của sổ",
+}
+
+COMPARISON = {
+    "ho_ten": "Họ và tên",
+    "ngay_sinh": "Ngày sinh",
+    "gioi_tinh": "Giới tính",
+    "id": "Số định danh/CMND",
+    "dia_chi": "Địa chỉ",
+    "ho_ten_cha": "Họ tên cha",
+    "ho_ten_me": "Họ tên mẹ",
+    "prior": "Tỷ lệ khớp ban đầu (λ)",
+}
+
+PROBLEM = {
+    # names
+    "no_diacritics": "Họ tên không dấu",
+    "all_caps": "Họ tên viết hoa toàn bộ",
+    "nfd": "Chữ Unicode tổ hợp (NFD)",
+    "eth_d": "Dùng ký tự Ð thay cho Đ",
+    "honorific": "Có danh xưng (Ông/Bà) trong họ tên",
+    "stray_chars": "Ký tự lạ trong họ tên",
+    "telex_residue": "Lỗi gõ Telex",
+    "tone_style": "Kiểu bỏ dấu cũ",
+    "legacy_tcvn3": "Mã cũ TCVN3 (ABC)",
+    "legacy_vni": "Mã cũ VNI-Windows",
+    # dates
+    "date_impossible": "Ngày tháng không tồn tại",
+    "date_unparsed": "Ngày tháng không đọc được",
+    "date_future": "Ngày trong tương lai",
+    "date_year_only": "Chỉ có năm",
+    "date_placeholder": "Ngày 01/01 có thể là ngày giả định",
+    "date_swapped": "Ngày và tháng có thể bị đảo",
+    "excel_serial": "Ngày dạng số sê-ri Excel",
+    "date_excel_serial": "Ngày dạng số sê-ri Excel",
+    "date_day_month_swapped": "Ngày và tháng có thể bị đảo",
+    "date_partial": "Ngày tháng không đầy đủ",
+    "date_too_old": "Năm quá xa (trước 1900)",
+    "not_a_number": "Không phải số",
+    "not_positive": "Số không dương",
+    # ids
+    "id_leading_zero_lost": "Mất số 0 ở đầu số định danh",
+    "id_invalid": "Số định danh sai định dạng",
+    "id_checksum_sex": "Chữ số thứ 4 của số định danh không khớp giới tính",
+    "id_checksum_year": "Chữ số 5–6 của số định danh không khớp năm sinh",
+    "id_checksum_province": "Mã tỉnh trong số định danh không tồn tại",
+    "id_sex_mismatch": "Số định danh không khớp giới tính",
+    "id_year_mismatch": "Số định danh không khớp năm sinh",
+    "id_birth_year_mismatch": "Chữ số 5–6 của số định danh không khớp năm sinh",
+    "id_bad_length": "Số định danh sai độ dài",
+    "id_not_digits": "Số định danh có ký tự không phải chữ số",
+    "id_formatting": "Số định danh có dấu cách, dấu chấm hoặc dấu nháy",
+    "id_leading_zero_restored": "Đã khôi phục số 0 ở đầu số định danh (Excel làm mất)",
+    "id_province_unknown": "Mã tỉnh trong số định danh không tồn tại",
+    # addresses and sex
+    "legacy_split": "Địa danh cũ bị chia tách, không xác định được xã mới",
+    "legacy_mapped": "Địa danh cũ (trước 01/7/2025), đã quy đổi",
+    "province_only": "Chỉ xác định được tỉnh",
+    "unparsed": "Không đọc được địa chỉ",
+    "sex_unknown": "Giới tính không rõ",
+    # rejection reasons
+    "no_name": "Thiếu họ tên",
+    "no_identifiers": "Thiếu thông tin để đối soát",
+}
+
+CHECKS = {  # validation.suites.CHECK_LABELS_VI, repeated so reports need not import GX code
+    "required": "Trường bắt buộc phải có giá trị",
+    "id_format": "Số định danh/CMND đúng định dạng",
+    "id_consistent": "Số định danh khớp giới tính, năm sinh, mã tỉnh",
+    "date_parsed": "Ngày tháng đọc được",
+    "date_range": "Năm trong khoảng hợp lệ",
+    "sex_valid": "Giới tính là Nam hoặc Nữ",
+    "account_present": "Chi trả qua tài khoản phải có số tài khoản",
+    "amount_parsed": "Số tiền/diện tích đọc được",
+    "amount_positive": "Số tiền/diện tích lớn hơn 0",
+}
+
+
+def label(table: dict[str, str], code: str | None) -> str:
+    if code is None:
+        return ""
+    return table.get(code, code)
+
+
+def problems_vi(codes: str | None) -> str:
+    """'ho_ten:no_diacritics;ngay_sinh:date_year_only' or 'a,b' → Vietnamese, '; '-joined."""
+    if not codes:
+        return ""
+    out = []
+    for part in str(codes).replace(",", ";").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        code = part.split(":", 1)[-1]
+        out.append(PROBLEM.get(code, code))
+    return "; ".join(dict.fromkeys(out))
+
+
+def field_label(spec: RegistrySpec, field: str | None) -> str:
+    """A canonical column or a person role → its header as officers know it."""
+    if field is None:
+        return ""
+    for c in spec.columns:
+        if c.name == field or c.role == field:
+            return c.label_vi or c.name
+    return COMPARISON.get(field, field)
+
+
+def is_id_field(spec: RegistrySpec, field: str | None) -> bool:
+    if field is None:
+        return False
+    return field == "id" or any(c.name == field and c.kind == "id" for c in spec.columns)

@@ -1,0 +1,137 @@
+"""The action lists of a run, read from the warehouse (one named-CTE query per list).
+
+Each list gives, for every row an officer must act on, where to fix it (source file and the
+row number seen in Excel) and what to fix. The frames keep warehouse column names and raw
+values; `excel.py` turns them into Vietnamese sheets and masks IDs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from pipelines.spec import RegistrySpec
+from pipelines.warehouse import rows_table_name
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class ActionList:
+    code: str  # stable English code
+    sheet: str  # Vietnamese sheet name, <= 31 characters
+    title: str  # one-line explanation written above the table
+    sql: str  # SELECT over the CTE `r` (registry rows of the run); binds $run_id
+
+
+def _rows_cte(spec: RegistrySpec) -> str:
+    """CTE `r`: the registry rows of the run with the fields every list shows."""
+    def col(role: str | None = None, name: str | None = None) -> str:
+        c = spec.role_column(role) if role else next((c for c in spec.columns if c.name == name), None)
+        return f"{_q(c.name)}" if c else "NULL"
+
+    return f"""r AS (
+        SELECT source_file, source_row, excel_row,
+               {col(name=spec.key_column)}::VARCHAR AS ma_ho_so,
+               {col(role="ho_ten")}::VARCHAR AS ho_ten,
+               {col(role="ngay_sinh")}::VARCHAR AS ngay_sinh,
+               {col(role="id")}::VARCHAR AS so_giay_to
+        FROM {_q(rows_table_name(spec.name))}
+        WHERE run_id = $run_id
+    )"""
+
+
+ROW = "x.source_file, x.excel_row, x.source_row, x.owner_index, r.ma_ho_so, r.ho_ten, r.ngay_sinh, r.so_giay_to"
+
+
+def action_lists(spec: RegistrySpec) -> list[ActionList]:
+    lists = [
+        ActionList(
+            "mismatches", "Sai lệch",
+            "Trường có giá trị khác với CSDLQG về dân cư (dòng đã liên kết). Sửa tại sổ gốc hoặc đề nghị cập nhật CSDLQG.",
+            f"""SELECT {ROW}, x.so_dinh_danh, x.field, x.registry_value, x.csdlqg_value, x.kind
+                FROM mismatches x LEFT JOIN r USING (source_file, source_row)
+                WHERE x.run_id = $run_id ORDER BY x.source_row, x.owner_index, x.field""",
+        ),
+        ActionList(
+            "missing_fields", "Thiếu thông tin",
+            "Trường bắt buộc còn trống; cột 'Giá trị CSDLQG đề xuất' là giá trị có thể điền từ CSDLQG khi dòng đã liên kết.",
+            f"""SELECT {ROW}, x.so_dinh_danh, x.field, x.csdlqg_value
+                FROM missing_fields x LEFT JOIN r USING (source_file, source_row)
+                WHERE x.run_id = $run_id ORDER BY x.source_row, x.owner_index, x.field""",
+        ),
+        ActionList(
+            "duplicates", "Trùng lặp",
+            "Dòng liệt kê lại cùng một người (hoặc cùng số hồ sơ) đã có ở dòng khác.",
+            f"""SELECT {ROW}, x.so_dinh_danh, x.duplicate_of, first.excel_row AS duplicate_of_excel_row, x.basis
+                FROM duplicates x LEFT JOIN r USING (source_file, source_row)
+                LEFT JOIN r AS first ON first.source_file = x.source_file AND first.source_row = x.duplicate_of
+                WHERE x.run_id = $run_id ORDER BY x.source_row, x.owner_index""",
+        ),
+    ]
+    alert_sheets: list[tuple[str, str, tuple[str, ...], str]] = []
+    if spec.alive_check:
+        alert_sheets.append(("dead_still_paid", "Đã chết vẫn hưởng", ("dead_still_paid",),
+                             "Người đã chết (theo CSDLQG hoặc sổ khai tử) vẫn có tên trong danh sách chi trả: dừng chi trả và thu hồi nếu cần."))
+    if spec.death_column:
+        alert_sheets.append(("death_updates", "Khai tử chưa cập nhật", ("death_not_in_csdlqg", "death_date_differs"),
+                             "Đăng ký khai tử mà CSDLQG chưa ghi nhận người đã mất, hoặc ghi ngày mất khác."))
+    alert_sheets.append(("id_updates", "Cập nhật số định danh", ("suggested_id_update",),
+                         "Sổ còn ghi CMND 9 số; CSDLQG có số định danh cá nhân 12 số của cùng người."))
+    for code, sheet, kinds, title in alert_sheets:
+        kinds_sql = ", ".join("'" + k + "'" for k in kinds)  # fixed codes from this module, not input
+        lists.append(
+            ActionList(
+                code, sheet, title,
+                f"""SELECT {ROW}, x.so_dinh_danh, x.kind, x.severity, x.death_source, x.ngay_mat_csdlqg,
+                           x.ngay_mat_khai_tu, x.old_value, x.new_value, x.message_vi
+                    FROM alerts x LEFT JOIN r USING (source_file, source_row)
+                    WHERE x.run_id = $run_id AND x.kind IN ({kinds_sql}) ORDER BY x.source_row, x.owner_index""",
+            )
+        )
+    lists += [
+        ActionList(
+            "review", "Cần xem xét",
+            "Có người gần giống trong CSDLQG nhưng chưa đủ chắc chắn: cán bộ kiểm tra và xác nhận hoặc bác bỏ.",
+            f"""WITH pop AS (
+                    SELECT p.pop_rec_id, p.ho_ten, coalesce(p.ngay_sinh_clean, p.ngay_sinh) AS ngay_sinh
+                    FROM population p JOIN runs ON runs.population_sha256 = p.extract_sha256
+                    WHERE runs.run_id = $run_id
+                )
+                SELECT {ROW}, x.so_dinh_danh, pop.ho_ten AS candidate_ho_ten, pop.ngay_sinh AS candidate_ngay_sinh,
+                       x.match_probability, x.match_weight
+                FROM links x LEFT JOIN r USING (source_file, source_row)
+                LEFT JOIN pop ON pop.pop_rec_id = x.pop_rec_id
+                WHERE x.run_id = $run_id AND x.status = 'review' ORDER BY x.match_probability DESC, x.source_row""",
+        ),
+        ActionList(
+            "not_found", "Không tìm thấy",
+            "Không tìm thấy người tương ứng trong CSDLQG, hoặc dòng thiếu dữ liệu để đối soát: kiểm tra lại hồ sơ gốc.",
+            f"""SELECT {ROW}, x.status, x.reason, x.match_probability
+                FROM links x LEFT JOIN r USING (source_file, source_row)
+                WHERE x.run_id = $run_id AND x.status IN ('unmatched', 'rejected')
+                  AND coalesce(x.entity, 'person') <> 'organization'
+                ORDER BY x.source_row, x.owner_index""",
+        ),
+    ]
+    return lists
+
+
+def fetch(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, action: ActionList, run_id: str) -> pl.DataFrame:
+    sql = action.sql.strip()
+    if sql.upper().startswith("WITH "):
+        sql = f"WITH {_rows_cte(spec)}, " + sql[5:]
+    else:
+        sql = f"WITH {_rows_cte(spec)} " + sql
+    return con.execute(sql, {"run_id": run_id}).pl()
+
+
+def run_info(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
+    cur = con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id])
+    names = [d[0] for d in cur.description]
+    row = cur.fetchone()
+    return dict(zip(names, row)) if row else {}

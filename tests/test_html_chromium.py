@@ -1,0 +1,54 @@
+"""Render the audit report in real headless Chromium, offline: the charts must draw and the page
+must make no request (DNS resolution is disabled, and CSP violations would be logged)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+import reports_warehouse as rw
+from pipelines.reports import write_reports
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium); .ci/run installs it"
+)
+
+
+def _chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    profile = tmp_path / "profile"
+    return subprocess.run(
+        [
+            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+            "--host-resolver-rules=MAP * ~NOTFOUND", "--enable-logging=stderr", "--v=0", *args,
+        ],
+        capture_output=True, text=True, timeout=90,
+    )
+
+
+def test_report_renders_offline_with_charts(tmp_path):
+    con = rw.build(tmp_path / "w.duckdb")
+    html = write_reports(con, rw.RUN_ID, tmp_path / "out", data_docs=False)["html"]
+    con.close()
+    source = html.read_text(encoding="utf-8")
+    assert not re.search(r"https?://", source), "the report must not reference any network address"
+
+    done = _chromium(tmp_path, "--dump-dom", html.as_uri())
+    assert done.returncode == 0, done.stderr[-2000:]
+    dom = done.stdout
+    # the DOM after rendering holds the charts with their drawn bars and both thresholds
+    assert dom.count("<svg") >= 6
+    assert len(re.findall(r'<rect class="bar"', dom)) >= 10
+    assert dom.count('class="threshold"') == 2
+    assert "Tỷ lệ so với mục tiêu Đề án 06" in dom
+    # nothing was blocked by the Content-Security-Policy, so nothing tried to load
+    assert "Content Security Policy" not in done.stderr
+    assert "net::ERR" not in done.stderr
+
+    shot = tmp_path / "shot.png"
+    done = _chromium(tmp_path, "--window-size=1280,1000", f"--screenshot={shot}", html.as_uri())
+    assert done.returncode == 0 and shot.stat().st_size > 10_000

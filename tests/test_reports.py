@@ -1,0 +1,173 @@
+"""Reports of a crafted run: coverage math, the workbook read back (sheets, counts, IDs as
+masked text), the HTML report's content and Data Docs; all from a real DuckDB file."""
+
+from __future__ import annotations
+
+import re
+
+import openpyxl
+import polars as pl
+import pytest
+
+import reports_warehouse as rw
+from pipelines.reports import regenerate_cli, write_reports
+from pipelines.reports.coverage import coverage_frame, coverage_rows_for_artifact
+from pipelines.reports.excel import write_workbook
+from pipelines.reports.masking import mask_id
+from pipelines.reports.queries import action_lists
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("wh")
+    con = rw.build(root / "w.duckdb")
+    paths = write_reports(con, rw.RUN_ID, root / "out")
+    yield con, paths, root
+    con.close()
+
+
+def _cov(frame: pl.DataFrame, level: str, metric: str, unit: str | None = None) -> dict:
+    f = frame.filter((pl.col("level") == level) & (pl.col("metric") == metric))
+    f = f.filter(pl.col("ma_don_vi").is_null() if unit is None else pl.col("ma_don_vi") == unit)
+    assert f.height == 1
+    return f.row(0, named=True)
+
+
+def test_coverage_math_on_crafted_run(run):
+    con, _, _ = run
+    cov = con.execute("SELECT * FROM coverage WHERE run_id = ?", [rw.RUN_ID]).pl()
+    expect = {  # numerators over 8 records, from the table in reports_warehouse.py
+        "linked": 5, "linked_id": 4, "linked_probabilistic": 1, "verified": 4, "complete": 5,
+        "review": 1, "not_found": 2, "duplicate": 1, "dead_still_paid": 1, "paid_by_account": 3,
+    }
+    for metric, n in expect.items():
+        r = _cov(cov, "all", metric)
+        assert (r["numerator"], r["denominator"]) == (n, 8), metric
+        assert r["value"] == pytest.approx(n / 8)
+    assert _cov(cov, "all", "linked")["gap"] == pytest.approx(1 - 5 / 8)
+    assert _cov(cov, "all", "duplicate")["target"] == 0.0
+    assert _cov(cov, "all", "duplicate")["gap"] == pytest.approx(1 / 8)  # lower is better
+    assert _cov(cov, "all", "review")["target"] is None
+    hanoi = _cov(cov, "province", "verified", "01")
+    assert (hanoi["numerator"], hanoi["denominator"], hanoi["ten_don_vi"]) == (4, 5, "Thành phố Hà Nội")
+    ba_dinh = _cov(cov, "commune", "paid_by_account", "00004")
+    assert (ba_dinh["numerator"], ba_dinh["denominator"]) == (2, 3)
+    assert ba_dinh["ten_don_vi"].startswith("Phường Ba Đình")
+    unplaced = _cov(cov, "commune", "not_found", None)
+    assert (unplaced["numerator"], unplaced["denominator"], unplaced["ten_don_vi"]) == (1, 1, "Không xác định")
+    # the stored rows equal a fresh computation
+    assert coverage_frame(con, rw.RUN_ID).height == cov.height
+
+
+def test_artifact_rows_are_aggregates_only(run):
+    con, _, _ = run
+    rows = coverage_rows_for_artifact(con, rw.RUN_ID)
+    assert {r["level"] for r in rows} == {"all", "province"}
+    text = repr(rows)
+    for secret in rw.POP_IDS + ["Nguyễn Văn An"]:
+        assert secret not in text
+
+
+def _sheet_rows(ws) -> list[tuple]:
+    """Data rows under the header (row 4) of an action sheet."""
+    return [r for r in ws.iter_rows(min_row=5, values_only=True) if any(v is not None for v in r)]
+
+
+def test_workbook_sheets_and_counts_match_the_warehouse(run):
+    con, paths, _ = run
+    wb = openpyxl.load_workbook(paths["excel"])
+    expected = ["Tổng hợp", "Theo xã"] + [a.sheet for a in action_lists(rw.SPEC)]
+    assert wb.sheetnames == expected
+    assert all(len(name) <= 31 for name in wb.sheetnames)
+    counts = {
+        "Sai lệch": "SELECT count(*) FROM mismatches WHERE run_id = ?",
+        "Thiếu thông tin": "SELECT count(*) FROM missing_fields WHERE run_id = ?",
+        "Trùng lặp": "SELECT count(*) FROM duplicates WHERE run_id = ?",
+        "Đã chết vẫn hưởng": "SELECT count(*) FROM alerts WHERE run_id = ? AND kind = 'dead_still_paid'",
+        "Cần xem xét": "SELECT count(*) FROM links WHERE run_id = ? AND status = 'review'",
+        "Không tìm thấy": "SELECT count(*) FROM links WHERE run_id = ? AND status IN ('unmatched', 'rejected')",
+    }
+    for sheet, sql in counts.items():
+        n = con.execute(sql, [rw.RUN_ID]).fetchone()[0]
+        assert n > 0
+        assert len(_sheet_rows(wb[sheet])) == n, sheet
+        ws = wb[sheet]
+        assert ws.freeze_panes == "A5"
+        assert ws.auto_filter.ref is not None
+        assert ws.cell(4, 1).value == "Tệp nguồn" and ws.cell(4, 2).value == "Dòng trong tệp"
+
+
+def test_workbook_ids_are_masked_text_with_leading_zeros(run):
+    _, paths, _ = run
+    wb = openpyxl.load_workbook(paths["excel"])
+    ws = wb["Sai lệch"]
+    header = [c.value for c in ws[4]]
+    row = _sheet_rows(ws)[0]
+    sdd = row[header.index("Số định danh trong CSDLQG")]
+    assert sdd == "001******022"
+    assert ws.cell(5, header.index("Số định danh trong CSDLQG") + 1).data_type == "s"
+    assert row[header.index("Dòng trong tệp")] == 6  # excel_row, for fixing the file at the source
+    everything = " ".join(str(v) for s in wb.worksheets for r in s.iter_rows(values_only=True) for v in r if v is not None)
+    for raw in rw.POP_IDS + ["0011223344"]:
+        assert raw not in everything
+
+
+def test_workbook_unmasked_on_request(run, tmp_path):
+    con, _, _ = run
+    path = tmp_path / "unmasked.xlsx"
+    write_workbook(con, rw.SPEC, rw.RUN_ID, coverage_frame(con, rw.RUN_ID), path, unmasked=True)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Đã chết vẫn hưởng"]
+    header = [c.value for c in ws[4]]
+    row = _sheet_rows(ws)[0]
+    assert row[header.index("Số định danh trong CSDLQG")] == "031040000033"
+    assert row[header.index("Số CCCD/CMND (trong sổ)")] == "012345678"  # leading zero kept
+    assert row[header.index("Ngày mất (CSDLQG)")] == "01/02/2025"
+
+
+def test_summary_sheet_shows_targets(run):
+    _, paths, _ = run
+    ws = openpyxl.load_workbook(paths["excel"])["Tổng hợp"]
+    rows = {r[0]: r for r in ws.iter_rows(values_only=True) if r[0]}
+    linked = rows["Đã liên kết với CSDLQG"]
+    assert linked[1] == pytest.approx(5 / 8) and linked[2] == 1 and linked[3] == pytest.approx(3 / 8)
+    assert "Chi trả qua tài khoản" in rows
+
+
+def test_html_report_content(run):
+    _, paths, _ = run
+    html = paths["html"].read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html)
+    assert "Content-Security-Policy" in html
+    assert html.count("<svg") >= 6  # outcome bar, targets, communes, histogram, 2 waterfalls
+    assert 'class="threshold"' in html and html.count('class="threshold"') == 2
+    assert "a" * 64 in html  # the input file's SHA-256
+    for raw in rw.POP_IDS + ["Nguyễn Văn An", "Hoàng Văn Em"]:
+        assert raw not in html
+    assert "079******077" in html  # the candidate the reviewed row was compared with, masked
+
+
+def test_data_docs_written_without_raw_ids(run):
+    _, paths, _ = run
+    index = paths["data_docs"]
+    assert index.name == "index.html" and index.exists()
+    text = "\n".join(p.read_text(encoding="utf-8") for p in index.parent.rglob("*.html"))
+    for raw in rw.IDS[:6] + ["Nguyễn Văn An"]:
+        assert raw not in text
+
+
+def test_report_cli_regenerates_from_the_warehouse(run, tmp_path, capsys):
+    con, _, root = run
+    con.execute("CHECKPOINT")
+    db = tmp_path / "copy.duckdb"
+    db.write_bytes((root / "w.duckdb").read_bytes())
+    assert regenerate_cli(rw.RUN_ID, db, tmp_path / "out", unmasked=False) == 0
+    out = capsys.readouterr().out
+    assert "social_welfare.xlsx" in out and "_audit.html" in out
+    assert (tmp_path / "out" / rw.RUN_ID / "social_welfare.xlsx").exists()
+
+
+def test_mask_id():
+    assert mask_id("001050000011") == "001******011"
+    assert mask_id("012345678") == "012***678"
+    assert mask_id(None) is None
