@@ -1,0 +1,238 @@
+"""`doisoat sample`: a synthetic CSDLQG extract, four sector registries and their ground truth.
+
+Why a generator and not real data: real files are personal data. Every accuracy figure the team
+publishes is measured here, so the sample is built to be realistic (names.py, persons.py,
+places.py) and every registry row's true person and defects are written to truth/ (format in
+ARCHITECTURE.md, "Sample data and truth").
+
+Reproducible: one seed drives independent numpy/`random` streams per stage, and nothing reads the
+clock, so the same seed gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from pipelines.errors import DoisoatError
+from pipelines.sample import land as land_mod
+from pipelines.sample import registries as reg
+from pipelines.sample.defects import DEFAULT_RATES
+from pipelines.sample.idnumbers import cmnd_numbers, legacy_province_codes, personal_ids
+from pipelines.sample.persons import REF_DATE, ROLE_CHILD, ROLE_HUSBAND, ROLE_WIFE, build_population
+from pipelines.sample.places import choose_communes
+
+# Registry rows per person in the population (for 5,000 persons: 500 welfare, 500 pension,
+# 150 births, 100 deaths, 400 land rows; for 1,000,000: 100,000 welfare rows).
+DEFAULT_FRACTIONS = {"social_welfare": 0.10, "pension": 0.10, "civil_births": 0.03, "civil_deaths": 0.02, "land": 0.08}
+# Share of registered deaths that CSDLQG has not recorded yet (the "sống" gap).
+UNRECORDED_DEATH_SHARE = 0.20
+
+COLUMNS = {
+    "population": ("so_dinh_danh", "so_cmnd_cu", "ho_ten", "ngay_sinh", "gioi_tinh", "ho_ten_cha", "ho_ten_me",
+                   "ma_tinh", "ten_tinh", "ma_xa", "ten_xa", "dia_chi_thuong_tru", "ma_ho", "ngay_mat"),
+    "social_welfare": ("ma_doi_tuong", "ho_ten", "ngay_sinh", "gioi_tinh", "so_cccd", "dia_chi", "loai_doi_tuong",
+                       "muc_tro_cap", "hinh_thuc_chi_tra", "so_tai_khoan", "ngan_hang"),
+    "pension": ("so_so_bhxh", "ho_ten", "ngay_sinh", "gioi_tinh", "so_cccd", "dia_chi", "loai_che_do", "muc_huong",
+                "phuong_thuc_nhan", "so_tai_khoan"),
+    "civil_births": ("so_dang_ky", "ho_ten", "ngay_sinh", "gioi_tinh", "noi_sinh", "ho_ten_cha", "ho_ten_me", "so_dinh_danh"),
+    "civil_deaths": ("so_dang_ky", "ho_ten", "ngay_sinh", "gioi_tinh", "ngay_mat", "so_dinh_danh", "noi_cu_tru_cuoi"),
+    "land": ("so_giay_chung_nhan", "so_to", "so_thua", "dien_tich", "chu_su_dung", "nam_sinh", "so_giay_to",
+             "dia_chi_thuong_tru", "dia_chi_thua_dat"),
+}
+TRUTH_COLUMNS = ("source_row", "owner_index", "so_dinh_danh", "entity", "duplicate_of", "defects")
+
+
+def _age_weight(age: np.ndarray, kind: str) -> np.ndarray:
+    """Who is on a roll: welfare and pension rolls are mostly elderly; land owners are adults."""
+    if kind == "social_welfare":
+        return np.select([age >= 80, age >= 75, age >= 60, age < 16, age >= 16], [30.0, 10.0, 3.0, 1.0, 0.6], 0.0)
+    if kind == "pension":
+        return np.select([age >= 60, age >= 45, age >= 18, age >= 0], [10.0, 0.6, 0.15, 0.05], 0.0)
+    return np.select([age >= 35, age >= 25], [3.0, 1.0], 0.0)  # land
+
+
+def _locate(pool: pl.DataFrame, communes, rng: np.random.Generator) -> pl.DataFrame:
+    """Attach current and pre-2025 units, address text, and the ID numbers."""
+    units = communes.units
+    leg = communes.legacy
+    com = pool["commune"].to_numpy()
+    lrow = pool["legacy_row"].to_numpy()
+    pool = pool.with_columns(
+        ma_tinh=pl.Series(units["ma_tinh"].to_numpy()[com], dtype=pl.Utf8),
+        ten_tinh=pl.Series(units["ten_tinh"].to_numpy()[com], dtype=pl.Utf8),
+        ma_xa=pl.Series(units["ma_xa"].to_numpy()[com], dtype=pl.Utf8),
+        ten_xa=pl.Series(units["ten_xa"].to_numpy()[com], dtype=pl.Utf8),
+        ma_tinh_cu=pl.Series(leg["ma_tinh_cu"].to_numpy()[lrow], dtype=pl.Utf8),
+        ten_tinh_cu=pl.Series(leg["ten_tinh_cu"].to_numpy()[lrow], dtype=pl.Utf8),
+        ten_huyen_cu=pl.Series(leg["ten_huyen_cu"].to_numpy()[lrow], dtype=pl.Utf8),
+        ten_xa_cu=pl.Series(leg["ten_xa_cu"].to_numpy()[lrow], dtype=pl.Utf8),
+    )
+    pool = pool.with_columns(
+        dia_chi_thuong_tru=pl.concat_str(["local", "ten_xa", "ten_tinh"], separator=", "),
+        dia_chi_cu=pl.concat_str(["local", "ten_xa_cu", "ten_huyen_cu", "ten_tinh_cu"], separator=", "),
+    )
+    n = pool.height
+    # birth registered where the household's old province was (85 %), elsewhere for migrants
+    codes = legacy_province_codes()
+    home = pool["ma_tinh_cu"].to_numpy().astype(np.int64)
+    birth_prov = np.where(rng.random(n) < 0.85, home, codes[rng.integers(0, codes.size, n)].astype(np.int64))
+    by = pool["by"].to_numpy().astype(np.int64)
+    female = pool["female"].to_numpy()
+    ids = personal_ids(rng, birth_prov, by, female)
+    has_cmnd = rng.random(n) < np.select([by <= 1990, by <= 2004], [0.5, 0.3], 0.0)
+    cmnd = cmnd_numbers(rng, n)
+    return pool.with_columns(
+        so_dinh_danh=ids,
+        so_cmnd_cu=pl.when(pl.Series(has_cmnd)).then(cmnd).otherwise(pl.lit("")),
+    )
+
+
+def _population_frame(pool: pl.DataFrame, present: np.ndarray, hidden: np.ndarray) -> pl.DataFrame:
+    recorded_dead = pool["dead"].to_numpy() & ~hidden
+    df = pool.with_columns(
+        ngay_sinh=pl.when(pl.col("precision") == "year")
+        .then(pl.col("bdate").dt.strftime("%Y"))
+        .otherwise(pl.col("bdate").dt.strftime("%d/%m/%Y")),
+        gioi_tinh=pl.when(pl.col("female")).then(pl.lit("Nữ")).otherwise(pl.lit("Nam")),
+        ngay_mat=pl.when(pl.Series(recorded_dead)).then(pl.col("death_date").dt.strftime("%d/%m/%Y")).otherwise(pl.lit("")),
+    )
+    return df.filter(pl.Series(present)).select(COLUMNS["population"])
+
+
+def _write_frame(df: pl.DataFrame, path: Path) -> int:
+    """UTF-8 CSV, every value text; empty values written as empty fields (not "")."""
+    df.with_columns(pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in df.columns).write_csv(path)
+    return df.height
+
+
+def _write(rows: list[dict[str, str]], columns: tuple[str, ...], path: Path) -> int:
+    schema = {c: pl.Utf8 for c in columns}
+    return _write_frame(pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema), path)
+
+
+def generate(persons: int, seed: int, out_dir: Path, fractions: dict[str, float] | None = None,
+             rates: dict[str, dict[str, float]] | None = None) -> dict[str, int]:
+    """Write population.csv, the five registry files and truth/ into out_dir; return rows per file."""
+    if persons < 200:
+        raise DoisoatError("Số người phải từ 200 trở lên (--persons) để các sổ có đủ dòng.")
+    fractions = {**DEFAULT_FRACTIONS, **(fractions or {})}
+    rates = {k: dict(v) for k, v in DEFAULT_RATES.items()} | (rates or {})
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
+    rng_place, rng_pop, rng_ids, rng_pick, rng_bhxh = streams[:5]
+    rnd = {name: random.Random(seed * 1009 + i) for i, name in enumerate(COLUMNS)}
+
+    size = {name: max(1, int(round(f * persons))) for name, f in fractions.items()}
+    n_dup = {name: int(round(rates[name].get("duplicate", 0.0) * size[name])) for name in size}
+    n_abs = {name: int(round(rates[name].get("absent", 0.0) * size[name])) for name in size}
+    n_dsp = {name: int(round(rates[name].get("deceased_still_paid", 0.0) * size[name])) for name in size}
+
+    communes = choose_communes(rng_place, persons)
+    pool = build_population(rng_pop, communes, persons + sum(n_abs.values()))
+    pool = _locate(pool, communes, rng_ids)
+    n = pool.height
+    pids = np.arange(n)
+    age = pool["age"].to_numpy()
+    dead = pool["dead"].to_numpy()
+    role = pool["role"].to_numpy()
+    female = pool["female"].to_numpy()
+    death_date = pool["death_date"].to_numpy()
+
+    # people absent from CSDLQG: adults who are nobody's parent in the sample
+    parents = np.zeros(n, dtype=bool)
+    for col in ("father", "mother"):
+        ref = pool[col].to_numpy()
+        parents[ref[ref >= 0]] = True
+    absent = np.zeros(n, dtype=bool)
+    absent_of: dict[str, np.ndarray] = {}
+    for name in ("social_welfare", "pension", "land"):
+        cand = ~absent & ~dead & ~parents & (age >= 20)
+        absent_of[name] = reg.weighted_pick(rng_pick, pids[cand], _age_weight(age[cand], name), n_abs[name])
+        absent[absent_of[name]] = True
+    present = ~absent
+
+    # deaths CSDLQG has not recorded yet
+    n_hidden = int(round(UNRECORDED_DEATH_SHARE * (size["civil_deaths"] - n_dup["civil_deaths"])))
+    cand = present & ~dead & (age >= 50)
+    hidden_pids = reg.weighted_pick(rng_pick, pids[cand], (age[cand] - 45) ** 2, n_hidden)
+    hidden = np.zeros(n, dtype=bool)
+    hidden[hidden_pids] = True
+    death: dict[int, date] = {}
+    for p in np.flatnonzero(dead):
+        death[int(p)] = death_date[p].astype("datetime64[D]").astype(object)
+    for p, d in zip(hidden_pids, reg.recent_death(rng_pick, hidden_pids.size, REF_DATE)):
+        death[int(p)] = d
+    alive = present & ~dead & ~hidden
+
+    population = _population_frame(pool, present, hidden)
+    out_dir = Path(out_dir)
+    (out_dir / "truth").mkdir(parents=True, exist_ok=True)
+    summary = {"population.csv": _write_frame(population, out_dir / "population.csv")}
+
+    # ---- who is on each roll
+    paid_dead = (dead & (death_date <= np.datetime64(REF_DATE - timedelta(days=60)))) | hidden
+    plans: dict[str, list[reg.RowPlan]] = {}
+    for name in ("social_welfare", "pension"):
+        k = size[name] - n_dup[name] - n_abs[name] - n_dsp[name]
+        base = reg.weighted_pick(rng_pick, pids[alive], _age_weight(age[alive], name), k)
+        ghosts = reg.weighted_pick(rng_pick, pids[paid_dead & present], _age_weight(age[paid_dead & present], name), n_dsp[name])
+        rows = [reg.RowPlan((int(p),), "person") for p in base]
+        rows += [reg.RowPlan((int(p),), "person", events=["deceased_still_paid"]) for p in ghosts]
+        rows += [reg.RowPlan((int(p),), "absent", events=["absent"]) for p in absent_of[name]]
+        plans[name] = rows
+
+    k = size["civil_births"] - n_dup["civil_births"]
+    born = alive & (role == ROLE_CHILD) & (pool["bdate"].to_numpy() >= np.datetime64("2020-01-01"))
+    plans["civil_births"] = [reg.RowPlan((int(p),), "person") for p in np.sort(reg.weighted_pick(rng_pick, pids[born], np.ones(int(born.sum())), k))]
+
+    k = size["civil_deaths"] - n_dup["civil_deaths"] - hidden_pids.size
+    recorded = present & dead & (death_date >= np.datetime64("2022-01-01"))
+    chosen = reg.weighted_pick(rng_pick, pids[recorded], np.ones(int(recorded.sum())), k)
+    plans["civil_deaths"] = [reg.RowPlan((int(p),), "person") for p in np.concatenate([chosen, hidden_pids])]
+
+    adult = alive & (age >= 25)
+    singles = reg.weighted_pick(rng_pick, pids[adult], _age_weight(age[adult], "land"), size["land"])
+    hus = np.flatnonzero(adult & (role == ROLE_HUSBAND))
+    wife_of = {int(h): int(w) for h, w in zip(pool["hh"].to_numpy()[role == ROLE_WIFE], pids[role == ROLE_WIFE])}
+    hh = pool["hh"].to_numpy()
+    couples = np.array([(h, wife_of[int(hh[h])]) for h in hus if int(hh[h]) in wife_of and adult[wife_of[int(hh[h])]]], dtype=np.int64).reshape(-1, 2)
+    couples = couples[rng_pick.permutation(len(couples))]
+    heads = rng_pick.permutation(np.flatnonzero(adult & ((role == ROLE_HUSBAND) | ((role == ROLE_WIFE) & female))))
+    units = communes.units
+    plans["land"] = land_mod.land_plans(
+        rng_pick, rnd["land"], size["land"] - n_dup["land"], singles, couples, heads, absent_of["land"],
+        list(zip(units["ten_xa"].to_list(), units["ten_tinh"].to_list())),
+    )
+
+    # ---- render rows, write files
+    needed = [p for rows in plans.values() for plan in rows for p in plan.pids]
+    people = reg.People(pool, np.array(needed, dtype=np.int64), death)
+    for name in ("social_welfare", "pension", "civil_births", "civil_deaths", "land"):
+        ordered = reg.plan_rows(rng_pick, plans[name], n_dup[name])
+        r = rnd[name]
+        if name == "social_welfare":
+            seqs = rng_pick.permutation(len(ordered) * 3)[: len(ordered)] + 1
+            for plan, s in zip(ordered, seqs):
+                plan.extra["seq"] = int(s)
+            rows, codes = reg.social_welfare(ordered, people, rates[name], r)
+        elif name == "pension":
+            rows, codes = reg.pension(ordered, people, rates[name], r, rng_bhxh)
+        elif name == "civil_births":
+            rows, codes = reg.civil_births(ordered, people, rates[name], r)
+        elif name == "civil_deaths":
+            rows, codes = reg.civil_deaths(ordered, people, rates[name], r)
+        else:
+            rows, codes = land_mod.land(ordered, people, rates[name], r)
+        summary[f"{name}.csv"] = _write(rows, COLUMNS[name], out_dir / f"{name}.csv")
+        summary[f"truth/{name}.csv"] = _write(reg.truth_rows(ordered, people, codes), TRUTH_COLUMNS, out_dir / "truth" / f"{name}.csv")
+
+    with open(out_dir / "truth" / "defect_rates.json", "w", encoding="utf-8") as fh:
+        json.dump({name: dict(sorted(rates[name].items())) for name in COLUMNS if name in rates}, fh,
+                  ensure_ascii=False, indent=2, sort_keys=True)
+        fh.write("\n")
+    return summary

@@ -1,0 +1,261 @@
+"""Registry rows with ground truth: welfare, pension, births, deaths (land is in land.py).
+
+Why one planner for all registries: every registry needs the same bookkeeping — pick the real
+people on the roll, add people absent from CSDLQG and dead people still paid, list ~1 % twice,
+shuffle, and remember for each output row who it really is and which defects it carries. The
+planner does that once (`plan_rows`); each registry only says who is eligible and how its own
+columns look.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+
+from pipelines.sample import defects as dft
+from pipelines.sample.idnumbers import bhxh_numbers
+
+PERSON_CODES = dft.ID_CODES + dft.NAME_CODES + dft.DOB_CODES + ("sex_wrong",) + dft.ADDR_CODES
+
+BANKS = (("Agribank", 0.36, 13), ("BIDV", 0.15, 12), ("VietinBank", 0.12, 12), ("Vietcombank", 0.12, 10),
+         ("LPBank", 0.09, 12), ("MB", 0.06, 13), ("Sacombank", 0.05, 12), ("Techcombank", 0.05, 14))
+
+
+@dataclass
+class RowPlan:
+    """One output row before rendering: who it is and which row-level events it carries."""
+
+    pids: tuple[int, ...]  # people named in the row (two for a couple); empty for organizations
+    entity: str  # person | absent | organization
+    events: list[str] = field(default_factory=list)  # duplicate, absent, deceased_still_paid
+    extra: dict = field(default_factory=dict)  # registry-specific facts fixed before duplication
+    duplicate_of: int | None = None  # source_row of the first copy
+
+
+class _Column:
+    """Values of one column for the people a registry needs, indexed by pool pid."""
+
+    def __init__(self, values: list, pos: np.ndarray):
+        self._values, self._pos = values, pos
+
+    def __getitem__(self, pid: int):
+        return self._values[self._pos[pid]]
+
+
+class People:
+    """Python-side view of the pool (population + absent persons) for per-row rendering.
+
+    Only the people some registry row names are converted to Python objects: at a million
+    persons a full conversion would cost gigabytes for nothing."""
+
+    FIELDS = ("ho_ten", "ho_ten_cha", "ho_ten_me", "bdate", "precision", "female", "age", "so_dinh_danh",
+              "so_cmnd_cu", "dia_chi_thuong_tru", "dia_chi_cu", "ma_tinh", "ten_xa", "ten_tinh")
+
+    def __init__(self, pool: pl.DataFrame, needed: np.ndarray, death: dict[int, date]):
+        needed = np.unique(needed)
+        pos = np.full(pool.height, -1, dtype=np.int64)
+        pos[needed] = np.arange(needed.size)
+        sub = pool[needed].select(self.FIELDS)
+        cols = {f: _Column(sub[f].to_list(), pos) for f in self.FIELDS}
+        self.ho_ten, self.ho_ten_cha, self.ho_ten_me = cols["ho_ten"], cols["ho_ten_cha"], cols["ho_ten_me"]
+        self.bdate, self.precision, self.female, self.age = cols["bdate"], cols["precision"], cols["female"], cols["age"]
+        self.so_dinh_danh, self.so_cmnd_cu = cols["so_dinh_danh"], cols["so_cmnd_cu"]
+        self.address, self.legacy_address = cols["dia_chi_thuong_tru"], cols["dia_chi_cu"]
+        self.ma_tinh, self.ten_xa, self.ten_tinh = cols["ma_tinh"], cols["ten_xa"], cols["ten_tinh"]
+        self.death = death
+
+
+def weighted_pick(rng: np.random.Generator, candidates: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
+    """k distinct candidates, probability proportional to weight (fewer if not enough)."""
+    ok = weights > 0
+    candidates, weights = candidates[ok], weights[ok]
+    k = min(k, candidates.size)
+    if k <= 0:
+        return candidates[:0]
+    # Efraimidis–Spirakis: the k largest log(u)/w are a weighted sample without replacement
+    keys = np.log(rng.random(candidates.size)) / weights
+    top = np.argpartition(-keys, k - 1)[:k]
+    return candidates[np.sort(top)]
+
+
+def plan_rows(rng: np.random.Generator, plans: list[RowPlan], n_dup: int) -> list[RowPlan]:
+    """Add n_dup of the rows again (same person, separately rendered), shuffle, and point each
+    later copy at the source_row of the earlier one."""
+    pick = rng.choice(len(plans), size=min(n_dup, len(plans)), replace=False) if plans else []
+    copies = [RowPlan(p.pids, p.entity, list(p.events), dict(p.extra)) for p in (plans[i] for i in pick)]
+    pairs = [(int(i), len(plans) + j) for j, i in enumerate(pick)]
+    rows = plans + copies
+    order = rng.permutation(len(rows))
+    position = np.empty(len(rows), dtype=np.int64)
+    position[order] = np.arange(len(rows))
+    for a, b in pairs:
+        first, second = (a, b) if position[a] < position[b] else (b, a)
+        rows[second].duplicate_of = int(position[first]) + 1
+        rows[second].events.append("duplicate")
+    return [rows[i] for i in order]
+
+
+def render_person(people: People, pid: int, rates: dict[str, float], rnd: random.Random,
+                  codes: tuple[str, ...] = PERSON_CODES) -> tuple[dict[str, str], list[str]]:
+    """ho_ten, ngay_sinh, gioi_tinh, id, address of one person as a clerk wrote them."""
+    flags = dft.draw_flags(rnd, rates, codes)
+    (name,), c_name = dft.apply_name([people.ho_ten[pid]], flags, rnd)
+    dob, c_dob = dft.render_date(people.bdate[pid], people.precision[pid], flags, rnd)
+    female = people.female[pid]
+    c_sex = []
+    if flags.get("sex_wrong"):
+        female = not female
+        c_sex = ["sex_wrong"]
+    idv, c_id = dft.apply_id(people.so_dinh_danh[pid], people.so_cmnd_cu[pid], flags, rnd)
+    addr, c_addr = dft.render_address(people.address[pid], people.legacy_address[pid], flags)
+    fields = {"ho_ten": name, "ngay_sinh": dob, "gioi_tinh": "Nữ" if female else "Nam", "id": idv, "dia_chi": addr}
+    return fields, c_id + c_name + c_dob + c_sex + c_addr
+
+
+def truth_rows(plans: list[RowPlan], people: People, defects: list[list[str]]) -> list[dict[str, str]]:
+    out = []
+    for i, (plan, codes) in enumerate(zip(plans, defects), start=1):
+        codes = plan.events + [c for c in codes if c not in plan.events]
+        for owner_index, pid in enumerate(plan.pids or (None,)):
+            out.append({
+                "source_row": str(i),
+                "owner_index": str(owner_index),
+                "so_dinh_danh": people.so_dinh_danh[pid] if plan.entity == "person" and pid is not None else "",
+                "entity": plan.entity,
+                "duplicate_of": str(plan.duplicate_of) if plan.duplicate_of else "",
+                "defects": ";".join(codes),
+            })
+    return out
+
+
+def _account(rnd: random.Random, rates: dict[str, float], by_account: bool) -> tuple[str, str, list[str]]:
+    if not by_account:
+        return "", "", []
+    bank, _, length = rnd.choices(BANKS, weights=[b[1] for b in BANKS])[0]
+    if rnd.random() < rates.get("account_missing", 0.0):
+        return "", bank, ["account_missing"]
+    digits = str(rnd.randrange(1, 10)) + "".join(str(rnd.randrange(10)) for _ in range(length - 1))
+    return digits, bank, []
+
+
+def _welfare_type(rnd: random.Random, age: float, female: bool) -> tuple[str, int]:
+    """loai_doi_tuong and monthly amount (mức chuẩn trợ giúp xã hội 500 000 đ × coefficient)."""
+    u = rnd.random()
+    if age >= 80:
+        return ("Người cao tuổi", 500_000) if u < 0.8 else ("Người khuyết tật đặc biệt nặng", 1_250_000)
+    if age >= 60:
+        return ("Người cao tuổi thuộc hộ nghèo", 750_000) if u < 0.6 else ("Người khuyết tật nặng", 1_000_000)
+    if age < 16:
+        if u < 0.6:
+            return "Trẻ em mồ côi", 1_250_000 if age < 4 else 750_000
+        return ("Người khuyết tật đặc biệt nặng", 1_250_000) if u < 0.8 else ("Người khuyết tật nặng", 1_000_000)
+    if female and u < 0.35:
+        return "Người đơn thân nghèo đang nuôi con", 500_000
+    if u < 0.95:
+        return ("Người khuyết tật nặng", 750_000) if u < 0.7 else ("Người khuyết tật đặc biệt nặng", 1_000_000)
+    return "Người nhiễm HIV/AIDS thuộc hộ nghèo", 750_000
+
+
+def social_welfare(plans: list[RowPlan], people: People, rates: dict[str, float], rnd: random.Random):
+    rows, codes_all = [], []
+    for i, plan in enumerate(plans, start=1):
+        pid = plan.pids[0]
+        f, codes = render_person(people, pid, rates, rnd)
+        loai, amount = _welfare_type(rnd, float(people.age[pid]), people.female[pid])
+        by_account = rnd.random() < 0.60
+        acct, bank, c_acct = _account(rnd, rates, by_account)
+        rows.append({
+            "ma_doi_tuong": f"BTXH{people.ma_tinh[pid]}{plan.extra['seq']:07d}",
+            "ho_ten": f["ho_ten"], "ngay_sinh": f["ngay_sinh"], "gioi_tinh": f["gioi_tinh"], "so_cccd": f["id"],
+            "dia_chi": f["dia_chi"], "loai_doi_tuong": loai, "muc_tro_cap": str(amount),
+            "hinh_thuc_chi_tra": "Tài khoản" if by_account else "Tiền mặt", "so_tai_khoan": acct, "ngan_hang": bank,
+        })
+        codes_all.append(codes + c_acct)
+    return rows, codes_all
+
+
+def pension(plans: list[RowPlan], people: People, rates: dict[str, float], rnd: random.Random, np_rng: np.random.Generator):
+    numbers = bhxh_numbers(np_rng, np.array([int(people.ma_tinh[p.pids[0]]) for p in plans], dtype=np.int64))
+    rows, codes_all = [], []
+    for i, plan in enumerate(plans):
+        pid = plan.pids[0]
+        f, codes = render_person(people, pid, rates, rnd)
+        age, female = float(people.age[pid]), people.female[pid]
+        retired = age >= (56 if female else 61)
+        u = rnd.random()
+        if retired:
+            kind = "Hưu trí" if u < 0.82 else "Mất sức lao động" if u < 0.92 else "Tử tuất"
+        else:
+            kind = "Tử tuất" if u < 0.6 else "Tai nạn lao động"
+        amount = {
+            "Hưu trí": lambda: min(20_000_000, max(2_340_000, rnd.lognormvariate(15.5, 0.4))),
+            "Mất sức lao động": lambda: rnd.uniform(2_900_000, 3_600_000),
+            "Tử tuất": lambda: rnd.choice((1_755_000, 2_340_000, 1_755_000)),
+            "Tai nạn lao động": lambda: rnd.uniform(600_000, 2_500_000),
+        }[kind]()
+        by_account = rnd.random() < 0.65
+        acct, _, c_acct = _account(rnd, rates, by_account)
+        rows.append({
+            "so_so_bhxh": plan.extra.get("bhxh") or numbers[i],
+            "ho_ten": f["ho_ten"], "ngay_sinh": f["ngay_sinh"], "gioi_tinh": f["gioi_tinh"], "so_cccd": f["id"],
+            "dia_chi": f["dia_chi"], "loai_che_do": kind, "muc_huong": str(int(round(amount, -3))),
+            "phuong_thuc_nhan": "Tài khoản" if by_account else "Tiền mặt", "so_tai_khoan": acct,
+        })
+        codes_all.append(codes + c_acct)
+    return rows, codes_all
+
+
+def _birth_place(rnd: random.Random, people: People, pid: int) -> tuple[str, str]:
+    """Place of birth, current and pre-2025 form (the commune's health station or a hospital)."""
+    leg = people.legacy_address[pid].split(", ")
+    if rnd.random() < 0.4:
+        legacy = f"Trạm y tế {leg[1]}, {leg[2]}, {leg[3]}" if len(leg) >= 4 else ""
+        return f"Trạm y tế {people.ten_xa[pid]}, {people.ten_tinh[pid]}", legacy
+    short = people.ten_tinh[pid].replace("Thành phố ", "").replace("Tỉnh ", "")
+    legacy = f"Bệnh viện Đa khoa {short}, {leg[2]}, {leg[3]}" if len(leg) >= 4 else ""
+    return f"Bệnh viện Đa khoa {short}, {people.ten_xa[pid]}, {people.ten_tinh[pid]}", legacy
+
+
+def civil_births(plans: list[RowPlan], people: People, rates: dict[str, float], rnd: random.Random):
+    rows, codes_all = [], []
+    codes_b = tuple(c for c in PERSON_CODES if c not in dft.ADDR_CODES) + dft.ADDR_CODES
+    for i, plan in enumerate(plans, start=1):
+        pid = plan.pids[0]
+        flags = dft.draw_flags(rnd, rates, codes_b)
+        names, c_name = dft.apply_name([people.ho_ten[pid], people.ho_ten_cha[pid], people.ho_ten_me[pid]], flags, rnd)
+        dob, c_dob = dft.render_date(people.bdate[pid], people.precision[pid], flags, rnd)
+        female = people.female[pid] != bool(flags.get("sex_wrong"))
+        idv, c_id = dft.apply_id(people.so_dinh_danh[pid], "", flags, rnd)
+        place, legacy = _birth_place(rnd, people, pid)
+        addr, c_addr = dft.render_address(place, legacy, flags)
+        rows.append({
+            "so_dang_ky": f"{i}/{people.bdate[pid].year}", "ho_ten": names[0], "ngay_sinh": dob,
+            "gioi_tinh": "Nữ" if female else "Nam", "noi_sinh": addr, "ho_ten_cha": names[1],
+            "ho_ten_me": names[2], "so_dinh_danh": idv,
+        })
+        codes_all.append(c_id + c_name + c_dob + (["sex_wrong"] if flags.get("sex_wrong") else []) + c_addr)
+    return rows, codes_all
+
+
+def civil_deaths(plans: list[RowPlan], people: People, rates: dict[str, float], rnd: random.Random):
+    rows, codes_all = [], []
+    for i, plan in enumerate(plans, start=1):
+        pid = plan.pids[0]
+        f, codes = render_person(people, pid, rates, rnd)
+        died = people.death[pid]
+        rows.append({
+            "so_dang_ky": f"{i}/{died.year}", "ho_ten": f["ho_ten"], "ngay_sinh": f["ngay_sinh"],
+            "gioi_tinh": f["gioi_tinh"], "ngay_mat": died.strftime("%d/%m/%Y"), "so_dinh_danh": f["id"],
+            "noi_cu_tru_cuoi": f["dia_chi"],
+        })
+        codes_all.append(codes)
+    return rows, codes_all
+
+
+def recent_death(rng: np.random.Generator, n: int, ref: date, days: int = 300) -> list[date]:
+    """Dates of death within the last `days` days before ref (deaths not yet in CSDLQG)."""
+    return [ref - timedelta(days=int(d)) for d in rng.integers(5, days, size=n)]
