@@ -21,6 +21,7 @@ Great Expectations is imported lazily (≈4 s), with analytics off and progress 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import tempfile
@@ -76,6 +77,8 @@ def _gx():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("TQDM_DISABLE", "1")
     import great_expectations as gx
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # no INFO lines in run logs
 
     return gx
 

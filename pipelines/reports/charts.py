@@ -111,10 +111,12 @@ def histogram(values_by_status: dict[str, list[float]], thresholds: list[tuple[f
             body.append(_text(sx(b), height - bottom + 14, str(b), "middle", 10, GREY))
     body.append(_text(left + plot_w / 2, height - 8, "Điểm khớp (log₂ tỷ số khả năng)", "middle", 11))
     body.append(_text(left - 6, 24, f"{top:,}", "end", 10, GREY))
-    for t, label, color in thresholds:
+    for i, (t, label, color) in enumerate(sorted(thresholds)):
         x = sx(t)
         body.append(f'<line class="threshold" x1="{x:.1f}" x2="{x:.1f}" y1="18" y2="{height - bottom}" stroke="{color}" stroke-width="2" stroke-dasharray="6 3"/>')
-        body.append(_text(x + 4, 14, f"{label} ({t:.1f})", size=11, color=color, weight="bold"))
+        # the lower threshold is labelled to the left of its line, the higher to the right
+        anchor, dx = ("end", -4) if i == 0 and len(thresholds) > 1 else ("start", 4)
+        body.append(_text(x + dx, 14, f"{label} ({t:.1f})", anchor, 11, color, "bold"))
     return _svg(width, height, title, body)
 
 

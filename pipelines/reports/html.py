@@ -63,7 +63,10 @@ def _weight(p: float) -> float:
 
 def _inputs_section(info: dict) -> str:
     files = _json(info.get("input_files")) or []
-    rows = [[f.get("role"), f.get("file") or f.get("path"), f.get("rows"), f.get("dropped_rows"), f.get("bytes"), f.get("encoding"), f.get("sha256")] for f in files]
+    def dropped(v):
+        return len(v) if isinstance(v, list) else v
+
+    rows = [[f.get("role"), f.get("file") or f.get("path"), f.get("rows"), dropped(f.get("dropped_rows")), f.get("bytes"), f.get("encoding"), f.get("sha256")] for f in files]
     notes = _json(info.get("notes")) or []
     out = _table(["Vai trò", "Tệp", "Số dòng", "Dòng bỏ qua", "Byte", "Mã hoá", "SHA-256"], rows, "mono")
     out += f'<p>SHA-256 của trích xuất CSDLQG: <code>{escape(str(info.get("population_sha256") or ""))}</code></p>'
@@ -210,14 +213,14 @@ def _explanations(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: st
         cands.sort(key=lambda c: c["rank"])
         best = next((c for c in cands if c["pop"] == rec["pop_rec_id"]), cands[0])
         steps = [(L.label(L.COMPARISON, "prior"), prior, "")] + [
-            (L.label(L.COMPARISON, r["comparison"]), float(r["partial_weight"] or 0.0), r["level"] or "")
+            (L.label(L.COMPARISON, r["comparison"]), float(r["partial_weight"] or 0.0), L.label(L.COMPARISON_LEVEL, r["level"] or ""))
             for r in best["g"].iter_rows(named=True)
         ]
         svg = charts.waterfall(steps, "Tổng điểm", f"Đóng góp của từng phép so sánh: {head}")
         comps = sorted({c for cand in cands for c in cand["g"]["comparison"].to_list()})
         rows = []
         for cand in cands:
-            lv = dict(zip(cand["g"]["comparison"], cand["g"]["level"]))
+            lv = {c: L.label(L.COMPARISON_LEVEL, v) for c, v in zip(cand["g"]["comparison"], cand["g"]["level"])}
             p = 1 / (1 + 2 ** (-cand["total"])) if cand["total"] > -1000 else 0.0
             rows.append([cand["rank"], mask(cand["sdd"]) if cand["sdd"] else "", f"{cand['total']:.2f}", f"{p:.1%}"] + [lv.get(c, "") for c in comps])
         table = _table(["Hạng", "Số định danh ứng viên", "Điểm", "Xác suất"] + [L.label(L.COMPARISON, c) for c in comps], rows, "mono")

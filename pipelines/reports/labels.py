@@ -75,6 +75,8 @@ COMPARISON = {
     "prior": "Tỷ lệ khớp ban đầu (λ)",
 }
 
+COMPARISON_LEVEL = {"null": "thiếu dữ liệu", "exact": "trùng khớp", "different": "khác", "else": "khác"}
+
 PROBLEM = {
     # names
     "no_diacritics": "Họ tên không dấu",
