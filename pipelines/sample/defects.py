@@ -52,7 +52,7 @@ DEFAULT_RATES: dict[str, dict[str, float]] = {
                      "id_missing": 0.50, "addr_legacy": 0.15, "duplicate": 0.01},
     "civil_deaths": {**_PERSON, "id_missing": 0.08, "duplicate": 0.01},
     "land": {**{k: v for k, v in _PERSON.items() if k in ID_CODES + NAME_CODES + ADDR_CODES},
-             "id_missing": 0.08, "id_old_cmnd": 0.70, "addr_legacy": 0.45, "dob_typo": 0.03,
+             "id_missing": 0.08, "id_old_cmnd": 0.85, "addr_legacy": 0.45, "dob_typo": 0.03,
              "duplicate": 0.01, "absent": 0.03},
 }
 

@@ -191,18 +191,32 @@ def generate(persons: int, seed: int, out_dir: Path, fractions: dict[str, float]
     plans["civil_births"] = [reg.RowPlan((int(p),), "person") for p in np.sort(reg.weighted_pick(rng_pick, pids[born], np.ones(int(born.sum())), k))]
 
     k = size["civil_deaths"] - n_dup["civil_deaths"] - hidden_pids.size
-    recorded = present & dead & (death_date >= np.datetime64("2022-01-01"))
-    chosen = reg.weighted_pick(rng_pick, pids[recorded], np.ones(int(recorded.sum())), k)
+    # registered deaths CSDLQG already records: recent ones far more likely (half-life ~1.5 years)
+    recorded = present & dead
+    days_ago = (np.datetime64(REF_DATE) - death_date[recorded]).astype(np.int64)
+    chosen = reg.weighted_pick(rng_pick, pids[recorded], np.exp2(-days_ago / 550.0), k)
     plans["civil_deaths"] = [reg.RowPlan((int(p),), "person") for p in np.concatenate([chosen, hidden_pids])]
 
+    # land owners: adults, mostly holders of an old CMND (land files predate the 12-digit ID)
     adult = alive & (age >= 25)
-    singles = reg.weighted_pick(rng_pick, pids[adult], _age_weight(age[adult], "land"), size["land"])
-    hus = np.flatnonzero(adult & (role == ROLE_HUSBAND))
-    wife_of = {int(h): int(w) for h, w in zip(pool["hh"].to_numpy()[role == ROLE_WIFE], pids[role == ROLE_WIFE])}
+    has_cmnd = (pool["so_cmnd_cu"] != "").to_numpy()
+    w_land = _age_weight(age, "land") * (1.0 + 4.0 * has_cmnd)
+    singles = reg.weighted_pick(rng_pick, pids[adult], w_land[adult], size["land"])
+    singles = singles[rng_pick.permutation(singles.size)]
     hh = pool["hh"].to_numpy()
-    couples = np.array([(h, wife_of[int(hh[h])]) for h in hus if int(hh[h]) in wife_of and adult[wife_of[int(hh[h])]]], dtype=np.int64).reshape(-1, 2)
-    couples = couples[rng_pick.permutation(len(couples))]
-    heads = rng_pick.permutation(np.flatnonzero(adult & ((role == ROLE_HUSBAND) | ((role == ROLE_WIFE) & female))))
+    husband_of = {int(hh[p]): int(p) for p in np.flatnonzero(role == ROLE_HUSBAND)}
+    wives = np.flatnonzero(role == ROLE_WIFE)
+    couples = np.array([(husband_of[int(hh[w])], w) for w in wives
+                        if int(hh[w]) in husband_of and adult[husband_of[int(hh[w])]] and adult[w]], dtype=np.int64).reshape(-1, 2)
+    if len(couples):
+        couples = couples[reg.weighted_pick(rng_pick, np.arange(len(couples)), w_land[couples[:, 0]], len(couples))]
+        couples = couples[rng_pick.permutation(len(couples))]
+    # household heads: the husband, or the wife where there is no living husband (and sometimes anyway)
+    lone_wife = np.array([int(hh[w]) not in husband_of or not alive[husband_of[int(hh[w])]] for w in wives], dtype=bool)
+    head_mask = role == ROLE_HUSBAND
+    head_mask[wives[lone_wife | (rng_pick.random(wives.size) < 0.15)]] = True
+    heads = reg.weighted_pick(rng_pick, pids[adult & head_mask], w_land[adult & head_mask], size["land"])
+    heads = heads[rng_pick.permutation(heads.size)]
     units = communes.units
     plans["land"] = land_mod.land_plans(
         rng_pick, rnd["land"], size["land"] - n_dup["land"], singles, couples, heads, absent_of["land"],

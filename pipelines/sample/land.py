@@ -62,7 +62,9 @@ def owner_text(plan: RowPlan, people: People) -> str:
 def _parcel_address(rnd: random.Random, people: People, pid: int) -> str:
     addr = people.legacy_address[pid] if rnd.random() < 0.5 and people.legacy_address[pid] else people.address[pid]
     parts = addr.split(", ")
-    return ", ".join([f"Thửa đất {parts[0]}"] + parts[1:])
+    if parts[0].startswith("Số "):  # a parcel has no house number: keep the village/street part
+        parts = parts[1:]
+    return ", ".join(parts)
 
 
 def land(plans: list[RowPlan], people: People, rates: dict[str, float], rnd: random.Random):

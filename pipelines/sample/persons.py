@@ -63,13 +63,15 @@ def _households(rng: np.random.Generator, communes: Communes, h: int) -> dict[st
     has_w = np.where((kind == KIND_FAMILY) | (kind == KIND_ELDER_COUPLE), True, ~has_h)
     h_by = np.select(
         [kind == KIND_FAMILY, kind == KIND_ELDER_COUPLE, kind == KIND_ELDER_SINGLE],
-        [rng.integers(1958, 2002, h), rng.integers(1928, 1963, h), rng.integers(1922, 1961, h)],
+        [rng.integers(1962, 2003, h),
+         1963 - np.minimum(rng.gamma(2.0, 6.0, h), 35).astype(np.int64),  # elderly couples: mostly 60-80
+         1961 - np.minimum(rng.gamma(2.0, 7.0, h), 39).astype(np.int64)],  # widowed elderly: few over 90
         rng.integers(1982, 2006, h),
     )
     w_by = np.where(kind <= KIND_ELDER_COUPLE, h_by + rng.integers(0, 6, h), h_by)
     kids_old = rng.integers(2, 6, h)
     kids_mid = rng.integers(1, 4, h)
-    kids_new = rng.choice(4, size=h, p=[0.08, 0.25, 0.47, 0.20])
+    kids_new = rng.choice(4, size=h, p=[0.05, 0.20, 0.50, 0.25])
     n_kids = np.where(kind == KIND_FAMILY, np.select([w_by < 1965, w_by < 1980], [kids_old, kids_mid], kids_new), 0)
     grand = (kind == KIND_FAMILY) & (h_by >= 1968) & has_h & (rng.random(h) < 0.35)
     gp = grand & (rng.random(h) < 0.7)
