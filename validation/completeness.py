@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from pipelines.spec import RegistrySpec
-from validation.suites import _blank_to_null, _fold
+from validation.suites import _blank_to_null, _fold, fold_expr
 
 LINKED_STATUSES = ("matched", "duplicate")
 
@@ -95,7 +95,7 @@ def missing_fields(spec: RegistrySpec, registry_df: Any, population_df: Any, lin
     if spec.payment is not None and spec.payment.account_column not in spec.required_columns:
         accounts = {_fold(v) for v in spec.payment.account_values}
         mode = _blank_to_null(pl.col(spec.payment.mode_column))
-        paid_by_account = mode.map_elements(lambda v: _fold(v) in accounts, return_dtype=pl.Boolean).fill_null(False)
+        paid_by_account = fold_expr(mode).is_in(sorted(accounts)).fill_null(False)
         account_empty = (
             _blank_to_null(pl.col(spec.payment.account_column)).is_null()
             if spec.payment.account_column in rows.columns
