@@ -59,7 +59,8 @@ DEFAULT_RATES: dict[str, dict[str, float]] = {
 _TONES = {"\u0300": "f", "\u0301": "s", "\u0309": "r", "\u0303": "x", "\u0323": "j"}
 _SHAPES = {"\u0306": "w", "\u031b": "w"}  # breve (ă), horn (ơ, ư); circumflex doubles the letter
 # canonical (CSDLQG) "Hòa/Thủy/Khỏe" -> old-style "Hoà/Thuỷ/Khoẻ": the mark moves to the last vowel
-_OLD_TONE = re.compile(r"(?<![qQ])([oOuU])([\u0300\u0301\u0309\u0303\u0323])([aAeEyY])(?![\w])")
+# (only oa, oe, uy: in ua/ia/ưa the mark stays on the first vowel in both styles — Tủa, Mùa)
+_OLD_TONE = re.compile(r"(?<![qQ])([oO])([\u0300\u0301\u0309\u0303\u0323])([aAeE])(?![\w])|(?<![qQ])([uU])([\u0300\u0301\u0309\u0303\u0323])([yY])(?![\w])")
 STOPWORDS = frozenset({"Ông", "ông", "Bà", "bà", "và", "Hộ", "hộ"})
 
 
@@ -72,7 +73,11 @@ def strip_diacritics(text: str) -> str:
 def old_tone(text: str) -> str:
     """New to old tone placement in open oa/oe/uy syllables: Hòa -> Hoà, Thủy -> Thuỷ."""
     nfd = unicodedata.normalize("NFD", text)
-    return unicodedata.normalize("NFC", _OLD_TONE.sub(lambda m: m.group(1) + m.group(3) + m.group(2), nfd))
+    def move(m: re.Match) -> str:
+        first, mark, second = m.group(1, 2, 3) if m.group(1) else m.group(4, 5, 6)
+        return first + second + mark
+
+    return unicodedata.normalize("NFC", _OLD_TONE.sub(move, nfd))
 
 
 def drop_middle(text: str) -> str:

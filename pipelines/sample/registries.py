@@ -216,7 +216,8 @@ def _birth_place(rnd: random.Random, people: People, pid: int) -> tuple[str, str
         legacy = f"Trạm y tế {leg[1]}, {leg[2]}, {leg[3]}" if len(leg) >= 4 else ""
         return f"Trạm y tế {people.ten_xa[pid]}, {people.ten_tinh[pid]}", legacy
     short = people.ten_tinh[pid].replace("Thành phố ", "").replace("Tỉnh ", "")
-    legacy = f"Bệnh viện Đa khoa {short}, {leg[2]}, {leg[3]}" if len(leg) >= 4 else ""
+    old_short = leg[-1].replace("Thành phố ", "").replace("Tỉnh ", "")
+    legacy = f"Bệnh viện Đa khoa {old_short}, {leg[2]}, {leg[3]}" if len(leg) >= 4 else ""
     return f"Bệnh viện Đa khoa {short}, {people.ten_xa[pid]}, {people.ten_tinh[pid]}", legacy
 
 
