@@ -282,6 +282,8 @@ def match_registry(spec: RegistrySpec, persons: pl.DataFrame, pop_persons: pl.Da
 def assemble_links(spec: RegistrySpec, run_id: str, rows: pl.DataFrame, persons: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
     """Exactly one outcome per registry person record, rejected rows and organizations included."""
     keys = rows.select("source_file", "source_row", "excel_row")
+    if spec.repeat_persons:
+        linked = repeated_persons_are_not_duplicates(spec, rows, linked)
     matched = (
         persons.select("rec_id", "source_row", "owner_index", "entity")
         .join(linked, on="rec_id", how="left")
@@ -314,6 +316,24 @@ def assemble_links(spec: RegistrySpec, run_id: str, rows: pl.DataFrame, persons:
         pl.lit(spec.name).alias("registry"),
         (pl.col("source_row") * 10 + pl.col("owner_index")).cast(pl.Int64).alias("rec_id"),
     ).select(warehouse.TABLES["links"].column_names).sort("source_row", "owner_index")
+
+
+def repeated_persons_are_not_duplicates(spec: RegistrySpec, rows: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
+    """Land: a person holding two certificates is linked twice, legitimately. Only a row that
+    repeats the first row's record number (the same certificate listed again) stays a duplicate."""
+    key = rows.select("source_row", pl.col(f"{spec.key_column}_clean").alias("_key"))
+    first = key.rename({"source_row": "_first_row", "_key": "_first_key"})
+    out = (
+        linked.with_columns((pl.col("rec_id") // 10).alias("source_row"), (pl.col("duplicate_of") // 10).alias("_first_row"))
+        .join(key, on="source_row", how="left")
+        .join(first, on="_first_row", how="left")
+    )
+    same_certificate = (pl.col("_key") == pl.col("_first_key")).fill_null(False)
+    demote = (pl.col("status") == "duplicate") & ~same_certificate
+    return out.with_columns(
+        pl.when(demote).then(pl.lit("matched")).otherwise(pl.col("status")).alias("status"),
+        pl.when(demote).then(None).otherwise(pl.col("duplicate_of")).alias("duplicate_of"),
+    ).drop("source_row", "_first_row", "_key", "_first_key")
 
 
 def row_counts(rows: pl.DataFrame, links: pl.DataFrame) -> dict[str, int]:

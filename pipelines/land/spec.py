@@ -25,5 +25,6 @@ SPEC = RegistrySpec(
     ),
     mismatch_fields=("ho_ten", "ngay_sinh", "dia_chi"),
     owner_split=True,
+    repeat_persons=True,
     targets={"linked": 1.0, "verified": 1.0, "complete": 1.0},
 )
