@@ -121,6 +121,8 @@ def generate(persons: int, seed: int, out_dir: Path, fractions: dict[str, float]
     """Write population.csv, the five registry files and truth/ into out_dir; return rows per file."""
     if persons < 200:
         raise DoisoatError("Số người phải từ 200 trở lên (--persons) để các sổ có đủ dòng.")
+    if seed < 0:
+        raise DoisoatError("Hạt giống ngẫu nhiên (--seed) phải là số nguyên không âm.")
     fractions = {**DEFAULT_FRACTIONS, **(fractions or {})}
     rates = {k: dict(v) for k, v in DEFAULT_RATES.items()} | (rates or {})
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
