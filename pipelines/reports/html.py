@@ -182,17 +182,20 @@ def _explanations(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: st
         return "<p>Không có bản ghi nào cần giải thích (mọi liên kết đều bằng số định danh).</p>"
     model = con.execute("SELECT model FROM match_models WHERE run_id = ?", [run_id]).fetchone()
     prior = float((_json(model[0]) or {}).get("prior_log2_odds", 0.0)) if model else 0.0
-    evidence = con.execute(
-        """
-        SELECT e.source_row, e.owner_index, e.pop_rec_id, e.so_dinh_danh, e.candidate_rank, e.comparison, e.level, e.partial_weight
-        FROM link_evidence e
-        SEMI JOIN (SELECT source_row, owner_index FROM links WHERE run_id = $run_id AND status IN ('review', 'matched')) l
-          USING (source_row, owner_index)
-        WHERE e.run_id = $run_id
-        ORDER BY e.source_row, e.owner_index, e.candidate_rank, e.comparison
-        """,
-        {"run_id": run_id},
-    ).pl()
+    con.register("_chosen_records", chosen.select("source_row", "owner_index").to_arrow())
+    try:  # evidence of the chosen records only (a large run keeps millions of evidence rows)
+        evidence = con.execute(
+            """
+            SELECT e.source_row, e.owner_index, e.pop_rec_id, e.so_dinh_danh, e.candidate_rank, e.comparison, e.level, e.partial_weight
+            FROM link_evidence e
+            SEMI JOIN _chosen_records c ON c.source_row = e.source_row AND c.owner_index = e.owner_index
+            WHERE e.run_id = $run_id
+            ORDER BY e.source_row, e.owner_index, e.candidate_rank, e.comparison
+            """,
+            {"run_id": run_id},
+        ).pl()
+    finally:
+        con.unregister("_chosen_records")
     by_record = {k: g for k, g in evidence.group_by(["source_row", "owner_index"], maintain_order=True)}
     mask = (lambda v: v) if unmasked else mask_id
     parts = []
