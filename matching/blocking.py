@@ -36,6 +36,7 @@ RULES: dict[str, BlockingRule] = {
         BlockingRule("ho_ten_nam_sinh", ("ho_ten_key_nomid", Y)),
         BlockingRule("ho_ten_ngay_thang", ("ho_ten_key_nomid", M, D)),
         BlockingRule("ho_ten_tinh", ("ho_ten_key_nomid", "ma_tinh")),
+        BlockingRule("ho_ten_xa", ("ho_ten_key_nomid", "ma_xa")),
         BlockingRule("ten_ngay_sinh", ("ten_key", Y, M, D)),
         BlockingRule("ho_ngay_sinh", ("ho_key", Y, M, D)),
         BlockingRule("ho_ten_don_nam_sinh", ("ho_key", "ten_key", Y)),

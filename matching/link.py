@@ -40,7 +40,9 @@ class LinkSettings:
     """What `pipelines.spec.MatchSettings` holds, plus the engine's own knobs (defaults measured)."""
 
     comparisons: tuple[str, ...] = ("ho_ten", "ngay_sinh", "gioi_tinh", "id", "dia_chi")
-    blocking_rules: tuple[str, ...] = ("ho_ten_nam_sinh", "ho_ten_ngay_thang", "ten_ngay_sinh", "ngay_sinh_xa")
+    blocking_rules: tuple[str, ...] = (
+        "ho_ten_nam_sinh", "ho_ten_ngay_thang", "ho_ten_xa", "ten_ngay_sinh", "ho_ngay_sinh", "ngay_sinh_xa",
+    )
     match_threshold: float = 0.95
     review_threshold: float = 0.50
     max_pairs_per_rule: int = 50_000_000
@@ -79,11 +81,13 @@ def quote_table(name: str) -> str:
 
 def _prepare(con, registry: str, population: str, comparisons: list[Comparison]) -> tuple[int, int]:
     cols = ", ".join(PERSON_COLUMNS)
+    pop_cols = {r[0] for r in con.execute(f"DESCRIBE {population}").fetchall()}
+    ma_ho = "ma_ho" if "ma_ho" in pop_cols else "NULL::VARCHAR AS ma_ho"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _lk_r AS SELECT {cols}, row_number() OVER () AS _rn FROM {registry}")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _lk_p AS
-        WITH base AS (SELECT {cols}, row_number() OVER () AS _rn FROM {population}),
+        WITH base AS (SELECT {cols}, {ma_ho}, row_number() OVER () AS _rn FROM {population}),
              n AS (SELECT count(*)::DOUBLE AS n FROM base)
         SELECT base.*,
                count(*) OVER (PARTITION BY ho_ten_key_nomid) / n.n AS tf_name,
@@ -247,6 +251,56 @@ def _assign(con, s: LinkSettings) -> pl.DataFrame:
     return links
 
 
+def _household(con, links: pl.DataFrame) -> pl.DataFrame:
+    """Co-listed persons (rec_id % 10 > 0: "Ông A và bà B") in the household of the linked first one.
+
+    A land certificate gives the year of birth and the ID of its first owner only; the second is
+    a bare name. When the first is linked and the population's household (ma_ho) of that person
+    holds exactly one other person whose name agrees (and whose sex does not contradict), that
+    person is the co-owner: method `household`. Nothing happens when the population carries no
+    household code.
+    """
+    todo = links.filter(~pl.col("status").is_in(["matched", "duplicate"]) & (pl.col("rec_id") % 10 > 0))
+    if todo.is_empty():
+        return links
+    heads = links.filter(pl.col("status").is_in(["matched", "duplicate"]) & (pl.col("rec_id") % 10 == 0))
+    con.register("_lk_hh_todo", todo.select("rec_id").to_arrow())
+    con.register("_lk_hh_heads", heads.select("rec_id", "pop_rec_id").to_arrow())
+    found = con.execute(
+        """
+        WITH todo AS (SELECT t.rec_id, h.pop_rec_id AS head_pop
+                      FROM _lk_hh_todo t JOIN _lk_hh_heads h ON h.rec_id = t.rec_id - t.rec_id % 10),
+        cand AS (
+            SELECT t.rec_id, p.rec_id AS pop_rec_id, p.id12
+            FROM todo t
+            JOIN _lk_p hp ON hp.rec_id = t.head_pop
+            JOIN _lk_p p ON p.ma_ho = hp.ma_ho AND p.rec_id <> hp.rec_id
+            JOIN _lk_r r ON r.rec_id = t.rec_id
+            WHERE (r.ho_ten_key_nomid = p.ho_ten_key_nomid
+                   OR (r.ten_key = p.ten_key AND jaro_winkler_similarity(r.ho_ten_key_nomid, p.ho_ten_key_nomid) >= 0.85))
+              AND (r.gioi_tinh IS NULL OR p.gioi_tinh IS NULL OR r.gioi_tinh = p.gioi_tinh)
+        )
+        SELECT rec_id, any_value(pop_rec_id) AS h_pop, any_value(id12) AS h_sdd FROM cand GROUP BY rec_id HAVING count(*) = 1
+        """
+    ).pl()
+    if found.is_empty():
+        return links
+    owner = dict(links.filter(pl.col("status") == "matched").select("pop_rec_id", "rec_id").iter_rows())
+    found = found.with_columns(
+        pl.col("h_pop").replace_strict(owner, default=None, return_dtype=pl.Int64).alias("h_owner")
+    )
+    out = links.join(found, on="rec_id", how="left")
+    hit = pl.col("h_pop").is_not_null()
+    return out.with_columns(
+        pl.when(hit).then(pl.col("h_pop")).otherwise(pl.col("pop_rec_id")).alias("pop_rec_id"),
+        pl.when(hit).then(pl.col("h_sdd")).otherwise(pl.col("so_dinh_danh")).alias("so_dinh_danh"),
+        pl.when(hit).then(pl.lit("household")).otherwise(pl.col("method")).alias("method"),
+        pl.when(hit & pl.col("h_owner").is_not_null()).then(pl.lit("duplicate"))
+        .when(hit).then(pl.lit("matched")).otherwise(pl.col("status")).alias("status"),
+        pl.when(hit).then(pl.col("h_owner")).otherwise(pl.col("duplicate_of")).alias("duplicate_of"),
+    ).drop("h_pop", "h_sdd", "h_owner")
+
+
 def _evidence(con, comparisons: list[Comparison]) -> pl.DataFrame:
     parts = []
     for c in comparisons:
@@ -274,7 +328,7 @@ def link_records(con: duckdb.DuckDBPyConnection, registry_table: str, population
     t["train"] = time.perf_counter()
     _score(con, comparisons, model, s)
     t["score"] = time.perf_counter()
-    links = _assign(con, s)
+    links = _household(con, _assign(con, s))
     t["assign"] = time.perf_counter()
     evidence = _evidence(con, comparisons)
     t["evidence"] = time.perf_counter()

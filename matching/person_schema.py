@@ -15,6 +15,7 @@ Roles: ho_ten, ngay_sinh, gioi_tinh, id (a registry ID of any kind: sorted into 
 its `c_kind`), id12 and cmnd9 (population ID columns, normalized or raw), dia_chi (a normalized
 address: its current commune/province codes; a split legacy ward gives no commune), ma_tinh and
 ma_xa (code columns used as they are), ho_ten_cha, ho_ten_me. A role that is absent gives NULL.
+Optional role ma_ho (population household code) adds a column `ma_ho` (see OPTIONAL).
 
 rec_id: the frame's `rec_id` if present; else source_row × 10 + owner_index (owner_index 0 when
 absent), the registry contract; else the row number from 1 (population).
@@ -36,8 +37,11 @@ SCHEMA: dict[str, pl.DataType] = {
     "cmnd9": pl.String, "ma_tinh": pl.String, "ma_xa": pl.String, "ho_ten_cha_key": pl.String,
     "ho_ten_me_key": pl.String,
 }
+# Optional columns, emitted only when their role is given: the population's household code lets
+# the matcher find a land co-owner ("Ông A và bà B") in the household of the owner it linked.
+OPTIONAL: dict[str, pl.DataType] = {"ma_ho": pl.String}
 ROLES = ("ho_ten", "ngay_sinh", "gioi_tinh", "id", "id12", "cmnd9", "dia_chi", "ma_tinh", "ma_xa",
-         "ho_ten_cha", "ho_ten_me")
+         "ho_ten_cha", "ho_ten_me", "ma_ho")
 
 
 def _need(df: pl.DataFrame, col: str, role: str) -> pl.Expr:
@@ -106,6 +110,8 @@ def to_person_schema(df: pl.DataFrame, roles: Mapping[str, str]) -> pl.DataFrame
     cols = [
         (e[name] if name in e else pl.lit(None)).cast(dtype).alias(name) for name, dtype in SCHEMA.items()
     ]
+    if c := roles.get("ma_ho"):
+        cols.append(_need(df, c, "ma_ho").cast(pl.String).alias("ma_ho"))
     out = df.select(cols)
     # Empty strings are missing values, never a key two people can share.
     return out.with_columns(pl.col(pl.String).replace("", None))
@@ -146,7 +152,7 @@ POPULATION_NORMALIZE = (("ho_ten", "name"), ("ngay_sinh", "date"), ("gioi_tinh",
                         ("ho_ten_cha", "name"), ("ho_ten_me", "name"))
 POPULATION_ROLES = {"ho_ten": "ho_ten", "ngay_sinh": "ngay_sinh", "gioi_tinh": "gioi_tinh", "id12": "so_dinh_danh",
                     "cmnd9": "so_cmnd_cu", "ma_tinh": "ma_tinh", "ma_xa": "ma_xa", "ho_ten_cha": "ho_ten_cha",
-                    "ho_ten_me": "ho_ten_me"}
+                    "ho_ten_me": "ho_ten_me", "ma_ho": "ma_ho"}
 
 
 def registry_person_schema(df: pl.DataFrame, columns) -> pl.DataFrame:

@@ -25,7 +25,7 @@ BIRTHS = RegistrySpec(
     ),
     match=MatchSettings(
         comparisons=("ho_ten", "ngay_sinh", "gioi_tinh", "id", "ho_ten_cha", "ho_ten_me", "dia_chi"),
-        blocking_rules=("ho_ten_key", "ten_ngay_sinh", "ngay_sinh_xa", "me_ngay_sinh"),
+        blocking_rules=("ho_ten_nam_sinh", "ho_ten_ngay_thang", "ho_ten_xa", "ten_ngay_sinh", "ho_ngay_sinh", "ngay_sinh_xa", "me_ngay_sinh"),
     ),
     mismatch_fields=("ho_ten", "ngay_sinh", "gioi_tinh", "ho_ten_cha", "ho_ten_me"),
     targets={"linked": 1.0, "verified": 1.0, "complete": 1.0},
@@ -46,7 +46,7 @@ DEATHS = RegistrySpec(
     ),
     match=MatchSettings(
         comparisons=("ho_ten", "ngay_sinh", "gioi_tinh", "id", "dia_chi"),
-        blocking_rules=("ho_ten_key", "ten_ngay_sinh", "ngay_sinh_xa", "ho_ten_nam_sinh"),
+        blocking_rules=("ho_ten_nam_sinh", "ho_ten_ngay_thang", "ho_ten_xa", "ten_ngay_sinh", "ho_ngay_sinh", "ngay_sinh_xa"),
     ),
     death_column="ngay_mat",
     targets={"linked": 1.0, "verified": 1.0, "complete": 1.0},

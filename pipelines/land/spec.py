@@ -21,7 +21,7 @@ SPEC = RegistrySpec(
     ),
     match=MatchSettings(
         comparisons=("ho_ten", "ngay_sinh", "id", "dia_chi"),
-        blocking_rules=("ho_ten_key", "ho_ten_nam_sinh", "ten_nam_sinh_xa"),
+        blocking_rules=("ho_ten_nam_sinh", "ho_ten_xa", "ten_nam_sinh_xa", "ho_ten_don_nam_sinh"),
     ),
     mismatch_fields=("ho_ten", "ngay_sinh", "dia_chi"),
     owner_split=True,

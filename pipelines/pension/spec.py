@@ -24,7 +24,7 @@ SPEC = RegistrySpec(
     ),
     match=MatchSettings(
         comparisons=("ho_ten", "ngay_sinh", "gioi_tinh", "id", "dia_chi"),
-        blocking_rules=("ho_ten_key", "ten_ngay_sinh", "ngay_sinh_xa", "ho_ten_nam_sinh"),
+        blocking_rules=("ho_ten_nam_sinh", "ho_ten_ngay_thang", "ho_ten_xa", "ten_ngay_sinh", "ho_ngay_sinh", "ngay_sinh_xa"),
     ),
     payment=PaymentSpec("phuong_thuc_nhan", ("Tài khoản", "Chuyển khoản", "Qua tài khoản", "ATM"), "so_tai_khoan"),
     alive_check=True,

@@ -25,7 +25,7 @@ SPEC = RegistrySpec(
     ),
     match=MatchSettings(
         comparisons=("ho_ten", "ngay_sinh", "gioi_tinh", "id", "dia_chi"),
-        blocking_rules=("ho_ten_key", "ten_ngay_sinh", "ngay_sinh_xa", "ho_ten_nam_sinh"),
+        blocking_rules=("ho_ten_nam_sinh", "ho_ten_ngay_thang", "ho_ten_xa", "ten_ngay_sinh", "ho_ngay_sinh", "ngay_sinh_xa"),
     ),
     payment=PaymentSpec("hinh_thuc_chi_tra", ("Tài khoản", "Chuyển khoản", "Qua tài khoản", "Ví điện tử", "Mobile Money"), "so_tai_khoan", "ngan_hang"),
     alive_check=True,

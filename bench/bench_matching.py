@@ -1,0 +1,290 @@
+"""Benchmark: doisoat's matcher against Splink 5 on the same normalized sample, per registry.
+
+    .venv/bin/python bench/bench_matching.py --persons 1000000            # 100,000 welfare rows
+    .venv/bin/python bench/bench_matching.py --persons 50000 --tools doisoat
+
+1. generate the sample (pipelines.sample.generator.generate) unless it is already in --workdir;
+2. normalize population and registries (matching.normalize.frame.normalize_columns) and build
+   the person schema (matching.person_schema) once — both tools read these same parquet files;
+3. run each tool on each registry in its own child process (so peak memory is the tool's own:
+   ru_maxrss of the child), timing the matching only (load excluded, model training included);
+4. score against truth/: precision, recall, F1 over persons present in CSDLQG, share of absent
+   persons linked to anyone, and recall by defect code.
+
+A doisoat link is a row with status `matched` or `duplicate` (review rows are counted apart,
+never as links). A Splink link is the best candidate of a registry row with probability >= 0.9.
+Splink is configured as a competent user would: lower-cased accent-free names with term
+frequencies, parsed dates, ID/CMND/sex/commune exact comparisons (parents' names for births),
+blocking rules, lambda from deterministic ID rules, u by random sampling, m by EM.
+Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+REGISTRIES = ("social_welfare", "pension", "civil_births", "civil_deaths", "land")
+
+
+# ------------------------------------------------------------------ prepare (parent process)
+
+
+def prepare(workdir: Path, persons: int, welfare_rows: int | None, seed: int) -> dict:
+    from matching.normalize.frame import normalize_columns
+    from matching.person_schema import (POPULATION_NORMALIZE, POPULATION_ROLES, registry_person_schema,
+                                        to_person_schema)
+    from pipelines.registries import REGISTRIES as SPECS
+    from pipelines.sample.generator import generate
+
+    sample = workdir / "sample"
+    timings = {}
+    if not (sample / "truth" / "land.csv").exists():
+        t = time.perf_counter()
+        fractions = {"social_welfare": welfare_rows / persons} if welfare_rows else None
+        generate(persons, seed, sample, fractions=fractions)
+        timings["generate"] = time.perf_counter() - t
+    out = workdir / "persons"
+    out.mkdir(exist_ok=True)
+    if not (out / "population.parquet").exists():
+        t = time.perf_counter()
+        pop = pl.read_csv(sample / "population.csv", infer_schema=False)
+        norm = normalize_columns(pop, list(POPULATION_NORMALIZE), sex_column="gioi_tinh", dob_column="ngay_sinh")
+        to_person_schema(norm, POPULATION_ROLES).write_parquet(out / "population.parquet")
+        timings["normalize_population"] = time.perf_counter() - t
+    for name in REGISTRIES:
+        if (out / f"{name}.parquet").exists():
+            continue
+        t = time.perf_counter()
+        spec = SPECS[name]
+        df = pl.read_csv(sample / f"{name}.csv", infer_schema=False).with_row_index("source_row", offset=1)
+        cols = [c for c in spec.columns if c.role]
+        sex = spec.role_column("gioi_tinh")
+        dob = spec.role_column("ngay_sinh")
+        norm = normalize_columns(df, [(c.name, c.kind) for c in cols], sex_column=sex.name if sex else None,
+                                 dob_column=dob.name if dob else None)
+        registry_person_schema(norm, cols).write_parquet(out / f"{name}.parquet")
+        timings[f"normalize_{name}"] = time.perf_counter() - t
+    return timings
+
+
+# ------------------------------------------------------------------ workers (child processes)
+
+
+def _load(con, workdir: Path, registry: str) -> None:
+    for table, f in (("registry", registry), ("population", "population")):
+        path = str(workdir / "persons" / f"{f}.parquet")
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet($p)", {"p": path})
+
+
+def run_doisoat(con, registry: str) -> pl.DataFrame:
+    from matching.link import LinkSettings, link_records
+    from pipelines.registries import REGISTRIES as SPECS
+
+    res = link_records(con, "registry", "population", LinkSettings.from_object(SPECS[registry].match))
+    print(json.dumps({"doisoat_timings": res.timings, "blocking": dict(res.blocking.iter_rows())}), file=sys.stderr)
+    return res.links.select("rec_id", "so_dinh_danh", "status")
+
+
+def run_splink(con, registry: str) -> pl.DataFrame:
+    import logging
+
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    # What a competent user feeds Splink: lower-case accent-free names, parsed dates.
+    for t in ("registry", "population"):
+        con.execute(
+            f"""
+            CREATE TABLE sp_{t} AS SELECT rec_id AS unique_id, ho_ten_key, split_part(ho_ten_key, ' ', 1) AS ho,
+                   ten_key, CASE WHEN ngay_sinh_day IS NOT NULL THEN
+                       printf('%04d-%02d-%02d', ngay_sinh_year, ngay_sinh_month, ngay_sinh_day) END AS dob,
+                   ngay_sinh_year AS nam_sinh, gioi_tinh, id12, cmnd9, ma_tinh, ma_xa, ho_ten_me_key, ho_ten_cha_key
+            FROM {t}
+            """
+        )
+    births = registry == "civil_births"
+    comparisons = [
+        cl.NameComparison("ho_ten_key").configure(term_frequency_adjustments=True),
+        cl.DateOfBirthComparison("dob", input_is_string=True),
+        cl.ExactMatch("nam_sinh"),
+        cl.ExactMatch("gioi_tinh"),
+        cl.ExactMatch("id12"),
+        cl.ExactMatch("cmnd9"),
+        cl.ExactMatch("ma_xa"),
+    ]
+    if births:
+        comparisons += [cl.NameComparison("ho_ten_me_key"), cl.NameComparison("ho_ten_cha_key")]
+    rules = [
+        block_on("id12"), block_on("cmnd9"), block_on("ho_ten_key", "nam_sinh"), block_on("dob", "ten_key"),
+        block_on("dob", "ma_xa"), block_on("ten_key", "nam_sinh", "ma_xa"),
+    ]
+    if births:
+        rules.append(block_on("ho_ten_me_key", "nam_sinh"))
+    settings = SettingsCreator(
+        link_type="link_only", unique_id_column_name="unique_id", comparisons=comparisons,
+        blocking_rules_to_generate_predictions=rules, retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+    )
+    db = DuckDBAPI(connection=con)
+    linker = Linker([db.register("sp_registry"), db.register("sp_population")], settings, log_level=logging.WARNING)
+    linker.training.estimate_probability_two_random_records_match([block_on("id12"), block_on("cmnd9")], recall=0.8)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=1)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("ho_ten_key", "nam_sinh"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
+    pred = linker.inference.predict(threshold_match_probability=0.9)
+    name = pred.physical_name
+    cols = [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
+    # which side is the registry: Splink orders the two inputs; use source_dataset when present
+    if "source_dataset_l" in cols:
+        sides = con.execute(f"SELECT DISTINCT source_dataset_l, source_dataset_r FROM {name} LIMIT 1").fetchone()
+        reg_l = sides is None or "registry" in str(sides[0])
+    else:
+        reg_l = True
+    reg, pop = ("unique_id_l", "unique_id_r") if reg_l else ("unique_id_r", "unique_id_l")
+    best = con.execute(
+        f"""
+        SELECT {reg} AS rec_id, p.id12 AS so_dinh_danh, 'matched' AS status
+        FROM {name} s JOIN population p ON p.rec_id = s.{pop}
+        QUALIFY row_number() OVER (PARTITION BY {reg} ORDER BY match_probability DESC, {pop}) = 1
+        """
+    ).pl()
+    return con.execute("SELECT rec_id FROM registry").pl().join(best, on="rec_id", how="left").with_columns(
+        pl.col("status").fill_null("unmatched")
+    )
+
+
+def worker(tool: str, registry: str, workdir: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect()
+    _load(con, workdir, registry)
+    t = time.perf_counter()
+    links = run_doisoat(con, registry) if tool == "doisoat" else run_splink(con, registry)
+    seconds = time.perf_counter() - t
+    links.write_parquet(workdir / f"pred_{tool}_{registry}.parquet")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_mib": peak}))
+
+
+# ------------------------------------------------------------------ evaluation
+
+
+def truth(workdir: Path, registry: str) -> pl.DataFrame:
+    t = pl.read_csv(workdir / "sample" / "truth" / f"{registry}.csv", infer_schema=False)
+    return t.select(
+        (pl.col("source_row").cast(pl.Int64) * 10 + pl.col("owner_index").cast(pl.Int64)).alias("rec_id"),
+        pl.col("so_dinh_danh").replace("", None).alias("true_id"),
+        "entity",
+        pl.col("defects").fill_null("").str.split(";").list.filter(pl.element() != "").alias("defects"),
+    )
+
+
+def evaluate(workdir: Path, registry: str, tool: str) -> dict:
+    t = truth(workdir, registry)
+    pred = pl.read_parquet(workdir / f"pred_{tool}_{registry}.parquet")
+    df = t.join(pred, on="rec_id", how="left").with_columns(
+        pl.when(pl.col("status").is_in(["matched", "duplicate"])).then(pl.col("so_dinh_danh")).alias("linked")
+    )
+    linked = df.filter(pl.col("linked").is_not_null())
+    tp = linked.filter(pl.col("linked") == pl.col("true_id")).height
+    fp = linked.height - tp
+    positives = df.filter(pl.col("true_id").is_not_null()).height
+    absent = df.filter(pl.col("entity") == "absent")
+    p = tp / linked.height if linked.height else 1.0
+    r = tp / positives if positives else 1.0
+    by_defect = (
+        df.filter(pl.col("true_id").is_not_null()).explode("defects").drop_nulls("defects")
+        .group_by("defects").agg(pl.len().alias("n"), (pl.col("linked") == pl.col("true_id")).fill_null(False).mean().alias("recall"))
+        .sort("defects")
+    )
+    review = df.filter(pl.col("status") == "review")
+    return {
+        "rows": df.height, "precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
+        "false_links": fp, "missed": positives - tp,
+        "absent_linked": absent.filter(pl.col("linked").is_not_null()).height / absent.height if absent.height else 0.0,
+        "n_absent": absent.height, "review": review.height,
+        "review_correct": review.filter(pl.col("so_dinh_danh") == pl.col("true_id")).height,
+        "by_defect": {r_["defects"]: (r_["n"], r_["recall"]) for r_ in by_defect.iter_rows(named=True)},
+    }
+
+
+# ------------------------------------------------------------------ main
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--persons", type=int, default=1_000_000)
+    ap.add_argument("--welfare-rows", type=int, default=None, help="default: persons / 10")
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--registries", default=",".join(REGISTRIES))
+    ap.add_argument("--tools", default="doisoat,splink")
+    ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    workdir = args.workdir or Path(f"/tmp/doisoat_bench_{args.persons}")
+    if args.worker:
+        worker(args.worker, args.registries, workdir)
+        return
+    workdir.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    prep = prepare(workdir, args.persons, args.welfare_rows, args.seed)
+    print(f"# persons={args.persons:,} prepare {time.perf_counter() - t:.1f}s "
+          + " ".join(f"{k}={v:.1f}s" for k, v in prep.items()), flush=True)
+    results = {}
+    for registry in args.registries.split(","):
+        for tool in args.tools.split(","):
+            proc = subprocess.run(
+                [sys.executable, __file__, "--worker", tool, "--registries", registry, "--workdir", str(workdir),
+                 "--persons", str(args.persons)],
+                capture_output=True, text=True,
+            )
+            if proc.returncode != 0:
+                print(f"{registry} {tool} FAILED:\n{proc.stderr[-3000:]}", flush=True)
+                continue
+            meta = json.loads(proc.stdout.strip().splitlines()[-1])
+            ev = evaluate(workdir, registry, tool)
+            results[(registry, tool)] = {**meta, **ev}
+            print(f"{registry:15} {tool:8} {meta['seconds']:8.1f}s {meta['peak_mib']:7.0f}MiB "
+                  f"P={ev['precision']:.4f} R={ev['recall']:.4f} F1={ev['f1']:.4f} "
+                  f"absent_linked={ev['absent_linked']:.3f} ({ev['n_absent']}) review={ev['review']}"
+                  f" (correct {ev['review_correct']}) false_links={ev['false_links']} missed={ev['missed']}",
+                  flush=True)
+            if tool == "doisoat":
+                for line in proc.stderr.strip().splitlines()[-2:]:
+                    print("   ", line[:400])
+    print_tables(results)
+
+
+def print_tables(results: dict) -> None:
+    print("\n| registry | tool | rows | time s | peak MiB | precision | recall | F1 | absent linked | review |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for (registry, tool), r in results.items():
+        print(f"| {registry} | {tool} | {r['rows']:,} | {r['seconds']:.1f} | {r['peak_mib']:.0f} | {r['precision']:.4f} | "
+              f"{r['recall']:.4f} | {r['f1']:.4f} | {r['absent_linked']:.3f} of {r['n_absent']} | {r['review']} |")
+    print("\nRecall by defect (rows with the defect; doisoat / splink):")
+    for registry in dict.fromkeys(k[0] for k in results):
+        d = results.get((registry, "doisoat"), {}).get("by_defect", {})
+        s = results.get((registry, "splink"), {}).get("by_defect", {})
+        codes = sorted(set(d) | set(s))
+        cells = []
+        for c in codes:
+            n = (d.get(c) or s.get(c))[0]
+            dv = f"{d[c][1]:.3f}" if c in d else "-"
+            sv = f"{s[c][1]:.3f}" if c in s else "-"
+            cells.append(f"{c}({n}) {dv}/{sv}")
+        print(f"  {registry}: " + ", ".join(cells))
+
+
+if __name__ == "__main__":
+    main()
