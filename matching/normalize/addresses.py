@@ -23,6 +23,7 @@ from functools import lru_cache
 import polars as pl
 
 from matching.normalize.admin_units import current_units, legacy_units
+from matching.normalize.problems import finish, list_to_str, prefix_col
 
 _LIST_STR = pl.List(pl.Utf8)
 
@@ -215,8 +216,10 @@ def address_table(raw: pl.Series) -> pl.DataFrame:
     return df.with_columns(problems=problems)
 
 
-def normalize_address_column(df: pl.DataFrame, c: str) -> pl.DataFrame:
-    table = address_table(df[c].cast(pl.Utf8)).rename(
+def normalize_address_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = False) -> pl.DataFrame:
+    table = address_table(df[c].cast(pl.Utf8))
+    table = table.with_columns(list_to_str(pl.col("problems"), c).alias(prefix_col(c))).drop("problems")
+    table = table.rename(
         {
             "raw": c,
             "clean": f"{c}_clean",
@@ -225,12 +228,13 @@ def normalize_address_column(df: pl.DataFrame, c: str) -> pl.DataFrame:
             "ma_tinh": f"{c}_ma_tinh",
             "ten_xa": f"{c}_ten_xa",
             "ten_tinh": f"{c}_ten_tinh",
-            "problems": f"{c}_problems",
         }
     )
-    order = [f"{c}_{k}" for k in ("ma_tinh", "ma_xa", "ten_tinh", "ten_xa", "address_status", "clean", "problems")]
-    out = df.join(table.select(c, *order), on=c, how="left", maintain_order="left")
-    return out.with_columns(pl.col(f"{c}_problems").fill_null(pl.lit([], dtype=_LIST_STR)))
+    order = [f"{c}_{k}" for k in ("ma_tinh", "ma_xa", "ten_tinh", "ten_xa", "address_status", "clean")]
+    if df.schema[c] != pl.Utf8:
+        table = table.with_columns(pl.col(c).cast(df.schema[c], strict=False))
+    out = df.join(table.select(c, *order, prefix_col(c)), on=c, how="left", maintain_order="left")
+    return finish(out, c, keep_prefixed)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from matching.normalize.problems import finish, list_to_str, prefix_col
+
 MIN_YEAR = 1900
 PLACEHOLDER_BEFORE = 1960
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -171,7 +173,7 @@ def _as_text(col: pl.Series) -> pl.Series:
     return col.cast(pl.Utf8)
 
 
-def normalize_date_column(df: pl.DataFrame, c: str, *, year_only: bool = False) -> pl.DataFrame:
+def normalize_date_column(df: pl.DataFrame, c: str, *, year_only: bool = False, keep_prefixed: bool = False) -> pl.DataFrame:
     """Add the date columns for `c` (parse distinct values, join back; row order kept)."""
     text = _as_text(df[c]).alias("__raw")
     uniq = text.drop_nulls().unique().to_list()
@@ -190,9 +192,9 @@ def normalize_date_column(df: pl.DataFrame, c: str, *, year_only: bool = False) 
             "problems": [list(p.problems) for p in parsed],
         },
         schema=_SCHEMA,
-    ).rename({k: f"{c}_{k}" for k in _SCHEMA if k != "raw"}).rename({"raw": "__raw"})
-    out = df.with_columns(text).join(table, on="__raw", how="left", maintain_order="left").drop("__raw")
-    return out.with_columns(
-        pl.col(f"{c}_placeholder").fill_null(False),
-        pl.col(f"{c}_problems").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
     )
+    table = table.with_columns(list_to_str(pl.col("problems"), c).alias(prefix_col(c))).drop("problems")
+    table = table.rename({k: f"{c}_{k}" for k in _SCHEMA if k not in ("raw", "problems")}).rename({"raw": "__raw"})
+    out = df.with_columns(text).join(table, on="__raw", how="left", maintain_order="left").drop("__raw")
+    out = out.with_columns(pl.col(f"{c}_placeholder").fill_null(False))
+    return finish(out, c, keep_prefixed)

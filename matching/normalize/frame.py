@@ -25,6 +25,7 @@ from matching.normalize.dates import normalize_date_column
 from matching.normalize.ids import normalize_id_column
 from matching.normalize.names import normalize_name_column
 from matching.normalize.owners import normalize_owner_column
+from matching.normalize.problems import combined, finish, flags_to_str, list_to_str, prefix_col
 from matching.normalize.sex import normalize_sex_column, sex_exprs
 
 _LIST_STR = pl.List(pl.Utf8)
@@ -59,35 +60,38 @@ def parse_amount(value: str | None) -> tuple[float | None, list[str]]:
     return number, ([] if number > 0 else ["not_positive"])
 
 
-def normalize_amount_column(df: pl.DataFrame, c: str) -> pl.DataFrame:
+def normalize_amount_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = False) -> pl.DataFrame:
+    """Add c_clean (Float64) and c_problems (`not_a_number`, `not_positive`)."""
     col = df[c]
     if col.dtype.is_numeric():
         clean = col.cast(pl.Float64)
-        return df.with_columns(
-            clean.alias(f"{c}_clean"),
-            pl.concat_list(pl.when(clean <= 0).then(pl.lit("not_positive"))).list.drop_nulls().alias(f"{c}_problems"),
-        )
+        out = df.with_columns(clean.alias(f"{c}_clean"))
+        out = out.with_columns(flags_to_str([(pl.col(f"{c}_clean") <= 0, "not_positive")], c).alias(prefix_col(c)))
+        return finish(out, c, keep_prefixed)
     uniq = col.cast(pl.Utf8).drop_nulls().unique().to_list()
     parsed = [parse_amount(v) for v in uniq]
     table = pl.DataFrame(
-        {"__raw": uniq, f"{c}_clean": [p[0] for p in parsed], f"{c}_problems": [p[1] for p in parsed]},
-        schema={"__raw": pl.Utf8, f"{c}_clean": pl.Float64, f"{c}_problems": _LIST_STR},
+        {"__raw": uniq, f"{c}_clean": [p[0] for p in parsed], "__p": [p[1] for p in parsed]},
+        schema={"__raw": pl.Utf8, f"{c}_clean": pl.Float64, "__p": _LIST_STR},
     )
+    table = table.with_columns(list_to_str(pl.col("__p"), c).alias(prefix_col(c))).drop("__p")
     out = df.with_columns(col.cast(pl.Utf8).alias("__raw")).join(table, on="__raw", how="left", maintain_order="left")
-    return out.drop("__raw").with_columns(pl.col(f"{c}_problems").fill_null(pl.lit([], dtype=_LIST_STR)))
+    return finish(out.drop("__raw"), c, keep_prefixed)
 
 
-def normalize_text_column(df: pl.DataFrame, c: str) -> pl.DataFrame:
+def normalize_text_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = False) -> pl.DataFrame:
+    """Add c_clean (trimmed, NFC, single spaces, null when empty) and an empty c_problems."""
     clean = pl.col(c).cast(pl.Utf8).str.normalize("NFC").str.replace_all(r"\s+", " ").str.strip_chars()
-    return df.with_columns(
+    out = df.with_columns(
         pl.when(clean == "").then(None).otherwise(clean).alias(f"{c}_clean"),
-        pl.lit([], dtype=_LIST_STR).alias(f"{c}_problems"),
+        pl.lit("").alias(prefix_col(c)),
     )
+    return finish(out, c, keep_prefixed)
 
 
 def normalize_columns(
     df: pl.DataFrame,
-    columns: Sequence[tuple[str, str]],
+    columns: Sequence,
     *,
     sex_column: str | None = None,
     dob_column: str | None = None,
@@ -105,30 +109,30 @@ def normalize_columns(
     out = df
     for name, kind in ordered:
         if kind == "name":
-            out = normalize_name_column(out, name)
+            out = normalize_name_column(out, name, keep_prefixed=True)
         elif kind == "owner":
-            out = normalize_owner_column(out, name)
+            out = normalize_owner_column(out, name, keep_prefixed=True)
         elif kind in ("date", "year"):
-            out = normalize_date_column(out, name, year_only=kind == "year")
+            out = normalize_date_column(out, name, year_only=kind == "year", keep_prefixed=True)
         elif kind == "sex":
-            out = normalize_sex_column(out, name)
+            out = normalize_sex_column(out, name, keep_prefixed=True)
         elif kind == "address":
-            out = normalize_address_column(out, name)
+            out = normalize_address_column(out, name, keep_prefixed=True)
         elif kind == "amount":
-            out = normalize_amount_column(out, name)
+            out = normalize_amount_column(out, name, keep_prefixed=True)
         elif kind == "text":
-            out = normalize_text_column(out, name)
+            out = normalize_text_column(out, name, keep_prefixed=True)
         elif kind == "id":
             sex = birth_year = None
             if sex_column:
                 sex = pl.col(f"{sex_column}_clean") if f"{sex_column}_clean" in out.columns else sex_exprs(sex_column)[0]
             if dob_column:
-                if f"{dob_column}_year" not in out.columns:
-                    out = normalize_date_column(out, dob_column)
-                birth_year = pl.col(f"{dob_column}_year")
-            out = normalize_id_column(out, name, sex=sex, birth_year=birth_year)
-    prefixed = [
-        pl.col(f"{name}_problems").list.eval(pl.lit(f"{name}:") + pl.element()) for name, _ in columns
-    ]
-    problems = pl.concat_list(prefixed) if prefixed else pl.lit([], dtype=_LIST_STR)
-    return out.with_columns(problems.alias("problems"))
+                if f"{dob_column}_year" in out.columns:
+                    birth_year = pl.col(f"{dob_column}_year")
+                else:
+                    years = normalize_date_column(out.select(dob_column), dob_column)[f"{dob_column}_year"]
+                    birth_year = pl.lit(years)
+            out = normalize_id_column(out, name, sex=sex, birth_year=birth_year, keep_prefixed=True)
+    names = [name for name, _ in columns]
+    out = out.with_columns(combined(names).alias("problems"))
+    return out.drop([prefix_col(n) for n in names])

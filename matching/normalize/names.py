@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from matching.normalize.encodings import LEGACY_CANDIDATE_PATTERN, repair_legacy_text
+from matching.normalize.problems import finish, list_to_str, prefix_col
 from matching.normalize.syllables import canonical_syllable, is_valid_syllable, place_tone, split_tone
 
 SURNAMES = (
@@ -223,23 +224,27 @@ def name_table(raw: pl.Series) -> pl.DataFrame:
         .str.replace_all(r" (?:thi|van) ", " "),
     )
     df = df.with_columns(ho_key=pl.col("ho_key").replace(_SURNAME_FOLD))
-    problems = pl.concat_list(
+    problems = pl.concat_str(
         _flag(pl.col("p_nfd"), "nfd"),
         _flag(pl.col("p_eth"), "eth_d"),
         _flag(pl.col("p_stray"), "stray_chars"),
         _flag(pl.col("p_hon"), "honorific"),
         _flag(pl.col("p_caps"), "all_caps"),
         _flag(pl.col("p_noacc"), "no_diacritics"),
-    ).list.drop_nulls()
+        separator=";",
+        ignore_nulls=True,
+    ).str.extract_all("[^;]+")
     return df.select(
         "raw", "clean", "key", "key_nomid", "ho_key", "ten_key",
-        problems=pl.concat_list("p_rare", problems),
+        problems=pl.col("p_rare").list.concat(problems),
     )
 
 
-def normalize_name_column(df: pl.DataFrame, c: str) -> pl.DataFrame:
+def normalize_name_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = False) -> pl.DataFrame:
     """Add c_clean, c_key, c_key_nomid, c_ho_key, c_ten_key, c_problems (rows kept in order)."""
-    table = name_table(df[c].cast(pl.Utf8)).rename(
+    table = name_table(df[c].cast(pl.Utf8))
+    table = table.with_columns(list_to_str(pl.col("problems"), c).alias(prefix_col(c))).drop("problems")
+    table = table.rename(
         {
             "raw": c,
             "clean": f"{c}_clean",
@@ -247,11 +252,12 @@ def normalize_name_column(df: pl.DataFrame, c: str) -> pl.DataFrame:
             "key_nomid": f"{c}_key_nomid",
             "ho_key": f"{c}_ho_key",
             "ten_key": f"{c}_ten_key",
-            "problems": f"{c}_problems",
         }
     )
+    if df.schema[c] != pl.Utf8:
+        table = table.with_columns(pl.col(c).cast(df.schema[c], strict=False))
     out = df.join(table, on=c, how="left", maintain_order="left")
-    return out.with_columns(pl.col(f"{c}_problems").fill_null(pl.lit([], dtype=_LIST_STR)))
+    return finish(out, c, keep_prefixed)
 
 
 # --- scalar API ------------------------------------------------------------------------------

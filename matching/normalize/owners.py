@@ -22,6 +22,7 @@ import polars as pl
 
 from matching.normalize.encodings import repair_legacy_text
 from matching.normalize.names import name_table
+from matching.normalize.problems import finish, list_to_str, prefix_col
 
 _LIST_STR = pl.List(pl.Utf8)
 
@@ -138,13 +139,14 @@ def owner_table(raw: pl.Series) -> pl.DataFrame:
     )
 
 
-def normalize_owner_column(df: pl.DataFrame, c: str) -> pl.DataFrame:
-    table = owner_table(df[c].cast(pl.Utf8)).rename(
-        {k: f"{c}_{k}" for k in ("clean", "key", "key_nomid", "ho_key", "ten_key", "owners", "entity", "problems")}
-        | {"raw": c}
+def normalize_owner_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = False) -> pl.DataFrame:
+    table = owner_table(df[c].cast(pl.Utf8))
+    table = table.with_columns(list_to_str(pl.col("problems"), c).alias(prefix_col(c))).drop("problems")
+    table = table.rename(
+        {k: f"{c}_{k}" for k in ("clean", "key", "key_nomid", "ho_key", "ten_key", "owners", "entity")} | {"raw": c}
     )
+    if df.schema[c] != pl.Utf8:
+        table = table.with_columns(pl.col(c).cast(df.schema[c], strict=False))
     out = df.join(table, on=c, how="left", maintain_order="left")
-    return out.with_columns(
-        pl.col(f"{c}_problems").fill_null(pl.lit([], dtype=_LIST_STR)),
-        pl.col(f"{c}_owners").fill_null(pl.lit([], dtype=pl.List(_OWNER_STRUCT))),
-    )
+    out = out.with_columns(pl.col(f"{c}_owners").fill_null(pl.lit([], dtype=pl.List(_OWNER_STRUCT))))
+    return finish(out, c, keep_prefixed)

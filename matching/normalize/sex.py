@@ -1,19 +1,21 @@
 """Sex: Nam / Nữ from the many ways registries write it ("nam", "NỮ", "nu", "M", "F", "Male").
 
 Digits (1/0, 1/2) are not mapped: systems disagree on what they mean, and we never guess.
-Problem code: `sex_unparsed`."""
+Computed on the distinct values (a handful) and joined back. Problem code: `sex_unparsed`."""
 
 from __future__ import annotations
 
 import polars as pl
 
+from matching.normalize.problems import finish, flags_to_str, prefix_col
+
 _MALE = ("nam", "m", "male", "trai", "ong")
-_FEMALE = ("nu", "f", "female", "gai", "ba", "nư")
+_FEMALE = ("nu", "f", "female", "gai", "ba")
 
 
 def _key(expr: pl.Expr) -> pl.Expr:
     return (
-        expr.cast(pl.Utf8)
+        expr.str.replace_all("[đĐ]", "d")
         .str.normalize("NFD")
         .str.replace_all(r"\p{M}", "")
         .str.to_lowercase()
@@ -21,16 +23,23 @@ def _key(expr: pl.Expr) -> pl.Expr:
     )
 
 
+def normalize_sex_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = False) -> pl.DataFrame:
+    """Add c_clean ('Nam'/'Nữ'/null) and c_problems."""
+    raw = df[c].cast(pl.Utf8)
+    table = pl.DataFrame({"__raw": raw.drop_nulls().unique()})
+    k = _key(pl.col("__raw"))
+    clean = pl.when(k.is_in(_MALE)).then(pl.lit("Nam")).when(k.is_in(_FEMALE)).then(pl.lit("Nữ"))
+    table = table.with_columns(clean.alias(f"{c}_clean"))
+    unparsed = (pl.col("__raw").str.strip_chars() != "") & pl.col(f"{c}_clean").is_null()
+    table = table.with_columns(flags_to_str([(unparsed, "sex_unparsed")], c).alias(prefix_col(c)))
+    out = df.with_columns(raw.alias("__raw")).join(table, on="__raw", how="left", maintain_order="left").drop("__raw")
+    return finish(out, c, keep_prefixed)
+
+
 def sex_exprs(c: str) -> list[pl.Expr]:
-    k = _key(pl.col(c))
-    raw_empty = pl.col(c).cast(pl.Utf8).str.strip_chars().fill_null("") == ""
-    clean = pl.when(k.is_in(_MALE)).then(pl.lit("Nam")).when(k.is_in(_FEMALE)).then(pl.lit("Nữ")).otherwise(None)
-    problems = pl.concat_list(pl.when(~raw_empty & clean.is_null()).then(pl.lit("sex_unparsed"))).list.drop_nulls()
-    return [clean.alias(f"{c}_clean"), problems.alias(f"{c}_problems")]
-
-
-def normalize_sex_column(df: pl.DataFrame, c: str) -> pl.DataFrame:
-    return df.with_columns(sex_exprs(c))
+    """Row-level expression for c_clean (used when a sex column was not normalized first)."""
+    k = _key(pl.col(c).cast(pl.Utf8))
+    return [pl.when(k.is_in(_MALE)).then(pl.lit("Nam")).when(k.is_in(_FEMALE)).then(pl.lit("Nữ")).alias(f"{c}_clean")]
 
 
 def normalize_sex(value: str | None) -> str | None:
