@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -116,17 +117,126 @@ def _write(rows: list[dict[str, str]], columns: tuple[str, ...], path: Path) -> 
     return _write_frame(pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema), path)
 
 
+@dataclass
+class _Pool:
+    """The generated people (population + absent persons) as numpy arrays for selection."""
+
+    frame: pl.DataFrame
+    pids: np.ndarray
+    age: np.ndarray
+    dead: np.ndarray
+    role: np.ndarray
+    hh: np.ndarray
+    death_date: np.ndarray
+    has_cmnd: np.ndarray
+    absent: np.ndarray = None  # type: ignore[assignment]
+    hidden: np.ndarray = None  # type: ignore[assignment]  # dead, but not yet recorded in CSDLQG
+
+    @classmethod
+    def of(cls, frame: pl.DataFrame) -> "_Pool":
+        return cls(frame, np.arange(frame.height), frame["age"].to_numpy(), frame["dead"].to_numpy(),
+                   frame["role"].to_numpy(), frame["hh"].to_numpy(), frame["death_date"].to_numpy(),
+                   (frame["so_cmnd_cu"] != "").to_numpy())
+
+    @property
+    def alive(self) -> np.ndarray:
+        return ~self.absent & ~self.dead & ~self.hidden
+
+
+def _choose_absent(rng: np.random.Generator, pool: _Pool, n_abs: dict[str, int]) -> dict[str, np.ndarray]:
+    """People absent from CSDLQG, per registry: adults who are nobody's parent in the sample."""
+    parents = np.zeros(pool.pids.size, dtype=bool)
+    for col in ("father", "mother"):
+        ref = pool.frame[col].to_numpy()
+        parents[ref[ref >= 0]] = True
+    pool.absent = np.zeros(pool.pids.size, dtype=bool)
+    absent_of = {}
+    for name in ("social_welfare", "pension", "land"):
+        cand = ~pool.absent & ~pool.dead & ~parents & (pool.age >= 20)
+        absent_of[name] = reg.weighted_pick(rng, pool.pids[cand], _age_weight(pool.age[cand], name), n_abs[name])
+        pool.absent[absent_of[name]] = True
+    return absent_of
+
+
+def _choose_unrecorded_deaths(rng: np.random.Generator, pool: _Pool, n_hidden: int) -> dict[int, date]:
+    """Mark elderly people who died recently but whom CSDLQG still shows alive; return every
+    person's true date of death."""
+    cand = ~pool.absent & ~pool.dead & (pool.age >= 50)
+    hidden_pids = reg.weighted_pick(rng, pool.pids[cand], (pool.age[cand] - 45) ** 2, n_hidden)
+    pool.hidden = np.zeros(pool.pids.size, dtype=bool)
+    pool.hidden[hidden_pids] = True
+    death = {int(p): pool.death_date[p].astype("datetime64[D]").astype(object) for p in np.flatnonzero(pool.dead)}
+    for p, d in zip(hidden_pids, reg.recent_death(rng, hidden_pids.size, REF_DATE)):
+        death[int(p)] = d
+    return death
+
+
+def _paid_rolls(rng: np.random.Generator, pool: _Pool, name: str, k: int, n_dsp: int, absent: np.ndarray) -> list[reg.RowPlan]:
+    """Welfare or pension: living eligible people, dead people still paid, people absent from CSDLQG."""
+    alive = pool.alive
+    base = reg.weighted_pick(rng, pool.pids[alive], _age_weight(pool.age[alive], name), k)
+    paid_dead = ~pool.absent & ((pool.dead & (pool.death_date <= np.datetime64(REF_DATE - timedelta(days=60)))) | pool.hidden)
+    ghosts = reg.weighted_pick(rng, pool.pids[paid_dead], _age_weight(pool.age[paid_dead], name), n_dsp)
+    rows = [reg.RowPlan((int(p),), "person") for p in base]
+    rows += [reg.RowPlan((int(p),), "person", events=["deceased_still_paid"]) for p in ghosts]
+    rows += [reg.RowPlan((int(p),), "absent", events=["absent"]) for p in absent]
+    return rows
+
+
+def _births(rng: np.random.Generator, pool: _Pool, k: int) -> list[reg.RowPlan]:
+    born = pool.alive & (pool.role == ROLE_CHILD) & (pool.frame["bdate"].to_numpy() >= np.datetime64("2020-01-01"))
+    chosen = reg.weighted_pick(rng, pool.pids[born], np.ones(int(born.sum())), k)
+    return [reg.RowPlan((int(p),), "person") for p in chosen]
+
+
+def _deaths(rng: np.random.Generator, pool: _Pool, k: int) -> list[reg.RowPlan]:
+    """Registered deaths: recorded ones (recent far more likely, half-life ~1.5 years) plus all
+    the deaths CSDLQG has not recorded yet."""
+    recorded = ~pool.absent & pool.dead
+    days_ago = (np.datetime64(REF_DATE) - pool.death_date[recorded]).astype(np.int64)
+    chosen = reg.weighted_pick(rng, pool.pids[recorded], np.exp2(-days_ago / 550.0), k)
+    return [reg.RowPlan((int(p),), "person") for p in np.concatenate([chosen, np.flatnonzero(pool.hidden)])]
+
+
+def _land(rng: np.random.Generator, rnd: random.Random, pool: _Pool, k: int, absent: np.ndarray, communes) -> list[reg.RowPlan]:
+    """Land owners: adults, mostly holders of an old CMND (land files predate the 12-digit ID)."""
+    adult = pool.alive & (pool.age >= 25)
+    w_land = _age_weight(pool.age, "land") * (1.0 + 4.0 * pool.has_cmnd)
+    singles = reg.weighted_pick(rng, pool.pids[adult], w_land[adult], k)
+    singles = singles[rng.permutation(singles.size)]
+    hh, role = pool.hh, pool.role
+    husband_of = {int(hh[p]): int(p) for p in np.flatnonzero(role == ROLE_HUSBAND)}
+    wives = np.flatnonzero(role == ROLE_WIFE)
+    couples = np.array([(husband_of[int(hh[w])], w) for w in wives
+                        if int(hh[w]) in husband_of and adult[husband_of[int(hh[w])]] and adult[w]], dtype=np.int64).reshape(-1, 2)
+    if len(couples):
+        couples = couples[reg.weighted_pick(rng, np.arange(len(couples)), w_land[couples[:, 0]], len(couples))]
+        couples = couples[rng.permutation(len(couples))]
+    # household heads: the husband, or the wife where there is no living husband (and sometimes anyway)
+    alive = pool.alive
+    lone_wife = np.array([int(hh[w]) not in husband_of or not alive[husband_of[int(hh[w])]] for w in wives], dtype=bool)
+    head_mask = role == ROLE_HUSBAND
+    head_mask[wives[lone_wife | (rng.random(wives.size) < 0.15)]] = True
+    heads = reg.weighted_pick(rng, pool.pids[adult & head_mask], w_land[adult & head_mask], k)
+    heads = heads[rng.permutation(heads.size)]
+    units = communes.units
+    return land_mod.land_plans(rng, rnd, k, singles, couples, heads, absent,
+                               list(zip(units["ten_xa"].to_list(), units["ten_tinh"].to_list())))
+
+
 def generate(persons: int, seed: int, out_dir: Path, fractions: dict[str, float] | None = None,
              rates: dict[str, dict[str, float]] | None = None) -> dict[str, int]:
-    """Write population.csv, the five registry files and truth/ into out_dir; return rows per file."""
+    """Write population.csv, the five registry files and truth/ into out_dir; return rows per file.
+
+    `fractions` overrides registry rows per person (DEFAULT_FRACTIONS); `rates` overrides defect
+    rates per registry and code (defects.DEFAULT_RATES)."""
     if persons < 200:
         raise DoisoatError("Số người phải từ 200 trở lên (--persons) để các sổ có đủ dòng.")
     if seed < 0:
         raise DoisoatError("Hạt giống ngẫu nhiên (--seed) phải là số nguyên không âm.")
     fractions = {**DEFAULT_FRACTIONS, **(fractions or {})}
-    rates = {k: dict(v) for k, v in DEFAULT_RATES.items()} | (rates or {})
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
-    rng_place, rng_pop, rng_ids, rng_pick, rng_bhxh = streams[:5]
+    rates = {name: {**DEFAULT_RATES[name], **(rates or {}).get(name, {})} for name in DEFAULT_RATES}
+    rng_place, rng_pop, rng_ids, rng_pick, rng_bhxh = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5))
     rnd = {name: random.Random(seed * 1009 + i) for i, name in enumerate(COLUMNS)}
 
     size = {name: max(1, int(round(f * persons))) for name, f in fractions.items()}
@@ -135,99 +245,29 @@ def generate(persons: int, seed: int, out_dir: Path, fractions: dict[str, float]
     n_dsp = {name: int(round(rates[name].get("deceased_still_paid", 0.0) * size[name])) for name in size}
 
     communes = choose_communes(rng_place, persons)
-    pool = build_population(rng_pop, communes, persons + sum(n_abs.values()))
-    pool = _locate(pool, communes, rng_ids)
-    n = pool.height
-    pids = np.arange(n)
-    age = pool["age"].to_numpy()
-    dead = pool["dead"].to_numpy()
-    role = pool["role"].to_numpy()
-    female = pool["female"].to_numpy()
-    death_date = pool["death_date"].to_numpy()
-
-    # people absent from CSDLQG: adults who are nobody's parent in the sample
-    parents = np.zeros(n, dtype=bool)
-    for col in ("father", "mother"):
-        ref = pool[col].to_numpy()
-        parents[ref[ref >= 0]] = True
-    absent = np.zeros(n, dtype=bool)
-    absent_of: dict[str, np.ndarray] = {}
-    for name in ("social_welfare", "pension", "land"):
-        cand = ~absent & ~dead & ~parents & (age >= 20)
-        absent_of[name] = reg.weighted_pick(rng_pick, pids[cand], _age_weight(age[cand], name), n_abs[name])
-        absent[absent_of[name]] = True
-    present = ~absent
-
-    # deaths CSDLQG has not recorded yet
+    frame = _locate(build_population(rng_pop, communes, persons + sum(n_abs.values())), communes, rng_ids)
+    pool = _Pool.of(frame)
+    absent_of = _choose_absent(rng_pick, pool, n_abs)
     n_hidden = int(round(UNRECORDED_DEATH_SHARE * (size["civil_deaths"] - n_dup["civil_deaths"])))
-    cand = present & ~dead & (age >= 50)
-    hidden_pids = reg.weighted_pick(rng_pick, pids[cand], (age[cand] - 45) ** 2, n_hidden)
-    hidden = np.zeros(n, dtype=bool)
-    hidden[hidden_pids] = True
-    death: dict[int, date] = {}
-    for p in np.flatnonzero(dead):
-        death[int(p)] = death_date[p].astype("datetime64[D]").astype(object)
-    for p, d in zip(hidden_pids, reg.recent_death(rng_pick, hidden_pids.size, REF_DATE)):
-        death[int(p)] = d
-    alive = present & ~dead & ~hidden
+    death = _choose_unrecorded_deaths(rng_pick, pool, n_hidden)
 
-    population = _population_frame(pool, present, hidden)
     out_dir = Path(out_dir)
     (out_dir / "truth").mkdir(parents=True, exist_ok=True)
-    summary = {"population.csv": _write_frame(population, out_dir / "population.csv")}
+    summary = {"population.csv": _write_frame(_population_frame(frame, ~pool.absent, pool.hidden), out_dir / "population.csv")}
 
-    # ---- who is on each roll
-    paid_dead = (dead & (death_date <= np.datetime64(REF_DATE - timedelta(days=60)))) | hidden
-    plans: dict[str, list[reg.RowPlan]] = {}
-    for name in ("social_welfare", "pension"):
-        k = size[name] - n_dup[name] - n_abs[name] - n_dsp[name]
-        base = reg.weighted_pick(rng_pick, pids[alive], _age_weight(age[alive], name), k)
-        ghosts = reg.weighted_pick(rng_pick, pids[paid_dead & present], _age_weight(age[paid_dead & present], name), n_dsp[name])
-        rows = [reg.RowPlan((int(p),), "person") for p in base]
-        rows += [reg.RowPlan((int(p),), "person", events=["deceased_still_paid"]) for p in ghosts]
-        rows += [reg.RowPlan((int(p),), "absent", events=["absent"]) for p in absent_of[name]]
-        plans[name] = rows
-
-    k = size["civil_births"] - n_dup["civil_births"]
-    born = alive & (role == ROLE_CHILD) & (pool["bdate"].to_numpy() >= np.datetime64("2020-01-01"))
-    plans["civil_births"] = [reg.RowPlan((int(p),), "person") for p in np.sort(reg.weighted_pick(rng_pick, pids[born], np.ones(int(born.sum())), k))]
-
-    k = size["civil_deaths"] - n_dup["civil_deaths"] - hidden_pids.size
-    # registered deaths CSDLQG already records: recent ones far more likely (half-life ~1.5 years)
-    recorded = present & dead
-    days_ago = (np.datetime64(REF_DATE) - death_date[recorded]).astype(np.int64)
-    chosen = reg.weighted_pick(rng_pick, pids[recorded], np.exp2(-days_ago / 550.0), k)
-    plans["civil_deaths"] = [reg.RowPlan((int(p),), "person") for p in np.concatenate([chosen, hidden_pids])]
-
-    # land owners: adults, mostly holders of an old CMND (land files predate the 12-digit ID)
-    adult = alive & (age >= 25)
-    has_cmnd = (pool["so_cmnd_cu"] != "").to_numpy()
-    w_land = _age_weight(age, "land") * (1.0 + 4.0 * has_cmnd)
-    singles = reg.weighted_pick(rng_pick, pids[adult], w_land[adult], size["land"])
-    singles = singles[rng_pick.permutation(singles.size)]
-    hh = pool["hh"].to_numpy()
-    husband_of = {int(hh[p]): int(p) for p in np.flatnonzero(role == ROLE_HUSBAND)}
-    wives = np.flatnonzero(role == ROLE_WIFE)
-    couples = np.array([(husband_of[int(hh[w])], w) for w in wives
-                        if int(hh[w]) in husband_of and adult[husband_of[int(hh[w])]] and adult[w]], dtype=np.int64).reshape(-1, 2)
-    if len(couples):
-        couples = couples[reg.weighted_pick(rng_pick, np.arange(len(couples)), w_land[couples[:, 0]], len(couples))]
-        couples = couples[rng_pick.permutation(len(couples))]
-    # household heads: the husband, or the wife where there is no living husband (and sometimes anyway)
-    lone_wife = np.array([int(hh[w]) not in husband_of or not alive[husband_of[int(hh[w])]] for w in wives], dtype=bool)
-    head_mask = role == ROLE_HUSBAND
-    head_mask[wives[lone_wife | (rng_pick.random(wives.size) < 0.15)]] = True
-    heads = reg.weighted_pick(rng_pick, pids[adult & head_mask], w_land[adult & head_mask], size["land"])
-    heads = heads[rng_pick.permutation(heads.size)]
-    units = communes.units
-    plans["land"] = land_mod.land_plans(
-        rng_pick, rnd["land"], size["land"] - n_dup["land"], singles, couples, heads, absent_of["land"],
-        list(zip(units["ten_xa"].to_list(), units["ten_tinh"].to_list())),
-    )
+    # ---- who is on each roll (before duplication)
+    base = {name: size[name] - n_dup[name] for name in size}
+    plans = {
+        name: _paid_rolls(rng_pick, pool, name, base[name] - n_abs[name] - n_dsp[name], n_dsp[name], absent_of[name])
+        for name in ("social_welfare", "pension")
+    }
+    plans["civil_births"] = _births(rng_pick, pool, base["civil_births"])
+    plans["civil_deaths"] = _deaths(rng_pick, pool, base["civil_deaths"] - int(pool.hidden.sum()))
+    plans["land"] = _land(rng_pick, rnd["land"], pool, base["land"], absent_of["land"], communes)
 
     # ---- render rows, write files
     needed = [p for rows in plans.values() for plan in rows for p in plan.pids]
-    people = reg.People(pool, np.array(needed, dtype=np.int64), death)
+    people = reg.People(frame, np.array(needed, dtype=np.int64), death)
     for name in ("social_welfare", "pension", "civil_births", "civil_deaths", "land"):
         ordered = reg.plan_rows(rng_pick, plans[name], n_dup[name])
         r = rnd[name]
