@@ -44,6 +44,9 @@ def test_report_renders_offline_with_charts(tmp_path):
     assert dom.count("<svg") >= 6
     assert len(re.findall(r'<rect class="bar"', dom)) >= 10
     assert dom.count('class="threshold"') == 2
+    # the page's own inline script measured the laid-out charts: the 4 always-open ones drew
+    drawn = re.search(r'data-charts-drawn="(\d+)"', dom)
+    assert drawn and int(drawn.group(1)) >= 4
     assert "Tỷ lệ so với mục tiêu Đề án 06" in dom
     # nothing was blocked by the Content-Security-Policy, so nothing tried to load
     assert "Content Security Policy" not in done.stderr

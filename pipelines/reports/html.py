@@ -7,7 +7,8 @@ probabilistically linked rows, how each comparison moved the score (a waterfall 
 weights) and which candidates it beat.
 
 Self-contained by construction: charts are inline SVG drawn in Python (charts.py), styles are
-inline, there is no script at all, and a Content-Security-Policy meta forbids any fetch — the
+inline, the only script is a few inline lines that record whether the charts were laid out
+(for the headless-browser test), and a Content-Security-Policy meta forbids any fetch — the
 page opens from the file system with no network. IDs are masked and names left out unless the
 report is generated unmasked; the explanations are capped (200 reviewed + 50 sampled linked).
 """
