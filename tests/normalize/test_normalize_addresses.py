@@ -1,0 +1,86 @@
+"""Addresses: abbreviations, current two-level, old three-level mapped by join, split wards."""
+
+import polars as pl
+import pytest
+
+from matching.normalize.addresses import normalize_address_column, parse_address
+from matching.normalize.admin_units import current_units, legacy_units
+
+
+def _legacy_row(ward: str, district: str) -> dict:
+    leg = legacy_units()
+    return leg.filter((pl.col("ten_xa_cu") == ward) & (pl.col("ten_huyen_cu") == district)).row(0, named=True)
+
+
+def test_current_two_level():
+    a = parse_address("Phường Ba Đình, Thành phố Hà Nội")
+    assert (a.status, a.ma_tinh, a.ma_xa, a.ten_xa) == ("current", "01", "00004", "Phường Ba Đình")
+    assert a.problems == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Phuong Ba Dinh, Ha Noi",
+        "PHƯỜNG BA ĐÌNH, TP. HÀ NỘI",
+        "P. Ba Đình, TP Hà Nội",
+        "Số 5 ngõ 10, Phường Ba Đình, Hà Nội",
+        "Ba Đình, Hà Nội",
+    ],
+)
+def test_current_variants_accent_and_abbreviation_insensitive(text):
+    a = parse_address(text)
+    assert (a.status, a.ma_xa) == ("current", "00004")
+
+
+def test_old_three_level_maps_to_the_new_commune():
+    row = _legacy_row("Phường Đằng Hải", "Quận Hải An")
+    assert not row["is_split"]
+    for text in (
+        "phường Đằng Hải, quận Hải An, thành phố Hải Phòng",
+        "P. Đằng Hải, Q. Hải An, TP. Hải Phòng",
+        "Tổ 5, P.Đằng Hải, Q.Hải An, Hải Phòng",
+    ):
+        a = parse_address(text)
+        assert (a.status, a.ma_xa, a.ma_tinh) == ("legacy_mapped", row["new_ma_xa"], "31"), text
+        assert a.problems == ("address_old_units",)
+
+
+def test_numbered_wards_and_f_abbreviation():
+    leg = legacy_units().filter(
+        (pl.col("ten_tinh_cu") == "Thành phố Hồ Chí Minh") & (pl.col("ten_huyen_cu") == "Quận 5")
+        & (pl.col("ten_xa_cu") == "Phường 4")
+    ).row(0, named=True)
+    for text in ("F.4, Q.5, TP.HCM", "P4, Q5, TP HCM", "Phường 04, Quận 5, Thành phố Hồ Chí Minh"):
+        a = parse_address(text)
+        assert a.ma_xa == (None if leg["is_split"] else leg["new_ma_xa"]), text
+        assert a.status in ("legacy_mapped", "legacy_split")
+    assert parse_address("F.4, Q.5, TP.HCM").clean == "Phường 4, Quận 5, Thành phố Hồ Chí Minh"
+
+
+def test_split_ward_is_reported_not_guessed():
+    leg = legacy_units().filter(pl.col("is_split") & pl.col("ten_xa_cu").is_not_null()).sort("ma_xa_cu").row(0, named=True)
+    a = parse_address(f"{leg['ten_xa_cu']}, {leg['ten_huyen_cu']}, {leg['ten_tinh_cu']}")
+    assert a.status == "legacy_split"
+    assert a.ma_xa is None
+    assert a.ma_tinh == leg["new_ma_tinh"]
+    assert "address_split_ward" in a.problems
+
+
+def test_old_province_only_maps_to_the_new_province():
+    a = parse_address("Tỉnh Hải Dương")
+    assert (a.status, a.ma_tinh, a.ma_xa) == ("province_only", "31", None)
+
+
+def test_unparsed_and_empty():
+    assert parse_address("không rõ địa chỉ").status == "unparsed"
+    assert parse_address("").status is None and parse_address(None).problems == ()
+
+
+def test_every_current_unit_parses_to_itself():
+    cur = current_units()
+    df = cur.select(dia_chi=pl.format("{}, {}", "ten_xa", "ten_tinh"), expect="ma_xa")
+    out = normalize_address_column(df, "dia_chi")
+    ok = (out["dia_chi_ma_xa"] == out["expect"]).sum()
+    assert ok / cur.height > 0.99
+    assert out.height == cur.height and out["expect"].to_list() == cur["ma_xa"].to_list()

@@ -1,0 +1,99 @@
+"""`doisoat clean`: the file comes back with <col>_clean beside each original and a problems column;
+rows are never dropped or reordered. Real files written and read back (CSV and .xlsx)."""
+
+import csv
+
+import openpyxl
+import pytest
+
+from pipelines.cli import main
+from pipelines.clean import clean_file
+from pipelines.errors import InputError
+
+HEADER = ["STT", "Mã đối tượng", "Họ và tên", "Ngày sinh", "Giới tính", "Số CCCD", "Địa chỉ", "Loại đối tượng",
+          "Mức trợ cấp", "Hình thức chi trả", "Số tài khoản", "Ngân hàng"]
+ROWS = [
+    ["1", "A1", "NguyÔn V¨n An", "05/03/1945", "Nam", "31045558124", "P. Đằng Hải, Q. Hải An, TP. Hải Phòng", "NCC",
+     "1.500.000", "Tiền mặt", "", ""],
+    ["2", "A2", "Trần Thị Hoà", "1950", "nữ", "001150000123", "Phường Ba Đình, Hà Nội", "BTXH", "900000",
+     "Tài khoản", "123", "VCB"],
+    ["", "", "", "", "", "", "", "", "", "", "", ""],
+    ["3", "A3", "Lê Văn Cường", "31/02/1960", "Nam", "031060000111", "Hà Nội", "BTXH", "900000", "Tài khoản", "9", "BIDV"],
+]
+
+
+def _write_csv(path):
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["DANH SÁCH ĐỐI TƯỢNG BẢO TRỢ XÃ HỘI"])
+        w.writerow([])
+        w.writerow(HEADER)
+        w.writerows(ROWS)
+
+
+def _read_csv(path):
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def test_clean_csv(tmp_path):
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    _write_csv(src)
+    stats = clean_file(src, "social_welfare", out)
+    assert stats["rows"] == 4 and stats["rows_with_problems"] == 3
+    rows = _read_csv(out)
+    header, body = rows[0], rows[1:]
+    assert len(body) == 4
+    # every original column kept in order, <canonical>_clean right after the normalized ones
+    assert [h for h in header if not h.endswith("_clean") and h != "problems"] == HEADER
+    assert header[header.index("Họ và tên") + 1] == "ho_ten_clean"
+    assert header[header.index("Ngày sinh") + 1] == "ngay_sinh_clean"
+    assert header[header.index("Số CCCD") + 1] == "so_cccd_clean"
+    assert header[-1] == "problems"
+    col = {h: i for i, h in enumerate(header)}
+    assert [r[col["Mã đối tượng"]] for r in body] == ["A1", "A2", "", "A3"]  # order kept, blank row kept
+    assert [r[col["Họ và tên"]] for r in body] == [r[2] for r in ROWS]  # originals untouched
+    assert [r[col["ho_ten_clean"]] for r in body] == ["Nguyễn Văn An", "Trần Thị Hòa", "", "Lê Văn Cường"]
+    assert [r[col["ngay_sinh_clean"]] for r in body] == ["1945-03-05", "1950", "", ""]
+    assert body[0][col["so_cccd_clean"]] == "031045558124"
+    assert body[0][col["muc_tro_cap_clean"]] == "1500000"
+    assert "ho_ten:legacy_tcvn3" in body[0][col["problems"]]
+    assert "ngay_sinh:date_impossible" in body[3][col["problems"]]
+    assert body[2][col["problems"]] == ""
+
+
+def test_clean_xlsx_via_cli(tmp_path, capsys):
+    src, out = tmp_path / "in.xlsx", tmp_path / "out.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Danh sách"])
+    ws.append(HEADER)
+    for r in ROWS:
+        if any(r):
+            ws.append([float(v) if h == "Số CCCD" else v for h, v in zip(HEADER, r)])  # IDs saved as numbers
+    wb.save(src)
+    assert main(["clean", str(src), "--registry", "social_welfare", "--out", str(out)]) == 0
+    assert "3 dòng" in capsys.readouterr().out
+    back = openpyxl.load_workbook(out).active
+    values = [list(r) for r in back.iter_rows(values_only=True)]
+    header, body = values[0], values[1:]
+    col = {h: i for i, h in enumerate(header)}
+    assert len(body) == 3
+    # 001150000123 saved as a number lost two zeros: 10 digits could be a BHXH code, so it is
+    # not "restored" (only certain repairs are made)
+    assert [r[col["so_cccd_clean"]] for r in body] == ["031045558124", "1150000123", "031060000111"]
+    assert [r[col["ho_ten_clean"]] for r in body] == ["Nguyễn Văn An", "Trần Thị Hòa", "Lê Văn Cường"]
+    assert "so_cccd:id_leading_zero_restored" in body[0][col["problems"]]
+
+
+def test_population_registry_and_errors(tmp_path):
+    src = tmp_path / "pop.csv"
+    src.write_text("so_dinh_danh,ho_ten,ngay_sinh,gioi_tinh\n031063558124,nguyễn văn an,05/03/1963,Nam\n", encoding="utf-8")
+    stats = clean_file(src, "population", tmp_path / "pop_out.csv")
+    assert stats["rows"] == 1 and stats["rows_with_problems"] == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(InputError):
+        clean_file(bad, "social_welfare", tmp_path / "x.csv")
+    with pytest.raises(InputError):
+        clean_file(src, "population", tmp_path / "x.txt")
