@@ -76,6 +76,7 @@ class _Book:
 
     def table(self, ws, top: int, headers: list[str], rows: list[list], kinds: list[str], widths: list[int]) -> int:
         """Header at `top`, then rows; returns the next free row. Text is always write_string."""
+        ws.set_row(top, 32)  # two lines: headers wrap instead of widening every column
         for j, h in enumerate(headers):
             ws.write_string(top, j, h, self.head)
             widths[j] = max(widths[j], min(MAX_WIDTH, max(len(w) for w in h.split()) + 2, len(h) + 2))
