@@ -10,6 +10,7 @@ leading zero of "001…" survives) and masked unless the user asked for unmasked
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -116,12 +117,13 @@ def _display(spec: RegistrySpec, col: str, kind: str, value, row: dict, unmasked
             return mask_id(str(value))
         if spec.payment and field == spec.payment.account_column and not unmasked:
             return mask_account(str(value))
+        if _is_date_field(spec, field):
+            return _dmy(str(value))
         return str(value)
     if kind == "field":
         return L.field_label(spec, value)
-    if kind == "date":  # warehouse ISO yyyy-mm-dd (or yyyy-mm, yyyy) -> dd/mm/yyyy
-        text = str(value)
-        return "/".join(reversed(text.split("-"))) if text[:4].isdigit() and "-" in text else text
+    if kind == "date":
+        return _dmy(str(value))
     if kind == "owner":
         return int(value) + 1
     if kind == "problems":
@@ -129,6 +131,18 @@ def _display(spec: RegistrySpec, col: str, kind: str, value, row: dict, unmasked
     if kind in LABEL_TABLES:
         return L.label(LABEL_TABLES[kind], value)
     return value
+
+
+_ISO = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+
+
+def _dmy(text: str) -> str:
+    """Warehouse ISO yyyy-mm-dd (or yyyy-mm) -> dd/mm/yyyy as officers write dates."""
+    return "/".join(reversed(text.split("-"))) if _ISO.match(text) else text
+
+
+def _is_date_field(spec: RegistrySpec, field: str | None) -> bool:
+    return any((c.name == field or c.role == field) and c.kind in ("date", "year") for c in spec.columns)
 
 
 def _out_kind(kind: str) -> str:
@@ -153,6 +167,8 @@ def _action_sheet(book: _Book, spec: RegistrySpec, sheet: str, title: str, frame
         ws.set_column(j, j, w)
     ws.freeze_panes(header_row + 1, 0)
     ws.autofilter(header_row, 0, max(end - 1, header_row), max(len(cols) - 1, 0))
+    ws.repeat_rows(header_row)
+    _print_setup(ws)
 
 
 def _summary_sheet(book: _Book, spec: RegistrySpec, con: duckdb.DuckDBPyConnection, run_id: str, coverage: pl.DataFrame, unmasked: bool) -> None:
@@ -180,12 +196,10 @@ def _summary_sheet(book: _Book, spec: RegistrySpec, con: duckdb.DuckDBPyConnecti
     rows = [[L.label(L.METRIC, r["metric"]), r["value"], r["target"], r["gap"], r["numerator"], r["denominator"]] for r in overall.iter_rows(named=True)]
     top = book.table(ws, top + 1, headers, rows, kinds, widths) + 2
 
-    ws.write_string(top, 0, "Theo tỉnh/thành phố", book.title)
-    prov = coverage.filter(pl.col("level") == "province")
-    rows = [[r["ten_don_vi"], L.label(L.METRIC, r["metric"]), r["value"], r["target"], r["gap"], r["numerator"], r["denominator"]] for r in prov.iter_rows(named=True)]
-    widths.append(14)
-    top = book.table(ws, top + 1, ["Tỉnh/thành phố", "Chỉ tiêu", "Tỷ lệ đạt", "Mục tiêu", "Còn thiếu", "Số bản ghi đạt", "Tổng số"],
-                     rows, ["text", "text", "pct", "pct", "pct_gap", "int", "int"], widths) + 2
+    ws.write_string(top, 0, "Theo tỉnh/thành phố (tỷ lệ đạt; mục tiêu 100 %, riêng trùng lặp và đã chết vẫn hưởng là 0 %)", book.title)
+    headers, kinds, rows = _wide(coverage, "province", ["Tỉnh/thành phố"])
+    widths += [12] * max(0, len(headers) - len(widths))
+    top = book.table(ws, top + 1, headers, [r[1:] for r in rows], kinds, widths) + 2
 
     checks = con.execute(
         "SELECT \"column\", element_count, unexpected_count, unexpected_rate, success, details FROM expectation_results WHERE run_id = ? ORDER BY suite, \"column\"",
@@ -199,25 +213,40 @@ def _summary_sheet(book: _Book, spec: RegistrySpec, con: duckdb.DuckDBPyConnecti
     book.table(ws, top + 1, ["Kiểm tra", "Cột", "Số giá trị", "Số lỗi", "Tỷ lệ lỗi", "Kết quả"], rows, ["text", "text", "int", "int", "pct", "text"], widths)
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
+    _print_setup(ws)
+
+
+def _wide(coverage: pl.DataFrame, level: str, unit_headers: list[str]) -> tuple[list[str], list[str], list[list]]:
+    """Coverage of one level as one row per unit: [code, name, records, share per metric]."""
+    units = coverage.filter(pl.col("level") == level)
+    metrics = list(dict.fromkeys(units["metric"].to_list()))
+    headers = unit_headers + ["Tổng số bản ghi"] + [L.label(L.METRIC, m) for m in metrics]
+    kinds = ["text"] * len(unit_headers) + ["int"] + ["pct"] * len(metrics)
+    rows = []
+    for (ma, ten), grp in units.group_by(["ma_don_vi", "ten_don_vi"], maintain_order=True):
+        values = dict(zip(grp["metric"], grp["value"]))
+        rows.append([ma, ten, grp["denominator"][0]] + [values.get(m) for m in metrics])
+    return headers, kinds, rows
 
 
 def _commune_sheet(book: _Book, spec: RegistrySpec, coverage: pl.DataFrame) -> None:
     ws = book.wb.add_worksheet("Theo xã")
-    communes = coverage.filter(pl.col("level") == "commune")
-    metrics = [m for m in dict.fromkeys(communes["metric"].to_list())]
     ws.write_string(0, 0, f"Tỷ lệ theo xã/phường — {spec.title_vi}", book.title)
-    headers = ["Mã xã", "Xã/phường", "Tổng số bản ghi"] + [L.label(L.METRIC, m) for m in metrics]
-    kinds = ["text", "text", "int"] + ["pct"] * len(metrics)
-    rows = []
-    for (ma, ten), grp in communes.group_by(["ma_don_vi", "ten_don_vi"], maintain_order=True):
-        values = dict(zip(grp["metric"], grp["value"]))
-        rows.append([ma, ten, grp["denominator"][0]] + [values.get(m) for m in metrics])
+    headers, kinds, rows = _wide(coverage, "commune", ["Mã xã", "Xã/phường"])
     widths = [8] * len(headers)
     end = book.table(ws, 2, headers, rows, kinds, widths)
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
     ws.freeze_panes(3, 2)
     ws.autofilter(2, 0, max(end - 1, 2), len(headers) - 1)
+    _print_setup(ws)
+
+
+def _print_setup(ws) -> None:
+    """Officers print these lists: landscape A4, all columns on one page width."""
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
 
 
 def write_workbook(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, coverage: pl.DataFrame, path: Path, unmasked: bool = False) -> dict[str, int]:
