@@ -326,9 +326,15 @@ def connect(db: Path | str, specs: Iterable[RegistrySpec] = ()) -> duckdb.DuckDB
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection, specs: Iterable[RegistrySpec] = ()) -> None:
-    for table in all_tables(specs):
-        for stmt in ddl(table):
-            con.execute(stmt)
+    """Create missing tables (with their comments) in one transaction; existing tables are left alone."""
+    existing = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
+    todo = [t for t in all_tables(specs) if t.name not in existing]
+    if not todo:
+        return
+    with transaction(con):
+        for table in todo:
+            for stmt in ddl(table):
+                con.execute(stmt)
 
 
 @contextmanager
