@@ -40,3 +40,12 @@ def test_organizations_do_not_count_as_not_found(tmp_path):
     assert after.equals(before)
     not_found = next(a for a in action_lists(rw.SPEC) if a.code == "not_found")
     assert 9 not in fetch(con, rw.SPEC, not_found, rw.RUN_ID)["source_row"].to_list()
+
+
+def test_report_of_unknown_run_is_a_clear_vietnamese_error(tmp_path, capsys):
+    from pipelines.cli import main
+
+    con = connect(tmp_path / "w.duckdb", REGISTRIES.values())
+    con.close()
+    assert main(["report", "khong-co", "--db", str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "out")]) == 2
+    assert "Không có lần chạy 'khong-co'" in capsys.readouterr().err
