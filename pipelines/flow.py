@@ -140,6 +140,7 @@ def reconcile(
         inputs.append(pop.info)
         pop_sha = pop.sha256
         rows = step("normalize", stages.normalize_registry, spec, ingested)
+        ingested.notes.extend(stages.legacy_text_notes(rows))
         expectations = step("validate", validate_rows, spec, rows)
         persons = step("person_schema", stages.registry_persons, spec, rows)
         result = step("match", stages.match_registry, spec, persons, stages.population_persons(pop))

@@ -196,6 +196,23 @@ def normalize_registry(spec: RegistrySpec, ingested: IngestResult) -> pl.DataFra
     )
 
 
+LEGACY_FONTS = {"legacy_tcvn3": "TCVN3 (ABC)", "legacy_vni": "VNI-Windows"}
+
+
+def legacy_text_notes(rows: pl.DataFrame) -> list[str]:
+    """Vietnamese notes on values typed with legacy fonts and converted to Unicode (counts only)."""
+    if "problems" not in rows.columns or rows.height == 0:
+        return []
+    codes = rows.select(pl.col("problems").explode().alias("p")).drop_nulls()
+    codes = codes.with_columns(pl.col("p").str.split_exact(":", 1).struct.rename_fields(["col", "code"])).unnest("p")
+    found = codes.filter(pl.col("code").is_in(list(LEGACY_FONTS))).group_by("code", "col").len().sort("code", "col")
+    file = rows["source_file"][0]
+    return [
+        f"Tệp {file}: {n:,} giá trị ở cột {col} gõ bằng phông {LEGACY_FONTS[code]} đã được chuyển sang Unicode."
+        for code, col, n in found.iter_rows()
+    ]
+
+
 def rows_for_warehouse(spec: RegistrySpec, run_id: str, rows: pl.DataFrame) -> pl.DataFrame:
     table = warehouse.rows_table(spec)
     return rows.with_columns(pl.lit(run_id).alias("run_id")).select(
