@@ -143,3 +143,29 @@ def test_missing_fields_suggest_csdlqg_values_for_linked_rows_only():
         (5, "ngay_sinh"): "05/06/1970",
     }
     assert out["excel_row"].to_list() == [4, 4, 6, 7]
+
+
+LAND = REGISTRIES["land"]
+LAND_ROWS = pl.DataFrame(
+    {
+        "source_file": ["dat.xlsx"] * 2, "source_row": [1, 2], "excel_row": [2, 3],
+        "so_giay_chung_nhan": ["AB 1", "AB 2"], "so_to": ["1", "2"], "so_thua": ["10", "20"], "dien_tich": ["120,5", "300"],
+        "chu_su_dung": ["Công ty TNHH Minh Phát", "Ông Lò Văn Páo"],
+        "nam_sinh": [None, "1960"], "so_giay_to": [None, None],  # the organization has neither; the person lacks his ID
+        "dia_chi_thuong_tru": ["Xã A", "Xã B"], "dia_chi_thua_dat": [None, None],
+        "chu_su_dung_entity": ["organization", "person"],
+    }
+)
+
+
+def test_land_organizations_are_not_missing_person_fields():
+    results = run_suite(LAND, LAND_ROWS)
+    ids = _result(results, "required", "so_giay_to")
+    assert (ids["element_count"], ids["unexpected_count"]) == (1, 1)
+    assert _result(results, "required", "nam_sinh")["unexpected_count"] == 0
+    assert _result(results, "required", "chu_su_dung")["element_count"] == 2  # organizations need a name too
+
+    links = pl.DataFrame({"source_row": [1, 2], "owner_index": [0, 0], "status": ["unmatched", "unmatched"],
+                          "so_dinh_danh": [None, None], "entity": ["organization", "person"]})
+    out = missing_fields(LAND, LAND_ROWS.drop("chu_su_dung_entity"), pl.DataFrame({"so_dinh_danh": []}, schema={"so_dinh_danh": pl.Utf8}), links)
+    assert out.select("source_row", "field").rows() == [(2, "so_giay_to")]

@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from pipelines.spec import RegistrySpec
-from validation.suites import _blank_to_null, _fold, fold_expr
+from validation.suites import PERSON_ONLY_ROLES, _blank_to_null, _fold, fold_expr, is_person_expr
 
 LINKED_STATUSES = ("matched", "duplicate")
 
@@ -87,11 +87,18 @@ def missing_fields(spec: RegistrySpec, registry_df: Any, population_df: Any, lin
     links = _frame(links_df)
     population = _frame(population_df)
 
-    checks: list[tuple[str, pl.Expr]] = [
-        (c.name, _blank_to_null(pl.col(c.name)).is_null() if c.name in rows.columns else pl.lit(True))
-        for c in spec.columns
-        if c.required
-    ]
+    if "entity" not in rows.columns and "entity" in links.columns:  # organizations, from the links
+        first = links.filter(pl.col("owner_index") == 0).select(pl.col("source_row").cast(pl.Int64), "entity").unique("source_row")
+        rows = rows.with_columns(pl.col("source_row").cast(pl.Int64)).join(first, on="source_row", how="left")
+    person = is_person_expr(spec, rows)
+    checks: list[tuple[str, pl.Expr]] = []
+    for c in spec.columns:
+        if not c.required:
+            continue
+        empty = _blank_to_null(pl.col(c.name)).is_null() if c.name in rows.columns else pl.lit(True)
+        if spec.owner_split and c.role in PERSON_ONLY_ROLES:
+            empty = empty & person  # an organization has no birth year or personal ID to give
+        checks.append((c.name, empty))
     if spec.payment is not None and spec.payment.account_column not in spec.required_columns:
         accounts = {_fold(v) for v in spec.payment.account_values}
         mode = _blank_to_null(pl.col(spec.payment.mode_column))
@@ -127,13 +134,13 @@ def missing_fields(spec: RegistrySpec, registry_df: Any, population_df: Any, lin
     records = links.select(
         pl.col("source_row").cast(pl.Int64),
         pl.col("owner_index").cast(pl.Int16),
-        pl.when(pl.col("status").is_in(LINKED_STATUSES)).then(pl.col("so_dinh_danh")).otherwise(None).alias("so_dinh_danh"),
+        pl.when(pl.col("status").is_in(LINKED_STATUSES)).then(pl.col("so_dinh_danh").cast(pl.Utf8)).otherwise(None).alias("so_dinh_danh"),
     ).unique(["source_row", "owner_index"], keep="first")
     long = long.join(records, on="source_row", how="left").with_columns(pl.col("owner_index").fill_null(0))
 
     pop_exprs = _population_values(spec, population)
     if pop_exprs:
-        pop = population.select(pl.col("so_dinh_danh"), *pop_exprs.values()).unique("so_dinh_danh", keep="first")
+        pop = population.select(pl.col("so_dinh_danh").cast(pl.Utf8), *pop_exprs.values()).unique("so_dinh_danh", keep="first")
         long = long.join(pop, on="so_dinh_danh", how="left")
         supplied = pl.lit(None, dtype=pl.Utf8)
         for name in pop_exprs:

@@ -45,7 +45,15 @@ def build_data_docs(con: duckdb.DuckDBPyConnection, spec, run_id: str, docs_dir:
     from validation.suites import run_suite
 
     table = rows_table_name(spec.name).replace('"', '""')
-    rows = con.execute(f'SELECT * FROM "{table}" WHERE run_id = ? ORDER BY source_row', [run_id]).pl()
+    rows = con.execute(  # with the entity of the row's first person: organizations skip person checks
+        f"""
+        SELECT r.*, l.entity FROM "{table}" r
+        LEFT JOIN links l ON l.run_id = r.run_id AND l.source_file = r.source_file
+                         AND l.source_row = r.source_row AND l.owner_index = 0
+        WHERE r.run_id = ? ORDER BY r.source_row
+        """,
+        [run_id],
+    ).pl()
     run_suite(spec, rows, data_docs_dir=docs_dir)
     return docs_dir / "index.html"
 
