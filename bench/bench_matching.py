@@ -137,18 +137,25 @@ def run_splink(con, registry: str) -> pl.DataFrame:
         retain_matching_columns=False,
     )
     db = DuckDBAPI(connection=con)
-    linker = Linker([db.register("sp_registry"), db.register("sp_population")], settings, log_level=logging.WARNING)
+    inputs = [db.register("sp_registry", dataset_display_name="registry"),
+              db.register("sp_population", dataset_display_name="population")]
+    linker = Linker(inputs, settings, log_level=logging.WARNING)
     linker.training.estimate_probability_two_random_records_match([block_on("id12"), block_on("cmnd9")], recall=0.8)
     linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=1)
+    # two EM sessions so every comparison is trained in one of them (a session does not train
+    # the comparisons its blocking rule uses); land has no full dates, so year + commune there
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("ho_ten_key", "nam_sinh"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
+    has_dob = con.execute("SELECT count(dob) FROM sp_registry").fetchone()[0] > 0
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("dob") if has_dob else block_on("nam_sinh", "ma_xa")
+    )
     pred = linker.inference.predict(threshold_match_probability=0.9)
     name = pred.physical_name
     cols = [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
     # which side is the registry: Splink orders the two inputs; use source_dataset when present
     if "source_dataset_l" in cols:
         sides = con.execute(f"SELECT DISTINCT source_dataset_l, source_dataset_r FROM {name} LIMIT 1").fetchone()
-        reg_l = sides is None or "registry" in str(sides[0])
+        reg_l = sides is None or "registry" in str(sides[0]) or str(sides[0]).endswith("_0")
     else:
         reg_l = True
     reg, pop = ("unique_id_l", "unique_id_r") if reg_l else ("unique_id_r", "unique_id_l")

@@ -9,6 +9,11 @@ the person schema (ARCHITECTURE.md). Levels are tried top to bottom and the firs
 the first level of every comparison is the `null` level (a side is missing: weight 0) and the
 last is the catch-all disagreement. A level may name a population column whose term frequency
 replaces its u-probability (a common name earns less than a rare one).
+
+Jaro-Winkler is DuckDB's own `jaro_winkler_similarity`, measured faster than rapidfuzz here:
+1,000,000 name pairs scored in 0.07-0.13 s inside the query (2 threads), against 0.37 s for
+`rapidfuzz.process.cpdist(..., scorer=JaroWinkler.similarity)` plus 0.11-0.26 s to fetch the
+pairs into Python — and the in-query version never moves the pairs out of DuckDB.
 """
 
 from __future__ import annotations

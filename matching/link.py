@@ -88,11 +88,11 @@ def _prepare(con, registry: str, population: str, comparisons: list[Comparison])
         f"""
         CREATE OR REPLACE TEMP TABLE _lk_p AS
         WITH base AS (SELECT {cols}, {ma_ho}, row_number() OVER () AS _rn FROM {population}),
-             n AS (SELECT count(*)::DOUBLE AS n FROM base)
-        SELECT base.*,
-               count(*) OVER (PARTITION BY ho_ten_key_nomid) / n.n AS tf_name,
-               count(*) OVER (PARTITION BY ten_key) / n.n AS tf_ten
-        FROM base, n
+             n AS (SELECT count(*)::DOUBLE AS n FROM base),
+             tf_name AS (SELECT ho_ten_key_nomid, count(*) / any_value(n.n) AS tf_name FROM base, n GROUP BY ALL),
+             tf_ten AS (SELECT ten_key, count(*) / any_value(n.n) AS tf_ten FROM base, n GROUP BY ALL)
+        SELECT base.*, tf_name.tf_name, tf_ten.tf_ten
+        FROM base LEFT JOIN tf_name USING (ho_ten_key_nomid) LEFT JOIN tf_ten USING (ten_key)
         """
     )
     dup = con.execute("SELECT count(*) - count(DISTINCT rec_id) FROM _lk_r").fetchone()[0]
@@ -191,37 +191,41 @@ def _score(con, comparisons, model: Model, s: LinkSettings) -> None:
 
 
 def _assign(con, s: LinkSettings) -> pl.DataFrame:
-    """Greedy one-to-one by descending probability, duplicates kept and reported."""
+    """Greedy one-to-one, duplicates kept and reported.
+
+    Order: ID-pass links, then strong candidates (probability >= match_threshold, rank 1, leading
+    the runner-up by min_margin bits, not an id_conflict), then the rest, each by descending
+    probability — so an ambiguous candidate never takes a person from a clear one.
+    """
     cand = con.execute(
-        """
-        SELECT t.rec_id, t.pop_rec_id, p.id12 AS so_dinh_danh, t.rule, t.labelled, t.match_weight,
-               t.match_probability, t.rank, t.runner_up_weight
-        FROM _lk_top t JOIN _lk_p p ON p.rec_id = t.pop_rec_id
-        ORDER BY t.labelled DESC, t.match_probability DESC, t.match_weight DESC, t.rec_id, t.pop_rec_id
+        f"""
+        WITH c AS (
+            SELECT t.rec_id, t.pop_rec_id, p.id12 AS so_dinh_danh, t.rule, t.labelled, t.match_weight,
+                   t.match_probability,
+                   t.labelled OR (t.match_probability >= {float(s.match_threshold)!r} AND t.rank = 1
+                                  AND coalesce(t.match_weight - t.runner_up_weight >= {float(s.min_margin)!r}, TRUE)
+                                  AND t.rule <> 'id_conflict') AS strong
+            FROM _lk_top t JOIN _lk_p p ON p.rec_id = t.pop_rec_id
+            WHERE t.labelled OR t.match_probability >= {float(s.review_threshold)!r}
+        )
+        SELECT * FROM c
+        ORDER BY labelled DESC, strong DESC, match_probability DESC, match_weight DESC, rec_id, pop_rec_id
         """
     ).pl()
     owner: dict[int, int] = {}
     out: dict[int, tuple] = {}
     cols = cand.select(
-        "rec_id", "pop_rec_id", "so_dinh_danh", "rule", "labelled", "match_weight", "match_probability", "rank",
-        "runner_up_weight",
+        "rec_id", "pop_rec_id", "so_dinh_danh", "rule", "labelled", "match_weight", "match_probability", "strong",
     ).iter_rows()
-    for rec, pop, sdd, rule, labelled, w, prob, rank, runner in cols:
+    for rec, pop, sdd, rule, labelled, w, prob, strong in cols:
         if rec in out:
             continue
         method = rule if labelled else "probabilistic"
-        strong = labelled or prob >= s.match_threshold
-        if not labelled and prob < s.review_threshold:
-            continue
         if pop in owner:
-            if strong:
+            if strong:  # the same person listed again: reported, not dropped
                 out[rec] = (pop, sdd, method, w, prob, "duplicate", owner[pop])
             continue
         status = "matched" if strong else "review"
-        if not labelled and status == "matched":
-            clear_lead = rank == 1 and (runner is None or w - runner >= s.min_margin)
-            if rule == "id_conflict" or not clear_lead:
-                status = "review"
         owner[pop] = rec
         out[rec] = (pop, sdd, method, w, prob, status, None)
     assigned = pl.DataFrame(
@@ -231,10 +235,9 @@ def _assign(con, s: LinkSettings) -> pl.DataFrame:
                 "duplicate_of": pl.Int64},
         orient="row",
     )
-    best = (
-        cand.filter(pl.col("rank") == 1)
-        .select("rec_id", pl.col("match_weight").alias("best_w"), pl.col("match_probability").alias("best_p"))
-    )
+    best = con.execute(
+        "SELECT rec_id, match_weight AS best_w, match_probability AS best_p FROM _lk_top WHERE rank = 1"
+    ).pl()
     everyone = con.execute("SELECT rec_id FROM _lk_r ORDER BY rec_id").pl().with_columns(pl.col("rec_id").cast(pl.Int64))
     links = (
         everyone.join(assigned, on="rec_id", how="left")

@@ -11,8 +11,8 @@ from matching_factory import background_registry, copy_as_registry, load, person
 
 def test_registry_ids_sorted_by_kind_and_lost_zero_restored():
     df = pl.DataFrame({"source_row": [1, 2, 3], "ho_ten": ["Nguyễn Văn An", "Lê Thị Hoa", ""],
-                       "so": ["31063558124", "123456789", ""]})
-    norm = normalize_columns(df, [("ho_ten", "name"), ("so", "id")])
+                       "ngay_sinh": ["1963", "1950", ""], "so": ["31063558124", "123456789", ""]})
+    norm = normalize_columns(df, [("ho_ten", "name"), ("ngay_sinh", "date"), ("so", "id")], dob_column="ngay_sinh")
     out = to_person_schema(norm, {"ho_ten": "ho_ten", "id": "so"})
     assert list(out.columns) == list(SCHEMA)
     assert out["rec_id"].to_list() == [10, 20, 30]
@@ -24,7 +24,7 @@ def test_registry_ids_sorted_by_kind_and_lost_zero_restored():
 def test_land_owners_exploded_head_only_fields():
     df = pl.DataFrame({"source_row": [1, 2], "chu": ["Ông Nguyễn Văn An và bà Lê Thị Hoa", "Công ty TNHH Minh Phát"],
                        "nam_sinh": ["1950", ""], "so": ["123456789", ""]})
-    norm = normalize_columns(df, [("chu", "owner"), ("nam_sinh", "year"), ("so", "id")])
+    norm = normalize_columns(df, [("chu", "owner"), ("nam_sinh", "year"), ("so", "id")], dob_column="nam_sinh")
     out = to_person_schema(explode_owners(norm, "chu", ("nam_sinh", "so")),
                            {"ho_ten": "chu", "gioi_tinh": "chu_sex", "ngay_sinh": "nam_sinh", "id": "so"})
     assert out["rec_id"].to_list() == [10, 11]  # the organization is not a person
