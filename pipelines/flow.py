@@ -165,6 +165,8 @@ def reconcile(
         if not pop.cached:
             frames["population"] = pop.frame.with_columns(pl.lit(run_id).alias("run_id"))
         counts.update({f"{t}_rows": frames[t].height for t in ("mismatches", "missing_fields", "duplicates", "alerts")})
+        if frames["alerts"].height:
+            counts.update({f"alert_{k}": n for k, n in frames["alerts"].group_by("kind").len().iter_rows()})
         written = step("write_warehouse", write_warehouse, db, spec, run_id, frames)
         _log(logger, f"{spec.name}: {counts['input_rows']} dòng; " + ", ".join(f"{s} {counts[s]}" for s in warehouse.LINK_STATUSES))
     except BaseException as exc:
@@ -214,9 +216,16 @@ def _pct(value) -> str:
     return "—" if value is None else f"{100 * value:.1f} %"
 
 
+ALIVE_ALERTS = ("dead_still_paid", "death_not_in_csdlqg", "death_date_differs")
+
+
 def summary_table(summaries: list[RunSummary]) -> str:
-    """Vietnamese coverage summary, one line per registry (aggregates only)."""
-    head = ("Sổ đăng ký", "Số dòng", "Khớp", "Xem xét", "Không thấy", "Bị loại", "Trùng", "Liên kết", "Đúng", "Đủ", "Cảnh báo")
+    """Vietnamese coverage summary, one line per registry (aggregates only).
+
+    "Số người" counts person records (land couples count twice, organizations not at all);
+    "Liên kết", "Đúng", "Đủ" are the coverage shares of the run (table `coverage`, level all)."""
+    head = ("Sổ đăng ký", "Số dòng", "Số người", "Khớp", "Xem xét", "Không thấy", "Bị loại", "Trùng",
+            "Liên kết", "Đúng", "Đủ", "Cảnh báo sống", "Đổi CMND")
     lines = []
     for s in summaries:
         c = s.row_counts
@@ -224,9 +233,10 @@ def summary_table(summaries: list[RunSummary]) -> str:
         if s.coverage is not None and s.coverage.height:
             cov = dict(s.coverage.filter(pl.col("level") == "all").select("metric", "value").iter_rows())
         lines.append((
-            REGISTRIES[s.registry].title_vi, f"{c['input_rows']:,}", f"{c['matched']:,}", f"{c['review']:,}",
-            f"{c['unmatched']:,}", f"{c['rejected']:,}", f"{c['duplicate']:,}",
-            _pct(cov.get("linked")), _pct(cov.get("verified")), _pct(cov.get("complete")), f"{c.get('alerts_rows', 0):,}",
+            REGISTRIES[s.registry].title_vi, f"{c['input_rows']:,}", f"{c['records'] - c['organizations']:,}",
+            f"{c['matched']:,}", f"{c['review']:,}", f"{c['unmatched'] - c['organizations']:,}", f"{c['rejected']:,}",
+            f"{c['duplicate']:,}", _pct(cov.get("linked")), _pct(cov.get("verified")), _pct(cov.get("complete")),
+            f"{sum(c.get(f'alert_{k}', 0) for k in ALIVE_ALERTS):,}", f"{c.get('alert_suggested_id_update', 0):,}",
         ))
     widths = [max(len(str(r[i])) for r in [head, *lines]) for i in range(len(head))]
     fmt = lambda r: "  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(r, widths)))  # noqa: E731

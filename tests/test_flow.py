@@ -238,3 +238,16 @@ def test_demo_prints_a_vietnamese_coverage_summary(demo):
     for spec in (get_spec(r) for r in DEMO_ORDER):
         assert spec.title_vi in out
     assert any((root / "out").rglob("*.xlsx")), "officers' workbooks written"
+
+
+def test_residence_held_differently_by_csdlqg_is_a_mismatch(tiny_runs):
+    db, runs = tiny_runs
+    con = _con(db)
+    try:
+        rows = con.execute(
+            "SELECT source_row, field, kind, csdlqg_value FROM mismatches WHERE run_id = ? AND kind = 'residence'",
+            [runs["pension"].run_id],
+        ).fetchall()
+    finally:
+        con.close()
+    assert rows == [(1, "dia_chi", "residence", "Phường Ba Đình, Thành phố Hà Nội")]
