@@ -23,7 +23,7 @@ from functools import lru_cache
 import polars as pl
 
 from matching.normalize.admin_units import current_units, legacy_units
-from matching.normalize.problems import finish, list_to_str, prefix_col
+from matching.normalize.problems import attach, finish, list_to_str, prefix_col
 
 _LIST_STR = pl.List(pl.Utf8)
 
@@ -231,9 +231,7 @@ def normalize_address_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = 
         }
     )
     order = [f"{c}_{k}" for k in ("ma_tinh", "ma_xa", "ten_tinh", "ten_xa", "address_status", "clean")]
-    if df.schema[c] != pl.Utf8:
-        table = table.with_columns(pl.col(c).cast(df.schema[c], strict=False))
-    out = df.join(table.select(c, *order, prefix_col(c)), on=c, how="left", maintain_order="left")
+    out = attach(df, df[c].cast(pl.Utf8), table.select(c, *order, prefix_col(c)), c)
     return finish(out, c, keep_prefixed)
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from matching.normalize.problems import finish, list_to_str, prefix_col
+from matching.normalize.problems import attach, finish, prefix_col
 
 MIN_YEAR = 1900
 PLACEHOLDER_BEFORE = 1960
@@ -157,7 +157,7 @@ _SCHEMA = {
     "precision": pl.Utf8,
     "placeholder": pl.Boolean,
     "clean": pl.Utf8,
-    "problems": pl.List(pl.Utf8),
+    "problems": pl.Utf8,  # codes joined by ";" (see problems.py)
 }
 
 
@@ -189,12 +189,12 @@ def normalize_date_column(df: pl.DataFrame, c: str, *, year_only: bool = False, 
             "precision": [p.precision for p in parsed],
             "placeholder": [p.placeholder for p in parsed],
             "clean": [p.clean for p in parsed],
-            "problems": [list(p.problems) for p in parsed],
+            "problems": [";".join(p.problems) for p in parsed],
         },
         schema=_SCHEMA,
     )
-    table = table.with_columns(list_to_str(pl.col("problems"), c).alias(prefix_col(c))).drop("problems")
+    table = table.rename({"problems": prefix_col(c)})
     table = table.rename({k: f"{c}_{k}" for k in _SCHEMA if k not in ("raw", "problems")}).rename({"raw": "__raw"})
-    out = df.with_columns(text).join(table, on="__raw", how="left", maintain_order="left").drop("__raw")
+    out = attach(df, text, table, "__raw")
     out = out.with_columns(pl.col(f"{c}_placeholder").fill_null(False))
     return finish(out, c, keep_prefixed)

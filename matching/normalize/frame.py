@@ -25,7 +25,7 @@ from matching.normalize.dates import normalize_date_column
 from matching.normalize.ids import normalize_id_column
 from matching.normalize.names import normalize_name_column
 from matching.normalize.owners import normalize_owner_column
-from matching.normalize.problems import combined, finish, flags_to_str, list_to_str, prefix_col
+from matching.normalize.problems import attach, combine_problems, finish, flags_to_str, list_to_str, prefix_col
 from matching.normalize.sex import normalize_sex_column, sex_exprs
 
 _LIST_STR = pl.List(pl.Utf8)
@@ -75,8 +75,8 @@ def normalize_amount_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = F
         schema={"__raw": pl.Utf8, f"{c}_clean": pl.Float64, "__p": _LIST_STR},
     )
     table = table.with_columns(list_to_str(pl.col("__p"), c).alias(prefix_col(c))).drop("__p")
-    out = df.with_columns(col.cast(pl.Utf8).alias("__raw")).join(table, on="__raw", how="left", maintain_order="left")
-    return finish(out.drop("__raw"), c, keep_prefixed)
+    out = attach(df, col.cast(pl.Utf8).alias("__raw"), table, "__raw")
+    return finish(out, c, keep_prefixed)
 
 
 def normalize_text_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = False) -> pl.DataFrame:
@@ -134,5 +134,4 @@ def normalize_columns(
                     birth_year = pl.lit(years)
             out = normalize_id_column(out, name, sex=sex, birth_year=birth_year, keep_prefixed=True)
     names = [name for name, _ in columns]
-    out = out.with_columns(combined(names).alias("problems"))
-    return out.drop([prefix_col(n) for n in names])
+    return combine_problems(out, names).drop([prefix_col(n) for n in names])

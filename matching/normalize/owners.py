@@ -22,7 +22,7 @@ import polars as pl
 
 from matching.normalize.encodings import repair_legacy_text
 from matching.normalize.names import name_table
-from matching.normalize.problems import finish, list_to_str, prefix_col
+from matching.normalize.problems import attach, finish, list_to_str, prefix_col
 
 _LIST_STR = pl.List(pl.Utf8)
 
@@ -145,8 +145,6 @@ def normalize_owner_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = Fa
     table = table.rename(
         {k: f"{c}_{k}" for k in ("clean", "key", "key_nomid", "ho_key", "ten_key", "owners", "entity")} | {"raw": c}
     )
-    if df.schema[c] != pl.Utf8:
-        table = table.with_columns(pl.col(c).cast(df.schema[c], strict=False))
-    out = df.join(table, on=c, how="left", maintain_order="left")
+    out = attach(df, df[c].cast(pl.Utf8), table, c)
     out = out.with_columns(pl.col(f"{c}_owners").fill_null(pl.lit([], dtype=pl.List(_OWNER_STRUCT))))
     return finish(out, c, keep_prefixed)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from matching.normalize.problems import finish, flags_to_str, prefix_col
+from matching.normalize.problems import attach, finish, flags_to_str, prefix_col
 
 _MALE = ("nam", "m", "male", "trai", "ong")
 _FEMALE = ("nu", "f", "female", "gai", "ba")
@@ -32,7 +32,7 @@ def normalize_sex_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = Fals
     table = table.with_columns(clean.alias(f"{c}_clean"))
     unparsed = (pl.col("__raw").str.strip_chars() != "") & pl.col(f"{c}_clean").is_null()
     table = table.with_columns(flags_to_str([(unparsed, "sex_unparsed")], c).alias(prefix_col(c)))
-    out = df.with_columns(raw.alias("__raw")).join(table, on="__raw", how="left", maintain_order="left").drop("__raw")
+    out = attach(df, raw.alias("__raw"), table, "__raw")
     return finish(out, c, keep_prefixed)
 
 
