@@ -179,3 +179,17 @@ def test_parquet(tmp_path):
     res = read_table(path, WELFARE.columns)
     assert res.frame["ho_ten"].to_list() == df["ho_ten"].to_list()
     assert res.frame["excel_row"].to_list() == [2, 3, 4]
+
+
+def test_legacy_xls_with_title_rows_merged_header_and_totals():
+    """A real BIFF8 .xls (the Excel sheet above, saved as "Excel 97-2003" by LibreOffice)."""
+    from pathlib import Path
+
+    res = read_table(Path(__file__).parent / "fixtures" / "danh_sach_bao_tro.xls", WELFARE.columns)
+    f = res.frame
+    assert res.info["format"] == "xls" and res.info["header_rows"] == 2
+    assert f["ho_ten"].to_list() == ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"]
+    assert f["so_cccd"].to_list() == ["1050012345", None, "31060001234"]
+    assert f["ngan_hang"].to_list() == ["Agribank", None, "BIDV"]
+    assert f["excel_row"].to_list() == [6, 7, 8]
+    assert {"excel_row": 9, "reason": "totals"} in res.info["dropped_rows"]
