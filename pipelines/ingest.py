@@ -26,7 +26,7 @@ from pathlib import Path
 
 import polars as pl
 
-from matching.normalize.encodings import decode_bytes
+from matching.normalize.encodings import all_words_valid, decode_bytes, repair_legacy_text, tcvn3_to_unicode, vni_to_unicode
 from pipelines.errors import InputError
 from pipelines.spec import ColumnSpec
 
@@ -63,9 +63,34 @@ def sha256_file(path: Path) -> str:
 
 def decode_text(data: bytes, file: str) -> tuple[str, str]:
     """Bytes → (NFC text, encoding name): UTF-8 with or without BOM, else Windows-1258 (the
-    normalizer's `decode_bytes`); legacy TCVN3/VNI text inside is repaired per value later."""
+    normalizer's `decode_bytes`); legacy TCVN3/VNI text inside is repaired per value later.
+
+    A file saved byte for byte from a TCVN3 or VNI font is not UTF-8 either, and decoding it as
+    Windows-1258 would turn five of its letters into combining tone marks (0xCC, 0xD2, 0xDE,
+    0xEC, 0xF2) and wreck the words before the normalizer sees them. So when the Windows-1258
+    reading gives fewer valid Vietnamese values than a Latin-1 reading gives repairable legacy
+    values, the file is read as Latin-1 (`latin-1 (legacy font bytes)`)."""
     text, encoding = decode_bytes(data)
+    if encoding == "cp1258":
+        latin = data.decode("latin-1")
+        if _legacy_cells(latin) > _valid_cells(unicodedata.normalize("NFC", text)):
+            return latin, "latin-1 (legacy font bytes)"
     return unicodedata.normalize("NFC", text), encoding
+
+
+_CELL_SPLIT = re.compile(r'[,;\t|"\r\n]+')
+
+
+def _cells(text: str, limit: int = 5000) -> list[str]:
+    return [c for c in _CELL_SPLIT.split(text[:200_000]) if c and not c.isascii()][:limit]
+
+
+def _legacy_cells(text: str) -> int:
+    return sum(repair_legacy_text(c)[1] is not None for c in _cells(text))
+
+
+def _valid_cells(text: str) -> int:
+    return sum(all_words_valid(c) for c in _cells(text))
 
 
 # ---------------------------------------------------------------- cell grids ---------------
@@ -183,11 +208,18 @@ def alias_index(columns: Sequence[ColumnSpec], column_map: dict[str, str] | None
     return index
 
 
+def _header_keys(label: str) -> list[str]:
+    """The header as typed, and as it reads when it was typed with a TCVN3 or VNI font; matching
+    against the known aliases makes the legacy readings safe to try."""
+    return [fold(label), fold(tcvn3_to_unicode(label)), fold(vni_to_unicode(label))]
+
+
 def _match_row(labels: Sequence[str | None], index: dict[str, str]) -> dict[int, str]:
     found: dict[int, str] = {}
     used: set[str] = set()
     for j, label in enumerate(labels):
-        canonical = index.get(fold(label)) if label else None
+        # headers typed with a TCVN3/VNI font ("Hä vµ tªn") are converted before matching
+        canonical = next((index[k] for k in _header_keys(label) if k in index), None) if label else None
         if canonical and canonical not in used:
             found[j] = canonical
             used.add(canonical)
@@ -361,4 +393,6 @@ def read_table(
     }
     if encoding == "cp1258":
         notes.append(f"Tệp {path.name}: đọc theo bảng mã Windows-1258.")
+    elif encoding.startswith("latin-1"):
+        notes.append(f"Tệp {path.name}: tệp lưu theo phông chữ cũ (TCVN3/VNI), đã đọc từng byte để chuyển sang Unicode.")
     return IngestResult(frame=frame, info=info, notes=notes)

@@ -193,3 +193,20 @@ def test_legacy_xls_with_title_rows_merged_header_and_totals():
     assert f["ngan_hang"].to_list() == ["Agribank", None, "BIDV"]
     assert f["excel_row"].to_list() == [6, 7, 8]
     assert {"excel_row": 9, "reason": "totals"} in res.info["dropped_rows"]
+
+
+def test_raw_tcvn3_bytes_are_not_wrecked_by_windows_1258(tmp_path):
+    """An old office file saved byte for byte from a .VnTime font: read as Latin-1 so the
+    normalizer can convert every value (Windows-1258 would turn Þ, Ò, Ì, ì, ò into tone marks)."""
+    from matching.normalize.encodings import repair_legacy_text
+
+    from e2e_support import to_tcvn3
+
+    names = ["Hoàng Thị Lan", "Trần Văn Tiến", "Vũ Thị Kiều", "Lê Thị Hồng", "Đỗ Văn Bình"]
+    rows = [[f"DT{i}", n, "01/01/1950", "Nữ", "", "Xã Tân Phú", "", "1", "", "", ""] for i, n in enumerate(names)]
+    path = tmp_path / "tcvn3_bytes.csv"
+    lines = [",".join(HEADERS)] + [",".join(r) for r in rows]
+    path.write_bytes(to_tcvn3("\r\n".join(lines) + "\r\n").encode("latin-1"))  # headers too
+    res = read_table(path, WELFARE.columns)
+    assert res.info["encoding"].startswith("latin-1")
+    assert [repair_legacy_text(v)[0] for v in res.frame["ho_ten"]] == names
