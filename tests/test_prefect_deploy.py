@@ -95,6 +95,8 @@ def test_deployment_runs_through_a_worker_and_writes_duckdb(tmp_path):
         _run([PREFECT, "worker", "start", "--pool", "doisoat-process", "--run-once"], env, timeout=240)
         states = _run([PREFECT, "flow-run", "ls"], env)
         assert "COMPLETED" in states.upper() and "FAILED" not in states.upper(), states
+        artifacts = _run([PREFECT, "artifact", "ls"], env)
+        assert "coverage-social-welfare" in artifacts, artifacts
         con = duckdb.connect(str(db), read_only=True)
         try:
             run_id, status, counts = con.execute(
