@@ -23,7 +23,7 @@ from functools import lru_cache
 import polars as pl
 
 from matching.normalize.admin_units import current_units, legacy_units
-from matching.normalize.problems import attach, finish, list_to_str, prefix_col
+from matching.normalize.problems import Distinct, finish, list_to_str, prefix_col
 
 _LIST_STR = pl.List(pl.Utf8)
 
@@ -33,8 +33,8 @@ _ABBREVIATIONS = (
     (r"(?i)(^|[\s,;\-])TP\.\s*", "${1}Thành phố "),
     (r"(?i)(^|[\s,;\-])TX\.\s*", "${1}Thị xã "),
     (r"(?i)(^|[\s,;\-])TT\.\s*", "${1}Thị trấn "),
-    (r"(?i)(^|[\s,;\-])[PF]\.?\s*(\d+)\b", "${1}Phường ${2}"),
-    (r"(?i)(^|[\s,;\-])Q\.?\s*(\d+)\b", "${1}Quận ${2}"),
+    (r"(?i)(^|[\s,;\-])[PF]\.?\s*(\d)", "${1}Phường ${2}"),
+    (r"(?i)(^|[\s,;\-])Q\.?\s*(\d)", "${1}Quận ${2}"),
     (r"(?i)(^|[\s,;\-])[PF]\.\s*", "${1}Phường "),
     (r"(?i)(^|[\s,;\-])Q\.\s*", "${1}Quận "),
     (r"(?i)(^|[\s,;\-])H\.\s*", "${1}Huyện "),
@@ -217,7 +217,8 @@ def address_table(raw: pl.Series) -> pl.DataFrame:
 
 
 def normalize_address_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = False) -> pl.DataFrame:
-    table = address_table(df[c].cast(pl.Utf8))
+    distinct = Distinct(df[c])
+    table = address_table(distinct.values)
     table = table.with_columns(list_to_str(pl.col("problems"), c).alias(prefix_col(c))).drop("problems")
     table = table.rename(
         {
@@ -231,7 +232,7 @@ def normalize_address_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = 
         }
     )
     order = [f"{c}_{k}" for k in ("ma_tinh", "ma_xa", "ten_tinh", "ten_xa", "address_status", "clean")]
-    out = attach(df, df[c].cast(pl.Utf8), table.select(c, *order, prefix_col(c)), c)
+    out = distinct.attach(df, table.select(c, *order, prefix_col(c)), c)
     return finish(out, c, keep_prefixed)
 
 

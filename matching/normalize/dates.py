@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from matching.normalize.problems import attach, finish, prefix_col
+from matching.normalize.problems import Distinct, finish, prefix_col
 
 MIN_YEAR = 1900
 PLACEHOLDER_BEFORE = 1960
@@ -176,7 +176,8 @@ def _as_text(col: pl.Series) -> pl.Series:
 def normalize_date_column(df: pl.DataFrame, c: str, *, year_only: bool = False, keep_prefixed: bool = False) -> pl.DataFrame:
     """Add the date columns for `c` (parse distinct values, join back; row order kept)."""
     text = _as_text(df[c]).alias("__raw")
-    uniq = text.drop_nulls().unique().to_list()
+    distinct = Distinct(text)
+    uniq = distinct.values.to_list()
     parsed = [parse_date(v) for v in uniq]
     if year_only:
         parsed = [_year_only(p) for p in parsed]
@@ -195,6 +196,6 @@ def normalize_date_column(df: pl.DataFrame, c: str, *, year_only: bool = False, 
     )
     table = table.rename({"problems": prefix_col(c)})
     table = table.rename({k: f"{c}_{k}" for k in _SCHEMA if k not in ("raw", "problems")}).rename({"raw": "__raw"})
-    out = attach(df, text, table, "__raw")
+    out = distinct.attach(df, table, "__raw")
     out = out.with_columns(pl.col(f"{c}_placeholder").fill_null(False))
     return finish(out, c, keep_prefixed)

@@ -25,7 +25,7 @@ from matching.normalize.dates import normalize_date_column
 from matching.normalize.ids import normalize_id_column
 from matching.normalize.names import normalize_name_column
 from matching.normalize.owners import normalize_owner_column
-from matching.normalize.problems import attach, combine_problems, finish, flags_to_str, list_to_str, prefix_col
+from matching.normalize.problems import Distinct, ProblemAccumulator, finish, flags_to_str, list_to_str, prefix_col
 from matching.normalize.sex import normalize_sex_column, sex_exprs
 
 _LIST_STR = pl.List(pl.Utf8)
@@ -68,14 +68,15 @@ def normalize_amount_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = F
         out = df.with_columns(clean.alias(f"{c}_clean"))
         out = out.with_columns(flags_to_str([(pl.col(f"{c}_clean") <= 0, "not_positive")], c).alias(prefix_col(c)))
         return finish(out, c, keep_prefixed)
-    uniq = col.cast(pl.Utf8).drop_nulls().unique().to_list()
+    distinct = Distinct(col)
+    uniq = distinct.values.to_list()
     parsed = [parse_amount(v) for v in uniq]
     table = pl.DataFrame(
         {"__raw": uniq, f"{c}_clean": [p[0] for p in parsed], "__p": [p[1] for p in parsed]},
         schema={"__raw": pl.Utf8, f"{c}_clean": pl.Float64, "__p": _LIST_STR},
     )
     table = table.with_columns(list_to_str(pl.col("__p"), c).alias(prefix_col(c))).drop("__p")
-    out = attach(df, col.cast(pl.Utf8).alias("__raw"), table, "__raw")
+    out = distinct.attach(df, table, "__raw")
     return finish(out, c, keep_prefixed)
 
 
@@ -107,6 +108,7 @@ def normalize_columns(
             raise KeyError(f"column {name!r} not in frame")
     ordered = sorted(columns, key=lambda nk: _ORDER.get(nk[1], 2))
     out = df
+    acc = ProblemAccumulator(df.height)
     for name, kind in ordered:
         if kind == "name":
             out = normalize_name_column(out, name, keep_prefixed=True)
@@ -133,5 +135,6 @@ def normalize_columns(
                     years = normalize_date_column(out.select(dob_column), dob_column)[f"{dob_column}_year"]
                     birth_year = pl.lit(years)
             out = normalize_id_column(out, name, sex=sex, birth_year=birth_year, keep_prefixed=True)
-    names = [name for name, _ in columns]
-    return combine_problems(out, names).drop([prefix_col(n) for n in names])
+        out = acc.add(out, name)
+    # entries are grouped by column in processing order (sex and dates first, see _ORDER)
+    return out.with_columns(acc.problems())

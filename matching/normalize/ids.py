@@ -32,7 +32,7 @@ from functools import lru_cache
 import polars as pl
 
 from matching.normalize.admin_units import legacy_units
-from matching.normalize.problems import finish, flags_to_str, prefix_col
+from matching.normalize.problems import finish, flags_to_str_rows, prefix_col
 
 _LIST_STR = pl.List(pl.Utf8)
 
@@ -128,11 +128,8 @@ def normalize_id_column(
         flags.append((is_cccd & sex_e.is_not_null() & (((d4 % 2) == 0) != (sex_e == "Nam")), "id_sex_mismatch"))
     if birth_year is not None:
         flags.append((is_cccd & by.is_not_null() & (id_year != by), "id_birth_year_mismatch"))
-    tmp = tmp.select(
-        cl.alias(f"{c}_clean"),
-        kind.alias(f"{c}_kind"),
-        flags_to_str(flags, c).alias(prefix_col(c)),
-    )
+    problems = flags_to_str_rows(tmp, flags).alias(prefix_col(c))
+    tmp = tmp.select(cl.alias(f"{c}_clean"), kind.alias(f"{c}_kind")).with_columns(problems)
     return finish(pl.concat([df, tmp], how="horizontal"), c, keep_prefixed)
 
 

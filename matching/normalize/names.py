@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from matching.normalize.encodings import LEGACY_CANDIDATE_PATTERN, repair_legacy_text
-from matching.normalize.problems import attach, finish, list_to_str, prefix_col
+from matching.normalize.problems import Distinct, finish, list_to_str, prefix_col
 from matching.normalize.syllables import canonical_syllable, is_valid_syllable, place_tone, split_tone
 
 SURNAMES = (
@@ -245,7 +245,8 @@ def name_table(raw: pl.Series) -> pl.DataFrame:
 
 def normalize_name_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = False) -> pl.DataFrame:
     """Add c_clean, c_key, c_key_nomid, c_ho_key, c_ten_key, c_problems (rows kept in order)."""
-    table = name_table(df[c].cast(pl.Utf8))
+    distinct = Distinct(df[c])
+    table = name_table(distinct.values)
     table = table.with_columns(list_to_str(pl.col("problems"), c).alias(prefix_col(c))).drop("problems")
     table = table.rename(
         {
@@ -257,7 +258,7 @@ def normalize_name_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = Fal
             "ten_key": f"{c}_ten_key",
         }
     )
-    out = attach(df, df[c].cast(pl.Utf8), table, c)
+    out = distinct.attach(df, table, c)
     return finish(out, c, keep_prefixed)
 
 

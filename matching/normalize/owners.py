@@ -22,7 +22,7 @@ import polars as pl
 
 from matching.normalize.encodings import repair_legacy_text
 from matching.normalize.names import name_table
-from matching.normalize.problems import attach, finish, list_to_str, prefix_col
+from matching.normalize.problems import Distinct, finish, list_to_str, prefix_col
 
 _LIST_STR = pl.List(pl.Utf8)
 
@@ -140,11 +140,12 @@ def owner_table(raw: pl.Series) -> pl.DataFrame:
 
 
 def normalize_owner_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = False) -> pl.DataFrame:
-    table = owner_table(df[c].cast(pl.Utf8))
+    distinct = Distinct(df[c])
+    table = owner_table(distinct.values)
     table = table.with_columns(list_to_str(pl.col("problems"), c).alias(prefix_col(c))).drop("problems")
     table = table.rename(
         {k: f"{c}_{k}" for k in ("clean", "key", "key_nomid", "ho_key", "ten_key", "owners", "entity")} | {"raw": c}
     )
-    out = attach(df, df[c].cast(pl.Utf8), table, c)
+    out = distinct.attach(df, table, c)
     out = out.with_columns(pl.col(f"{c}_owners").fill_null(pl.lit([], dtype=pl.List(_OWNER_STRUCT))))
     return finish(out, c, keep_prefixed)

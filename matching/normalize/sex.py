@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from matching.normalize.problems import attach, finish, flags_to_str, prefix_col
+from matching.normalize.problems import Distinct, finish, flags_to_str, prefix_col
 
 _MALE = ("nam", "m", "male", "trai", "ong")
 _FEMALE = ("nu", "f", "female", "gai", "ba")
@@ -26,13 +26,14 @@ def _key(expr: pl.Expr) -> pl.Expr:
 def normalize_sex_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = False) -> pl.DataFrame:
     """Add c_clean ('Nam'/'Nữ'/null) and c_problems."""
     raw = df[c].cast(pl.Utf8)
-    table = pl.DataFrame({"__raw": raw.drop_nulls().unique()})
+    distinct = Distinct(raw)
+    table = pl.DataFrame({"__raw": distinct.values})
     k = _key(pl.col("__raw"))
     clean = pl.when(k.is_in(_MALE)).then(pl.lit("Nam")).when(k.is_in(_FEMALE)).then(pl.lit("Nữ"))
     table = table.with_columns(clean.alias(f"{c}_clean"))
     unparsed = (pl.col("__raw").str.strip_chars() != "") & pl.col(f"{c}_clean").is_null()
     table = table.with_columns(flags_to_str([(unparsed, "sex_unparsed")], c).alias(prefix_col(c)))
-    out = attach(df, raw.alias("__raw"), table, "__raw")
+    out = distinct.attach(df, table, "__raw")
     return finish(out, c, keep_prefixed)
 
 
