@@ -186,10 +186,7 @@ def normalize_registry(spec: RegistrySpec, ingested: IngestResult) -> pl.DataFra
         (pl.col(f"{a}_address_status") if a else _null()).alias("address_status"),
     )
     persons = person_schema.to_person_schema(norm, registry_roles(spec))
-    name = spec.role_column("ho_ten").name
     unusable = persons["ho_ten_key"].is_null() & persons["id12"].is_null() & persons["cmnd9"].is_null()
-    if spec.owner_split:  # land: owner text may still hold names the key did not
-        unusable = unusable & norm[name].is_null()
     return norm.with_columns(
         pl.Series("row_status", ["rejected" if u else "ok" for u in unusable], dtype=pl.Utf8),
         pl.Series("reject_reason", ["no_name_no_id" if u else None for u in unusable], dtype=pl.Utf8),
@@ -269,6 +266,10 @@ def land_persons(spec: RegistrySpec, ok: pl.DataFrame, base: pl.DataFrame) -> pl
         pl.when(later).then(None).otherwise(pl.col(c)).alias(c)
         for c in ("ngay_sinh_year", "ngay_sinh_month", "ngay_sinh_day", "ngay_sinh_precision", "id12", "cmnd9")
     )
+    # owner text no person could be read from (but an ID is there): one record, as the row gives it
+    unread = people.join(persons.select("source_row"), on="source_row", how="anti").select("source_row", "entity")
+    fallback = base.join(unread, on="source_row").with_columns(pl.lit(0, dtype=pl.Int16).alias("owner_index"))
+    persons = pl.concat([persons, fallback.select(persons.columns)], how="vertical_relaxed")
     return persons.with_columns((pl.col("source_row") * 10 + pl.col("owner_index")).alias("rec_id"))
 
 

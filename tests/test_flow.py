@@ -251,3 +251,27 @@ def test_residence_held_differently_by_csdlqg_is_a_mismatch(tiny_runs):
     finally:
         con.close()
     assert rows == [(1, "dia_chi", "residence", "Phường Ba Đình, Thành phố Hà Nội")]
+
+
+def test_garbage_rows_are_kept_with_one_outcome_each(tmp_path):
+    """Unreadable owners, no name at all, impossible dates: every row still ends in links."""
+    path = tmp_path / "dat_loi.csv"
+    path.write_text(
+        "so_giay_chung_nhan,so_to,so_thua,dien_tich,chu_su_dung,nam_sinh,so_giay_to,dia_chi_thuong_tru,dia_chi_thua_dat\n"
+        "CN1,1,1,-5,???,abc,012345678,???,\n"          # no readable owner, but an old CMND: matched by ID
+        "CN2,1,2,10,,,,,\n"                              # nothing at all: rejected
+        "CN3,1,3,x,Ông Nguyễn Văn An,1850,,Hà Nội,\n"    # impossible year, no ID: matched or not, never lost
+        "CN4,1,4,10,Công ty TNHH Minh Phát,,,,\n",       # organization
+        encoding="utf-8",
+    )
+    summary = reconcile(get_spec("land"), TINY / "population.csv", path, tmp_path / "w.duckdb", tmp_path / "out", reports=False)
+    c = summary.row_counts
+    assert c["input_rows"] == 4 and c["records"] == 4
+    con = _con(tmp_path / "w.duckdb")
+    try:
+        links = dict(con.execute("SELECT source_row, status || '/' || method FROM links").fetchall())
+    finally:
+        con.close()
+    assert links[1] == "matched/cmnd9"
+    assert links[2] == "rejected/rejected"
+    assert links[4] == "unmatched/organization"
