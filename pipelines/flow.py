@@ -120,17 +120,16 @@ def reconcile(
     logger=None,
     reports: bool = True,
 ) -> RunSummary:
-    """ingest → normalize → validate → person schema → match → checks → warehouse → reports."""
+    """ingest → normalize → validate → person schema → match → checks → warehouse → reports.
+
+    The `runs` ledger row is written first (`running`) and closed last (`succeeded`/`failed`),
+    outside the one transaction that writes the results."""
     run_id = stages.new_run_id(spec.name)
     parameters = {
         "population": str(population), "input_file": str(input_file), "db": str(db), "out_dir": str(out_dir),
         "unmasked": unmasked, "column_map": str(column_map) if column_map else None, "spec": spec_to_dict(spec),
     }
-    con = warehouse.connect(db, REGISTRIES.values())
-    try:
-        warehouse.start_run(con, run_id, spec.name, parameters, stages.package_versions())
-    finally:
-        con.close()
+    _ledger(db, warehouse.start_run, run_id, spec.name, parameters, stages.package_versions())
     inputs: list[dict] = []
     pop_sha = None
     try:
@@ -140,57 +139,73 @@ def reconcile(
         inputs.append(pop.info)
         pop_sha = pop.sha256
         rows = step("normalize", stages.normalize_registry, spec, ingested)
-        ingested.notes.extend(stages.legacy_text_notes(rows))
+        notes = ingested.notes + stages.legacy_text_notes(rows)
         expectations = step("validate", validate_rows, spec, rows)
         persons = step("person_schema", stages.registry_persons, spec, rows)
         result = step("match", stages.match_registry, spec, persons, stages.population_persons(pop))
         links = stages.assemble_links(spec, run_id, rows, persons, result.links)
-        counts = stages.row_counts(rows, links)
+        counts = stages.row_counts(rows, links)  # raises when a row has no outcome or two
         found = step("checks", run_checks, spec, db, links, persons, rows, pop.frame)
-        evidence = evidence_frame(result.evidence, persons, pop.frame)
-        frames = {
-            warehouse.rows_table_name(spec.name): stages.rows_for_warehouse(spec, run_id, rows),
-            "registry_persons": _with_run(persons.select(warehouse.TABLES["registry_persons"].column_names[2:]), run_id, spec.name),
-            "links": links,
-            "link_evidence": _with_run(evidence, run_id, spec.name),
-            **{t: _with_run(f.drop("run_id", "registry", strict=False), run_id, spec.name) for t, f in found.items()},
-            "expectation_results": _with_run(expectations.drop("registry", strict=False), run_id, spec.name),
-            "match_models": pl.DataFrame({
-                "run_id": [run_id], "registry": [spec.name],
-                "model": [json.dumps(result.model, default=str)],
-                "settings": [json.dumps(spec_to_dict(spec)["match"])],
-                "blocking": [json.dumps(result.blocking.to_dicts(), default=str)],
-            }),
-        }
-        if not pop.cached:
-            frames["population"] = pop.frame.with_columns(pl.lit(run_id).alias("run_id"))
-        counts.update({f"{t}_rows": frames[t].height for t in ("mismatches", "missing_fields", "duplicates", "alerts")})
-        if frames["alerts"].height:
-            counts.update({f"alert_{k}": n for k, n in frames["alerts"].group_by("kind").len().iter_rows()})
-        written = step("write_warehouse", write_warehouse, db, spec, run_id, frames)
-        _log(logger, f"{spec.name}: {counts['input_rows']} dòng; " + ", ".join(f"{s} {counts[s]}" for s in warehouse.LINK_STATUSES))
+        frames = result_frames(spec, run_id, rows, persons, links, result, found, expectations, pop)
+        counts.update(finding_counts(frames))
+        step("write_warehouse", write_warehouse, db, spec, run_id, frames)
     except BaseException as exc:
-        con = warehouse.connect(db, REGISTRIES.values())
-        try:
-            message = str(exc) if isinstance(exc, DoisoatError) else f"{type(exc).__name__}: {exc}"[:500]
-            warehouse.finish_run(con, run_id, status="failed", error=message, input_files=inputs, population_sha256=pop_sha)
-        finally:
-            con.close()
+        message = str(exc) if isinstance(exc, DoisoatError) else f"{type(exc).__name__}: {exc}"[:500]
+        _ledger(db, warehouse.finish_run, run_id, status="failed", error=message, input_files=inputs, population_sha256=pop_sha)
         if not isinstance(exc, DoisoatError):
             logging.getLogger("doisoat").debug(traceback.format_exc())
         raise
-    con = warehouse.connect(db, REGISTRIES.values())
-    try:
-        notes = ingested.notes
-        warehouse.finish_run(con, run_id, status="succeeded", input_files=inputs, population_sha256=pop_sha, row_counts=counts, notes=notes)
-        coverage = con.execute("SELECT * FROM coverage WHERE run_id = ?", [run_id]).pl()
-    finally:
-        con.close()
-    summary = RunSummary(run_id=run_id, registry=spec.name, row_counts=counts, notes=notes, coverage=coverage)
+    _ledger(db, warehouse.finish_run, run_id, status="succeeded", input_files=inputs, population_sha256=pop_sha,
+            row_counts=counts, notes=notes)
+    _log(logger, f"{spec.name}: {counts['input_rows']} dòng; " + ", ".join(f"{s} {counts[s]}" for s in warehouse.LINK_STATUSES))
+    summary = RunSummary(run_id=run_id, registry=spec.name, row_counts=counts, notes=notes, coverage=run_coverage(db, run_id))
     if reports:
         summary.reports = step("reports", make_reports, db, run_id, out_dir, unmasked)
-    del written
     return summary
+
+
+def _ledger(db: Path, fn: Callable, *args, **kwargs) -> None:
+    con = warehouse.connect(db, REGISTRIES.values())
+    try:
+        fn(con, *args, **kwargs)
+    finally:
+        con.close()
+
+
+def run_coverage(db: Path, run_id: str) -> pl.DataFrame:
+    con = warehouse.connect(db, REGISTRIES.values())
+    try:
+        return con.execute("SELECT * FROM coverage WHERE run_id = ?", [run_id]).pl()
+    finally:
+        con.close()
+
+
+def result_frames(spec, run_id, rows, persons, links, result, found, expectations, pop) -> dict[str, pl.DataFrame]:
+    """Every warehouse table of one run, keyed by table name."""
+    frames = {
+        warehouse.rows_table_name(spec.name): stages.rows_for_warehouse(spec, run_id, rows),
+        "registry_persons": _with_run(persons.select(warehouse.TABLES["registry_persons"].column_names[2:]), run_id, spec.name),
+        "links": links,
+        "link_evidence": _with_run(evidence_frame(result.evidence, persons, pop.frame), run_id, spec.name),
+        **{t: _with_run(f.drop("run_id", "registry", strict=False), run_id, spec.name) for t, f in found.items()},
+        "expectation_results": _with_run(expectations.drop("registry", strict=False), run_id, spec.name),
+        "match_models": pl.DataFrame({
+            "run_id": [run_id], "registry": [spec.name],
+            "model": [json.dumps(result.model, default=str)],
+            "settings": [json.dumps(spec_to_dict(spec)["match"])],
+            "blocking": [json.dumps(result.blocking.to_dicts(), default=str)],
+        }),
+    }
+    if not pop.cached:
+        frames["population"] = pop.frame.with_columns(pl.lit(run_id).alias("run_id"))
+    return frames
+
+
+def finding_counts(frames: dict[str, pl.DataFrame]) -> dict[str, int]:
+    counts = {f"{t}_rows": frames[t].height for t in ("mismatches", "missing_fields", "duplicates", "alerts")}
+    if frames["alerts"].height:
+        counts.update({f"alert_{k}": n for k, n in frames["alerts"].group_by("kind").len().iter_rows()})
+    return counts
 
 
 def evidence_frame(evidence: pl.DataFrame, persons: pl.DataFrame, population: pl.DataFrame) -> pl.DataFrame:
