@@ -78,6 +78,58 @@ def prepare(workdir: Path, persons: int, welfare_rows: int | None, seed: int) ->
     return timings
 
 
+def prepare_chunked(workdir: Path, persons: int, chunk: int, seed: int) -> dict:
+    """A population too large for the generator's memory, built from independent chunks.
+
+    Chunk k is `generate(chunk, seed + k)` with only the welfare registry of full size (10 % of
+    the chunk); the population parquet concatenates the chunks' persons (rec_id offset k * 10^7)
+    and the welfare parquet their registries (source_row offset k * 10^7, so rec_id offset
+    k * 10^8), with a matching combined truth file. Chunks draw IDs independently, so a few IDs
+    may repeat across chunks — the deterministic pass then sees them as ambiguous, as it should.
+    """
+    from matching.normalize.frame import normalize_columns
+    from matching.person_schema import POPULATION_NORMALIZE, POPULATION_ROLES, registry_person_schema, to_person_schema
+    from pipelines.registries import REGISTRIES as SPECS
+    from pipelines.sample.generator import generate
+
+    out = workdir / "persons"
+    out.mkdir(parents=True, exist_ok=True)
+    (workdir / "sample" / "truth").mkdir(parents=True, exist_ok=True)
+    spec = SPECS["social_welfare"]
+    cols = [c for c in spec.columns if c.role]
+    small = {"pension": 1e-4, "civil_births": 1e-4, "civil_deaths": 1e-4, "land": 1e-4}
+    timings: dict[str, float] = {}
+    for k in range(persons // chunk):
+        if (out / f"population_{k}.parquet").exists():
+            continue
+        t = time.perf_counter()
+        d = workdir / f"chunk_{k}"
+        generate(chunk, seed + k, d, fractions=small)
+        pop = pl.read_csv(d / "population.csv", infer_schema=False)
+        norm = normalize_columns(pop, list(POPULATION_NORMALIZE), sex_column="gioi_tinh", dob_column="ngay_sinh")
+        to_person_schema(norm, POPULATION_ROLES).with_columns(pl.col("rec_id") + k * 10**7).write_parquet(
+            out / f"population_{k}.parquet")
+        df = pl.read_csv(d / "social_welfare.csv", infer_schema=False).with_row_index("source_row", offset=1)
+        df = df.with_columns(pl.col("source_row").cast(pl.Int64) + k * 10**7)
+        norm = normalize_columns(df, [(c.name, c.kind) for c in cols], sex_column="gioi_tinh", dob_column="ngay_sinh")
+        registry_person_schema(norm, cols).write_parquet(out / f"social_welfare_{k}.parquet")
+        truth = pl.read_csv(d / "truth" / "social_welfare.csv", infer_schema=False).with_columns(
+            (pl.col("source_row").cast(pl.Int64) + k * 10**7).cast(pl.String))
+        truth.write_csv(out / f"truth_{k}.csv")
+        import shutil
+
+        shutil.rmtree(d)
+        timings[f"chunk_{k}"] = time.perf_counter() - t
+        print(f"# chunk {k}: {timings[f'chunk_{k}']:.0f}s", flush=True)
+    n = persons // chunk
+    pl.concat([pl.read_parquet(out / f"population_{k}.parquet") for k in range(n)]).write_parquet(out / "population.parquet")
+    pl.concat([pl.read_parquet(out / f"social_welfare_{k}.parquet") for k in range(n)]).write_parquet(
+        out / "social_welfare.parquet")
+    pl.concat([pl.read_csv(out / f"truth_{k}.csv", infer_schema=False) for k in range(n)]).write_csv(
+        workdir / "sample" / "truth" / "social_welfare.csv")
+    return timings
+
+
 # ------------------------------------------------------------------ workers (child processes)
 
 
@@ -237,6 +289,9 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--registries", default=",".join(REGISTRIES))
     ap.add_argument("--tools", default="doisoat,splink")
+    ap.add_argument("--chunk-persons", type=int, default=None,
+                    help="build the population from independent chunks of this size (welfare only), e.g. 1000000 "
+                         "for the 10,000,000-person run the generator cannot hold in memory at once")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     workdir = args.workdir or Path(f"/tmp/doisoat_bench_{args.persons}")
@@ -245,7 +300,11 @@ def main() -> None:
         return
     workdir.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
-    prep = prepare(workdir, args.persons, args.welfare_rows, args.seed)
+    if args.chunk_persons:
+        prep = prepare_chunked(workdir, args.persons, args.chunk_persons, args.seed)
+        args.registries = "social_welfare"
+    else:
+        prep = prepare(workdir, args.persons, args.welfare_rows, args.seed)
     print(f"# persons={args.persons:,} prepare {time.perf_counter() - t:.1f}s "
           + " ".join(f"{k}={v:.1f}s" for k, v in prep.items()), flush=True)
     results = {}

@@ -69,10 +69,11 @@ def count_pairs(con: duckdb.DuckDBPyConnection, rule: BlockingRule, left: str, r
     """Pairs the rule would make, computed without making them."""
     keys = ", ".join(rule.keys)
     not_null = " AND ".join(f"{k} IS NOT NULL" for k in rule.keys)
+    # Group the (small) registry side only; each population row then adds the size of its
+    # key's registry group: a hash join probed by the population, no population group-by.
     sql = f"""
-    WITH l AS (SELECT {keys}, count(*) AS n FROM {left} WHERE {not_null} GROUP BY ALL),
-         r AS (SELECT {keys}, count(*) AS n FROM {right} WHERE {not_null} GROUP BY ALL)
-    SELECT coalesce(sum(l.n * r.n), 0)::BIGINT FROM l JOIN r USING ({keys})
+    WITH l AS (SELECT {keys}, count(*) AS n FROM {left} WHERE {not_null} GROUP BY ALL)
+    SELECT coalesce(sum(l.n), 0)::BIGINT FROM l JOIN {right} r ON {rule.condition('l', 'r')}
     """
     return int(con.execute(sql).fetchone()[0])
 

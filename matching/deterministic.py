@@ -10,8 +10,8 @@ someone else, the pair is not linked here but handed to the probabilistic stage 
 `id_conflict` (so it can end in review). Near-ID pairs that fail the name/DOB confirmation are
 handed over too (`id_near`), so the probabilistic stage sees them as candidates.
 
-One-edit search joins on neighbourhood keys (the ID with one position masked; the registry ID
-with two neighbouring digits swapped), never a cross join. An 11-digit ID that lost its leading
+One-edit search joins on the halves of the number (one wrong digit leaves a half intact) and on
+the registry ID with two neighbouring digits swapped, never a cross join. An 11-digit ID that lost its leading
 zero in Excel is restored when the person schema is built (`matching.person_schema`).
 """
 
@@ -28,7 +28,7 @@ NAME_CONTRADICTS = (
 DOB_CONTRADICTS = "coalesce(abs(r.ngay_sinh_year - p.ngay_sinh_year) > 1, FALSE)"
 NAME_AGREES = (
     "(r.ho_ten_key_nomid = p.ho_ten_key_nomid OR (r.ho_key = p.ho_key AND "
-    "regexp_replace(r.ho_ten_key_nomid, '^\\S+ ?', '') = regexp_replace(p.ho_ten_key_nomid, '^\\S+ ?', '')))"
+    "substr(r.ho_ten_key_nomid, strpos(r.ho_ten_key_nomid, ' ') + 1) = substr(p.ho_ten_key_nomid, strpos(p.ho_ten_key_nomid, ' ') + 1)))"
 )
 DOB_AGREES = (
     "(r.ngay_sinh_year = p.ngay_sinh_year"
@@ -63,14 +63,24 @@ def _exact_pass(con, registry: str, population: str, column: str, method: str) -
 
 
 def _near_pairs_sql(registry: str, population: str, column: str, width: int) -> str:
-    """Pairs whose `column` differs by one substituted digit or two swapped neighbours."""
+    """Pairs whose `column` differs by one substituted digit or two swapped neighbours.
+
+    One substituted digit leaves one half of the number intact, so two equi-joins on the halves
+    (then a Hamming check) find every such pair; swapped neighbours are found by joining each
+    swapped variant of the registry number to the population number. Neither is a cross join,
+    and the population side is never expanded.
+    """
+    h = width // 2
     return f"""
         SELECT r.rec_id, p.rec_id AS pop_rec_id
-        FROM (SELECT rec_id, {column}, i, substr({column}, 1, i - 1) || substr({column}, i + 1) AS k
-              FROM todo, range(1, {width + 1}) t(i) WHERE {column} IS NOT NULL) r
-        JOIN (SELECT rec_id, {column}, i, substr({column}, 1, i - 1) || substr({column}, i + 1) AS k
-              FROM {population}, range(1, {width + 1}) t(i) WHERE {column} IS NOT NULL) p
-          ON r.i = p.i AND r.k = p.k AND r.{column} <> p.{column}
+        FROM todo r JOIN {population} p
+          ON substr(p.{column}, 1, {h}) = substr(r.{column}, 1, {h})
+        WHERE (CASE WHEN length(p.{column}) = length(r.{column}) THEN hamming(p.{column}, r.{column}) END) = 1
+        UNION
+        SELECT r.rec_id, p.rec_id AS pop_rec_id
+        FROM todo r JOIN {population} p
+          ON substr(p.{column}, {h + 1}) = substr(r.{column}, {h + 1})
+        WHERE (CASE WHEN length(p.{column}) = length(r.{column}) THEN hamming(p.{column}, r.{column}) END) = 1
         UNION
         SELECT r.rec_id, p.rec_id AS pop_rec_id
         FROM (SELECT rec_id, {column} AS original,

@@ -80,39 +80,31 @@ def quote_table(name: str) -> str:
 
 
 def _prepare(con, registry: str, population: str, comparisons: list[Comparison]) -> tuple[int, int]:
+    """Registry copy (small) and a *view* of the population (no copy), plus term-frequency tables."""
     cols = ", ".join(PERSON_COLUMNS)
     pop_cols = {r[0] for r in con.execute(f"DESCRIBE {population}").fetchall()}
     ma_ho = "ma_ho" if "ma_ho" in pop_cols else "NULL::VARCHAR AS ma_ho"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _lk_r AS SELECT {cols}, row_number() OVER () AS _rn FROM {registry}")
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _lk_p AS
-        WITH base AS (SELECT {cols}, {ma_ho}, row_number() OVER () AS _rn FROM {population}),
-             n AS (SELECT count(*)::DOUBLE AS n FROM base),
-             tf_name AS (SELECT ho_ten_key_nomid, count(*) / any_value(n.n) AS tf_name FROM base, n GROUP BY ALL),
-             tf_ten AS (SELECT ten_key, count(*) / any_value(n.n) AS tf_ten FROM base, n GROUP BY ALL)
-        SELECT base.*, tf_name.tf_name, tf_ten.tf_ten
-        FROM base LEFT JOIN tf_name USING (ho_ten_key_nomid) LEFT JOIN tf_ten USING (ten_key)
-        """
-    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _lk_r AS SELECT {cols} FROM {registry}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _lk_p AS SELECT {cols}, {ma_ho} FROM {population}")
+    n_p = con.execute("SELECT count(*) FROM _lk_p").fetchone()[0]
+    for table, key in (("_lk_tf_name", "ho_ten_key_nomid"), ("_lk_tf_ten", "ten_key")):
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {key}, count(*) / {float(max(n_p, 1))!r} AS tf "
+            f"FROM _lk_p WHERE {key} IS NOT NULL GROUP BY ALL"
+        )
     dup = con.execute("SELECT count(*) - count(DISTINCT rec_id) FROM _lk_r").fetchone()[0]
     if dup:
         raise ValueError(f"registry table has {dup} repeated rec_id values; rec_id must be unique")
     n_r = con.execute("SELECT count(*) FROM _lk_r").fetchone()[0]
-    n_p = con.execute("SELECT count(*) FROM _lk_p").fetchone()[0]
     return n_r, n_p
 
 
 def _tf_means(con) -> dict[str, float]:
     """Average term frequency of a random population pair (sum of squared value shares)."""
-    out = {}
-    for col, key in (("tf_name", "ho_ten_key_nomid"), ("tf_ten", "ten_key")):
-        v = con.execute(
-            f"SELECT sum(s * s) FROM (SELECT count(*) / (SELECT count(*) FROM _lk_p)::DOUBLE AS s FROM _lk_p "
-            f"WHERE {key} IS NOT NULL GROUP BY {key})"
-        ).fetchone()[0]
-        out[col] = float(v or 1.0)
-    return out
+    return {
+        col: float(con.execute(f"SELECT coalesce(sum(tf * tf), 1.0) FROM {table}").fetchone()[0])
+        for col, table in (("tf_name", "_lk_tf_name"), ("tf_ten", "_lk_tf_ten"))
+    }
 
 
 def _index(con, s: LinkSettings) -> pl.DataFrame:
@@ -144,9 +136,11 @@ def _compare(con, comparisons: list[Comparison]) -> None:
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _lk_cmp AS
-        SELECT c.rec_id, c.pop_rec_id, c.rule, c.labelled, p.tf_name, p.tf_ten,
+        SELECT c.rec_id, c.pop_rec_id, c.rule, c.labelled, tn.tf AS tf_name, tt.tf AS tf_ten,
                {level_sql(comparisons)}
         FROM _lk_cand c JOIN _lk_r r ON r.rec_id = c.rec_id JOIN _lk_p p ON p.rec_id = c.pop_rec_id
+        LEFT JOIN _lk_tf_name tn ON tn.ho_ten_key_nomid = p.ho_ten_key_nomid
+        LEFT JOIN _lk_tf_ten tt ON tt.ten_key = p.ten_key
         """
     )
 
@@ -212,15 +206,25 @@ def _assign(con, s: LinkSettings) -> pl.DataFrame:
         ORDER BY labelled DESC, strong DESC, match_probability DESC, match_weight DESC, rec_id, pop_rec_id
         """
     ).pl()
-    owner: dict[int, int] = {}
+    # ID-pass links (one candidate per row), vectorized: the likeliest row keeps each person.
+    lab = cand.filter(pl.col("labelled")).with_columns(
+        pl.col("rec_id").first().over("pop_rec_id", order_by=[-pl.col("match_probability"), -pl.col("match_weight"),
+                                                              pl.col("rec_id")]).alias("keeper")
+    )
+    det = lab.select(
+        "rec_id", "pop_rec_id", "so_dinh_danh", pl.col("rule").alias("method"), "match_weight", "match_probability",
+        pl.when(pl.col("keeper") == pl.col("rec_id")).then(pl.lit("matched")).otherwise(pl.lit("duplicate")).alias("status"),
+        pl.when(pl.col("keeper") != pl.col("rec_id")).then(pl.col("keeper")).alias("duplicate_of"),
+    )
+    owner: dict[int, int] = dict(lab.filter(pl.col("keeper") == pl.col("rec_id")).select("pop_rec_id", "rec_id").iter_rows())
     out: dict[int, tuple] = {}
-    cols = cand.select(
+    cols = cand.filter(~pl.col("labelled")).select(
         "rec_id", "pop_rec_id", "so_dinh_danh", "rule", "labelled", "match_weight", "match_probability", "strong",
     ).iter_rows()
     for rec, pop, sdd, rule, labelled, w, prob, strong in cols:
         if rec in out:
             continue
-        method = rule if labelled else "probabilistic"
+        method = "probabilistic"
         if pop in owner:
             if strong:  # the same person listed again: reported, not dropped
                 out[rec] = (pop, sdd, method, w, prob, "duplicate", owner[pop])
@@ -228,13 +232,13 @@ def _assign(con, s: LinkSettings) -> pl.DataFrame:
         status = "matched" if strong else "review"
         owner[pop] = rec
         out[rec] = (pop, sdd, method, w, prob, status, None)
-    assigned = pl.DataFrame(
-        [(k, *v) for k, v in out.items()],
-        schema={"rec_id": pl.Int64, "pop_rec_id": pl.Int64, "so_dinh_danh": pl.String, "method": pl.String,
-                "match_weight": pl.Float64, "match_probability": pl.Float64, "status": pl.String,
-                "duplicate_of": pl.Int64},
-        orient="row",
-    )
+    schema = {"rec_id": pl.Int64, "pop_rec_id": pl.Int64, "so_dinh_danh": pl.String, "method": pl.String,
+              "match_weight": pl.Float64, "match_probability": pl.Float64, "status": pl.String,
+              "duplicate_of": pl.Int64}
+    assigned = pl.concat([
+        det.select([pl.col(c).cast(t) for c, t in schema.items()]),
+        pl.DataFrame([(k, *v) for k, v in out.items()], schema=schema, orient="row"),
+    ])
     best = con.execute(
         "SELECT rec_id, match_weight AS best_w, match_probability AS best_p FROM _lk_top WHERE rank = 1"
     ).pl()

@@ -51,7 +51,11 @@ def test_deterministic_rules(pop):
         # one edit away from p5's ID but a different name and date: not accepted by the ID pass
         person(5, "Đặng Minh Khoa", (1999, 2, 3), "Nam", id12=wrong_name[:-1] + "7" if wrong_name[-1] != "7" else wrong_name[:-1] + "8"),
     ]
+    p6 = pop[15]
+    first_half = p6["id12"][:1] + str((int(p6["id12"][1]) + 5) % 10) + p6["id12"][2:]
+    extra.append(copy_as_registry(p6, 6, id12=first_half))
     _, res, links = run(pop, extra)
+    assert (links[6]["method"], links[6]["pop_rec_id"]) == ("id_one_edit", p6["rec_id"])
     assert (links[1]["method"], links[1]["pop_rec_id"]) == ("id_exact", p1["rec_id"])
     assert (links[2]["method"], links[2]["pop_rec_id"]) == ("cmnd9", p2["rec_id"])
     assert (links[3]["method"], links[3]["pop_rec_id"]) == ("id_one_edit", p3["rec_id"])
