@@ -56,6 +56,20 @@ def part_key(expr: pl.Expr) -> pl.Expr:
     )
 
 
+def accent_key(expr: pl.Expr) -> pl.Expr:
+    """Key that keeps diacritics ("xãcẩmgiàng"): tells apart units whose accent-free keys collide
+    (Xã Cẩm Giang / Xã Cẩm Giàng in one province). Tried before the accent-free key."""
+    return (
+        expr.str.normalize("NFC")
+        .str.to_lowercase()
+        .str.replace_all(r"[^\p{L}\p{N}]", "")
+        .str.replace_all(r"(\p{L})0+(\d)", "${1}${2}")
+    )
+
+
+_KEYS = {"a": accent_key, "p": part_key}
+
+
 def expand_expr(expr: pl.Expr) -> pl.Expr:
     out = expr.str.normalize("NFC").str.replace_all(r"\s+", " ").str.strip_chars(" ,;-.")
     for pattern, repl in _ABBREVIATIONS:
@@ -70,117 +84,113 @@ def _unique_keys(df: pl.DataFrame, keys: list[str], value: str) -> pl.DataFrame:
     return df.join(ok, on=keys, how="semi").unique(subset=keys, keep="first")
 
 
-@lru_cache(maxsize=1)
-def _lookups() -> dict[str, pl.DataFrame]:
+@lru_cache(maxsize=2)
+def _lookups(mode: str = "p") -> dict[str, pl.DataFrame]:
+    """Lookup tables keyed by `_KEYS[mode]` of the unit names (full and short forms)."""
+    key = _KEYS[mode]
     cur = current_units()
-    leg = legacy_units()
+    leg = legacy_units().filter(pl.col("ten_xa_cu").is_not_null())
     prov_cur = pl.concat(
-        [
-            cur.select(k=pl.col("tinh_key"), ma_tinh="ma_tinh"),
-            cur.select(k=pl.col("tinh_short_key"), ma_tinh="ma_tinh"),
-        ]
-    )
-    prov_old = pl.concat(
-        [
-            leg.select(k=pl.col("tinh_cu_key"), ma_tinh_cu="ma_tinh_cu", ma_tinh="new_ma_tinh"),
-            leg.select(k=pl.col("tinh_cu_short_key"), ma_tinh_cu="ma_tinh_cu", ma_tinh="new_ma_tinh"),
-        ]
+        [cur.select(k=key(pl.col(n)), ma_tinh="ma_tinh") for n in ("ten_tinh", "ten_tinh_ngan")]
+        + [cur.select(k=pl.lit("tp") + key(pl.col("ten_tinh_ngan")), ma_tinh="ma_tinh")]  # "TP Hà Nội"
     ).unique()
-    # "TP Hà Nội" (no dot) keys as "tphanoi"
-    prov_cur = pl.concat([prov_cur, cur.select(k=pl.lit("tp") + pl.col("tinh_short_key"), ma_tinh="ma_tinh")])
     prov_old = pl.concat(
-        [prov_old, leg.select(k=pl.lit("tp") + pl.col("tinh_cu_short_key"), ma_tinh_cu="ma_tinh_cu", ma_tinh="new_ma_tinh").unique()]
-    )
-    aliases = pl.DataFrame({"k": list(_PROVINCE_ALIASES), "to": list(_PROVINCE_ALIASES.values())})
-    prov_cur = pl.concat([prov_cur, aliases.join(prov_cur, left_on="to", right_on="k").select("k", "ma_tinh")])
-    prov_old = pl.concat(
-        [prov_old, aliases.join(prov_old, left_on="to", right_on="k").select("k", "ma_tinh_cu", "ma_tinh")]
-    )
+        [leg.select(k=key(pl.col(n)), ma_tinh_cu="ma_tinh_cu", ma_tinh="new_ma_tinh") for n in ("ten_tinh_cu", "ten_tinh_cu_ngan")]
+        + [leg.select(k=pl.lit("tp") + key(pl.col("ten_tinh_cu_ngan")), ma_tinh_cu="ma_tinh_cu", ma_tinh="new_ma_tinh")]
+    ).unique()
+    if mode == "p":
+        aliases = pl.DataFrame({"k": list(_PROVINCE_ALIASES), "to": list(_PROVINCE_ALIASES.values())})
+        prov_cur = pl.concat([prov_cur, aliases.join(prov_cur, left_on="to", right_on="k").select("k", "ma_tinh")])
+        prov_old = pl.concat(
+            [prov_old, aliases.join(prov_old, left_on="to", right_on="k").select("k", "ma_tinh_cu", "ma_tinh")]
+        )
     # A province key: its current code, and its pre-2025 code when it was a province then.
     province = (
-        prov_cur.unique()
-        .join(prov_old.select("k", "ma_tinh_cu", ma_tinh_via_old="ma_tinh").unique(subset="k"), on="k", how="full", coalesce=True)
+        _unique_keys(prov_cur, ["k"], "ma_tinh")
+        .join(_unique_keys(prov_old.select("k", "ma_tinh_cu", ma_tinh_via_old="ma_tinh"), ["k"], "ma_tinh_cu"),
+              on="k", how="full", coalesce=True)
         .with_columns(ma_tinh=pl.coalesce("ma_tinh", "ma_tinh_via_old"))
         .drop("ma_tinh_via_old")
-        .unique(subset="k")
     )
     commune = _unique_keys(
-        pl.concat(
-            [
-                cur.select("ma_tinh", xk=pl.col("xa_key"), ma_xa="ma_xa"),
-                cur.select("ma_tinh", xk=pl.col("xa_short_key"), ma_xa="ma_xa"),
-            ]
-        ),
+        pl.concat([cur.select("ma_tinh", xk=key(pl.col(n)), ma_xa="ma_xa") for n in ("ten_xa", "ten_xa_ngan")]),
         ["ma_tinh", "xk"],
         "ma_xa",
     )
-    leg_rows = leg.select(
-        "ma_tinh_cu", "huyen_cu_key", "huyen_cu_short_key", "xa_cu_key", "xa_cu_short_key",
-        "new_ma_tinh", "new_ma_xa", "is_split",
-    ).with_columns(
-        target=pl.when(pl.col("is_split")).then(pl.lit("split:") + pl.col("ma_tinh_cu")).otherwise(pl.col("new_ma_xa"))
+    leg_rows = leg.with_columns(
+        target=pl.when(pl.col("is_split")).then(pl.lit("split:") + pl.col("ma_xa_cu")).otherwise(pl.col("new_ma_xa"))
     )
-    variants = []
-    for hk in ("huyen_cu_key", "huyen_cu_short_key"):
-        for xk in ("xa_cu_key", "xa_cu_short_key"):
-            variants.append(
-                leg_rows.select("ma_tinh_cu", hk2=pl.col(hk), xk=pl.col(xk), new_ma_tinh="new_ma_tinh",
-                                new_ma_xa="new_ma_xa", is_split="is_split", target="target")
-            )
-    legacy3 = _unique_keys(pl.concat(variants).drop_nulls(["hk2", "xk"]), ["ma_tinh_cu", "hk2", "xk"], "target")
-    legacy2 = _unique_keys(
+    keep = dict(new_ma_tinh="new_ma_tinh", new_ma_xa="new_ma_xa", is_split="is_split", target="target")
+    legacy3 = _unique_keys(
         pl.concat(
             [
-                leg_rows.select("ma_tinh_cu", xk=pl.col(xk), new_ma_tinh="new_ma_tinh", new_ma_xa="new_ma_xa",
-                                is_split="is_split", target="target")
-                for xk in ("xa_cu_key", "xa_cu_short_key")
+                leg_rows.select("ma_tinh_cu", hk2=key(pl.col(h)), xk=key(pl.col(x)), **keep)
+                for h in ("ten_huyen_cu", "ten_huyen_cu_ngan")
+                for x in ("ten_xa_cu", "ten_xa_cu_ngan")
             ]
-        ).drop_nulls("xk"),
+        ).drop_nulls(["hk2", "xk"]),
+        ["ma_tinh_cu", "hk2", "xk"],
+        "target",
+    )
+    legacy2 = _unique_keys(
+        pl.concat([leg_rows.select("ma_tinh_cu", xk=key(pl.col(x)), **keep) for x in ("ten_xa_cu", "ten_xa_cu_ngan")]).drop_nulls("xk"),
         ["ma_tinh_cu", "xk"],
         "target",
     )
-    names = cur.select("ma_xa", "ten_xa", "ma_tinh", "ten_tinh")
-    tinh_names = cur.select("ma_tinh", "ten_tinh").unique()
     return {
         "province": province,
-        "commune": commune.drop("target", strict=False),
+        "commune": commune,
         "legacy3": legacy3.drop("target"),
         "legacy2": legacy2.drop("target"),
-        "names": names,
-        "tinh_names": tinh_names,
+        "names": cur.select("ma_xa", "ten_xa"),
+        "tinh_names": cur.select("ma_tinh", "ten_tinh").unique(),
     }
+
+
+def _match(df: pl.DataFrame, mode: str) -> pl.DataFrame:
+    """Province / current commune / old ward matches of the last three parts, by one key kind."""
+    lk = _lookups(mode)
+    k1, k2, k3 = (f"{mode}{i}" for i in (1, 2, 3))
+    out = df.select("raw", k1, k2, k3).join(lk["province"].rename({"k": k1}), on=k1, how="left", maintain_order="left")
+    out = out.join(lk["commune"].rename({"xk": k2, "ma_xa": "cur_ma_xa"}), on=["ma_tinh", k2], how="left", maintain_order="left")
+    out = out.join(
+        lk["legacy3"].rename({"hk2": k2, "xk": k3, "new_ma_tinh": "l3_tinh", "new_ma_xa": "l3_xa", "is_split": "l3_split"}),
+        on=["ma_tinh_cu", k2, k3],
+        how="left",
+        maintain_order="left",
+    )
+    out = out.join(
+        lk["legacy2"].rename({"xk": k2, "new_ma_tinh": "l2_tinh", "new_ma_xa": "l2_xa", "is_split": "l2_split"}),
+        on=["ma_tinh_cu", k2],
+        how="left",
+        maintain_order="left",
+    )
+    return out.drop(k1, k2, k3)
 
 
 def address_table(raw: pl.Series) -> pl.DataFrame:
     """Parse each distinct raw address (column `raw`) into the address columns."""
-    lk = _lookups()
+    names = _lookups("p")
     df = pl.DataFrame({"raw": raw.drop_nulls().unique()})
     df = df.with_columns(clean=expand_expr(pl.col("raw")))
     df = df.with_columns(clean=pl.when(pl.col("clean") == "").then(None).otherwise(pl.col("clean")))
-    parts = pl.col("clean").str.replace_all(r"\s+-\s+|;", ",").str.split(",")
-    df = df.with_columns(_parts=parts.list.eval(part_key(pl.element())).list.eval(pl.element().filter(pl.element() != "")))
-    df = df.with_columns(
-        k1=pl.col("_parts").list.get(-1, null_on_oob=True),
-        k2=pl.col("_parts").list.get(-2, null_on_oob=True),
-        k3=pl.col("_parts").list.get(-3, null_on_oob=True),
-    ).drop("_parts")
-    df = df.with_columns(k1=pl.col("k1").replace(_PROVINCE_ALIASES))
-    df = df.join(lk["province"].rename({"k": "k1"}), on="k1", how="left")
-    # current two-level: province + commune
-    df = df.join(
-        lk["commune"].rename({"xk": "k2", "ma_xa": "cur_ma_xa"}), on=["ma_tinh", "k2"], how="left"
-    )
-    # old three-level: province + district + ward
-    df = df.join(
-        lk["legacy3"].rename({"hk2": "k2", "xk": "k3", "new_ma_tinh": "l3_tinh", "new_ma_xa": "l3_xa", "is_split": "l3_split"}),
-        on=["ma_tinh_cu", "k2", "k3"],
-        how="left",
-    )
-    # old ward without a district: province + ward (only where that ward name is unique)
-    df = df.join(
-        lk["legacy2"].rename({"xk": "k2", "new_ma_tinh": "l2_tinh", "new_ma_xa": "l2_xa", "is_split": "l2_split"}),
-        on=["ma_tinh_cu", "k2"],
-        how="left",
+    # parts are separated by commas or semicolons ("Phường Văn Miếu - Quốc Tử Giám" is one name)
+    parts = pl.col("clean").str.replace_all(";", ",").str.split(",")
+    for mode, key in _KEYS.items():
+        keyed = parts.list.eval(key(pl.element())).list.eval(pl.element().filter(pl.element() != ""))
+        df = df.with_columns(keyed.alias("_parts")).with_columns(
+            pl.col("_parts").list.get(-i, null_on_oob=True).alias(f"{mode}{i}") for i in (1, 2, 3)
+        ).drop("_parts")
+    df = df.with_columns(pl.col("p1").replace(_PROVINCE_ALIASES))
+    a = _match(df, "a")
+    p = _match(df, "p")
+    cols = ["ma_tinh", "ma_tinh_cu", "cur_ma_xa", "l3_tinh", "l3_xa", "l3_split", "l2_tinh", "l2_xa", "l2_split"]
+    # accented matches first, accent-free ones fill the gaps (both come in the order of df)
+    df = df.select("raw", "clean").with_columns(
+        pl.coalesce(a[c], p[c]).alias(c) for c in cols if c not in ("l3_split", "l2_split")
+    ).with_columns(
+        l3_split=pl.when(a["l3_tinh"].is_not_null()).then(a["l3_split"]).otherwise(p["l3_split"]),
+        l2_split=pl.when(a["l2_tinh"].is_not_null()).then(a["l2_split"]).otherwise(p["l2_split"]),
     )
     status = (
         pl.when(pl.col("l3_tinh").is_not_null())
@@ -204,8 +214,8 @@ def address_table(raw: pl.Series) -> pl.DataFrame:
     )
     ma_tinh = pl.coalesce("l3_tinh", "ma_tinh")
     df = df.select("raw", "clean", address_status=status, ma_xa=ma_xa, ma_tinh=ma_tinh)
-    df = df.join(lk["names"].select("ma_xa", "ten_xa"), on="ma_xa", how="left")
-    df = df.join(lk["tinh_names"], on="ma_tinh", how="left")
+    df = df.join(names["names"], on="ma_xa", how="left", maintain_order="left")
+    df = df.join(names["tinh_names"], on="ma_tinh", how="left", maintain_order="left")
     st = pl.col("address_status")
     problems = pl.concat_list(
         pl.when(st.is_in(["legacy_mapped", "legacy_split"])).then(pl.lit("address_old_units")),

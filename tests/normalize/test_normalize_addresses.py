@@ -82,5 +82,31 @@ def test_every_current_unit_parses_to_itself():
     df = cur.select(dia_chi=pl.format("{}, {}", "ten_xa", "ten_tinh"), expect="ma_xa")
     out = normalize_address_column(df, "dia_chi")
     ok = (out["dia_chi_ma_xa"] == out["expect"]).sum()
-    assert ok / cur.height > 0.99
+    assert ok / cur.height > 0.999
     assert out.height == cur.height and out["expect"].to_list() == cur["ma_xa"].to_list()
+
+
+def test_names_that_differ_only_by_diacritics_are_told_apart():
+    # Hải Phòng has both "Xã Cẩm Giang" and "Xã Cẩm Giàng": the accent-free key collides
+    cur = current_units().filter(pl.col("ten_xa").is_in(["Xã Cẩm Giang", "Xã Cẩm Giàng"]) & (pl.col("ma_tinh") == "31"))
+    assert cur.height == 2
+    for row in cur.iter_rows(named=True):
+        a = parse_address(f"Thôn 5, {row['ten_xa']}, {row['ten_tinh']}")
+        assert (a.status, a.ma_xa) == ("current", row["ma_xa"])
+
+
+def test_a_hyphen_inside_a_unit_name_is_not_a_separator():
+    a = parse_address("Số 25 Lê Lợi, Phường Văn Miếu - Quốc Tử Giám, Thành phố Hà Nội")
+    assert a.status == "current" and a.ten_xa == "Phường Văn Miếu - Quốc Tử Giám"
+
+
+def test_every_legacy_ward_maps_or_is_reported_split():
+    leg = legacy_units().filter(pl.col("ten_xa_cu").is_not_null())
+    df = leg.select(dia_chi=pl.format("{}, {}, {}", "ten_xa_cu", "ten_huyen_cu", "ten_tinh_cu"))
+    out = normalize_address_column(df, "dia_chi").with_columns(expect=leg["new_ma_xa"], split=leg["is_split"])
+    mapped = out.filter(~pl.col("split"))
+    assert (mapped["dia_chi_address_status"] == "legacy_mapped").mean() > 0.99
+    assert (mapped["dia_chi_ma_xa"] == mapped["expect"]).mean() > 0.99
+    split = out.filter(pl.col("split"))
+    assert (split["dia_chi_address_status"] == "legacy_split").mean() > 0.99
+    assert split["dia_chi_ma_xa"].null_count() == split.height
