@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
-import json
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -23,6 +22,7 @@ from matching import person_schema
 from matching.link import LinkSettings, link_records
 from matching.normalize.frame import normalize_columns
 from pipelines import warehouse
+from pipelines.land import owners as land
 from pipelines.ingest import IngestResult, load_column_map, read_table, sha256_file
 from pipelines.spec import ColumnSpec, RegistrySpec
 
@@ -44,8 +44,6 @@ POPULATION_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("ngay_mat", "date", ("Ngày mất", "Ngày chết")),
 )
 
-NORMALIZED_KINDS = ("name", "owner", "date", "year", "id", "sex", "address")
-LINKED = ("matched", "duplicate")
 
 
 @dataclass
@@ -54,17 +52,6 @@ class Population:
     sha256: str
     info: dict
     cached: bool
-
-
-@dataclass
-class Stage:
-    """What one registry run has produced so far (passed from task to task)."""
-
-    spec: RegistrySpec
-    run_id: str
-    rows: pl.DataFrame | None = None  # normalized input rows
-    ingest_info: dict = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
 
 
 def new_run_id(registry: str) -> str:
@@ -234,50 +221,7 @@ def registry_persons(spec: RegistrySpec, rows: pl.DataFrame) -> pl.DataFrame:
             pl.lit(0, dtype=pl.Int16).alias("owner_index"),
             pl.lit("person").alias("entity"),
         )
-    return land_persons(spec, ok, base)
-
-
-def land_persons(spec: RegistrySpec, ok: pl.DataFrame, base: pl.DataFrame) -> pl.DataFrame:
-    """One record per named owner; the row's birth year and ID go to the first-named owner."""
-    owner = spec.role_column("ho_ten").name
-    entity = pl.col(f"{owner}_entity").fill_null("person")
-    people = ok.filter(entity != "organization").select(
-        "source_row", entity.alias("entity"), pl.col(f"{owner}_owners").alias("_owners")
-    )
-    owners = (
-        people.explode("_owners")
-        .filter(pl.col("_owners").is_not_null())
-        .with_columns(pl.int_range(pl.len()).over("source_row").cast(pl.Int16).alias("owner_index"))
-    )
-    o = pl.col("_owners").struct
-    first = base.drop("ho_ten", "ho_ten_key", "ho_ten_key_nomid", "ho_key", "ten_key", "gioi_tinh")
-    persons = owners.select(
-        "source_row", "owner_index", "entity",
-        o.field("ho_ten_clean").alias("ho_ten"),
-        o.field("key").alias("ho_ten_key"),
-        o.field("key_nomid").alias("ho_ten_key_nomid"),
-        o.field("ho_key").alias("ho_key"),
-        o.field("ten_key").alias("ten_key"),
-        o.field("sex").alias("gioi_tinh"),
-    ).join(first, on="source_row", how="left")
-    # only the first owner carries the row's birth year and ID
-    later = pl.col("owner_index") > 0
-    persons = persons.with_columns(
-        pl.when(later).then(None).otherwise(pl.col(c)).alias(c)
-        for c in ("ngay_sinh_year", "ngay_sinh_month", "ngay_sinh_day", "ngay_sinh_precision", "id12", "cmnd9")
-    )
-    # owner text no person could be read from (but an ID is there): one record, as the row gives it
-    unread = people.join(persons.select("source_row"), on="source_row", how="anti").select("source_row", "entity")
-    fallback = base.join(unread, on="source_row").with_columns(pl.lit(0, dtype=pl.Int16).alias("owner_index"))
-    persons = pl.concat([persons, fallback.select(persons.columns)], how="vertical_relaxed")
-    return persons.with_columns((pl.col("source_row") * 10 + pl.col("owner_index")).alias("rec_id"))
-
-
-def organization_rows(spec: RegistrySpec, rows: pl.DataFrame) -> pl.DataFrame:
-    if not spec.owner_split:
-        return rows.head(0).select("source_row")
-    owner = spec.role_column("ho_ten").name
-    return rows.filter((pl.col("row_status") == "ok") & (pl.col(f"{owner}_entity") == "organization")).select("source_row")
+    return land.persons(spec, ok, base)
 
 
 # ---------------------------------------------------------------- match --------------------
@@ -301,7 +245,7 @@ def assemble_links(spec: RegistrySpec, run_id: str, rows: pl.DataFrame, persons:
     """Exactly one outcome per registry person record, rejected rows and organizations included."""
     keys = rows.select("source_file", "source_row", "excel_row")
     if spec.repeat_persons:
-        linked = repeated_persons_are_not_duplicates(spec, rows, linked)
+        linked = land.repeated_persons_are_not_duplicates(spec, rows, linked)
     matched = (
         persons.select("rec_id", "source_row", "owner_index", "entity")
         .join(linked, on="rec_id", how="left")
@@ -320,7 +264,7 @@ def assemble_links(spec: RegistrySpec, run_id: str, rows: pl.DataFrame, persons:
         pl.lit("person").alias("entity"),
         pl.col("reject_reason").alias("reason"),
     )
-    orgs = organization_rows(spec, rows).select(
+    orgs = land.organization_rows(spec, rows).select(
         "source_row",
         pl.lit(0, dtype=pl.Int16).alias("owner_index"),
         pl.lit("unmatched").alias("status"),
@@ -334,24 +278,6 @@ def assemble_links(spec: RegistrySpec, run_id: str, rows: pl.DataFrame, persons:
         pl.lit(spec.name).alias("registry"),
         (pl.col("source_row") * 10 + pl.col("owner_index")).cast(pl.Int64).alias("rec_id"),
     ).select(warehouse.TABLES["links"].column_names).sort("source_row", "owner_index")
-
-
-def repeated_persons_are_not_duplicates(spec: RegistrySpec, rows: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
-    """Land: a person holding two certificates is linked twice, legitimately. Only a row that
-    repeats the first row's record number (the same certificate listed again) stays a duplicate."""
-    key = rows.select("source_row", pl.col(f"{spec.key_column}_clean").alias("_key"))
-    first = key.rename({"source_row": "_first_row", "_key": "_first_key"})
-    out = (
-        linked.with_columns((pl.col("rec_id") // 10).alias("source_row"), (pl.col("duplicate_of") // 10).alias("_first_row"))
-        .join(key, on="source_row", how="left")
-        .join(first, on="_first_row", how="left")
-    )
-    same_certificate = (pl.col("_key") == pl.col("_first_key")).fill_null(False)
-    demote = (pl.col("status") == "duplicate") & ~same_certificate
-    return out.with_columns(
-        pl.when(demote).then(pl.lit("matched")).otherwise(pl.col("status")).alias("status"),
-        pl.when(demote).then(None).otherwise(pl.col("duplicate_of")).alias("duplicate_of"),
-    ).drop("source_row", "_first_row", "_key", "_first_key")
 
 
 def row_counts(rows: pl.DataFrame, links: pl.DataFrame) -> dict[str, int]:
