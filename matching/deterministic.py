@@ -19,13 +19,21 @@ from __future__ import annotations
 
 import duckdb
 
+from matching.comparisons import NGAY_SINH
+
 # A pair's name clearly belongs to someone else: neither close as a whole nor sharing the given
 # name. Unknown (NULL) never counts as a contradiction.
 NAME_CONTRADICTS = (
     "coalesce(jaro_winkler_similarity(r.ho_ten_key_nomid, p.ho_ten_key_nomid) < 0.80"
     " AND r.ten_key IS DISTINCT FROM p.ten_key, FALSE)"
 )
-DOB_CONTRADICTS = "coalesce(abs(r.ngay_sinh_year - p.ngay_sinh_year) > 1, FALSE)"
+# The date of birth is neither equal nor one of the usual slips (year only, 01/01 placeholder,
+# day/month swapped, one digit, year ±1). Being born the same year is not enough: the ID itself
+# encodes the birth year, so a mistyped ID that hits another person usually shares it.
+_DOB_LEVEL = NGAY_SINH.case_sql()
+DOB_CONTRADICTS = (
+    f"({_DOB_LEVEL}) IN ({NGAY_SINH.labels().index('same_year')}, {NGAY_SINH.labels().index('different')})"
+)
 NAME_AGREES = (
     "(r.ho_ten_key_nomid = p.ho_ten_key_nomid OR (r.ho_key = p.ho_key AND "
     "substr(r.ho_ten_key_nomid, strpos(r.ho_ten_key_nomid, ' ') + 1) = substr(p.ho_ten_key_nomid, strpos(p.ho_ten_key_nomid, ' ') + 1)))"

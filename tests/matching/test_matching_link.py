@@ -67,9 +67,15 @@ def test_id_conflict_is_not_linked_blindly(pop):
     p = pop[20]
     other = next(q for q in pop if q["ho_ten_key"] != p["ho_ten_key"] and abs(q["ngay_sinh_year"] - p["ngay_sinh_year"]) > 5)
     row = copy_as_registry(other, 1, id12=p["id12"], ma_tinh=None, ma_xa=None)
-    _, res, links = run(pop, [row])
+    # A mistyped ID that hits another person born the same year (the ID encodes the year).
+    same_year = next(q for q in pop if q["ho_ten_key"] != p["ho_ten_key"] and q["ten_key"] != p["ten_key"]
+                     and q["ngay_sinh_year"] == p["ngay_sinh_year"] and q["ngay_sinh_month"] != p["ngay_sinh_month"])
+    row2 = copy_as_registry(same_year, 2, id12=p["id12"])
+    _, res, links = run(pop, [row, row2])
     assert links[1]["method"] != "id_exact"
     assert links[1]["status"] != "matched" or links[1]["pop_rec_id"] == other["rec_id"]
+    assert links[2]["method"] != "id_exact"
+    assert links[2]["status"] != "matched" or links[2]["pop_rec_id"] == same_year["rec_id"]
 
 
 def test_pair_limit_refusal_names_rule_and_count(pop):
