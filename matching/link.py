@@ -320,6 +320,19 @@ def _evidence(con, comparisons: list[Comparison]) -> pl.DataFrame:
     return con.execute(sql).pl()
 
 
+def _cleanup(con) -> None:
+    """Drop the working tables so a caller linking several registries in one connection keeps no pairs."""
+    for name in ("_lk_r", "_lk_tf_name", "_lk_tf_ten", "_lk_rem", "_lk_blocked", "_lk_cand", "_lk_cmp", "_lk_top",
+                 "_det_hits", "_det_done", "_det_near", "_det_links", "_det_candidates"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    con.execute("DROP VIEW IF EXISTS _lk_p")
+    for view in ("_lk_hh_todo", "_lk_hh_heads"):
+        try:
+            con.unregister(view)
+        except Exception:  # noqa: BLE001 - not registered when there was no co-owner to look up
+            pass
+
+
 def link_records(con: duckdb.DuckDBPyConnection, registry_table: str, population_table: str, settings) -> LinkResult:
     """Link every registry row to at most one population person; see the module docstring."""
     s = LinkSettings.from_object(settings)
@@ -339,6 +352,7 @@ def link_records(con: duckdb.DuckDBPyConnection, registry_table: str, population
     t["assign"] = time.perf_counter()
     evidence = _evidence(con, comparisons)
     t["evidence"] = time.perf_counter()
+    _cleanup(con)
     keys = list(t)
     timings = {k: round(t[k] - t[keys[i - 1]], 3) for i, k in enumerate(keys) if i}
     md = model.to_dict()
