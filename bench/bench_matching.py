@@ -273,6 +273,7 @@ def evaluate(workdir: Path, registry: str, tool: str) -> dict:
         "false_links": fp, "missed": positives - tp,
         "absent_linked": absent.filter(pl.col("linked").is_not_null()).height / absent.height if absent.height else 0.0,
         "n_absent": absent.height, "review": review.height,
+        "absent_review": absent.filter(pl.col("status") == "review").height,
         "review_correct": review.filter(pl.col("so_dinh_danh") == pl.col("true_id")).height,
         "by_defect": {r_["defects"]: (r_["n"], r_["recall"]) for r_ in by_defect.iter_rows(named=True)},
     }
@@ -323,7 +324,7 @@ def main() -> None:
             results[(registry, tool)] = {**meta, **ev}
             print(f"{registry:15} {tool:8} {meta['seconds']:8.1f}s {meta['peak_mib']:7.0f}MiB "
                   f"P={ev['precision']:.4f} R={ev['recall']:.4f} F1={ev['f1']:.4f} "
-                  f"absent_linked={ev['absent_linked']:.3f} ({ev['n_absent']}) review={ev['review']}"
+                  f"absent_linked={ev['absent_linked']:.3f} ({ev['n_absent']}, {ev['absent_review']} in review) review={ev['review']}"
                   f" (correct {ev['review_correct']}) false_links={ev['false_links']} missed={ev['missed']}",
                   flush=True)
             if tool == "doisoat":
