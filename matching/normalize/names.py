@@ -227,6 +227,11 @@ def name_table(raw: pl.Series) -> pl.DataFrame:
         .str.replace_all(r" (?:thi|van) ", " "),
     )
     df = df.with_columns(ho_key=pl.col("ho_key").replace(_SURNAME_FOLD))
+    # An accent-free name is flagged only when some word cannot be a plain syllable ("Nguyen",
+    # "Dat"): "Mai Linh" or "Phan Minh Thu" are correct without any diacritic.
+    candidates = df.filter(pl.col("p_noacc"))["key"].to_list()
+    lost = {k for k in candidates if any(not is_valid_syllable(w) for w in k.split(" "))}
+    df = df.with_columns(p_noacc=pl.col("p_noacc") & pl.col("key").is_in(list(lost)))
     problems = pl.concat_str(
         _flag(pl.col("p_nfd"), "nfd"),
         _flag(pl.col("p_eth"), "eth_d"),

@@ -42,6 +42,11 @@ def test_defect_classes(written, clean, problem):
         assert n.problems == ()
 
 
+@pytest.mark.parametrize("name", ["Mai Linh", "Phan Minh Thu", "Tran Van Hung", "La Kim Thoa"])
+def test_plain_names_that_need_no_diacritics_are_not_flagged(name):
+    assert normalize_name(name).problems == ()
+
+
 def test_keys_and_split():
     n = normalize_name("Huỳnh Thị Đào")
     assert (n.key, n.key_nomid, n.ho_key, n.ten_key) == ("huynh thi dao", "huynh dao", "hoang", "dao")
