@@ -339,6 +339,7 @@ def read_table(
     unmapped = [
         c for j, c in enumerate(grid[start]) if c and j not in found and fold(c) not in ("stt", "tt", "sott")
     ] if height == 1 else []
+    twice = [c for c in unmapped if any(k in index for k in _header_keys(c))]
 
     first_data = start + height
     data: dict[str, list] = {name: [] for name in found.values()}
@@ -391,6 +392,8 @@ def read_table(
         "unmapped_columns": unmapped,
         "dropped_rows": [d for d in dropped if d["reason"] == "totals" or d["excel_row"] in inner_blank],
     }
+    for header in twice:
+        notes.append(f"Tệp {path.name}: cột '{header}' trùng nghĩa với một cột đã dùng ở bên trái nên không được đọc.")
     if encoding == "cp1258":
         notes.append(f"Tệp {path.name}: đọc theo bảng mã Windows-1258.")
     elif encoding.startswith("latin-1"):

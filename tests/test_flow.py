@@ -275,3 +275,12 @@ def test_garbage_rows_are_kept_with_one_outcome_each(tmp_path):
     assert links[1] == "matched/cmnd9"
     assert links[2] == "rejected/rejected"
     assert links[4] == "unmatched/organization"
+
+
+def test_cli_run_reconciles_one_file_and_prints_the_summary(tmp_path, capsys):
+    code = main(["run", "pension", "--population", str(TINY / "population.csv"), "--input", str(TINY / "pension.csv"),
+                 "--db", str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Người hưởng lương hưu" in out and "Liên kết" in out and "100.0 %" in out
+    assert "001050012345" not in out, "no personal data on screen"

@@ -210,3 +210,19 @@ def test_raw_tcvn3_bytes_are_not_wrecked_by_windows_1258(tmp_path):
     res = read_table(path, WELFARE.columns)
     assert res.info["encoding"].startswith("latin-1")
     assert [repair_legacy_text(v)[0] for v in res.frame["ho_ten"]] == names
+
+
+def test_a_second_column_with_the_same_meaning_is_reported(tmp_path):
+    headers = HEADERS + ["Số CCCD"]
+    rows = [r + ["999"] for r in ROWS]
+    res = read_table(_write_csv(tmp_path / "hai_cot.csv", headers, rows), WELFARE.columns)
+    assert res.frame["so_cccd"][0] == "001050012345"  # the left-most column wins
+    assert any("'Số CCCD'" in n and "trùng nghĩa" in n for n in res.notes)
+
+
+@pytest.mark.parametrize("name", ["hong.xlsx", "hong.xls", "hong.parquet"])
+def test_unreadable_file_is_refused_naming_it(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(b"day khong phai la tep Excel")
+    with pytest.raises(InputError, match=name.replace(".", r"\.")):
+        read_table(path, WELFARE.columns)
