@@ -23,7 +23,7 @@ from functools import lru_cache
 import polars as pl
 
 from matching.normalize.admin_units import current_units, legacy_units
-from matching.normalize.problems import Distinct, finish, list_to_str, prefix_col
+from matching.normalize.problems import Distinct, finish, flags_to_str, prefix_col
 
 _LIST_STR = pl.List(pl.Utf8)
 
@@ -139,6 +139,7 @@ def _lookups(mode: str = "p") -> dict[str, pl.DataFrame]:
     )
     return {
         "province": province,
+        "districts": legacy3.select("ma_tinh_cu", "hk2").unique(),
         "commune": commune,
         "legacy3": legacy3.drop("target"),
         "legacy2": legacy2.drop("target"),
@@ -168,27 +169,65 @@ def _match(df: pl.DataFrame, mode: str) -> pl.DataFrame:
     return out.drop(k1, k2, k3)
 
 
+# A cheap test for "may contain an abbreviation": only those values go through the 11 regexes.
+_MAYBE_ABBREVIATED = r"(?i)(?:^|[\s,;\-])(?:TP|TX|TT|[PFQHXT])(?:\.|\s*\d)|HCM"
+
+
+def _subset(values: pl.Series, mask: pl.Series, fn) -> pl.Series:
+    idx = mask.fill_null(False).arg_true()
+    if idx.len() == 0:
+        return values
+    return values.clone().scatter(idx, fn(values.gather(idx)))
+
+
+def _part_keys(parts: pl.Series, prefix: str) -> pl.DataFrame:
+    """Accented and accent-free keys of one address part, computed once per distinct part."""
+    d = Distinct(parts)
+    table = pl.DataFrame({"v": d.values}).with_columns(
+        accent_key(pl.col("v")).alias(f"a{prefix}"), part_key(pl.col("v")).alias(f"p{prefix}")
+    )
+    return d.lookup(table, "v")
+
+
 def address_table(raw: pl.Series) -> pl.DataFrame:
-    """Parse each distinct raw address (column `raw`) into the address columns."""
-    names = _lookups("p")
-    df = pl.DataFrame({"raw": raw.drop_nulls().unique()})
-    df = df.with_columns(clean=expand_expr(pl.col("raw")))
-    df = df.with_columns(clean=pl.when(pl.col("clean") == "").then(None).otherwise(pl.col("clean")))
+    """Parse each distinct raw address (column `raw`) into the address columns.
+
+    Why this shape: addresses are long and diverse (house numbers, streets), but their last parts
+    (commune, district, province) repeat a lot. So the expensive steps run on as little as
+    possible: NFC only where combining marks occur, abbreviation expansion only where a cheap
+    regex sees one, part keys once per distinct part, and the third-from-last part (an old ward)
+    is keyed only where the second-from-last is an old district of the province."""
+    lk_p = _lookups("p")
+    raw = raw.drop_nulls().unique()
+    s = _subset(raw, raw.str.contains(r"\p{M}"), lambda v: v.str.normalize("NFC"))
+    s = s.str.replace_all(r"\s+", " ").str.strip_chars(" ,;.-")
+    clean = _subset(s, s.str.contains(_MAYBE_ABBREVIATED), lambda v: pl.select(expand_expr(pl.lit(v))).to_series())
+    clean = pl.select(pl.when(pl.lit(clean) == "").then(None).otherwise(pl.lit(clean))).to_series()
     # parts are separated by commas or semicolons ("Phường Văn Miếu - Quốc Tử Giám" is one name)
-    parts = pl.col("clean").str.replace_all(";", ",").str.split(",")
-    for mode, key in _KEYS.items():
-        keyed = parts.list.eval(key(pl.element())).list.eval(pl.element().filter(pl.element() != ""))
-        df = df.with_columns(keyed.alias("_parts")).with_columns(
-            pl.col("_parts").list.get(-i, null_on_oob=True).alias(f"{mode}{i}") for i in (1, 2, 3)
-        ).drop("_parts")
+    parts = clean.str.replace_all(r"\s*[,;][\s,;]*", ",").str.split(",")
+    df = pl.DataFrame({"raw": raw, "clean": clean})
+    k1 = _part_keys(parts.list.get(-1, null_on_oob=True), "1")
+    k2 = _part_keys(parts.list.get(-2, null_on_oob=True), "2")
+    df = df.hstack(k1.get_columns()).hstack(k2.get_columns())
     df = df.with_columns(pl.col("p1").replace(_PROVINCE_ALIASES))
+    # third-from-last part: keyed only where the second-from-last can be an old district
+    df = df.join(lk_p["province"].select(pl.col("k").alias("p1"), pl.col("ma_tinh_cu").alias("__tcu")), on="p1",
+                 how="left", maintain_order="left")
+    districts = lk_p["districts"]
+    maybe3 = (
+        df.select("__tcu", "p2", "a2")
+        .join(districts.rename({"hk2": "p2", "ma_tinh_cu": "__tcu"}).with_columns(__d=pl.lit(True)),
+              on=["__tcu", "p2"], how="left", maintain_order="left")["__d"]
+        .fill_null(False)
+    )
+    p3 = parts.list.get(-3, null_on_oob=True)
+    p3 = pl.select(pl.when(pl.lit(maybe3)).then(pl.lit(p3))).to_series()
+    df = df.hstack(_part_keys(p3, "3").get_columns()).drop("__tcu")
     a = _match(df, "a")
     p = _match(df, "p")
-    cols = ["ma_tinh", "ma_tinh_cu", "cur_ma_xa", "l3_tinh", "l3_xa", "l3_split", "l2_tinh", "l2_xa", "l2_split"]
+    cols = ["ma_tinh", "ma_tinh_cu", "cur_ma_xa", "l3_tinh", "l3_xa", "l2_tinh", "l2_xa"]
     # accented matches first, accent-free ones fill the gaps (both come in the order of df)
-    df = df.select("raw", "clean").with_columns(
-        pl.coalesce(a[c], p[c]).alias(c) for c in cols if c not in ("l3_split", "l2_split")
-    ).with_columns(
+    df = df.select("raw", "clean").with_columns(pl.coalesce(a[c], p[c]).alias(c) for c in cols).with_columns(
         l3_split=pl.when(a["l3_tinh"].is_not_null()).then(a["l3_split"]).otherwise(p["l3_split"]),
         l2_split=pl.when(a["l2_tinh"].is_not_null()).then(a["l2_split"]).otherwise(p["l2_split"]),
     )
@@ -214,24 +253,26 @@ def address_table(raw: pl.Series) -> pl.DataFrame:
     )
     ma_tinh = pl.coalesce("l3_tinh", "ma_tinh")
     df = df.select("raw", "clean", address_status=status, ma_xa=ma_xa, ma_tinh=ma_tinh)
-    df = df.join(names["names"], on="ma_xa", how="left", maintain_order="left")
-    df = df.join(names["tinh_names"], on="ma_tinh", how="left", maintain_order="left")
+    df = df.join(lk_p["names"], on="ma_xa", how="left", maintain_order="left")
+    df = df.join(lk_p["tinh_names"], on="ma_tinh", how="left", maintain_order="left")
     st = pl.col("address_status")
-    problems = pl.concat_list(
-        pl.when(st.is_in(["legacy_mapped", "legacy_split"])).then(pl.lit("address_old_units")),
-        pl.when(st == "legacy_split").then(pl.lit("address_split_ward")),
-        pl.when(st == "province_only").then(pl.lit("address_commune_unknown")),
-        pl.when(st == "unparsed").then(pl.lit("address_unparsed")),
-    ).list.drop_nulls()
+    problems = flags_to_str(
+        [
+            (st.is_in(["legacy_mapped", "legacy_split"]), "address_old_units"),
+            (st == "legacy_split", "address_split_ward"),
+            (st == "province_only", "address_commune_unknown"),
+            (st == "unparsed", "address_unparsed"),
+        ]
+    )
     return df.with_columns(problems=problems)
 
 
 def normalize_address_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = False) -> pl.DataFrame:
     distinct = Distinct(df[c])
     table = address_table(distinct.values)
-    table = table.with_columns(list_to_str(pl.col("problems"), c).alias(prefix_col(c))).drop("problems")
     table = table.rename(
         {
+            "problems": prefix_col(c),
             "raw": c,
             "clean": f"{c}_clean",
             "address_status": f"{c}_address_status",

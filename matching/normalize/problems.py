@@ -126,21 +126,23 @@ class Distinct:
         first = (self.hash.is_first_distinct() & self.key.is_not_null()).fill_null(False)
         self.values = self.key.filter(first)
 
-    def attach(self, df: pl.DataFrame, table: pl.DataFrame, key_col: str) -> pl.DataFrame:
-        """Stack the columns of `table` (one row per value, value in `key_col`) beside `df`."""
+    def lookup(self, table: pl.DataFrame, key_col: str) -> pl.DataFrame:
+        """The columns of `table` (one row per value, value in `key_col`) for every row."""
         right = table.with_columns(table[key_col].hash(seed=_SEED).alias("__h"))
+        looked = None
         if right["__h"].n_unique() == right.height:
             looked = pl.DataFrame({"__h": self.hash}).join(right, on="__h", how="left", maintain_order="left")
-            same = looked[key_col].eq_missing(self.key)
-            if not same.all():  # pragma: no cover - 64-bit collision with a value not in the table
+            if not looked[key_col].eq_missing(self.key).all():  # pragma: no cover - 64-bit collision
                 looked = None
-        else:  # pragma: no cover - 64-bit collision inside the table
-            looked = None
-        if looked is None:
+        if looked is None:  # pragma: no cover - a collision: plain string join
             looked = pl.DataFrame({key_col: self.key}).join(table, on=key_col, how="left", maintain_order="left")
-        if looked.height != df.height:
+        if looked.height != self.key.len():
             raise AssertionError(f"lookup on {key_col!r} changed the row count")
-        return df.hstack(looked.drop([key_col, "__h"], strict=False).get_columns())
+        return looked.drop([key_col, "__h"], strict=False)
+
+    def attach(self, df: pl.DataFrame, table: pl.DataFrame, key_col: str) -> pl.DataFrame:
+        """Stack the columns of `table` (one row per value, value in `key_col`) beside `df`."""
+        return df.hstack(self.lookup(table, key_col).get_columns())
 
 
 def attach(df: pl.DataFrame, key: pl.Series, table: pl.DataFrame, key_col: str) -> pl.DataFrame:
