@@ -151,12 +151,15 @@ def load_population(db: Path, path: Path) -> Population:
 
 
 def population_persons(pop: Population) -> pl.DataFrame:
+    """The population in the person schema, plus the household code (`ma_ho`) the matcher uses to
+    find a land co-owner in the household of the owner it linked."""
     return pop.frame.select(
         pl.col("pop_rec_id").alias("rec_id"),
         pl.col("ho_ten_clean").alias("ho_ten"),
         *[pl.col(c) for c in PERSON_SCHEMA if c not in ("rec_id", "ho_ten", "gioi_tinh")],
         pl.col("gioi_tinh_clean").alias("gioi_tinh"),
-    ).select([pl.col(c).cast(t) for c, t in PERSON_SCHEMA.items()])
+        pl.col("ma_ho"),
+    ).select([pl.col(c).cast(t) for c, t in (PERSON_SCHEMA | person_schema.OPTIONAL).items()])
 
 
 # ---------------------------------------------------------------- registry rows -------------
@@ -232,7 +235,8 @@ def match_registry(spec: RegistrySpec, persons: pl.DataFrame, pop_persons: pl.Da
     con = duckdb.connect()
     try:
         for name, frame in (("registry_person", persons), ("population_person", pop_persons)):
-            view = frame.select([pl.col(c).cast(t) for c, t in PERSON_SCHEMA.items()]).to_arrow()
+            schema = PERSON_SCHEMA | {c: t for c, t in person_schema.OPTIONAL.items() if c in frame.columns}
+            view = frame.select([pl.col(c).cast(t) for c, t in schema.items()]).to_arrow()
             con.register(f"_{name}", view)
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM _{name}")
             con.unregister(f"_{name}")
