@@ -123,6 +123,13 @@ PROBLEM = {
     "province_only": "Chỉ xác định được tỉnh",
     "unparsed": "Không đọc được địa chỉ",
     "sex_unknown": "Giới tính không rõ",
+    # codes emitted by matching.normalize (addresses, sex, dates)
+    "address_old_units": "Địa chỉ ghi theo đơn vị hành chính cũ (trước 01/7/2025)",
+    "address_split_ward": "Phường/xã cũ bị chia tách, không xác định được xã mới",
+    "address_commune_unknown": "Chỉ xác định được tỉnh, không xác định được xã",
+    "address_unparsed": "Không đọc được địa chỉ",
+    "sex_unparsed": "Giới tính không đọc được",
+    "date_placeholder_0101": "Ngày 01/01 có thể là ngày giả định (chỉ biết năm sinh)",
     # rejection reasons
     "no_name": "Thiếu họ tên",
     "no_identifiers": "Thiếu thông tin để đối soát",
