@@ -284,3 +284,15 @@ def test_cli_run_reconciles_one_file_and_prints_the_summary(tmp_path, capsys):
     assert code == 0
     assert "Người hưởng lương hưu" in out and "Liên kết" in out and "100.0 %" in out
     assert "001050012345" not in out, "no personal data on screen"
+
+
+def test_a_file_with_no_matchable_row_still_gives_outcomes_and_reports(tmp_path):
+    path = tmp_path / "khong_ten.csv"
+    path.write_text(
+        "ma_doi_tuong,ho_ten,ngay_sinh,gioi_tinh,so_cccd,dia_chi,loai_doi_tuong,muc_tro_cap,hinh_thuc_chi_tra\n"
+        "DT1,,,,,,Người cao tuổi,500000,Tiền mặt\nDT2,,,,,,Người cao tuổi,500000,Tiền mặt\n",
+        encoding="utf-8",
+    )
+    summary = reconcile(get_spec("social_welfare"), TINY / "population.csv", path, tmp_path / "w.duckdb", tmp_path / "out")
+    assert summary.row_counts["rejected"] == summary.row_counts["input_rows"] == 2
+    assert summary.reports, "reports are written even when nothing could be matched"
