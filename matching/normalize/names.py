@@ -39,7 +39,10 @@ _SURNAME_FOLD = {"huynh": "hoang", "vo": "vu"}
 
 # Values sent through per-value Python: legacy encodings, Telex/VIQR residue, tone style.
 # (no \b: Unicode word boundaries made this regex 20x slower; over-matching only costs a check)
-_TELEX_PATTERN = r"(?:aa|ee|oo|dd|aw|ow|uw|AA|EE|OO|DD|Dd|AW|OW|UW)|[aeiouyAEIOUY][a-zA-Z]*[sfrxjSFRXJ](?:[ ,.;]|$)"
+_TELEX_PATTERN = (
+    r"(?:aa|ee|oo|dd|aw|ow|uw|AA|EE|OO|DD|Dd|AW|OW|UW)|[aeiouyAEIOUY][a-zA-Z]*[sfrxjSFRXJ](?:[ ,.;]|$)"
+    r"|[aeiouyAEIOUY][sfrxjSFRXJ][a-zA-Z]"  # tone key typed inside the word: "Toafn"
+)
 _VIQR_PATTERN = r"[A-Za-z][\^(+~`]"
 _TONE_STYLE_PATTERN = (
     r"(?:[oO][àáảãạèéẻẽẹÀÁẢÃẠÈÉẺẼẸ]|(?:^|[^qQ])[uU][ỳýỷỹỵỲÝỶỸỴ]|[ưuƯU][àáảãạÀÁẢÃẠ])(?:[ ,.;]|$)"
