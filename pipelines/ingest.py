@@ -20,7 +20,8 @@ import hashlib
 import io
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from itertools import chain, islice
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,7 +115,7 @@ def cell_text(value: object) -> str | None:
     return text or None
 
 
-def _grid_csv(path: Path) -> tuple[list[list[str | None]], str]:
+def _grid_csv(path: Path) -> tuple[Iterator[list[str | None]], str]:
     data = path.read_bytes()
     if not data.strip(b"\xef\xbb\xbf \r\n\t"):
         raise InputError("tệp rỗng, không có dữ liệu", file=path.name)
@@ -126,11 +127,10 @@ def _grid_csv(path: Path) -> tuple[list[list[str | None]], str]:
     except csv.Error:
         delimiter = ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    grid = [[cell_text(v) for v in row] for row in reader]
-    return grid, encoding
+    return ([v.strip() or None for v in row] for row in reader), encoding
 
 
-def _grid_xlsx(path: Path) -> list[list[str | None]]:
+def _grid_xlsx(path: Path) -> Iterator[list[str | None]]:
     import openpyxl
 
     try:
@@ -138,13 +138,13 @@ def _grid_xlsx(path: Path) -> list[list[str | None]]:
     except Exception as exc:  # zip/XML errors: the file is not a readable workbook
         raise InputError(f"không mở được tệp Excel: {exc}", file=path.name) from None
     try:
-        ws = wb.worksheets[0]
-        return [[cell_text(v) for v in row] for row in ws.iter_rows(min_row=1, values_only=True)]
+        for row in wb.worksheets[0].iter_rows(min_row=1, values_only=True):
+            yield [cell_text(v) for v in row]
     finally:
         wb.close()
 
 
-def _grid_xls(path: Path) -> list[list[str | None]]:
+def _grid_xls(path: Path) -> Iterator[list[str | None]]:
     import xlrd
 
     try:
@@ -152,7 +152,6 @@ def _grid_xls(path: Path) -> list[list[str | None]]:
     except Exception as exc:
         raise InputError(f"không mở được tệp Excel (.xls): {exc}", file=path.name) from None
     sheet = book.sheet_by_index(0)
-    grid: list[list[str | None]] = []
     for r in range(sheet.nrows):
         row: list[str | None] = []
         for c in range(sheet.ncols):
@@ -161,21 +160,23 @@ def _grid_xls(path: Path) -> list[list[str | None]]:
                 row.append(cell_text(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode)))
             else:
                 row.append(cell_text(cell.value))
-        grid.append(row)
-    return grid
+        yield row
 
 
-def _grid_parquet(path: Path) -> list[list[str | None]]:
+def _grid_parquet(path: Path) -> Iterator[list[str | None]]:
     try:
         df = pl.read_parquet(path)
     except Exception as exc:
         raise InputError(f"không đọc được tệp Parquet: {exc}", file=path.name) from None
     df = df.select(pl.all().cast(pl.Utf8))
-    return [list(df.columns)] + [[cell_text(v) for v in row] for row in df.iter_rows()]
+    return chain([list(df.columns)], ([cell_text(v) for v in row] for row in df.iter_rows()))
 
 
-def read_grid(path: Path) -> tuple[list[list[str | None]], str, str]:
-    """(rows of cells, format, encoding) for any supported file."""
+def read_grid(path: Path) -> tuple[Iterator[list[str | None]], str, str]:
+    """(rows of cells, read lazily, format, encoding) for any supported file.
+
+    Rows stream: only the first rows are held for header detection, so a population extract of
+    millions of rows never exists as a Python grid of every cell."""
     if not path.exists():
         raise InputError("không tìm thấy tệp", file=str(path))
     if path.stat().st_size == 0:
@@ -185,9 +186,11 @@ def read_grid(path: Path) -> tuple[list[list[str | None]], str, str]:
         grid, encoding = _grid_csv(path)
         return grid, "csv", encoding
     if suffix in (".xlsx", ".xlsm"):
-        return _grid_xlsx(path), "xlsx", "xlsx"
+        rows = _grid_xlsx(path)
+        return chain([next(rows, [])], rows), "xlsx", "xlsx"  # open the workbook now: errors name the file
     if suffix == ".xls":
-        return _grid_xls(path), "xls", "xls"
+        rows = _grid_xls(path)
+        return chain([next(rows, [])], rows), "xls", "xls"
     if suffix == ".parquet":
         return _grid_parquet(path), "parquet", "parquet"
     raise InputError(f"định dạng tệp '{suffix}' chưa hỗ trợ (dùng .csv, .xlsx, .xls hoặc .parquet)", file=path.name)
@@ -312,7 +315,8 @@ def read_table(
     `required` defaults to the spec's required columns: a header row missing any of them is
     refused with the columns found and expected."""
     path = Path(path)
-    grid, fmt, encoding = read_grid(path)
+    rows, fmt, encoding = read_grid(path)
+    grid = list(islice(rows, HEADER_SCAN_ROWS + 2))  # the header is found among these
     if not any(any(c for c in row) for row in grid):
         raise InputError("tệp rỗng, không có dữ liệu", file=path.name)
     index = alias_index(columns, column_map)
@@ -348,8 +352,7 @@ def read_table(
     dropped: list[dict] = []
     positions = sorted(found)
     name_column = next((c.name for c in columns if c.kind in ("name", "owner")), None)
-    for i in range(first_data, len(grid)):
-        cells = grid[i]
+    for i, cells in enumerate(chain(grid[first_data:], rows), start=first_data):
         values = [cells[j] if j < len(cells) else None for j in positions]
         if not any(c for c in cells):
             dropped.append({"excel_row": i + 1, "reason": "blank"})
@@ -363,7 +366,7 @@ def read_table(
             data[found[j]].append(v)
         excel_rows.append(i + 1)
     # trailing blank rows are layout, not worth a note; blank rows between data are
-    inner_blank = [d["excel_row"] for d in dropped if d["reason"] == "blank" and excel_rows and d["excel_row"] < excel_rows[-1]]
+    inner_blank = {d["excel_row"] for d in dropped if d["reason"] == "blank" and excel_rows and d["excel_row"] < excel_rows[-1]}
     if inner_blank:
         notes.append(f"Tệp {path.name}: bỏ {len(inner_blank)} dòng trống giữa dữ liệu.")
     if not excel_rows:
