@@ -21,28 +21,73 @@ import unicodedata
 import polars as pl
 
 from matching.normalize.encodings import repair_legacy_text
-from matching.normalize.names import name_table
+from matching.normalize.names import SURNAME_KEYS, name_table
 from matching.normalize.problems import Distinct, finish, list_to_str, prefix_col
 
 _LIST_STR = pl.List(pl.Utf8)
 
-# Accent-free words that only name organizations.
+# Accent-free words that only name organizations (matched on the accent-free shadow).
 _ORG_ASCII = re.compile(
     r"\b(cong ty|cty|tnhh|co phan|ubnd|uy ban|hop tac xa|htx|chi nhanh|ban quan ly|bql|doanh nghiep|dntn|"
-    r"tong cong ty|ngan hang|benh vien|xi nghiep|nha may|trung tam|tap doan|lien doanh|van phong|"
-    r"giao xu|tu vien|nha tho|cong an|quan doi|bo chi huy|tct)\b"
+    r"tong cong ty|ngan hang|benh vien|xi nghiep|nha may|trung tam|tap doan|lien doanh|"
+    r"giao xu|tu vien|nha tho|cong an|quan doi|bo chi huy|tct|"
+    r"tieu hoc|thcs|thpt|mam non|mau giao|trung hoc|dai hoc|cao dang|tram y te)\b"
 )
 # Words that are also names or surnames without diacritics: only with their diacritics.
-_ORG_ACCENTED = re.compile(r"(?i)(^|\s)(trường|chùa|hội|sở|phòng|đoàn thể|nhà văn hóa|nhà văn hoá|cp|đình làng)(\s|$)")
-_HOUSEHOLD = re.compile(r"(?i)^hộ(\s+gia\s+đình)?\s+")
-_HONOR = re.compile(r"(?i)^(ông|bà|cụ ông|cụ bà|cụ|anh|chị)\s+")
-_SPLIT = re.compile(r"(?i)\s*(?:\bvà\b|&|;|,|\+)\s*(?=(?:ông|bà|chồng|vợ)?\s*\S)")
-_SEX = {"ông": "Nam", "cụ ông": "Nam", "anh": "Nam", "bà": "Nữ", "cụ bà": "Nữ", "chị": "Nữ"}
+_ORG_ACCENTED = re.compile(r"(?i)(^|\s)(trường|chùa|hội|sở|phòng|văn phòng|đoàn thể|nhà văn hóa|nhà văn hoá|cp|đình làng)(\s|$)")
+# Structure is read on an accent-free, lower-case "shadow" of the text with the same length, so
+# "Ong A va ba B" (typed without diacritics) splits like "Ông A và bà B"; positions found in the
+# shadow cut the original text.
+_SEPARATOR = re.compile(r"\s*[,;&+]\s*|\s+va\s+")
+_HONOR_AHEAD = re.compile(r"(?:ong|ba|cu|chong|vo|anh|chi)\s")
+_HOUSEHOLD_ACCENTED = re.compile(r"(?i)^hộ(\s+gia\s+đình)?\s+")
+_HOUSEHOLD = re.compile(r"^ho\s+gia\s+dinh\s+|^ho\s+(?=(?:ong|ba|cu)\s)")
+_HONOR = re.compile(r"^(cụ ông|cụ bà|ông|bà|cụ|anh|chị)\s+", re.IGNORECASE)
+_HONOR_ASCII = re.compile(r"^(cu ong|cu ba|ong|ba)\s+")
+_HONORIFICS = {"ông": "Nam", "bà": "Nữ", "cụ ông": "Nam", "cụ bà": "Nữ", "cụ": None, "anh": "Nam", "chị": "Nữ"}
+_HONORIFICS_ASCII = {"ong": "Nam", "ba": "Nữ", "cu ong": "Nam", "cu ba": "Nữ"}
+_SPOUSE = re.compile(r"^(chồng|vợ|chong|vo)\s*:\s*|^(chồng|vợ)\s+", re.IGNORECASE)
 
 
-def _ascii(s: str) -> str:
-    s = unicodedata.normalize("NFD", s.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in s if not unicodedata.combining(ch)).lower()
+def _fold_char(ch: str) -> str:
+    if ch in "đĐ":
+        return "d"
+    base = unicodedata.normalize("NFD", ch)[0].lower()
+    return base if len(base) == 1 else ch
+
+
+def _shadow(s: str) -> str:
+    """Accent-free lower-case text of exactly the same length as `s` (NFC input)."""
+    return "".join(_fold_char(ch) for ch in s)
+
+
+def _pieces(s: str, f: str) -> list[str]:
+    """Split at "và", "&", ",", ";", "+" (a bare "va" only before an honorific: "Va" may be a name)."""
+    out, start = [], 0
+    for m in _SEPARATOR.finditer(f):
+        if m.group(0).strip() == "va":
+            accented = "và" in s[m.start() : m.end()].lower()
+            if not accented and not _HONOR_AHEAD.match(f, m.end()):
+                continue
+        out.append(s[start : m.start()])
+        start = m.end()
+    out.append(s[start:])
+    return [p.strip() for p in out if p.strip()]
+
+
+def _strip_honorific(piece: str) -> tuple[str, str | None]:
+    """("Nguyễn Văn A", "Nam") from "Ông Nguyễn Văn A"; without diacritics ("Ong Nguyen Van A")
+    only when a known surname follows, since "Ba" or "Cu" may begin a name."""
+    m = _HONOR.match(piece)
+    if m and len(piece[m.end() :].split()) >= 2:
+        return piece[m.end() :], _HONORIFICS.get(m.group(1).lower())
+    m = _HONOR_ASCII.match(_shadow(piece))
+    if m and piece[: m.end()].isascii():
+        rest = piece[m.end() :]
+        words = _shadow(rest).split()
+        if len(words) >= 2 and words[0] in SURNAME_KEYS:
+            return rest, _HONORIFICS_ASCII.get(m.group(1))
+    return piece, None
 
 
 def parse_owner(value: str | None) -> tuple[str | None, list[tuple[str, str, str | None]]]:
@@ -52,25 +97,21 @@ def parse_owner(value: str | None) -> tuple[str | None, list[tuple[str, str, str
     s = re.sub(r"\s+", " ", unicodedata.normalize("NFC", value)).strip(" ,;.-")
     if not s:
         return None, []
-    if _ORG_ASCII.search(_ascii(s)) or _ORG_ACCENTED.search(s):
+    f = _shadow(s)
+    if _ORG_ASCII.search(f) or _ORG_ACCENTED.search(s):
         return "organization", []
-    household = bool(_HOUSEHOLD.match(s))
-    if household:
-        s = _HOUSEHOLD.sub("", s)
-    pieces = [p for p in _SPLIT.split(s) if p and p.strip()]
+    m = _HOUSEHOLD_ACCENTED.match(s) or _HOUSEHOLD.match(f)
+    household = bool(m)
+    if m:
+        s, f = s[m.end() :], f[m.end() :]
     persons: list[tuple[str, str, str | None]] = []
-    for i, piece in enumerate(pieces):
-        piece = piece.strip()
-        sex = None
-        m = _HONOR.match(piece)
-        if m:
-            sex = _SEX.get(m.group(1).lower().replace("  ", " "))
-            piece = piece[m.end():]
-        piece = re.sub(r"(?i)^(chồng|vợ)\s*:?\s*", "", piece)
-        if not re.search(r"\w", piece):
+    for piece in _pieces(s, f):
+        name, sex = _strip_honorific(_SPOUSE.sub("", piece))
+        if not re.search(r"\w", name):
             continue
+        i = len(persons)
         role = "household_head" if household and i == 0 else ("owner" if i == 0 else "co_owner")
-        persons.append((piece, role, sex))
+        persons.append((name, role, sex))
     if not persons:
         return None, []
     if household:

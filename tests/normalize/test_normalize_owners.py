@@ -16,11 +16,18 @@ CASES = [
     ("Nguyễn Văn A, Lê Thị B", "couple", [("Nguyễn Văn A", "owner", None), ("Lê Thị B", "co_owner", None)]),
     ("ÔNG NGUYỄN VĂN AN VÀ BÀ TRẦN THỊ BÌNH", "couple",
      [("Nguyễn Văn An", "owner", "Nam"), ("Trần Thị Bình", "co_owner", "Nữ")]),
+    # typed without diacritics: the same structure
+    ("Ong Lo Van Phong va ba Vi Thi In", "couple", [("Lo Van Phong", "owner", "Nam"), ("Vi Thi In", "co_owner", "Nữ")]),
+    ("Ho ong Le Cong Binh", "household", [("Le Cong Binh", "household_head", "Nam")]),
+    ("Ba Trinh Kim Ly", "person", [("Trinh Kim Ly", "owner", "Nữ")]),
+    ("Ông Nguyễn Văn Phong", "person", [("Nguyễn Văn Phong", "owner", "Nam")]),  # not "văn phòng"
+    ("Hồ Văn Va", "person", [("Hồ Văn Va", "owner", None)]),  # Hồ is a surname, Va a name
 ]
 ORGANIZATIONS = [
     "Công ty TNHH Hòa Phát", "Công ty CP Xây dựng số 5", "UBND xã Tân Hòa", "Hợp tác xã Nông nghiệp Đông Hòa",
     "HTX Dịch vụ Thành Công", "Chi nhánh Ngân hàng Nông nghiệp", "Trường THCS Nguyễn Du", "Ban quản lý dự án",
-    "Doanh nghiệp tư nhân Minh Phát", "Cty TNHH MTV An Bình",
+    "Doanh nghiệp tư nhân Minh Phát", "Cty TNHH MTV An Bình", "Truong Tieu hoc Le Thanh Nghi",
+    "Văn phòng Đăng ký đất đai",
 ]
 
 
