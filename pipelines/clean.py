@@ -78,7 +78,8 @@ def clean_file(path: Path, registry: str, out: Path) -> dict:
     """Read FILE, normalize the spec's columns, write OUT (.csv or .xlsx); returns counts only."""
     path, out = Path(path), Path(out)
     columns = _spec_columns(registry)
-    grid, _fmt, _enc = read_grid(path)
+    rows_iter, _fmt, _enc = read_grid(path)
+    grid = list(rows_iter)  # an officer's file: small enough to hold, and every row is written back
     if not any(any(c for c in row) for row in grid):
         raise InputError("tệp rỗng, không có dữ liệu", file=path.name)
     index = alias_index(columns)
