@@ -64,6 +64,9 @@ def clean_frame(frame: pl.DataFrame, found: dict[str, str], columns: tuple[Colum
         select.append(pl.col(name).alias(label))
         if name in dict(specs):
             clean = pl.col(f"{name}_clean")
+            if kinds[name] == "owner":  # every owner, not only the first: "Nguyễn Văn An; Trần Thị Bình"
+                names = pl.col(f"{name}_owners").list.eval(pl.element().struct.field("ho_ten_clean")).list.join("; ")
+                clean = pl.when(pl.col(f"{name}_owners").list.len() > 0).then(names).otherwise(clean)
             if norm.schema[f"{name}_clean"] == pl.Float64:  # amounts: "1500000", not "1500000.0"
                 whole = clean == clean.floor()
                 clean = pl.when(whole).then(clean.cast(pl.Int64).cast(pl.Utf8)).otherwise(clean.cast(pl.Utf8))

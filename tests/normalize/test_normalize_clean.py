@@ -97,3 +97,30 @@ def test_population_registry_and_errors(tmp_path):
         clean_file(bad, "social_welfare", tmp_path / "x.csv")
     with pytest.raises(InputError):
         clean_file(src, "population", tmp_path / "x.txt")
+
+
+def test_clean_land_owners_year_and_area(tmp_path):
+    src, out = tmp_path / "land.csv", tmp_path / "land_out.csv"
+    header = ["Số GCN", "Tờ bản đồ số", "Thửa đất số", "Diện tích (m2)", "Chủ sử dụng", "Năm sinh", "Số CMND",
+              "Địa chỉ thường trú", "Địa chỉ thửa đất"]
+    rows = [
+        ["BA 123", "5", "12", "120,5", "Ông Nguyễn Văn An và bà Trần Thị Bình", "1950", "12345678",
+         "Xã Cẩm Giàng, Thành phố Hải Phòng", "Thôn 2"],
+        ["BA 124", "5", "13", "1.200", "UBND xã Tân Hòa", "", "", "", "Thôn 3"],
+        ["BA 125", "6", "1", "0", "Hộ ông Lê Văn Cường", "01/01/1940", "012345678", "Hà Nội", "Thôn 4"],
+    ]
+    with open(src, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    stats = clean_file(src, "land", out)
+    assert stats["rows"] == 3
+    body = _read_csv(out)
+    col = {h: i for i, h in enumerate(body[0])}
+    body = body[1:]
+    assert [r[col["chu_su_dung_clean"]] for r in body] == [
+        "Nguyễn Văn An; Trần Thị Bình", "UBND xã Tân Hòa", "Lê Văn Cường"]
+    assert [r[col["nam_sinh_clean"]] for r in body] == ["1950", "", "1940"]
+    assert [r[col["dien_tich_clean"]] for r in body] == ["120.5", "1200", "0"]
+    assert [r[col["so_giay_to_clean"]] for r in body] == ["012345678", "", "012345678"]
+    assert "dien_tich:not_positive" in body[2][col["problems"]]
+    assert "so_giay_to:id_leading_zero_restored" in body[0][col["problems"]]
+    assert "dia_chi_thua_dat_clean" not in col  # text columns are written back as they are
