@@ -6,7 +6,10 @@ the run (generation + five reconciles) is the expensive part; it must happen onc
 
 from __future__ import annotations
 
+import atexit
 import functools
+import gc
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,9 +116,15 @@ def write_office_xlsx(src: Path, dst: Path, registry: str) -> None:
     wb.close()
 
 
+def _remove(root: Path) -> None:
+    gc.collect()  # a DuckDB connection still referenced somewhere would rewrite its file on close
+    shutil.rmtree(root, ignore_errors=True)
+
+
 @functools.lru_cache(maxsize=1)
 def e2e_run() -> E2E:
     root = Path(tempfile.mkdtemp(prefix="doisoat-e2e-"))
+    atexit.register(_remove, root)
     sample = root / "sample"
     generate(persons=PERSONS, seed=SEED, out_dir=sample)
     inputs = {
