@@ -115,7 +115,7 @@ def parse_date(value: object) -> ParsedDate:
     s = _ascii(str(value)).strip()
     if not s:
         return _EMPTY
-    s = _WORDS_RE.sub(" ", s).strip(" ,:")
+    s = _WORDS_RE.sub(" ", s).strip(" ,:.")
     s = re.sub(r"\s+", " ", s)
     if m := _YMD_RE.match(s):
         return _build(int(m[1]), int(m[2]), int(m[3]), [])

@@ -203,9 +203,9 @@ def name_table(raw: pl.Series) -> pl.DataFrame:
     )
     letters_only = pl.col("s").str.replace_all(r"[^\p{L}\p{M}'\s]", " ")
     df = df.with_columns(
-        p_eth=pl.col("s").str.contains("Ð"),
+        p_eth=pl.col("s").str.contains("[Ðð]"),
         p_stray=pl.col("s").str.contains(r"[^\p{L}\p{M}'\s]"),
-        s=letters_only.str.replace_all("Ð", "Đ").str.replace_all(r"\s+", " ").str.strip_chars(" '"),
+        s=letters_only.str.replace_all("Ð", "Đ").str.replace_all("ð", "đ").str.replace_all(r"\s+", " ").str.strip_chars(" '"),
     )
     hon = df["s"].str.extract_groups(_HONORIFIC_RE + r"(\S+)\s+\S")
     df = df.with_columns(_next=hon.struct.field("2"))
