@@ -160,3 +160,50 @@ def test_accent_free_keys_agree_for_corruptions_that_lose_diacritics(name):
         assert keys[v] == keys[name]
     nomid = dict(zip(table["raw"], table["key_nomid"]))
     assert len({nomid[v] for v in variants} | {nomid[name]}) == 1
+
+
+# ---- the sample generator's own corruptions, on the sample population's names ---------------
+def _population_names() -> list[str]:
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "data" / "sample" / "population.csv"
+    if not path.exists():
+        return []
+    return sorted(set(pl.read_csv(path, infer_schema=False)["ho_ten"].drop_nulls().to_list()))
+
+
+POP_NAMES = _population_names()
+
+
+@pytest.mark.skipif(not POP_NAMES, reason="no committed sample")
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(POP_NAMES or ["x"]), st.integers(0, 50), st.booleans())
+def test_generator_corruptions_normalize_back(name, word_pick, tone_inside):
+    defects = pytest.importorskip("pipelines.sample.defects")
+    words = name.split(" ")
+    spots = [i for i, w in enumerate(words) if defects.strip_diacritics(w) != w]
+    telexed = list(words)
+    if spots:
+        i = spots[word_pick % len(spots)]
+        telexed[i] = defects.telex(words[i], tone_inside=tone_inside)
+    preserving = [
+        name.upper(),
+        unicodedata.normalize("NFD", name),
+        defects.old_tone(name),
+        name.replace("Đ", "\u00d0"),
+        "  " + name.replace(" ", "  ") + " ",
+        defects.old_tone(name).upper(),
+    ]
+    lossy = [defects.strip_diacritics(name), defects.strip_diacritics(name).upper()]
+    table = name_table(pl.Series([name, *preserving, *lossy, " ".join(telexed)]))
+    clean = dict(zip(table["raw"], table["clean"]))
+    key = dict(zip(table["raw"], table["key"]))
+    for v in preserving:
+        assert clean[v] == clean[name], v
+    for v in lossy:
+        assert key[v] == key[name], v
+    # Telex residue is repaired whenever the typed word becomes a real Vietnamese syllable
+    from matching.normalize.syllables import is_valid_syllable
+
+    if spots and is_valid_syllable(words[spots[word_pick % len(spots)]]):
+        assert clean[" ".join(telexed)] == clean[name], " ".join(telexed)
