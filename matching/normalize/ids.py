@@ -44,18 +44,6 @@ def province_codes() -> tuple[str, ...]:
     return tuple("0" + c for c in codes)
 
 
-def _flag(cond: pl.Expr, code: str) -> pl.Expr:
-    return pl.when(cond).then(pl.lit(code))
-
-
-def _subset_fix(values: pl.Series, mask: pl.Series, fix) -> pl.Series:
-    """Apply `fix` (Series -> Series) only where mask is true; the common rows are not touched."""
-    idx = mask.fill_null(False).arg_true()
-    if idx.len() == 0:
-        return values
-    return values.clone().scatter(idx, fix(values.gather(idx)))  # scatter works in place
-
-
 def normalize_id_column(
     df: pl.DataFrame,
     c: str,

@@ -164,8 +164,7 @@ def _repair_rare(value: str) -> tuple[str, list[str]]:
             tok = repaired
         canon = canonical_syllable(tok)
         if canon != tok:
-            base_before, tone_before = split_tone(tok)
-            if "tone_style" not in problems and tone_before is not None and not legacy:
+            if "tone_style" not in problems and split_tone(tok)[1] is not None and not legacy:
                 problems.append("tone_style")
             tok = canon
         return tok
