@@ -117,6 +117,8 @@ def parse_date(value: object) -> ParsedDate:
         return _EMPTY
     s = _WORDS_RE.sub(" ", s).strip(" ,:.")
     s = re.sub(r"\s+", " ", s)
+    if re.fullmatch(r"\d+\.0+", s):  # a number that went through a float: "1950.0", "16501.0"
+        s = s.split(".")[0]
     if m := _YMD_RE.match(s):
         return _build(int(m[1]), int(m[2]), int(m[3]), [])
     if m := _DMY_RE.match(s):

@@ -20,6 +20,7 @@ FORMATS = [
     ("16501", "1945-03-05", "day", "date_excel_serial"),
     ("16501.0", "1945-03-05", "day", "date_excel_serial"),
     ("1945", "1945", "year", None),
+    ("1945.0", "1945", "year", None),
     ("năm 1945", "1945", "year", None),
     ("Năm 1945", "1945", "year", None),
     ("00/00/1945", "1945", "year", "date_partial"),
