@@ -71,6 +71,8 @@ def test_deployment_runs_through_a_worker_and_writes_duckdb(tmp_path):
         "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_ENABLED": "false",
+        # no cron-scheduled runs in the test: the worker must pick exactly the run we asked for
+        "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
         "PREFECT_LOGGING_LEVEL": "WARNING",
         "DOISOAT_HOME": str(ROOT),
         "GX_ANALYTICS_ENABLED": "False",
@@ -85,6 +87,8 @@ def test_deployment_runs_through_a_worker_and_writes_duckdb(tmp_path):
         _wait_healthy(f"http://127.0.0.1:{port}/api/health", server, timeout=90)
         _run([PREFECT, "work-pool", "create", "doisoat-process", "--type", "process"], env)
         _run([PREFECT, "--no-prompt", "deploy", "--all"], env, timeout=180)
+        land = _run([PREFECT, "deployment", "inspect", "reconcile-registry/land"], env)
+        assert "Asia/Ho_Chi_Minh" in land and "doisoat-process" in land, land
         params = {
             "population": str(TINY / "population.csv"),
             "input_file": str(TINY / "social_welfare.csv"),
