@@ -10,7 +10,12 @@ officer: a candidate is `matched` only when its probability reaches `match_thres
 is clearly better than the runner-up (by `min_margin` bits); a pair whose ID equals but whose
 name and date of birth both belong to someone else (`id_conflict`) is never better than
 `review`. One population person takes at most one registry row; another row that also matches
-that person strongly is a `duplicate` of the first, reported, not dropped.
+that person strongly is a `duplicate` of the first, reported, not dropped. Finally a land
+co-owner (rec_id % 10 > 0, a bare name) is looked up in the household (`ma_ho`, optional
+population column) of the first owner, when that one was linked.
+
+Measured (bench/bench_matching.py, 1,000,000 persons, 100,000 welfare rows, 2 shared cores):
+2.0 s and 0.7 GiB for the whole link, against 19.8 s and 1.6 GiB for Splink 5 on the same input.
 """
 
 from __future__ import annotations
