@@ -164,3 +164,20 @@ def test_explain_pair_matches_evidence(pop):
     total = res.model["prior_log2_odds"] + ex["partial_weight"].sum()
     assert total == pytest.approx(links[1]["match_weight"])
     assert set(ex["level_vi"]) and all(ex["comparison_vi"])
+
+
+def test_pair_count_equals_pairs_made(pop):
+    from matching.blocking import block, get_rules
+
+    con = duckdb.connect()
+    load(con, "population", pop)
+    load(con, "registry", background_registry(pop))
+    rules = get_rules(("ho_ten_nam_sinh", "ten_ngay_sinh"))
+    counts = dict(block(con, rules, "registry", "population", "pairs", 10**9))
+    for rule in rules:
+        made = con.execute(
+            f"SELECT count(*) FROM registry r JOIN population p ON {rule.condition()}"
+        ).fetchone()[0]
+        assert counts[rule.name] == made
+    union = con.execute("SELECT count(*), count(DISTINCT (rec_id, pop_rec_id)) FROM pairs").fetchone()
+    assert union[0] == union[1] <= sum(counts.values())
