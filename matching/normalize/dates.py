@@ -49,6 +49,7 @@ _WORDS_RE = re.compile(r"\b(ngay|thang|nam|sinh|ns)\b")
 _YMD_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _DMY_RE = re.compile(r"^(\d{0,2})\s*[-/.]\s*(\d{0,2})\s*[-/.]\s*(\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 _MY_RE = re.compile(r"^(\d{1,2})\s*[-/.]\s*(\d{4})$")
+_YM_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})$")  # our own yyyy-mm output
 _Y_RE = re.compile(r"^(\d{4})$")
 _NUM_RE = re.compile(r"^(\d{5})(?:\.0+)?$")
 _SPELLED_RE = re.compile(r"^(\d{1,2})\s+(\d{1,2})\s+(\d{4})$")  # "ngày 5 tháng 3 năm 1945"
@@ -128,6 +129,9 @@ def parse_date(value: object) -> ParsedDate:
     if m := _MY_RE.match(s):
         month = int(m[1])
         return _build(int(m[2]), month if month else None, None, [] if month else ["date_partial"])
+    if m := _YM_RE.match(s):
+        month = int(m[2])
+        return _build(int(m[1]), month if month else None, None, [] if month else ["date_partial"])
     if m := _Y_RE.match(s):
         return _build(int(m[1]), None, None, [])
     if m := _COMPACT_RE.match(s):

@@ -110,3 +110,11 @@ def test_every_legacy_ward_maps_or_is_reported_split():
     split = out.filter(pl.col("split"))
     assert (split["dia_chi_address_status"] == "legacy_split").mean() > 0.99
     assert split["dia_chi_ma_xa"].null_count() == split.height
+
+
+def test_clean_address_is_idempotent():
+    texts = ["P. Đằng Hải, Q. Hải An, TP. Hải Phòng", "F.4, Q.5, TP.HCM", "Thôn 5,  Xã Cẩm Giàng , Hải Phòng", "Hà Nội"]
+    out = normalize_address_column(pl.DataFrame({"a": texts}), "a")
+    again = normalize_address_column(out.select(a=pl.col("a_clean")), "a")
+    for col in ("a_clean", "a_ma_xa", "a_ma_tinh", "a_address_status"):
+        assert again[col].to_list() == out[col].to_list(), col

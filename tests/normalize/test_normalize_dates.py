@@ -86,3 +86,10 @@ def test_column_types_and_year_kind():
     assert year["nam_sinh_clean"].to_list() == ["1950", "1945", "1940"]
     assert year["nam_sinh_precision"].to_list() == ["year"] * 3
     assert year["nam_sinh_month"].to_list() == [None] * 3
+
+
+@pytest.mark.parametrize("written", [w for w, *_ in FORMATS])
+def test_clean_date_is_idempotent(written):
+    first = parse_date(written)
+    again = parse_date(first.clean)
+    assert (again.clean, again.precision) == (first.clean, first.precision)

@@ -62,3 +62,9 @@ def test_column_with_row_sex_and_year():
     assert out["id_problems"].to_list() == [[], ["id_sex_mismatch"], []]
     assert out["id_kind"].to_list() == ["cccd12", "cccd12", None]
     assert out.columns[:3] == ["id", "sex", "y"]
+
+
+@pytest.mark.parametrize("written,clean,kind,problems", [c for c in CASES if c[1]])
+def test_clean_id_is_idempotent(written, clean, kind, problems):
+    again = normalize_id(clean)
+    assert (again.clean, again.kind) == (clean, kind)
