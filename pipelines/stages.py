@@ -22,8 +22,8 @@ from matching import person_schema
 from matching.link import LinkSettings, link_records
 from matching.normalize.frame import normalize_columns
 from pipelines import warehouse
-from pipelines.land import owners as land
 from pipelines.ingest import IngestResult, load_column_map, read_table, sha256_file
+from pipelines.land import owners as land
 from pipelines.spec import ColumnSpec, RegistrySpec
 
 # The CSDLQG extract, declared like a registry so ingestion and normalization treat it alike.
@@ -43,7 +43,6 @@ POPULATION_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("ma_ho", "text", ("Mã hộ", "Số hộ khẩu")),
     ColumnSpec("ngay_mat", "date", ("Ngày mất", "Ngày chết")),
 )
-
 
 
 @dataclass
@@ -84,13 +83,7 @@ def _dob_and_sex(columns: tuple[ColumnSpec, ...]) -> tuple[str | None, str | Non
 def normalize_frame(frame: pl.DataFrame, columns: tuple[ColumnSpec, ...]) -> pl.DataFrame:
     """The normalizer's derived columns for every spec column (never overwrites the raw one)."""
     sex, dob = _dob_and_sex(columns)
-    out = normalize_columns(frame, [(c.name, c.kind) for c in columns], sex_column=sex, dob_column=dob)
-    # text and amount columns have no normalizer: their clean form is the trimmed text
-    return out.with_columns(
-        pl.col(c.name).str.strip_chars().alias(f"{c.name}_clean")
-        for c in columns
-        if f"{c.name}_clean" not in out.columns
-    )
+    return normalize_columns(frame, [(c.name, c.kind) for c in columns], sex_column=sex, dob_column=dob)
 
 
 # ---------------------------------------------------------------- person schema ------------
@@ -177,9 +170,13 @@ def normalize_registry(spec: RegistrySpec, ingested: IngestResult) -> pl.DataFra
     )
     persons = person_schema.to_person_schema(norm, registry_roles(spec))
     unusable = persons["ho_ten_key"].is_null() & persons["id12"].is_null() & persons["cmnd9"].is_null()
-    return norm.with_columns(
-        pl.Series("row_status", ["rejected" if u else "ok" for u in unusable], dtype=pl.Utf8),
-        pl.Series("reject_reason", ["no_name_no_id" if u else None for u in unusable], dtype=pl.Utf8),
+    return (
+        norm.with_columns(unusable.alias("_unusable"))
+        .with_columns(
+            pl.when("_unusable").then(pl.lit("rejected")).otherwise(pl.lit("ok")).alias("row_status"),
+            pl.when("_unusable").then(pl.lit("no_name_no_id")).otherwise(_null()).alias("reject_reason"),
+        )
+        .drop("_unusable")
     )
 
 
