@@ -1,9 +1,9 @@
 """Checks on linked rows: "đúng" (mismatches), "sạch" (duplicates) and "sống" (alerts).
 
 Why after matching: a difference with CSDLQG only means something once we know which CSDLQG
-person the row is. Only confidently linked records (status matched, or duplicate: a second listing of a linked
-person) are compared; review
-candidates are not trusted enough to accuse a row of being wrong.
+person the row is. Only confidently linked records are compared (status matched, or duplicate:
+a second listing of a linked person); review candidates are not trusted enough to accuse a row
+of being wrong.
 
 Alerts cross registries: a welfare or pension row linked to someone dead — in CSDLQG
 (`population.ngay_mat`) or in the latest civil-status death registrations in the warehouse —
@@ -141,7 +141,7 @@ def alerts(spec: RegistrySpec, pairs: pl.DataFrame, deaths: pl.DataFrame) -> pl.
     parts: list[pl.DataFrame] = []
     cols = [*KEY, "kind", "severity", "death_source", "ngay_mat_csdlqg", "ngay_mat_khai_tu", "old_value", "new_value", "message_vi"]
     if spec.alive_check and pairs.height:
-        j = pairs.join(deaths.lazy().collect(), on="so_dinh_danh", how="left") if deaths.height else pairs.with_columns(
+        j = pairs.join(deaths, on="so_dinh_danh", how="left") if deaths.height else pairs.with_columns(
             pl.lit(None, dtype=pl.Utf8).alias("ngay_mat_khai_tu")
         )
         dead = j.filter(pl.col("p_ngay_mat_clean").is_not_null() | pl.col("ngay_mat_khai_tu").is_not_null())
