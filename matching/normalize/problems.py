@@ -62,7 +62,7 @@ def str_to_list(expr: pl.Expr) -> pl.Expr:
 
 def series_to_list(s: pl.Series) -> pl.Series:
     """`str_to_list` for a Series, with a free path when no row has a problem."""
-    if not (s.fill_null("") != "").any():
+    if not (s != "").any():  # nulls count as "no problem" (any() skips them)
         return pl.select(pl.repeat(_EMPTY, s.len())).to_series().alias(s.name)
     return pl.select(str_to_list(pl.lit(s))).to_series().alias(s.name)
 
@@ -86,7 +86,7 @@ class ProblemAccumulator:
     def add(self, df: pl.DataFrame, c: str) -> pl.DataFrame:
         """Take `df[__p_c]` into the accumulator and return `df` without it."""
         codes = df[prefix_col(c)]
-        idx = (codes.fill_null("") != "").arg_true()
+        idx = (codes != "").fill_null(False).arg_true()
         if idx.len():
             text = pl.select(
                 pl.lit(f"{c}:") + pl.lit(codes.gather(idx)).str.replace_all(";", f";{c}:", literal=True)
