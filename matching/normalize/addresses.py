@@ -12,7 +12,8 @@ Statuses: `current` (two-level 2025 address), `legacy_mapped` (old ward → exac
 commune), `legacy_split` (old ward split between several new communes: ma_xa left null — report,
 never guess), `province_only`, `unparsed` (no province found; empty input gives null status).
 Problem codes: `address_old_units`, `address_split_ward`, `address_commune_unknown`,
-`address_unparsed`.
+`address_unparsed`, `address_no_province` (no province written; the commune, or old ward +
+district, was found because its full name is unique in the country).
 """
 
 from __future__ import annotations
@@ -137,7 +138,17 @@ def _lookups(mode: str = "p") -> dict[str, pl.DataFrame]:
         ["ma_tinh_cu", "xk"],
         "target",
     )
+    # No province written (a commune office's own list): only full names, unique nationwide.
+    commune_np = _unique_keys(cur.select(xk=key(pl.col("ten_xa")), np_ma_xa="ma_xa", np_ma_tinh="ma_tinh"), ["xk"], "np_ma_xa")
+    legacy_np = _unique_keys(
+        leg_rows.select(hk=key(pl.col("ten_huyen_cu")), xk=key(pl.col("ten_xa_cu")), np_l_tinh="new_ma_tinh",
+                        np_l_xa="new_ma_xa", np_l_split="is_split", target="target").drop_nulls(["hk", "xk"]),
+        ["hk", "xk"],
+        "target",
+    ).drop("target")
     return {
+        "commune_np": commune_np,
+        "legacy_np": legacy_np,
         "province": province,
         "districts": legacy3.select("ma_tinh_cu", "hk2").unique(),
         "commune": commune,
@@ -166,6 +177,8 @@ def _match(df: pl.DataFrame, mode: str) -> pl.DataFrame:
         how="left",
         maintain_order="left",
     )
+    out = out.join(lk["commune_np"].rename({"xk": k1}), on=k1, how="left", maintain_order="left")
+    out = out.join(lk["legacy_np"].rename({"hk": k1, "xk": k2}), on=[k1, k2], how="left", maintain_order="left")
     return out.drop(k1, k2, k3)
 
 
@@ -225,11 +238,19 @@ def address_table(raw: pl.Series) -> pl.DataFrame:
     df = df.hstack(_part_keys(p3, "3").get_columns()).drop("__tcu")
     a = _match(df, "a")
     p = _match(df, "p")
-    cols = ["ma_tinh", "ma_tinh_cu", "cur_ma_xa", "l3_tinh", "l3_xa", "l2_tinh", "l2_xa"]
+    cols = ["ma_tinh", "ma_tinh_cu", "cur_ma_xa", "l3_tinh", "l3_xa", "l2_tinh", "l2_xa",
+            "np_ma_xa", "np_ma_tinh", "np_l_tinh", "np_l_xa"]
     # accented matches first, accent-free ones fill the gaps (both come in the order of df)
     df = df.select("raw", "clean").with_columns(pl.coalesce(a[c], p[c]).alias(c) for c in cols).with_columns(
         l3_split=pl.when(a["l3_tinh"].is_not_null()).then(a["l3_split"]).otherwise(p["l3_split"]),
         l2_split=pl.when(a["l2_tinh"].is_not_null()).then(a["l2_split"]).otherwise(p["l2_split"]),
+        np_l_split=pl.when(a["np_l_tinh"].is_not_null()).then(a["np_l_split"]).otherwise(p["np_l_split"]),
+    )
+    # only where nothing was found with a province
+    no_province = pl.col("ma_tinh").is_null() & pl.col("l3_tinh").is_null() & pl.col("l2_tinh").is_null()
+    df = df.with_columns(
+        np_leg=no_province & pl.col("np_l_tinh").is_not_null(),
+        np_cur=no_province & pl.col("np_l_tinh").is_null() & pl.col("np_ma_xa").is_not_null(),
     )
     status = (
         pl.when(pl.col("l3_tinh").is_not_null())
@@ -240,6 +261,10 @@ def address_table(raw: pl.Series) -> pl.DataFrame:
         .then(pl.when(pl.col("l2_split")).then(pl.lit("legacy_split")).otherwise(pl.lit("legacy_mapped")))
         .when(pl.col("ma_tinh").is_not_null())
         .then(pl.lit("province_only"))
+        .when(pl.col("np_leg"))
+        .then(pl.when(pl.col("np_l_split")).then(pl.lit("legacy_split")).otherwise(pl.lit("legacy_mapped")))
+        .when(pl.col("np_cur"))
+        .then(pl.lit("current"))
         .when(pl.col("clean").is_not_null())
         .then(pl.lit("unparsed"))
     )
@@ -250,9 +275,19 @@ def address_table(raw: pl.Series) -> pl.DataFrame:
         .then(pl.col("cur_ma_xa"))
         .when(pl.col("l2_tinh").is_not_null())
         .then(pl.when(pl.col("l2_split")).then(None).otherwise(pl.col("l2_xa")))
+        .when(pl.col("ma_tinh").is_not_null())
+        .then(None)
+        .when(pl.col("np_leg"))
+        .then(pl.when(pl.col("np_l_split")).then(None).otherwise(pl.col("np_l_xa")))
+        .when(pl.col("np_cur"))
+        .then(pl.col("np_ma_xa"))
     )
-    ma_tinh = pl.coalesce("l3_tinh", "ma_tinh")
-    df = df.select("raw", "clean", address_status=status, ma_xa=ma_xa, ma_tinh=ma_tinh)
+    ma_tinh = (
+        pl.when(pl.col("np_leg")).then(pl.col("np_l_tinh")).when(pl.col("np_cur")).then(pl.col("np_ma_tinh"))
+        .otherwise(pl.coalesce("l3_tinh", "ma_tinh"))
+    )
+    df = df.select("raw", "clean", address_status=status, ma_xa=ma_xa, ma_tinh=ma_tinh,
+                   no_province=pl.col("np_leg") | pl.col("np_cur"))
     df = df.join(lk_p["names"], on="ma_xa", how="left", maintain_order="left")
     df = df.join(lk_p["tinh_names"], on="ma_tinh", how="left", maintain_order="left")
     st = pl.col("address_status")
@@ -262,9 +297,10 @@ def address_table(raw: pl.Series) -> pl.DataFrame:
             (st == "legacy_split", "address_split_ward"),
             (st == "province_only", "address_commune_unknown"),
             (st == "unparsed", "address_unparsed"),
+            (pl.col("no_province"), "address_no_province"),
         ]
     )
-    return df.with_columns(problems=problems)
+    return df.with_columns(problems=problems).drop("no_province")
 
 
 def normalize_address_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = False) -> pl.DataFrame:

@@ -128,6 +128,7 @@ PROBLEM = {
     "address_split_ward": "Phường/xã cũ bị chia tách, không xác định được xã mới",
     "address_commune_unknown": "Chỉ xác định được tỉnh, không xác định được xã",
     "address_unparsed": "Không đọc được địa chỉ",
+    "address_no_province": "Địa chỉ không ghi tỉnh (xác định theo tên xã duy nhất cả nước)",
     "sex_unparsed": "Giới tính không đọc được",
     "date_placeholder_0101": "Ngày 01/01 có thể là ngày giả định (chỉ biết năm sinh)",
     # rejection reasons

@@ -118,3 +118,15 @@ def test_clean_address_is_idempotent():
     again = normalize_address_column(out.select(a=pl.col("a_clean")), "a")
     for col in ("a_clean", "a_ma_xa", "a_ma_tinh", "a_address_status"):
         assert again[col].to_list() == out[col].to_list(), col
+
+
+def test_no_province_written_unique_names_only():
+    row = _legacy_row("Phường Đằng Hải", "Quận Hải An")
+    a = parse_address("Tổ 5, Phường Đằng Hải, Quận Hải An")
+    assert (a.status, a.ma_xa, a.ma_tinh) == ("legacy_mapped", row["new_ma_xa"], "31")
+    assert "address_no_province" in a.problems
+    a = parse_address("Thôn 3, Phường Ba Đình")
+    assert (a.status, a.ma_xa) == ("current", "00004") and "address_no_province" in a.problems
+    # a commune name found in several provinces is never guessed
+    many = current_units().group_by("ten_xa").len().filter(pl.col("len") > 1)["ten_xa"][0]
+    assert parse_address(f"Thôn 3, {many}").status == "unparsed"
