@@ -147,8 +147,15 @@ def main() -> int:
     data = Path(args.data or f"/tmp/doisoat_bench_population_{args.rows}_{args.seed}{suffix}.parquet")
     if args.build_only:
         t = time.perf_counter()
-        build = build_rows_from_generator if args.source == "generator" else build_rows
-        build(args.rows, args.seed).write_parquet(data)
+        if args.source == "generator":
+            try:
+                frame = build_rows_from_generator(args.rows, args.seed)
+            except Exception as exc:  # the generator's internals moved: say so, use built-in pools
+                print(f"sample generator unusable ({type(exc).__name__}: {exc}); using built-in pools")
+                frame = build_rows(args.rows, args.seed)
+        else:
+            frame = build_rows(args.rows, args.seed)
+        frame.write_parquet(data)
         print(f"built {args.rows:,} rows ({args.source}) in {time.perf_counter() - t:.1f} s -> {data}")
         return 0
     if not data.exists():
