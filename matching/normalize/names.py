@@ -43,7 +43,7 @@ _TELEX_PATTERN = (
     r"(?:aa|ee|oo|dd|aw|ow|uw|AA|EE|OO|DD|Dd|AW|OW|UW)|[aeiouyAEIOUY][a-zA-Z]*[sfrxjSFRXJ](?:[ ,.;]|$)"
     r"|[aeiouyAEIOUY][sfrxjSFRXJ][a-zA-Z]"  # tone key typed inside the word: "Toafn"
 )
-_VIQR_PATTERN = r"[A-Za-z][\^(+~`]"
+_VIQR_PATTERN = r"[A-Za-z][\^(+~`]|[A-Za-z][1-9]"  # VIQR marks, or VNI typing digits
 _TONE_STYLE_PATTERN = (
     r"(?:[oO][àáảãạèéẻẽẹÀÁẢÃẠÈÉẺẼẸ]|(?:^|[^qQ])[uU][ỳýỷỹỵỲÝỶỸỴ]|[ưuƯU][àáảãạÀÁẢÃẠ])(?:[ ,.;]|$)"
 )
@@ -119,6 +119,44 @@ def _telex_token(token: str) -> str | None:
     return _recase(result, token)
 
 
+_VNI_TONE = {"1": "s", "2": "f", "3": "r", "4": "x", "5": "j"}
+
+
+def _vni_typing_token(token: str) -> str | None:
+    """'Nguye64n' -> 'Nguyễn', 'Tra62n' -> 'Trần', 'D9inh' -> 'Đinh' (VNI typing keys: 1-5 tones,
+    6 circumflex, 7 horn, 8 breve, 9 đ). A tone digit on a one- or two-letter word ("A1") is not
+    taken as typing: the digit is dropped later as a stray character."""
+    if not re.search(r"[A-Za-z][1-9]", token) or not re.fullmatch(r"[A-Za-z1-9]+", token):
+        return None
+    low = token.lower()
+    letters = re.sub(r"[1-9]", "", low)
+    if len(letters) < 3 and not re.search(r"[6-9]", low):  # "A1", "B2": labels, not typing
+        return None
+    out: list[str] = []
+    tone = None
+    for ch in low:
+        if ch in _VNI_TONE:
+            tone = _VNI_TONE[ch]
+        elif ch == "6" and out and out[-1] in "aeo":
+            out[-1] = {"a": "â", "e": "ê", "o": "ô"}[out[-1]]
+        elif ch == "7" and out and out[-1] in "ou":
+            out[-1] = {"o": "ơ", "u": "ư"}[out[-1]]
+            if out[-1] == "ơ" and len(out) >= 2 and out[-2] == "u":
+                out[-2] = "ư"
+        elif ch == "8" and out and out[-1] == "a":
+            out[-1] = "ă"
+        elif ch == "9" and out and out[-1] == "d":
+            out[-1] = "đ"
+        elif ch.isalpha():
+            out.append(ch)
+        else:
+            return None
+    result = place_tone("".join(out), tone)
+    if not is_valid_syllable(result):
+        return None
+    return _recase(result, token)
+
+
 def _viqr_token(token: str) -> str | None:
     """'Nguye^~n' -> 'Nguyễn' (VIQR typing) when the result is a syllable."""
     if not re.search(r"[\^(+~`]", token):
@@ -157,7 +195,7 @@ def _repair_rare(value: str) -> tuple[str, list[str]]:
 
     def fix_token(m: re.Match) -> str:
         tok = m.group(0)
-        repaired = _viqr_token(tok) or _telex_token(tok)
+        repaired = _viqr_token(tok) or _vni_typing_token(tok) or _telex_token(tok)
         if repaired:
             if "telex_residue" not in problems:
                 problems.append("telex_residue")

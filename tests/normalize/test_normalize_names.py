@@ -25,6 +25,9 @@ DEFECTS = [
     ("Nguyeenx Vawn Traafn", "Nguyễn Văn Trần", "telex_residue"),
     ("DDinh Thij Lan", "Đinh Thị Lan", "telex_residue"),
     ("Nguye^~n Va(n An", "Nguyễn Văn An", "telex_residue"),
+    ("Nguye64n Va8n Tra62n", "Nguyễn Văn Trần", "telex_residue"),  # VNI typing keys
+    ("D9inh Thi5 Hu7o7ng", "Đinh Thị Hương", "telex_residue"),
+    ("Nguyễn Văn A1", "Nguyễn Văn A", "stray_chars"),  # a stray digit, not a tone key
     ("Bà Nguyễn Thị Lan", "Nguyễn Thị Lan", "honorific"),
     ("Ông Trần Văn Ba", "Trần Văn Ba", "honorific"),
     ("Nguyễn Văn A.", "Nguyễn Văn A", "stray_chars"),
