@@ -2,7 +2,8 @@
 
 Why a separate path from the reconcile flow: an officer wants *their own file* back, with every
 row in its place and every original column untouched, plus a normalized `<column>_clean` beside
-each column we know how to normalize and one `problems` column saying what is wrong in the row.
+each column we know how to normalize and one `problems` column saying what is wrong in the row
+(codes, "ho_ten:legacy_tcvn3"), followed by `van_de`, the same in Vietnamese for the officer.
 So we read the raw grid (title rows above the header skipped, header found through the spec's
 aliases like ingestion does), keep every row under the header — blank and totals rows included,
 never dropped or reordered — and write CSV (UTF-8 with BOM, so Excel shows Vietnamese) or Excel
@@ -74,7 +75,27 @@ def clean_frame(frame: pl.DataFrame, found: dict[str, str], columns: tuple[Colum
                 clean = clean.cast(pl.Utf8)
             select.append(clean.alias(f"{name}_clean"))
     select.append(pl.col("problems").list.join("; ").alias("problems"))
-    return norm.select(select)
+    out = norm.select(select)
+    return out.with_columns(_describe(out["problems"], columns).alias("van_de"))
+
+
+def _describe(problems: pl.Series, columns: tuple[ColumnSpec, ...]) -> pl.Series:
+    """The problems in Vietnamese for the officer ("Họ và tên: Mã cũ TCVN3 (ABC); ..."), computed
+    once per distinct combination of problems."""
+    from pipelines.reports.labels import PROBLEM
+
+    header = {c.name: c.label_vi or c.name for c in columns}
+
+    def text(codes: str) -> str:
+        parts = []
+        for entry in codes.split("; ") if codes else []:
+            col, _, code = entry.partition(":")
+            parts.append(f"{header.get(col, col)}: {PROBLEM.get(code, code)}")
+        return "; ".join(parts)
+
+    distinct = problems.unique().to_list()
+    mapping = pl.DataFrame({"k": distinct, "v": [text(d or "") for d in distinct]}, schema={"k": pl.Utf8, "v": pl.Utf8})
+    return pl.DataFrame({"k": problems}).join(mapping, on="k", how="left", maintain_order="left")["v"]
 
 
 def clean_file(path: Path, registry: str, out: Path) -> dict:

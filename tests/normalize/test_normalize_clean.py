@@ -45,11 +45,11 @@ def test_clean_csv(tmp_path):
     header, body = rows[0], rows[1:]
     assert len(body) == 4
     # every original column kept in order, <canonical>_clean right after the normalized ones
-    assert [h for h in header if not h.endswith("_clean") and h != "problems"] == HEADER
+    assert [h for h in header if not h.endswith("_clean") and h not in ("problems", "van_de")] == HEADER
     assert header[header.index("Họ và tên") + 1] == "ho_ten_clean"
     assert header[header.index("Ngày sinh") + 1] == "ngay_sinh_clean"
     assert header[header.index("Số CCCD") + 1] == "so_cccd_clean"
-    assert header[-1] == "problems"
+    assert header[-2:] == ["problems", "van_de"]
     col = {h: i for i, h in enumerate(header)}
     assert [r[col["Mã đối tượng"]] for r in body] == ["A1", "A2", "", "A3"]  # order kept, blank row kept
     assert [r[col["Họ và tên"]] for r in body] == [r[2] for r in ROWS]  # originals untouched
@@ -60,6 +60,7 @@ def test_clean_csv(tmp_path):
     assert "ho_ten:legacy_tcvn3" in body[0][col["problems"]]
     assert "ngay_sinh:date_impossible" in body[3][col["problems"]]
     assert body[2][col["problems"]] == ""
+    assert "Họ và tên: Mã cũ TCVN3 (ABC)" in body[0][col["van_de"]]
 
 
 def test_clean_xlsx_via_cli(tmp_path, capsys):
