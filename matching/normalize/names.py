@@ -30,7 +30,8 @@ SURNAMES = (
     "Trương Lâm Mai Cao Hà Lưu Lương Thái Châu Tạ Tăng Quách Kiều Vương Tống Triệu Diệp Khúc Lại "
     "Thạch Tôn Mạc Âu La Văn Đào Đàm Chu Tô Giang Hứa Lục Nông Lò Hầu Khổng Đồng Ông Phùng Quan "
     "Tiêu Từ Viên Vi Ninh Thân Bạch Bế Cù Doãn Giáp Kim Lã Mã Nghiêm Ôn Phí Quang Sầm Thiều Trình "
-    "Triệu Văn Yên Đường Lạc Lò Mông Hoàng Nhữ Kha Âu Dư Khương Khổng Liêu Ma Mẫn Nhan Tạ Thạch"
+    "Triệu Văn Yên Đường Lạc Lò Mông Hoàng Nhữ Kha Âu Dư Khương Khổng Liêu Ma Mẫn Nhan Tạ Thạch "
+    "Lường Cầm Quàng Điêu Bạc Hoàng Mạc Giàng Vàng Thào Sùng"
 ).split()
 HONORIFICS = ("ông bà", "ông", "bà", "cụ", "anh", "chị")
 _HONORIFIC_RE = r"(?i)^(ông\s+bà|ông|bà|cụ|anh|chị)\s+"
@@ -40,7 +41,7 @@ _SURNAME_FOLD = {"huynh": "hoang", "vo": "vu"}
 # Values sent through per-value Python: legacy encodings, Telex/VIQR residue, tone style.
 # (no \b: Unicode word boundaries made this regex 20x slower; over-matching only costs a check)
 _TELEX_PATTERN = (
-    r"(?:aa|ee|oo|dd|aw|ow|uw|AA|EE|OO|DD|Dd|AW|OW|UW)|[aeiouyAEIOUY][a-zA-Z]*[sfrxjSFRXJ](?:[ ,.;]|$)"
+    r"(?:[Aa][Aa]|[Ee][Ee]|[Oo][Oo]|[Dd][Dd]|[AaOoUu][Ww])|[aeiouyAEIOUY][a-zA-Z]*[sfrxjSFRXJ](?:[ ,.;]|$)"
     r"|[aeiouyAEIOUY][sfrxjSFRXJ][a-zA-Z]"  # tone key typed inside the word: "Toafn"
 )
 _VIQR_PATTERN = r"[A-Za-z][\^(+~`]|[A-Za-z][1-9]"  # VIQR marks, or VNI typing digits

@@ -84,3 +84,24 @@ def test_accepts_column_specs_and_rejects_unknown_kinds():
 )
 def test_amounts(text, value, problems):
     assert parse_amount(text) == (value, problems)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_ANY_TEXT = st.one_of(
+    st.none(),
+    st.text(max_size=40),
+    st.text(alphabet="0123456789 ./-'", max_size=15),
+    st.text(alphabet="aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạ ĐÐµ¸¶·¹¨©®ª«¬\u00ad,", max_size=30),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(*[_ANY_TEXT] * len(COLUMNS)), min_size=1, max_size=8))
+def test_any_text_never_raises_and_keeps_rows(rows):
+    df = pl.DataFrame([dict(zip([c for c, _ in COLUMNS], r)) for r in rows], schema={c: pl.Utf8 for c, _ in COLUMNS})
+    out = normalize_columns(df, COLUMNS, sex_column="gioi_tinh", dob_column="ngay_sinh")
+    assert out.height == df.height
+    assert out.select(df.columns).equals(df)
+    assert out["problems"].dtype == pl.List(pl.Utf8)
