@@ -232,8 +232,18 @@ def worker(tool: str, registry: str, workdir: Path) -> None:
     links = run_doisoat(con, registry) if tool == "doisoat" else run_splink(con, registry)
     seconds = time.perf_counter() - t
     links.write_parquet(workdir / f"pred_{tool}_{registry}.parquet")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mib": peak}))
+    print(json.dumps({"seconds": seconds, "peak_mib": _peak_mib()}))
+
+
+def _peak_mib() -> float:
+    """This process's own peak RSS. Not ru_maxrss: Linux carries the parent's high-water mark
+    across fork+exec, so a worker started from a parent holding the generated sample would
+    report the parent's peak. VmHWM belongs to the worker's own address space."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # ------------------------------------------------------------------ evaluation
