@@ -197,3 +197,18 @@ def alerts(spec: RegistrySpec, pairs: pl.DataFrame, deaths: pl.DataFrame) -> pl.
     if not parts:
         return pl.DataFrame()
     return pl.concat([p.select(cols) for p in parts], how="vertical_relaxed")
+
+
+def findings(spec: RegistrySpec, links: pl.DataFrame, persons: pl.DataFrame, rows: pl.DataFrame,
+             population: pl.DataFrame, deaths: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """All finding tables of a run from its links: the pipeline calls this after matching, and
+    `doisoat review` again after reviewers' decisions changed which rows are linked."""
+    from validation.completeness import missing_fields
+
+    pairs = linked_pairs(links, persons, rows, population)
+    return {
+        "mismatches": mismatches(spec, pairs),
+        "missing_fields": missing_fields(spec, rows, population, links),
+        "duplicates": duplicates(spec, links, rows),
+        "alerts": alerts(spec, pairs, deaths),
+    }

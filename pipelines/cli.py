@@ -1,4 +1,4 @@
-"""`doisoat` command line: sample | clean | run | demo | report.
+"""`doisoat` command line: sample | clean | run | demo | report | review.
 
 Each sub-command only parses arguments and calls one plain function; heavy imports (Prefect,
 Great Expectations) happen inside the commands that need them, so `doisoat --help` and
@@ -58,6 +58,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return regenerate_cli(run_id=args.run_id, db=Path(args.db), out_dir=Path(args.out), unmasked=args.unmasked)
 
 
+def _cmd_review(args: argparse.Namespace) -> int:
+    from pipelines.review import review_cli
+
+    out = Path(args.out) if args.out else None
+    return review_cli(workbook=Path(args.workbook), db=Path(args.db), reviewer=args.reviewer, out_dir=out, unmasked=args.unmasked)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="doisoat", description="Đối soát sổ đăng ký chuyên ngành với CSDLQG về dân cư (Đề án 06).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -97,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out")
     p.add_argument("--unmasked", action="store_true")
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("review", help="nạp quyết định của người xem xét từ trang 'Cần xem xét' của sổ Excel")
+    p.add_argument("workbook", help="sổ .xlsx do doisoat tạo, đã điền cột Quyết định")
+    p.add_argument("--reviewer", required=True, help="tên người xem xét (ghi vào nhật ký kiểm toán)")
+    p.add_argument("--db", default="out/doisoat.duckdb")
+    p.add_argument("--out", help="thư mục báo cáo; mặc định: thư mục báo cáo của lần chạy đó")
+    p.add_argument("--unmasked", action="store_true")
+    p.set_defaults(func=_cmd_review)
     return parser
 
 

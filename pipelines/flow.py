@@ -58,20 +58,12 @@ def validate_rows(spec: RegistrySpec, rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def run_checks(spec: RegistrySpec, db: Path, links, persons, rows, population: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    from validation.completeness import missing_fields
-
     con = warehouse.connect(db, REGISTRIES.values())
     try:
         deaths = checks.registered_deaths(con)
     finally:
         con.close()
-    pairs = checks.linked_pairs(links, persons, rows, population)
-    return {
-        "mismatches": checks.mismatches(spec, pairs),
-        "missing_fields": missing_fields(spec, rows, population, links),
-        "duplicates": checks.duplicates(spec, links, rows),
-        "alerts": checks.alerts(spec, pairs, deaths),
-    }
+    return checks.findings(spec, links, persons, rows, population, deaths)
 
 
 def write_warehouse(db: Path, spec: RegistrySpec, run_id: str, frames: dict[str, pl.DataFrame]) -> dict[str, int]:

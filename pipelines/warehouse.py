@@ -249,14 +249,16 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "review_decisions",
-            "Reviewer decisions on review-status links (filled by officers; kept across runs)",
+            "Reviewer decisions on review-status links, read back from the officers' workbook (history kept; the latest counts)",
             (
-                RUN_ID, REGISTRY, SOURCE_ROW, OWNER_INDEX,
-                ("so_dinh_danh", "VARCHAR", "Candidate the decision is about"),
-                ("reviewer", "VARCHAR", "Who decided"),
-                ("decision", "VARCHAR", "accept or reject"),
-                ("decided_at", "TIMESTAMPTZ", "When"),
-                ("note", "VARCHAR", "Free text"),
+                RUN_ID, REGISTRY, SOURCE_FILE, SOURCE_ROW, OWNER_INDEX,
+                ("so_dinh_danh", "VARCHAR", "Candidate the decision is about (links.so_dinh_danh of the review link)"),
+                ("reviewer", "VARCHAR", "Who decided (doisoat review --reviewer)"),
+                ("decision", "VARCHAR", "accept (same person) or reject (not this person)"),
+                ("decided_at", "TIMESTAMPTZ", "When the decision was imported (UTC)"),
+                ("note", "VARCHAR", "Reviewer's note from the workbook"),
+                ("decision_file", "VARCHAR", "Workbook the decision was read from"),
+                ("decision_file_sha256", "VARCHAR", "SHA-256 of that workbook"),
             ),
         ),
         Table(
@@ -267,6 +269,83 @@ TABLES: dict[str, Table] = {
                 ("model", "JSON", "m/u probabilities per comparison level, lambda, term frequencies used"),
                 ("settings", "JSON", "Comparisons, blocking rules, thresholds"),
                 ("blocking", "JSON", "Pairs generated per blocking rule"),
+            ),
+        ),
+    )
+}
+
+
+# Views analysts and reports read. `links` keeps what the matcher decided (the audit record);
+# `links_effective` is the outcome after reviewers' decisions: an accepted review candidate is
+# matched (or a duplicate when the person is already matched by an earlier row), a rejected one
+# is unmatched with reason review_rejected. Without decisions the view equals `links`.
+LINKS_EFFECTIVE_SQL = """
+WITH latest AS (            -- the last decision per record of a run
+    SELECT * FROM review_decisions
+    QUALIFY row_number() OVER (
+        PARTITION BY run_id, source_file, source_row, owner_index ORDER BY decided_at DESC) = 1
+),
+decided AS (
+    SELECT l.*, d.decision AS review_decision, d.reviewer, d.decided_at
+    FROM links l
+    LEFT JOIN latest d
+      ON l.status = 'review' AND d.run_id = l.run_id AND d.source_file = l.source_file
+     AND d.source_row = l.source_row AND d.owner_index = l.owner_index
+),
+first_listing AS (          -- the first matched row of each person in a run
+    SELECT run_id, so_dinh_danh, min(source_row) AS first_row
+    FROM links WHERE status = 'matched' AND so_dinh_danh IS NOT NULL
+    GROUP BY run_id, so_dinh_danh
+)
+SELECT d.run_id, d.registry, d.source_file, d.source_row, d.excel_row, d.owner_index, d.rec_id,
+       CASE WHEN d.review_decision = 'reject' THEN NULL ELSE d.pop_rec_id END AS pop_rec_id,
+       CASE WHEN d.review_decision = 'reject' THEN NULL ELSE d.so_dinh_danh END AS so_dinh_danh,
+       CASE d.review_decision
+           WHEN 'accept' THEN CASE WHEN f.first_row IS NULL THEN 'matched' ELSE 'duplicate' END
+           WHEN 'reject' THEN 'unmatched'
+           ELSE d.status
+       END AS status,
+       CASE d.review_decision WHEN 'accept' THEN 'review_accepted' WHEN 'reject' THEN 'review_rejected' ELSE d.method END AS method,
+       d.match_weight, d.match_probability,
+       CASE WHEN d.review_decision = 'accept' THEN f.first_row ELSE d.duplicate_of END AS duplicate_of,
+       d.entity,
+       CASE WHEN d.review_decision = 'reject' THEN 'review_rejected' ELSE d.reason END AS reason,
+       d.review_decision, d.reviewer, d.decided_at
+FROM decided d
+LEFT JOIN first_listing f
+  ON d.review_decision = 'accept' AND f.run_id = d.run_id AND f.so_dinh_danh = d.so_dinh_danh
+"""
+
+
+@dataclass(frozen=True)
+class View:
+    name: str
+    comment: str
+    sql: str
+    columns: tuple[tuple[str, str], ...]  # name, comment
+
+
+VIEWS: dict[str, View] = {
+    v.name: v
+    for v in (
+        View(
+            "links_effective",
+            "links after reviewers' decisions (review_decisions): accepted review candidates matched "
+            "(method review_accepted), rejected ones unmatched (method review_rejected); columns of links "
+            "plus review_decision, reviewer, decided_at",
+            LINKS_EFFECTIVE_SQL,
+            tuple(
+                (name, {
+                    "status": "Outcome after review: matched, review (still undecided), unmatched, rejected or duplicate",
+                    "method": "links.method, or review_accepted / review_rejected when a reviewer decided",
+                    "so_dinh_danh": "Linked person's 12-digit ID; NULL when not linked or the reviewer rejected the candidate",
+                }.get(name, comment))
+                for name, _, comment in TABLES["links"].columns
+            )
+            + (
+                ("review_decision", "accept or reject: the latest reviewer decision on a review link; NULL otherwise"),
+                ("reviewer", "Who made that decision"),
+                ("decided_at", "When that decision was imported"),
             ),
         ),
     )
@@ -326,15 +405,33 @@ def connect(db: Path | str, specs: Iterable[RegistrySpec] = ()) -> duckdb.DuckDB
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection, specs: Iterable[RegistrySpec] = ()) -> None:
-    """Create missing tables (with their comments) in one transaction; existing tables are left alone."""
+    """Create missing tables (with their comments) and the views, in one transaction.
+
+    Existing tables keep their rows; a column this version declares and an older warehouse
+    lacks is added (NULL for old rows), so a warehouse written by an earlier release stays usable."""
     existing = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
-    todo = [t for t in all_tables(specs) if t.name not in existing]
-    if not todo:
+    tables = all_tables(specs)
+    todo = [t for t in tables if t.name not in existing]
+    have = {
+        (r[0], r[1])
+        for r in con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main'").fetchall()
+    }
+    added = [(t, c) for t in tables if t.name in existing for c in t.columns if (t.name, c[0]) not in have]
+    views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal").fetchall()}
+    if not todo and not added and set(VIEWS) <= views:
         return
     with transaction(con):
         for table in todo:
             for stmt in ddl(table):
                 con.execute(stmt)
+        for table, (name, typ, comment) in added:
+            con.execute(f"ALTER TABLE {_q(table.name)} ADD COLUMN {_q(name)} {typ}")
+            con.execute(f"COMMENT ON COLUMN {_q(table.name)}.{_q(name)} IS {_lit(comment)}")
+        for view in VIEWS.values():
+            con.execute(f"CREATE OR REPLACE VIEW {_q(view.name)} AS {view.sql}")
+            con.execute(f"COMMENT ON VIEW {_q(view.name)} IS {_lit(view.comment)}")
+            for column, comment in view.columns:
+                con.execute(f"COMMENT ON COLUMN {_q(view.name)}.{_q(column)} IS {_lit(comment)}")
 
 
 @contextmanager
@@ -429,4 +526,6 @@ def schema_markdown(specs: Iterable[RegistrySpec] = ()) -> str:
     for table in list(TABLES.values()) + [rows_table(s) for s in specs][:1]:
         name = "<registry>_rows" if table.name.endswith("_rows") else table.name
         out.append(f"- `{name}` — {table.comment}: " + ", ".join(f"`{n}` {t}" for n, t, _ in table.columns))
+    for view in VIEWS.values():
+        out.append(f"- view `{view.name}` — {view.comment}")
     return "\n".join(out)

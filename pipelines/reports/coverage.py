@@ -1,7 +1,9 @@
 """Coverage against Đề án 06 targets, per registry, province and commune (one SQL query).
 
-What is counted: person records of a run (`links`, one row per person named in a registry row;
-land organizations are excluded because CSDLQG holds persons only). Each record gets flags —
+What is counted: person records of a run (`links_effective`: `links` after reviewers'
+decisions, one row per person named in a registry row; land organizations are excluded because
+CSDLQG holds persons only). A review candidate a reviewer accepted counts as linked
+probabilistically; one rejected counts as not found. Each record gets flags —
 linked (by ID or probabilistically), verified ("đúng": linked and no mismatch), complete ("đủ":
 no missing required field), duplicate, dead still paid, paid through an account — and the
 flags are summed over GROUPING SETS ((), (province), (province, commune)). The unit of a record
@@ -83,7 +85,7 @@ def coverage_frame(con: duckdb.DuckDBPyConnection, run_id: str, spec: RegistrySp
     WITH records AS (       -- every person record of the run with its unit
         SELECT l.source_file, l.source_row, l.owner_index, l.status, l.method, l.so_dinh_danh,
                r.ma_tinh, r.ma_xa, {_payment_sql(spec)} AS paid_by_account
-        FROM links l
+        FROM links_effective l
         LEFT JOIN {rows} r ON r.run_id = l.run_id AND r.source_file = l.source_file AND r.source_row = l.source_row
         WHERE l.run_id = $run_id AND coalesce(l.entity, 'person') <> 'organization'
     ),
@@ -98,7 +100,7 @@ def coverage_frame(con: duckdb.DuckDBPyConnection, run_id: str, spec: RegistrySp
         SELECT rc.ma_tinh, rc.ma_xa,
                (rc.status IN ('matched', 'duplicate') AND rc.so_dinh_danh IS NOT NULL) AS linked,
                linked AND rc.method IN (SELECT unnest($deterministic)) AS linked_id,
-               linked AND rc.method = 'probabilistic' AS linked_probabilistic,
+               linked AND rc.method IN ('probabilistic', 'review_accepted') AS linked_probabilistic,
                linked AND mm.source_row IS NULL AS verified,
                inc.source_row IS NULL AS complete,
                rc.status = 'review' AS review,

@@ -21,6 +21,7 @@ import xlsxwriter
 from pipelines.reports import labels as L
 from pipelines.reports.masking import mask_account, mask_id
 from pipelines.reports.queries import action_lists, fetch, run_info
+from pipelines.review import REVIEW_DECISION_HEADER, REVIEW_KEY_HEADER, REVIEW_NOTE_HEADER, REVIEW_RUN_PREFIX
 from pipelines.spec import RegistrySpec
 
 MAX_WIDTH = 60
@@ -54,6 +55,10 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "match_weight": ("Điểm khớp", "float"),
     "status": ("Tình trạng", "status"),
     "reason": ("Lý do", "problems"),
+    # the review sheet's round trip (pipelines/review.py reads these headers back)
+    "review_decision": (REVIEW_DECISION_HEADER, "decision"),
+    "review_note": (REVIEW_NOTE_HEADER, "text"),
+    "review_key": (REVIEW_KEY_HEADER, "key"),
 }
 HIDDEN = {"source_row", "duplicate_of"}
 LABEL_TABLES = {"kind": {**L.MISMATCH_KIND, **L.ALERT}, "basis": L.DUPLICATE_BASIS, "severity": L.SEVERITY,
@@ -74,6 +79,7 @@ class _Book:
         self.dec = self.wb.add_format({"num_format": "0.00"})
         self.bad = self.wb.add_format({"num_format": "0.00%", "font_color": "#9C0006", "bg_color": "#FFC7CE"})
         self.good = self.wb.add_format({"num_format": "0.00%", "font_color": "#006100", "bg_color": "#C6EFCE"})
+        self.unlocked = self.wb.add_format({"bg_color": "#FFF2CC", "num_format": "@"})  # cells officers fill in
 
     def table(self, ws, top: int, headers: list[str], rows: list[list], kinds: list[str], widths: list[int]) -> int:
         """Header at `top`, then rows; returns the next free row. Text is always write_string."""
@@ -126,6 +132,10 @@ def _display(spec: RegistrySpec, col: str, kind: str, value, row: dict, unmasked
         return _dmy(str(value))
     if kind == "owner":
         return int(value) + 1
+    if kind == "decision":
+        return L.label(L.DECISION, value)
+    if kind == "key":
+        return int(value)
     if kind == "problems":
         return L.problems_vi(value)
     if kind in LABEL_TABLES:
@@ -146,16 +156,17 @@ def _is_date_field(spec: RegistrySpec, field: str | None) -> bool:
 
 
 def _out_kind(kind: str) -> str:
-    return {"int": "int", "owner": "int", "pct": "pct", "float": "float"}.get(kind, "text")
+    return {"int": "int", "owner": "int", "key": "int", "pct": "pct", "float": "float"}.get(kind, "text")
 
 
-def _action_sheet(book: _Book, spec: RegistrySpec, sheet: str, title: str, frame: pl.DataFrame, unmasked: bool) -> None:
+def _action_sheet(book: _Book, spec: RegistrySpec, sheet: str, title: str, frame: pl.DataFrame, unmasked: bool, run_id: str) -> None:
     ws = book.wb.add_worksheet(sheet)
     cols = [c for c in frame.columns if c not in HIDDEN and not (c == "owner_index" and not spec.owner_split)]
     headers = [COLUMNS.get(c, (c, "text"))[0] for c in cols]
     kinds = [COLUMNS.get(c, (c, "text"))[1] for c in cols]
     ws.write_string(0, 0, f"{sheet} — {spec.title_vi}", book.title)
     ws.write_string(1, 0, f"{title} Số dòng: {frame.height:,}.", book.note)
+    ws.write_string(2, 0, f"{REVIEW_RUN_PREFIX}{run_id}", book.note)  # doisoat review finds the run here
     rows = [
         [_display(spec, c, k, rec[c], rec, unmasked) for c, k in zip(cols, kinds)]
         for rec in frame.iter_rows(named=True)
@@ -163,8 +174,19 @@ def _action_sheet(book: _Book, spec: RegistrySpec, sheet: str, title: str, frame
     widths = [8] * len(cols)
     header_row = 3
     end = book.table(ws, header_row, headers, rows, [_out_kind(k) for k in kinds], widths)
-    for j, w in enumerate(widths):
-        ws.set_column(j, j, w)
+    for j, (w, kind) in enumerate(zip(widths, kinds)):
+        if kind == "key":  # the row key doisoat review reads back: hidden, not for editing
+            ws.set_column(j, j, w, None, {"hidden": True})
+        elif kind == "decision":
+            ws.set_column(j, j, max(w, 16), book.unlocked)
+            ws.data_validation(header_row + 1, j, max(end - 1, header_row + 1), j, {
+                "validate": "list", "source": list(L.DECISION.values()),
+                "input_title": "Quyết định", "input_message": "Đồng ý: cùng một người. Bác bỏ: không phải người này.",
+            })
+        elif kind == "text" and cols[j] == "review_note":
+            ws.set_column(j, j, max(w, 30), book.unlocked)
+        else:
+            ws.set_column(j, j, w)
     ws.freeze_panes(header_row + 1, 0)
     ws.autofilter(header_row, 0, max(end - 1, header_row), max(len(cols) - 1, 0))
     ws.repeat_rows(header_row)
@@ -259,7 +281,7 @@ def write_workbook(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: s
         _commune_sheet(book, spec, coverage)
         for action in action_lists(spec):
             frame = fetch(con, spec, action, run_id)
-            _action_sheet(book, spec, action.sheet, action.title, frame, unmasked)
+            _action_sheet(book, spec, action.sheet, action.title, frame, unmasked, run_id)
             counts[action.sheet] = frame.height
     finally:
         book.wb.close()

@@ -102,7 +102,8 @@ def _parameters_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_
 
 
 def _outcomes(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[dict[str, int], str]:
-    counts = dict(con.execute("SELECT status, count(*) FROM links WHERE run_id = ? GROUP BY status", [run_id]).fetchall())
+    """Outcomes after reviewers' decisions (links_effective; equal to links when none)."""
+    counts = dict(con.execute("SELECT status, count(*) FROM links_effective WHERE run_id = ? GROUP BY status", [run_id]).fetchall())
     parts = [(L.label(L.STATUS, s), int(counts.get(s, 0)), charts.STATUS_COLORS[s]) for s in LINK_STATUSES]
     legend = " ".join(f'<span style="background:{c}"></span>{escape(label)}: {n:,}' for label, n, c in parts)
     return counts, charts.stacked_bar(parts, "Kết quả đối soát của mọi bản ghi") + f'<p class="legend">{legend}</p>'
@@ -235,6 +236,51 @@ def _explanations(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: st
     return intro + "\n".join(parts)
 
 
+def _review_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, unmasked: bool) -> str:
+    """What reviewers decided on the run's review candidates: who, when, from which workbook."""
+    decided = con.execute(
+        """
+        WITH latest AS (
+            SELECT * FROM review_decisions WHERE run_id = $run_id
+            QUALIFY row_number() OVER (PARTITION BY source_file, source_row, owner_index ORDER BY decided_at DESC) = 1
+        )
+        SELECT l.source_file, l.excel_row, l.owner_index, l.so_dinh_danh, l.match_probability,
+               d.decision, d.reviewer, d.decided_at, d.note, d.decision_file, d.decision_file_sha256, e.status AS after
+        FROM links l
+        LEFT JOIN latest d
+          ON d.source_file = l.source_file AND d.source_row = l.source_row AND d.owner_index = l.owner_index
+        LEFT JOIN links_effective e
+          ON e.run_id = l.run_id AND e.source_file = l.source_file AND e.source_row = l.source_row AND e.owner_index = l.owner_index
+        WHERE l.run_id = $run_id AND l.status = 'review'
+        ORDER BY d.decided_at NULLS LAST, l.source_row, l.owner_index
+        """,
+        {"run_id": run_id},
+    ).pl()
+    if decided.height == 0:
+        return "<p>Lần chạy này không có bản ghi cần xem xét.</p>"
+    n_acc = decided.filter(pl.col("decision") == "accept").height
+    n_rej = decided.filter(pl.col("decision") == "reject").height
+    pending = decided.height - n_acc - n_rej
+    history = con.execute("SELECT count(*) FROM review_decisions WHERE run_id = ?", [run_id]).fetchone()[0]
+    out = (f"<p>{decided.height:,} bản ghi cần xem xét: {n_acc:,} được xác nhận là cùng một người, {n_rej:,} bị bác bỏ, "
+           f"{pending:,} chưa có quyết định. Nhật ký lưu {history:,} quyết định (kể cả quyết định đã được thay bằng quyết định sau). "
+           "Kết quả, tỷ lệ và các danh sách của báo cáo này đã tính theo các quyết định; bảng <code>links</code> giữ nguyên kết quả "
+           "của thuật toán, bảng <code>links_effective</code> là kết quả sau xem xét.</p>")
+    mask = (lambda v: v) if unmasked else mask_id
+    fmt = lambda t: t.strftime("%d/%m/%Y %H:%M UTC") if isinstance(t, datetime) else ""  # noqa: E731
+    rows = [
+        [r["source_file"], r["excel_row"]] + ([r["owner_index"] + 1] if spec.owner_split else [])
+        + [mask(r["so_dinh_danh"]) if r["so_dinh_danh"] else "", _pct(r["match_probability"]),
+           L.label(L.DECISION, r["decision"]) or "Chưa quyết định", L.label(L.STATUS, r["after"]), r["reviewer"] or "",
+           fmt(r["decided_at"]), r["note"] or "",
+           f"{r['decision_file']} ({r['decision_file_sha256'][:12]}…)" if r["decision_file"] else ""]
+        for r in decided.iter_rows(named=True)
+    ]
+    headers = (["Tệp nguồn", "Dòng"] + (["Người thứ"] if spec.owner_split else [])
+               + ["Số định danh ứng viên", "Xác suất", "Quyết định", "Kết quả sau xem xét", "Người xem xét", "Thời điểm", "Ghi chú", "Sổ quyết định (SHA-256)"])
+    return out + _table(headers, rows)
+
+
 def write_html(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, coverage: pl.DataFrame, path: Path, unmasked: bool = False) -> Path:
     info = run_info(con, run_id)
     counts, outcome_svg = _outcomes(con, run_id)
@@ -263,6 +309,7 @@ def write_html(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, 
         weights=_weights_section(con, run_id, match_t, review_t),
         checks=_checks_section(con, run_id),
         explanations=_explanations(con, spec, run_id, unmasked),
+        review=_review_section(con, spec, run_id, unmasked),
         generated=escape(datetime.now().strftime("%d/%m/%Y %H:%M")),
     )
     path.parent.mkdir(parents=True, exist_ok=True)

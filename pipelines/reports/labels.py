@@ -25,7 +25,11 @@ METHOD = {
     "none": "Không khớp",
     "organization": "Tổ chức (không đối soát với CSDLQG)",
     "rejected": "Bị loại",
+    "review_accepted": "Người xem xét xác nhận là cùng một người",
+    "review_rejected": "Người xem xét bác bỏ ứng viên",
 }
+
+DECISION = {"accept": "Đồng ý", "reject": "Bác bỏ"}
 
 METRIC = {
     "linked": "Đã liên kết với CSDLQG",
@@ -78,6 +82,7 @@ COMPARISON = {
 COMPARISON_LEVEL = {"null": "thiếu dữ liệu", "exact": "trùng khớp", "different": "khác", "else": "khác"}
 
 PROBLEM = {
+    "review_rejected": "Người xem xét bác bỏ người gần giống trong CSDLQG",
     # names
     "no_diacritics": "Họ tên không dấu",
     "all_caps": "Họ tên viết hoa toàn bộ",

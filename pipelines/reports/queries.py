@@ -96,23 +96,29 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
     lists += [
         ActionList(
             "review", "Cần xem xét",
-            "Có người gần giống trong CSDLQG nhưng chưa đủ chắc chắn: cán bộ kiểm tra và xác nhận hoặc bác bỏ.",
+            "Có người gần giống trong CSDLQG nhưng chưa đủ chắc chắn: cán bộ kiểm tra, ghi 'Đồng ý' (cùng một người) "
+            "hoặc 'Bác bỏ' vào cột Quyết định, rồi nạp lại tệp bằng lệnh doisoat review.",
             f"""WITH pop AS (
                     SELECT p.pop_rec_id, p.ho_ten, coalesce(p.ngay_sinh_clean, p.ngay_sinh) AS ngay_sinh
                     FROM population p JOIN runs ON runs.population_sha256 = p.extract_sha256
                     WHERE runs.run_id = $run_id
                 )
                 SELECT {ROW}, x.so_dinh_danh, pop.ho_ten AS candidate_ho_ten, pop.ngay_sinh AS candidate_ngay_sinh,
-                       x.match_probability, x.match_weight
+                       x.match_probability, x.match_weight,
+                       e.review_decision, d.note AS review_note, x.source_row AS review_key
                 FROM links x LEFT JOIN r USING (source_file, source_row)
                 LEFT JOIN pop ON pop.pop_rec_id = x.pop_rec_id
+                LEFT JOIN links_effective e USING (run_id, source_file, source_row, owner_index)
+                LEFT JOIN review_decisions d
+                  ON d.run_id = x.run_id AND d.source_file = x.source_file AND d.source_row = x.source_row
+                 AND d.owner_index = x.owner_index AND d.decided_at = e.decided_at
                 WHERE x.run_id = $run_id AND x.status = 'review' ORDER BY x.match_probability DESC, x.source_row""",
         ),
         ActionList(
             "not_found", "Không tìm thấy",
             "Không tìm thấy người tương ứng trong CSDLQG, hoặc dòng thiếu dữ liệu để đối soát: kiểm tra lại hồ sơ gốc.",
             f"""SELECT {ROW}, x.status, x.reason, x.match_probability
-                FROM links x LEFT JOIN r USING (source_file, source_row)
+                FROM links_effective x LEFT JOIN r USING (source_file, source_row)
                 WHERE x.run_id = $run_id AND x.status IN ('unmatched', 'rejected')
                   AND coalesce(x.entity, 'person') <> 'organization'
                 ORDER BY x.source_row, x.owner_index""",

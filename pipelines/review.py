@@ -1,0 +1,315 @@
+"""Reviewers' decisions: the "Cần xem xét" sheet goes to the commune, comes back filled in,
+and `doisoat review WORKBOOK --db D --reviewer NAME` records what was decided.
+
+Why a round trip through the workbook: officers decide with the record in front of them, in
+Excel, not in a database. The sheet carries the run id (a note line above the table) and a
+hidden row key (source_row); an officer writes "Đồng ý" (same person) or "Bác bỏ" (not this
+person) in the decision column and may add a note.
+
+What importing does, in one transaction:
+1. every filled decision is checked against the run's `links` (the row must be a review link of
+   that run); a bad value or an unknown row is refused with the workbook's row and column, and
+   nothing is written;
+2. decisions go to `review_decisions` (history kept: re-importing changes the latest decision,
+   an identical decision is not recorded twice), with the reviewer, time and the workbook's hash;
+3. the run's findings (mismatches, missing fields, duplicates, alerts) and coverage are
+   recomputed from `links_effective` — an accepted candidate is checked like any match (a dead
+   person accepted by a reviewer is still an alert) — while `links` keeps what the matcher said.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.errors import InputError
+
+REVIEW_SHEET = "Cần xem xét"
+REVIEW_DECISION_HEADER = "Quyết định (Đồng ý / Bác bỏ)"
+REVIEW_NOTE_HEADER = "Ghi chú của người xem xét"
+REVIEW_KEY_HEADER = "Mã dòng (không sửa)"
+REVIEW_RUN_PREFIX = "Mã lần chạy: "
+SOURCE_FILE_HEADER = "Tệp nguồn"
+OWNER_HEADER = "Người thứ (đất đai)"
+
+FINDING_TABLES = ("mismatches", "missing_fields", "duplicates", "alerts")
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFD", str(text).replace("đ", "d").replace("Đ", "D"))
+    return " ".join("".join(c for c in text if not unicodedata.combining(c)).lower().split())
+
+
+# What officers write, folded (no accents, lower case). Anything else is refused, never guessed.
+ACCEPT = {"dong y", "dung", "chap nhan", "xac nhan", "cung mot nguoi", "accept", "yes", "y", "co"}
+REJECT = {"bac bo", "sai", "khong", "khong dong y", "khong phai", "khong phai nguoi nay", "reject", "no", "n"}
+
+
+def parse_decision(value: object) -> str | None:
+    """'Đồng ý' → accept, 'Bác bỏ' → reject, empty → None; ValueError for anything else."""
+    if value is None:
+        return None
+    folded = _fold(str(value)).strip(" .!")
+    if not folded:
+        return None
+    if folded in ACCEPT:
+        return "accept"
+    if folded in REJECT:
+        return "reject"
+    raise ValueError(value)
+
+
+@dataclass(frozen=True)
+class Decision:
+    excel_line: int  # row number in the workbook, for error messages
+    source_file: str
+    source_row: int
+    owner_index: int
+    decision: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class ReviewSheet:
+    run_id: str
+    decisions: list[Decision]
+    rows: int  # review rows in the sheet, decided or not
+
+
+def read_review_sheet(path: Path) -> ReviewSheet:
+    """The filled "Cần xem xét" sheet of a doisoat workbook → the decisions written in it."""
+    import openpyxl
+
+    name = path.name
+    if not path.exists():
+        raise InputError("không tìm thấy tệp.", file=name)
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # not an xlsx, or damaged
+        raise InputError(f"không đọc được tệp Excel ({type(exc).__name__}); cần sổ .xlsx do doisoat tạo.", file=name) from None
+    try:
+        if REVIEW_SHEET not in wb.sheetnames:
+            raise InputError(f"không có trang '{REVIEW_SHEET}' (các trang có: {', '.join(wb.sheetnames)}).", file=name)
+        lines = [list(r) for r in wb[REVIEW_SHEET].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+
+    run_id, header_at = None, None
+    for i, line in enumerate(lines[:20]):
+        cells = [str(c).strip() if c is not None else "" for c in line]
+        for c in cells:
+            if c.startswith(REVIEW_RUN_PREFIX):
+                run_id = c[len(REVIEW_RUN_PREFIX):].strip()
+        if REVIEW_DECISION_HEADER in cells:
+            header_at = i
+            break
+    if run_id is None:
+        raise InputError(f"không thấy dòng '{REVIEW_RUN_PREFIX}…' phía trên bảng: tệp không phải sổ do doisoat tạo.", file=name)
+    if header_at is None:
+        raise InputError(f"không thấy cột '{REVIEW_DECISION_HEADER}' trong trang '{REVIEW_SHEET}'.", file=name)
+    header = [str(c).strip() if c is not None else "" for c in lines[header_at]]
+    col = {h: j for j, h in enumerate(header) if h}
+    for needed in (SOURCE_FILE_HEADER, REVIEW_KEY_HEADER):
+        if needed not in col:
+            raise InputError(f"thiếu cột '{needed}' (đừng xoá cột ẩn của trang).", file=name, column=needed)
+
+    decisions: list[Decision] = []
+    rows = 0
+    for i, line in enumerate(lines[header_at + 1:], start=header_at + 2):
+        get = lambda h: line[col[h]] if h in col and col[h] < len(line) else None  # noqa: E731
+        key, source_file = get(REVIEW_KEY_HEADER), get(SOURCE_FILE_HEADER)
+        if key is None and source_file is None:
+            continue  # blank line below the table
+        rows += 1
+        try:
+            decision = parse_decision(get(REVIEW_DECISION_HEADER))
+        except ValueError:
+            raise InputError(
+                f"quyết định '{get(REVIEW_DECISION_HEADER)}' không hợp lệ: ghi 'Đồng ý' hoặc 'Bác bỏ' (hoặc để trống).",
+                file=name, row=i, column=REVIEW_DECISION_HEADER,
+            ) from None
+        if decision is None:
+            continue
+        try:
+            source_row = int(float(str(key)))
+            owner = int(float(str(get(OWNER_HEADER)))) - 1 if OWNER_HEADER in col and get(OWNER_HEADER) is not None else 0
+        except ValueError:
+            raise InputError("mã dòng không hợp lệ (cột ẩn đã bị sửa).", file=name, row=i, column=REVIEW_KEY_HEADER) from None
+        note = get(REVIEW_NOTE_HEADER)
+        note = str(note).strip() if note is not None and str(note).strip() else None
+        decisions.append(Decision(i, str(source_file), source_row, owner, decision, note))
+    return ReviewSheet(run_id=run_id, decisions=decisions, rows=rows)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def record_decisions(con: duckdb.DuckDBPyConnection, sheet: ReviewSheet, reviewer: str, workbook: Path) -> dict[str, int]:
+    """Check the decisions against the run, write the new ones and recompute the run's findings.
+
+    Returns counts: decided (in the sheet), recorded (new), unchanged, accept, reject, pending."""
+    from pipelines.warehouse import transaction
+
+    name = workbook.name
+    run = con.execute("SELECT registry, status FROM runs WHERE run_id = ?", [sheet.run_id]).fetchone()
+    if run is None:
+        raise InputError(f"lần chạy '{sheet.run_id}' không có trong kho dữ liệu này (--db).", file=name)
+    registry = run[0]
+    frame = pl.DataFrame(
+        {
+            "excel_line": [d.excel_line for d in sheet.decisions],
+            "source_file": [d.source_file for d in sheet.decisions],
+            "source_row": [d.source_row for d in sheet.decisions],
+            "owner_index": [d.owner_index for d in sheet.decisions],
+            "decision": [d.decision for d in sheet.decisions],
+            "note": [d.note for d in sheet.decisions],
+        },
+        schema={"excel_line": pl.Int64, "source_file": pl.Utf8, "source_row": pl.Int64, "owner_index": pl.Int16,
+                "decision": pl.Utf8, "note": pl.Utf8},
+    )
+    dup = frame.filter(pl.struct("source_file", "source_row", "owner_index").is_duplicated())
+    if dup.height:
+        raise InputError("cùng một bản ghi có hai quyết định.", file=name, row=int(dup["excel_line"][1]))
+    con.register("_sheet_decisions", frame.to_arrow())
+    try:
+        checked = con.execute(
+            """
+            WITH latest AS (
+                SELECT * FROM review_decisions WHERE run_id = $run_id
+                QUALIFY row_number() OVER (PARTITION BY source_file, source_row, owner_index ORDER BY decided_at DESC) = 1
+            )
+            SELECT s.*, l.so_dinh_danh, l.status AS link_status,
+                   (p.decision IS NOT DISTINCT FROM s.decision AND p.note IS NOT DISTINCT FROM s.note) AS unchanged
+            FROM _sheet_decisions s
+            LEFT JOIN links l
+              ON l.run_id = $run_id AND l.source_file = s.source_file AND l.source_row = s.source_row
+             AND l.owner_index = s.owner_index
+            LEFT JOIN latest p
+              ON p.source_file = s.source_file AND p.source_row = s.source_row AND p.owner_index = s.owner_index
+            ORDER BY s.excel_line
+            """,
+            {"run_id": sheet.run_id},
+        ).pl()
+    finally:
+        con.unregister("_sheet_decisions")
+    unknown = checked.filter(pl.col("link_status").is_null() | (pl.col("link_status") != "review"))
+    if unknown.height:
+        raise InputError(
+            f"dòng này không phải bản ghi cần xem xét của lần chạy {sheet.run_id} ({unknown.height} dòng như vậy); "
+            "hãy dùng đúng sổ Excel của lần chạy đó.",
+            file=name, row=int(unknown["excel_line"][0]), column=REVIEW_KEY_HEADER,
+        )
+    new = checked.filter(~pl.col("unchanged").fill_null(False)).select(
+        pl.lit(sheet.run_id).alias("run_id"), pl.lit(registry).alias("registry"), "source_file", "source_row",
+        "owner_index", "so_dinh_danh", pl.lit(reviewer).alias("reviewer"), "decision", "note",
+        pl.lit(name).alias("decision_file"), pl.lit(_sha256(workbook)).alias("decision_file_sha256"),
+    )
+    with transaction(con):
+        if new.height:
+            con.register("_new_decisions", new.to_arrow())
+            try:
+                con.execute(
+                    """
+                    INSERT INTO review_decisions (run_id, registry, source_file, source_row, owner_index, so_dinh_danh,
+                                                  reviewer, decision, decided_at, note, decision_file, decision_file_sha256)
+                    SELECT run_id, registry, source_file, source_row, owner_index, so_dinh_danh,
+                           reviewer, decision, now(), note, decision_file, decision_file_sha256
+                    FROM _new_decisions
+                    """
+                )
+            finally:
+                con.unregister("_new_decisions")
+        recompute_findings(con, sheet.run_id, registry)
+    effective = dict(
+        con.execute(
+            "SELECT coalesce(review_decision, 'pending'), count(*) FROM links_effective "
+            "WHERE run_id = ? AND (review_decision IS NOT NULL OR status = 'review') GROUP BY 1",
+            [sheet.run_id],
+        ).fetchall()
+    )
+    return {
+        "sheet_rows": sheet.rows,
+        "decided": frame.height,
+        "recorded": new.height,
+        "unchanged": frame.height - new.height,
+        "accept": int(effective.get("accept", 0)),
+        "reject": int(effective.get("reject", 0)),
+        "pending": int(effective.get("pending", 0)),
+    }
+
+
+def recompute_findings(con: duckdb.DuckDBPyConnection, run_id: str, registry: str) -> None:
+    """Replace the run's finding tables and coverage with ones computed from `links_effective`.
+
+    Runs inside the caller's transaction. Reads only the warehouse: the run's stored rows and
+    person records, the CSDLQG extract it used, and the latest registered deaths."""
+    from pipelines import checks
+    from pipelines.registries import REGISTRIES
+    from pipelines.reports.coverage import coverage_frame
+    from pipelines.warehouse import TABLES, insert_frame, rows_table_name
+
+    spec = REGISTRIES[registry]
+    table = '"' + rows_table_name(registry).replace('"', '""') + '"'
+    rows = con.execute(f"SELECT * EXCLUDE (run_id) FROM {table} WHERE run_id = ?", [run_id]).pl()
+    persons = con.execute("SELECT * EXCLUDE (run_id, registry) FROM registry_persons WHERE run_id = ?", [run_id]).pl()
+    population = con.execute(
+        """SELECT p.* EXCLUDE (extract_sha256, run_id) FROM population p
+           JOIN runs ON runs.population_sha256 = p.extract_sha256 WHERE runs.run_id = ?""",
+        [run_id],
+    ).pl()
+    links = con.execute(
+        "SELECT * EXCLUDE (review_decision, reviewer, decided_at) FROM links_effective WHERE run_id = ?", [run_id]
+    ).pl()
+    found = checks.findings(spec, links, persons, rows, population, checks.registered_deaths(con))
+    for name in FINDING_TABLES + ("coverage",):
+        con.execute(f'DELETE FROM "{name}" WHERE run_id = ?', [run_id])
+    for name, frame in found.items():
+        if frame is None or frame.height == 0:
+            continue
+        frame = frame.drop("run_id", "registry", strict=False).with_columns(
+            pl.lit(run_id).alias("run_id"), pl.lit(registry).alias("registry")
+        )
+        insert_frame(con, name, frame.select([c for c in TABLES[name].column_names if c in frame.columns]))
+    insert_frame(con, "coverage", coverage_frame(con, run_id, spec))
+
+
+def review_cli(workbook: Path, db: Path, reviewer: str, out_dir: Path | None = None, unmasked: bool = False) -> int:
+    """`doisoat review`: record the decisions of a filled workbook, then rewrite the run's reports."""
+    from pipelines.errors import DoisoatError
+    from pipelines.registries import REGISTRIES
+    from pipelines.warehouse import connect
+
+    if not reviewer.strip():
+        raise DoisoatError("Cần ghi tên người xem xét (--reviewer).")
+    if not Path(db).exists():
+        raise DoisoatError(f"Không tìm thấy kho dữ liệu {db}.")
+    sheet = read_review_sheet(Path(workbook))
+    con = connect(db, REGISTRIES.values())
+    try:
+        counts = record_decisions(con, sheet, reviewer.strip(), Path(workbook))
+        print(
+            f"Lần chạy {sheet.run_id}: {counts['sheet_rows']:,} dòng cần xem xét, {counts['decided']:,} dòng có quyết định "
+            f"({counts['recorded']:,} ghi mới, {counts['unchanged']:,} không đổi)."
+        )
+        print(f"Sau xem xét: {counts['accept']:,} đồng ý, {counts['reject']:,} bác bỏ, {counts['pending']:,} chưa quyết định.")
+        from pipelines.reports import write_reports
+
+        if out_dir is None:  # where the run wrote its reports (runs.parameters.out_dir)
+            params = con.execute("SELECT parameters FROM runs WHERE run_id = ?", [sheet.run_id]).fetchone()[0]
+            out_dir = Path(json.loads(params or "{}").get("out_dir") or "out")
+        paths = write_reports(con, sheet.run_id, Path(out_dir), unmasked=unmasked)
+        print(f"Đã cập nhật báo cáo: {paths['excel']}, {paths['html']}")
+    finally:
+        con.close()
+    return 0
