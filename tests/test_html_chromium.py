@@ -55,3 +55,22 @@ def test_report_renders_offline_with_charts(tmp_path):
     shot = tmp_path / "shot.png"
     done = _chromium(tmp_path, "--window-size=1280,1000", f"--screenshot={shot}", html.as_uri())
     assert done.returncode == 0 and shot.stat().st_size > 10_000
+
+
+def test_row_lookup_renders_from_the_address(tmp_path):
+    """report.html#dong=9 opens the lookup on row 9 (the crafted review row): its waterfall and
+    the two candidates it was compared with are drawn by the page's own script, offline."""
+    con = rw.build(tmp_path / "w.duckdb")
+    html = write_reports(con, rw.RUN_ID, tmp_path / "out", data_docs=False)["html"]
+    con.close()
+    done = _chromium(tmp_path, "--dump-dom", html.as_uri() + "#dong=9")
+    assert done.returncode == 0, done.stderr[-2000:]
+    dom = done.stdout
+    result = dom[dom.index('id="lookup-result"'):]
+    result = result[: result.index("</div>")]
+    assert 'data-shown="9:0"' in dom
+    assert "Dòng 9 — Cần xem xét" in result
+    assert result.count('<rect class="bar"') == 7  # prior + 5 comparisons + total
+    assert "079******077" in result and "079******055" in result
+    assert "Content Security Policy" not in done.stderr
+

@@ -147,6 +147,26 @@ def test_html_report_content(run):
     assert "079******077" in html  # the candidate the reviewed row was compared with, masked
 
 
+def test_html_lookup_holds_every_record_masked(run):
+    """The row lookup embeds every record of the run (by the row number seen in Excel) with its
+    candidates' comparison levels; IDs in it are masked like the rest of the report."""
+    import json
+
+    con, paths, _ = run
+    html = paths["html"].read_text(encoding="utf-8")
+    blob = re.search(r'<script type="application/json" id="lookup-data">(.*?)</script>', html, re.S).group(1)
+    data = json.loads(blob)
+    links = con.execute("SELECT excel_row, owner_index, status, method FROM links WHERE run_id = ?", [rw.RUN_ID]).fetchall()
+    assert set(data["records"]) == {f"{r}:{o}" for r, o, _, _ in links}
+    for r, o, status, method in links:
+        assert data["records"][f"{r}:{o}"][:2] == [status, method]
+    review = data["records"]["9:0"]  # crafted row 5: review, two candidates compared
+    assert [c[0] for c in review[5]] == [1, 2] and review[5][1][2] == "079******077"
+    assert {p[0] for p in review[5][0][3]} == {"ho_ten", "ngay_sinh", "gioi_tinh", "id", "dia_chi"}
+    assert data["records"]["5:0"][5] == [] and "id_exact" in data["deterministic"]
+    assert not data["truncated"]
+
+
 def test_data_docs_written_without_raw_ids(run):
     _, paths, _ = run
     index = paths["data_docs"]

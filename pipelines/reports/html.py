@@ -34,6 +34,8 @@ from pipelines.warehouse import LINK_STATUSES, rows_table_name
 
 TEMPLATE = Path(__file__).with_name("templates") / "audit.html"
 MAX_REVIEW, MAX_SAMPLE, MAX_COMMUNES = 200, 50, 40
+MAX_LOOKUP = 100_000  # records embedded for the row lookup (about 100 bytes each)
+LOOKUP_JS = Path(__file__).with_name("templates") / "lookup.js"
 RUN_STATUS = {"succeeded": "thành công", "failed": "thất bại", "running": "đang chạy"}
 
 
@@ -158,6 +160,12 @@ def _checks_section(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
     return _table(["Kiểm tra", "Cột", "Số giá trị", "Số lỗi", "Tỷ lệ lỗi", "Kết quả"], rows) + '<p><a href="data_docs/index.html">Data Docs của Great Expectations</a> (cùng thư mục).</p>'
 
 
+def _prior(con: duckdb.DuckDBPyConnection, run_id: str) -> float:
+    """The model's prior log2 odds (λ): where every waterfall starts."""
+    model = con.execute("SELECT model FROM match_models WHERE run_id = ?", [run_id]).fetchone()
+    return float((_json(model[0]) or {}).get("prior_log2_odds", 0.0)) if model else 0.0
+
+
 def _explanations(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, unmasked: bool) -> str:
     name_col = spec.role_column("ho_ten")
     name_sql = f'r."{name_col.name}"' if (unmasked and name_col) else "NULL"
@@ -182,8 +190,7 @@ def _explanations(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: st
     ).pl()
     if chosen.height == 0:
         return "<p>Không có bản ghi nào cần giải thích (mọi liên kết đều bằng số định danh).</p>"
-    model = con.execute("SELECT model FROM match_models WHERE run_id = ?", [run_id]).fetchone()
-    prior = float((_json(model[0]) or {}).get("prior_log2_odds", 0.0)) if model else 0.0
+    prior = _prior(con, run_id)
     con.register("_chosen_records", chosen.select("source_row", "owner_index").to_arrow())
     try:  # evidence of the chosen records only (a large run keeps millions of evidence rows)
         evidence = con.execute(
@@ -234,6 +241,68 @@ def _explanations(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: st
     intro = (f"<p>{n_review:,} bản ghi cần xem xét (tối đa {MAX_REVIEW}) và {chosen.height - n_review:,} bản ghi đã khớp xác suất "
              f"được chọn ngẫu nhiên (tối đa {MAX_SAMPLE}). Bấm vào một dòng để xem điểm từng phép so sánh.</p>")
     return intro + "\n".join(parts)
+
+
+def _lookup_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, unmasked: bool, prior: float) -> str:
+    """A search box over every record of the run (up to MAX_LOOKUP), rendered by lookup.js from
+    an embedded JSON block: outcome, method, probability, reviewer decision and, where candidates
+    were compared, the waterfall of the best one and the candidates it beat (rank <= 5)."""
+    from pipelines.reports.coverage import DETERMINISTIC_METHODS
+
+    frame = con.execute(
+        """
+        WITH cand AS (          -- one row per (record, candidate): its comparison levels and weights
+            SELECT source_row, owner_index, candidate_rank, pop_rec_id, any_value(so_dinh_danh) AS sdd,
+                   list([comparison, level, round(partial_weight, 3)::VARCHAR] ORDER BY comparison) AS parts
+            FROM link_evidence
+            WHERE run_id = $run_id AND candidate_rank <= 5
+            GROUP BY source_row, owner_index, candidate_rank, pop_rec_id
+        ),
+        per_record AS (
+            SELECT source_row, owner_index,
+                   list(struct_pack(r := candidate_rank, p := pop_rec_id, s := sdd, parts := parts) ORDER BY candidate_rank) AS cands
+            FROM cand GROUP BY source_row, owner_index
+        )
+        SELECT e.excel_row, e.owner_index, e.status, e.method, e.match_probability, e.pop_rec_id, e.review_decision, p.cands
+        FROM links_effective e
+        LEFT JOIN per_record p ON p.source_row = e.source_row AND p.owner_index = e.owner_index
+        WHERE e.run_id = $run_id
+        ORDER BY e.excel_row, e.owner_index
+        LIMIT $limit
+        """,
+        {"run_id": run_id, "limit": MAX_LOOKUP + 1},
+    ).pl()
+    truncated = frame.height > MAX_LOOKUP
+    frame = frame.head(MAX_LOOKUP)
+    mask = (lambda v: v) if unmasked else mask_id
+    records = {}
+    for r in frame.iter_rows(named=True):
+        cands = [
+            [c["r"], c["p"], mask(c["s"]) if c["s"] else None, [[cmp, lvl, float(w) if w is not None else 0.0] for cmp, lvl, w in c["parts"]]]
+            for c in (r["cands"] or [])
+        ]
+        prob = None if r["match_probability"] is None else round(float(r["match_probability"]), 6)
+        records[f"{r['excel_row']}:{r['owner_index']}"] = [r["status"], r["method"], prob, r["pop_rec_id"], r["review_decision"], cands]
+    levels = {**L.COMPARISON_LEVEL}
+    data = {
+        "records": records, "prior": prior, "owner_split": spec.owner_split, "truncated": truncated, "embedded": len(records),
+        "deterministic": list(DETERMINISTIC_METHODS),
+        "labels": {"status": L.STATUS, "method": L.METHOD, "decision": L.DECISION, "comparison": L.COMPARISON, "level": levels},
+    }
+    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    owner_input = '<label>người thứ <input name="nguoi" type="number" min="1" value="1" style="width:4em"></label>' if spec.owner_split else ""
+    note = (f"<p>Báo cáo nhúng {len(records):,} bản ghi đầu; các bản ghi khác tra trong kho DuckDB (bảng link_evidence).</p>"
+            if truncated else "")
+    return (
+        "<h3>Tra cứu một bản ghi</h3>"
+        "<p>Nhập số dòng trong tệp (như cán bộ thấy trong Excel) để xem vì sao bản ghi được khớp, cần xem xét hoặc không khớp. "
+        "Có thể mở thẳng một dòng bằng địa chỉ <code>…_audit.html#dong=12</code>.</p>"
+        f'<form id="lookup-form"><label>Dòng <input name="dong" type="number" min="1" style="width:7em"></label> {owner_input} '
+        '<button type="submit">Xem</button></form>'
+        f'{note}<div id="lookup-result"></div>'
+        f'<script type="application/json" id="lookup-data">{blob}</script>'
+        f"<script>{LOOKUP_JS.read_text(encoding='utf-8')}</script>"
+    )
 
 
 def _review_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, unmasked: bool) -> str:
@@ -308,7 +377,8 @@ def write_html(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, 
         coverage=_coverage_section(spec, coverage),
         weights=_weights_section(con, run_id, match_t, review_t),
         checks=_checks_section(con, run_id),
-        explanations=_explanations(con, spec, run_id, unmasked),
+        explanations=_lookup_section(con, spec, run_id, unmasked, _prior(con, run_id)) + "<h3>Bản ghi cần xem xét và mẫu bản ghi khớp xác suất</h3>"
+        + _explanations(con, spec, run_id, unmasked),
         review=_review_section(con, spec, run_id, unmasked),
         generated=escape(datetime.now().strftime("%d/%m/%Y %H:%M")),
     )

@@ -79,7 +79,30 @@ COMPARISON = {
     "prior": "Tỷ lệ khớp ban đầu (λ)",
 }
 
-COMPARISON_LEVEL = {"null": "thiếu dữ liệu", "exact": "trùng khớp", "different": "khác", "else": "khác"}
+COMPARISON_LEVEL = {  # level codes of matching/comparisons.py
+    "null": "thiếu dữ liệu",
+    "exact": "trùng khớp",
+    "different": "khác",
+    "else": "khác",
+    "agree": "trùng khớp",
+    "conflict": "mâu thuẫn",
+    "one_edit": "lệch 1 chữ số",
+    "key_exact": "trùng khi bỏ dấu",
+    "key_nomid": "trùng khi bỏ Thị/Văn",
+    "surname_variant": "họ biến thể vùng miền (Hoàng/Huỳnh, Vũ/Võ)",
+    "given_equal_surname_fuzzy": "trùng tên, họ gần giống",
+    "jw_0.95": "rất giống (Jaro-Winkler ≥ 0,95)",
+    "jw_0.90": "giống (Jaro-Winkler ≥ 0,90)",
+    "jw_0.85": "gần giống (Jaro-Winkler ≥ 0,85)",
+    "day_month_swapped": "đảo ngày và tháng",
+    "one_digit": "lệch 1 chữ số",
+    "placeholder_01_01": "ngày 01/01 (có thể ghi tạm)",
+    "same_year": "cùng năm sinh",
+    "year_only": "trùng năm (chỉ có năm)",
+    "year_pm1": "lệch 1 năm",
+    "same_xa": "cùng xã/phường",
+    "same_tinh": "cùng tỉnh, khác xã",
+}
 
 PROBLEM = {
     "review_rejected": "Người xem xét bác bỏ người gần giống trong CSDLQG",
