@@ -227,6 +227,9 @@ def worker(tool: str, registry: str, workdir: Path) -> None:
     import duckdb
 
     con = duckdb.connect()
+    # spill files go to the benchmark's work folder (an in-memory DuckDB spills into the current
+    # directory otherwise: Splink at 10M x 1M wrote 45 GB there)
+    con.execute("SET temp_directory = ?", [str(workdir / "duckdb_tmp")])
     _load(con, workdir, registry)
     t = time.perf_counter()
     links = run_doisoat(con, registry) if tool == "doisoat" else run_splink(con, registry)

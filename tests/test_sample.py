@@ -215,3 +215,19 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path):
     a, b, c = (_hashes(tmp_path / x) for x in "abc")
     assert a == b
     assert a["population.csv"] != c["population.csv"] and a["social_welfare.csv"] != c["social_welfare.csv"]
+
+
+def test_moved_persons_are_registered_in_another_commune(sample):
+    """addr_moved: the registry holds an earlier residence, a commune other than CSDLQG's."""
+    pop = sample["data"]["population"].select("so_dinh_danh", "ten_xa", "ten_tinh")
+    moved = 0
+    for name, col in (("social_welfare", "dia_chi"), ("pension", "dia_chi")):
+        data = sample["data"][name].with_row_index("i", offset=1)
+        truth = sample["truth"][name].select(pl.col("source_row").cast(pl.UInt32).alias("i"), "so_dinh_danh", "defects")
+        rows = data.join(truth, on="i").join(pop, on="so_dinh_danh").filter(
+            pl.col("defects").str.contains("addr_moved") & ~pl.col("defects").str.contains("addr_abbrev"))
+        moved += rows.height
+        for addr, xa, tinh in rows.select(col, "ten_xa", "ten_tinh").iter_rows():
+            assert f"{xa}, {tinh}" not in addr
+    assert moved > 5
+

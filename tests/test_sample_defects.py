@@ -70,3 +70,18 @@ def test_address_abbreviation():
         "Thôn 3, X. Gia Phúc, TP. Hải Phòng", ["addr_abbrev"])
     assert d.render_address("a", "Thôn 3, Thị trấn B, Huyện C, Tỉnh D", {"addr_legacy": True, "addr_abbrev": True}) == (
         "Thôn 3, TT. B, H. C, T. D", ["addr_legacy", "addr_abbrev"])
+
+
+def test_regional_surname_forms():
+    assert d.regional_surname("Hoàng Văn Nam") == "Huỳnh Văn Nam"
+    assert d.regional_surname("Huỳnh Thị Mai") == "Hoàng Thị Mai"
+    assert d.regional_surname("Ông Vũ Văn Bình và bà Lê Thị Cúc") == "Ông Võ Văn Bình và bà Lê Thị Cúc"
+    assert d.regional_surname("Nguyễn Hoàng Anh") == "Nguyễn Hoàng Anh"  # a middle name is not a surname
+    out, codes = d.apply_name(["Trần Văn An"], {"name_regional_surname": True}, random.Random(1))
+    assert out == ["Trần Văn An"] and codes == []  # not applicable: neither applied nor recorded
+
+
+def test_moved_address_replaces_the_current_one():
+    assert d.render_address("Xã A, Tỉnh B", "Xã A cũ, Huyện C, Tỉnh B", {"addr_moved": True, "addr_legacy": True}, "Xã D, Tỉnh B") == (
+        "Xã D, Tỉnh B", ["addr_moved"])
+    assert d.render_address("Xã A, Tỉnh B", "", {"addr_moved": True}, None) == ("Xã A, Tỉnh B", [])

@@ -212,6 +212,11 @@ def _repair_rare(value: str) -> tuple[str, list[str]]:
     return text, problems
 
 
+def repair_typing(value: str) -> str:
+    """Text with legacy encodings and Telex/VNI/VIQR typing residue repaired (no problem codes)."""
+    return _repair_rare(value)[0]
+
+
 # --- vectorized path -------------------------------------------------------------------------
 _LIST_STR = pl.List(pl.Utf8)
 

@@ -21,7 +21,7 @@ import unicodedata
 import polars as pl
 
 from matching.normalize.encodings import repair_legacy_text
-from matching.normalize.names import SURNAME_KEYS, name_table
+from matching.normalize.names import SURNAME_KEYS, name_table, repair_typing
 from matching.normalize.problems import Distinct, finish, list_to_str, prefix_col
 
 _LIST_STR = pl.List(pl.Utf8)
@@ -99,6 +99,9 @@ def parse_owner(value: str | None) -> tuple[str | None, list[tuple[str, str, str
         return None, []
     f = _shadow(s)
     if _ORG_ASCII.search(f) or _ORG_ACCENTED.search(s):
+        return "organization", []
+    typed = repair_typing(s)  # typing residue: "Hợp tacs xã" is still a cooperative
+    if typed != s and (_ORG_ASCII.search(_shadow(typed)) or _ORG_ACCENTED.search(typed)):
         return "organization", []
     m = _HOUSEHOLD_ACCENTED.match(s) or _HOUSEHOLD.match(f)
     household = bool(m)

@@ -16,7 +16,11 @@ Codes:
   (standalone Thị/Văn dropped), name_extra_spaces, name_eth_d (Đ typed as U+00D0 Ð)
 - dob_format (d/m/yyyy, dd-mm-yyyy, yyyy-mm-dd, dd.mm.yyyy, Excel serial), dob_swapped,
   dob_year_only, dob_placeholder_0101 (born before 1960), dob_typo (day ±1 or year ±1)
-- sex_wrong, addr_legacy (pre-2025 three-level address), addr_abbrev (P., Q., TP., ...)
+- sex_wrong, addr_legacy (pre-2025 three-level address), addr_abbrev (P., Q., TP., ...),
+  addr_moved (the registry still holds an earlier residence: another commune, in the same
+  province seven times in ten; CSDLQG has the current one)
+- name_regional_surname (the southern/northern form of the surname: Hoàng ↔ Huỳnh, Vũ ↔ Võ;
+  applies only to those surnames, so its measured share is far below its rate)
 - account_missing (paid through an account, no account number)
 - duplicate, absent (not in CSDLQG), deceased_still_paid
 """
@@ -32,27 +36,28 @@ from pipelines.sample.places import abbreviate
 
 ID_CODES = ("id_missing", "id_old_cmnd", "id_typo", "id_transposed", "id_excel_lost_zero")
 NAME_CODES = ("name_no_diacritics", "name_upper", "name_nfd", "name_old_tone", "name_telex",
-              "name_drop_middle", "name_extra_spaces", "name_eth_d")
+              "name_drop_middle", "name_extra_spaces", "name_eth_d", "name_regional_surname")
 DOB_CODES = ("dob_format", "dob_swapped", "dob_year_only", "dob_placeholder_0101", "dob_typo")
-ADDR_CODES = ("addr_legacy", "addr_abbrev")
+ADDR_CODES = ("addr_legacy", "addr_abbrev", "addr_moved")
 
 _PERSON = {
     "id_missing": 0.06, "id_old_cmnd": 0.08, "id_typo": 0.03, "id_transposed": 0.02, "id_excel_lost_zero": 0.05,
     "name_no_diacritics": 0.06, "name_upper": 0.08, "name_nfd": 0.04, "name_old_tone": 0.30, "name_telex": 0.03,
     "name_drop_middle": 0.06, "name_extra_spaces": 0.05, "name_eth_d": 0.15,
     "dob_format": 0.10, "dob_swapped": 0.05, "dob_year_only": 0.04, "dob_placeholder_0101": 0.15, "dob_typo": 0.03,
-    "sex_wrong": 0.02, "addr_legacy": 0.25, "addr_abbrev": 0.10,
+    "sex_wrong": 0.02, "addr_legacy": 0.25, "addr_abbrev": 0.10, "addr_moved": 0.05,
+    "name_regional_surname": 0.10,
 }
 
 DEFAULT_RATES: dict[str, dict[str, float]] = {
     "social_welfare": {**_PERSON, "account_missing": 0.06, "duplicate": 0.01, "absent": 0.03, "deceased_still_paid": 0.01},
     "pension": {**_PERSON, "id_missing": 0.04, "id_old_cmnd": 0.12, "account_missing": 0.04,
                 "duplicate": 0.01, "absent": 0.03, "deceased_still_paid": 0.01},
-    "civil_births": {**{k: v for k, v in _PERSON.items() if k not in ("id_old_cmnd", "dob_placeholder_0101", "dob_year_only")},
+    "civil_births": {**{k: v for k, v in _PERSON.items() if k not in ("id_old_cmnd", "dob_placeholder_0101", "dob_year_only", "addr_moved")},
                      "id_missing": 0.50, "addr_legacy": 0.15, "duplicate": 0.01},
-    "civil_deaths": {**_PERSON, "id_missing": 0.08, "duplicate": 0.01},
+    "civil_deaths": {**_PERSON, "id_missing": 0.08, "addr_moved": 0.01, "duplicate": 0.01},
     "land": {**{k: v for k, v in _PERSON.items() if k in ID_CODES + NAME_CODES + ADDR_CODES},
-             "id_missing": 0.08, "id_old_cmnd": 0.85, "addr_legacy": 0.45, "dob_typo": 0.03,
+             "id_missing": 0.08, "id_old_cmnd": 0.85, "addr_legacy": 0.45, "addr_moved": 0.08, "dob_typo": 0.03,
              "duplicate": 0.01, "absent": 0.03},
 }
 
@@ -152,6 +157,21 @@ def apply_id(value: str, cmnd: str, flags: dict[str, bool], rnd: random.Random) 
     return out, codes
 
 
+REGIONAL_SURNAME = {"Hoàng": "Huỳnh", "Huỳnh": "Hoàng", "Vũ": "Võ", "Võ": "Vũ"}
+
+
+def regional_surname(text: str) -> str:
+    """The other regional form of the surname (after any Ông/Bà/Hộ), or the text unchanged."""
+    words = text.split(" ")
+    for i, w in enumerate(words):
+        if w in STOPWORDS or not w:
+            continue
+        if w in REGIONAL_SURNAME:
+            words[i] = REGIONAL_SURNAME[w]
+        break
+    return " ".join(words)
+
+
 def apply_name(texts: list[str], flags: dict[str, bool], rnd: random.Random) -> tuple[list[str], list[str]]:
     """Apply the drawn name defects to every name of the row (the same clerk typed them all).
 
@@ -164,6 +184,10 @@ def apply_name(texts: list[str], flags: dict[str, bool], rnd: random.Random) -> 
         if changed and code not in codes:
             codes.append(code)
 
+    if flags.get("name_regional_surname"):
+        new = [regional_surname(t) for t in out]
+        mark("name_regional_surname", new != out)
+        out = new
     if flags.get("name_drop_middle"):
         new = [drop_middle(t) for t in out]
         mark("name_drop_middle", new != out)
@@ -254,10 +278,14 @@ def render_date(d: date, precision: str, flags: dict[str, bool], rnd: random.Ran
     return f"{dd:02d}/{m:02d}/{y:04d}", codes
 
 
-def render_address(current: str, legacy: str, flags: dict[str, bool]) -> tuple[str, list[str]]:
+def render_address(current: str, legacy: str, flags: dict[str, bool], moved_from: str | None = None) -> tuple[str, list[str]]:
+    """The address as the registry holds it; `moved_from` is an earlier residence (addr_moved)."""
     codes: list[str] = []
     out = current
-    if flags.get("addr_legacy") and legacy:
+    if flags.get("addr_moved") and moved_from:
+        out = moved_from
+        codes.append("addr_moved")
+    elif flags.get("addr_legacy") and legacy:
         out = legacy
         codes.append("addr_legacy")
     if flags.get("addr_abbrev"):

@@ -94,7 +94,8 @@ def land(plans: list[RowPlan], people: People, rates: dict[str, float], rnd: ran
             c_dob = ["dob_typo"]
         # land files carry the old CMND by default: id_old_cmnd has a high rate here
         idv, c_id = dft.apply_id(people.so_dinh_danh[head], people.so_cmnd_cu[head], flags, rnd)
-        addr, c_addr = dft.render_address(people.address[head], people.legacy_address[head], flags)
+        moved_from = people.earlier_address(head, rnd) if flags.get("addr_moved") else None
+        addr, c_addr = dft.render_address(people.address[head], people.legacy_address[head], flags, moved_from)
         rows.append({
             "so_giay_chung_nhan": ex["cert"], "so_to": ex["so_to"], "so_thua": ex["so_thua"],
             "dien_tich": ex["dien_tich"], "chu_su_dung": text, "nam_sinh": str(year), "so_giay_to": idv,

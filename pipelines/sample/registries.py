@@ -67,6 +67,21 @@ class People:
         self.address, self.legacy_address = cols["dia_chi_thuong_tru"], cols["dia_chi_cu"]
         self.ma_tinh, self.ten_xa, self.ten_tinh = cols["ma_tinh"], cols["ten_xa"], cols["ten_tinh"]
         self.death = death
+        # earlier residences for addr_moved: other people's current addresses, by province
+        self._homes = list(zip(sub["ma_tinh"].to_list(), sub["ten_xa"].to_list(), sub["dia_chi_thuong_tru"].to_list()))
+        self._by_province: dict[str, list[int]] = {}
+        for i, (tinh, _, _) in enumerate(self._homes):
+            self._by_province.setdefault(tinh, []).append(i)
+
+    def earlier_address(self, pid: int, rnd: random.Random) -> str | None:
+        """Where the person lived before (another commune; same province seven times in ten)."""
+        same = self._by_province.get(self.ma_tinh[pid], [])
+        for _ in range(8):
+            i = rnd.choice(same) if same and rnd.random() < 0.7 else rnd.randrange(len(self._homes))
+            _, xa, addr = self._homes[i]
+            if xa != self.ten_xa[pid] and addr:
+                return addr
+        return None
 
 
 def weighted_pick(rng: np.random.Generator, candidates: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
@@ -111,7 +126,8 @@ def render_person(people: People, pid: int, rates: dict[str, float], rnd: random
         female = not female
         c_sex = ["sex_wrong"]
     idv, c_id = dft.apply_id(people.so_dinh_danh[pid], people.so_cmnd_cu[pid], flags, rnd)
-    addr, c_addr = dft.render_address(people.address[pid], people.legacy_address[pid], flags)
+    moved_from = people.earlier_address(pid, rnd) if flags.get("addr_moved") else None
+    addr, c_addr = dft.render_address(people.address[pid], people.legacy_address[pid], flags, moved_from)
     fields = {"ho_ten": name, "ngay_sinh": dob, "gioi_tinh": "Nữ" if female else "Nam", "id": idv, "dia_chi": addr}
     return fields, c_id + c_name + c_dob + c_sex + c_addr
 

@@ -66,3 +66,9 @@ def test_rows_kept_in_order_with_nulls():
 def test_parse_owner_empty():
     assert parse_owner(None) == (None, [])
     assert parse_owner("  ") == (None, [])
+
+
+@pytest.mark.parametrize("text", ["Hợp tacs xã nông nghiệp Thới Hoà", "Coong ty TNHH Minh Phát", "Truwowngf tiểu học Kim Đồng"])
+def test_organizations_with_typing_residue_are_not_persons(text):
+    row = normalize_owner_column(pl.DataFrame({"chu": [text]}), "chu").row(0, named=True)
+    assert row["chu_entity"] == "organization" and row["chu_owners"] == []
