@@ -130,7 +130,19 @@ def _grid_csv(path: Path) -> tuple[Iterator[list[str | None]], str]:
     return ([v.strip() or None for v in row] for row in reader), encoding
 
 
-def _grid_xlsx(path: Path) -> Iterator[list[str | None]]:
+def _rows_xlsx(path: Path, sheet: str) -> Iterator[list[str | None]]:
+    """One worksheet, streamed (read-only mode: a large sheet is never held whole)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        for row in wb[sheet].iter_rows(min_row=1, values_only=True):
+            yield [cell_text(v) for v in row]
+    finally:
+        wb.close()
+
+
+def _sheets_xlsx(path: Path) -> list[tuple[str, Iterator[list[str | None]]]]:
     import openpyxl
 
     try:
@@ -138,20 +150,16 @@ def _grid_xlsx(path: Path) -> Iterator[list[str | None]]:
     except Exception as exc:  # zip/XML errors: the file is not a readable workbook
         raise InputError(f"không mở được tệp Excel: {exc}", file=path.name) from None
     try:
-        for row in wb.worksheets[0].iter_rows(min_row=1, values_only=True):
-            yield [cell_text(v) for v in row]
+        names = [ws.title for ws in wb.worksheets]
     finally:
         wb.close()
+    return [(name, _rows_xlsx(path, name)) for name in names]
 
 
-def _grid_xls(path: Path) -> Iterator[list[str | None]]:
+def _rows_xls(book, index: int) -> Iterator[list[str | None]]:
     import xlrd
 
-    try:
-        book = xlrd.open_workbook(str(path))
-    except Exception as exc:
-        raise InputError(f"không mở được tệp Excel (.xls): {exc}", file=path.name) from None
-    sheet = book.sheet_by_index(0)
+    sheet = book.sheet_by_index(index)
     for r in range(sheet.nrows):
         row: list[str | None] = []
         for c in range(sheet.ncols):
@@ -163,6 +171,16 @@ def _grid_xls(path: Path) -> Iterator[list[str | None]]:
         yield row
 
 
+def _sheets_xls(path: Path) -> list[tuple[str, Iterator[list[str | None]]]]:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path))
+    except Exception as exc:
+        raise InputError(f"không mở được tệp Excel (.xls): {exc}", file=path.name) from None
+    return [(book.sheet_by_index(i).name, _rows_xls(book, i)) for i in range(book.nsheets)]
+
+
 def _grid_parquet(path: Path) -> Iterator[list[str | None]]:
     try:
         df = pl.read_parquet(path)
@@ -172,11 +190,12 @@ def _grid_parquet(path: Path) -> Iterator[list[str | None]]:
     return chain([list(df.columns)], ([cell_text(v) for v in row] for row in df.iter_rows()))
 
 
-def read_grid(path: Path) -> tuple[Iterator[list[str | None]], str, str]:
-    """(rows of cells, read lazily, format, encoding) for any supported file.
+def read_sheets(path: Path) -> tuple[list[tuple[str | None, Iterator[list[str | None]]]], str, str]:
+    """([(sheet name or None, rows of cells read lazily)], format, encoding) for any supported file.
 
     Rows stream: only the first rows are held for header detection, so a population extract of
-    millions of rows never exists as a Python grid of every cell."""
+    millions of rows never exists as a Python grid of every cell. CSV and Parquet have one
+    unnamed sheet; a workbook has one entry per worksheet, in workbook order."""
     if not path.exists():
         raise InputError("không tìm thấy tệp", file=str(path))
     if path.stat().st_size == 0:
@@ -184,16 +203,20 @@ def read_grid(path: Path) -> tuple[Iterator[list[str | None]], str, str]:
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
         grid, encoding = _grid_csv(path)
-        return grid, "csv", encoding
+        return [(None, grid)], "csv", encoding
     if suffix in (".xlsx", ".xlsm"):
-        rows = _grid_xlsx(path)
-        return chain([next(rows, [])], rows), "xlsx", "xlsx"  # open the workbook now: errors name the file
+        return _sheets_xlsx(path), "xlsx", "xlsx"
     if suffix == ".xls":
-        rows = _grid_xls(path)
-        return chain([next(rows, [])], rows), "xls", "xls"
+        return _sheets_xls(path), "xls", "xls"
     if suffix == ".parquet":
-        return _grid_parquet(path), "parquet", "parquet"
+        return [(None, _grid_parquet(path))], "parquet", "parquet"
     raise InputError(f"định dạng tệp '{suffix}' chưa hỗ trợ (dùng .csv, .xlsx, .xls hoặc .parquet)", file=path.name)
+
+
+def read_grid(path: Path) -> tuple[Iterator[list[str | None]], str, str]:
+    """(rows of the first sheet, format, encoding): for `doisoat clean`, which writes one sheet back."""
+    sheets, fmt, encoding = read_sheets(path)
+    return (sheets[0][1] if sheets else iter([])), fmt, encoding
 
 
 # ---------------------------------------------------------------- header -------------------
@@ -302,30 +325,31 @@ def load_column_map(path: Path | None) -> dict[str, str]:
     return mapping
 
 
-def read_table(
-    path: Path,
-    columns: Sequence[ColumnSpec],
-    *,
-    required: Sequence[str] | None = None,
-    column_map: dict[str, str] | None = None,
-    role: str = "registry",
-) -> IngestResult:
-    """Read one file into canonical text columns + source_file/source_row/excel_row.
+@dataclass
+class _Sheet:
+    """What one worksheet (or the whole CSV) gave: data columns, row numbers, header facts."""
 
-    `required` defaults to the spec's required columns: a header row missing any of them is
-    refused with the columns found and expected."""
-    path = Path(path)
-    rows, fmt, encoding = read_grid(path)
+    name: str | None
+    data: dict[str, list]
+    excel_rows: list[int]
+    notes: list[str]
+    dropped: list[dict]
+    header_row: int
+    header_rows: int
+    columns_found: dict[str, str | None]
+    unmapped: list[str]
+
+
+def _read_sheet(
+    path: Path, sheet: str | None, rows: Iterator[list[str | None]], columns: Sequence[ColumnSpec],
+    index: dict[str, str], need: Sequence[str],
+) -> _Sheet:
+    """Header, data rows, dropped rows of one sheet; InputError when its header is not there."""
+    where = path.name if sheet is None else f"{path.name}, trang '{sheet}'"
     grid = list(islice(rows, HEADER_SCAN_ROWS + 2))  # the header is found among these
     if not any(any(c for c in row) for row in grid):
-        raise InputError("tệp rỗng, không có dữ liệu", file=path.name)
-    index = alias_index(columns, column_map)
-    known = {c.name for c in columns}
-    bad = sorted({v for v in (column_map or {}).values() if v not in known})
-    if bad:
-        raise InputError(f"tệp ánh xạ cột trỏ tới cột không có trong đặc tả: {', '.join(bad)}", file=path.name)
+        raise InputError("tệp rỗng, không có dữ liệu" if sheet is None else "trang trống", file=where)
     start, height, found = find_header(grid, columns, index)
-    need = list(required if required is not None else [c.name for c in columns if c.required])
     missing = [n for n in need if n not in found.values()]
     if missing:
         labels = {c.name: c.label_vi or c.name for c in columns}
@@ -338,7 +362,7 @@ def read_table(
             + ". Các cột cần có: "
             + ", ".join(f"'{labels[n]}'" for n in need)
             + ". Có thể khai báo tiêu đề khác bằng tệp ánh xạ cột (--column-map).",
-            file=path.name,
+            file=where,
         )
     unmapped = [
         c for j, c in enumerate(grid[start]) if c and j not in found and fold(c) not in ("stt", "tt", "sott")
@@ -355,12 +379,12 @@ def read_table(
     for i, cells in enumerate(chain(grid[first_data:], rows), start=first_data):
         values = [cells[j] if j < len(cells) else None for j in positions]
         if not any(c for c in cells):
-            dropped.append({"excel_row": i + 1, "reason": "blank"})
+            dropped.append({"excel_row": i + 1, "reason": "blank", "sheet": sheet})
             continue
         name_value = next((v for j, v in zip(positions, values) if found[j] == name_column), None)
         if _is_totals_row(cells, name_value):
-            dropped.append({"excel_row": i + 1, "reason": "totals"})
-            notes.append(f"Tệp {path.name}: bỏ dòng tổng cộng ở dòng {i + 1} (không phải dòng dữ liệu).")
+            dropped.append({"excel_row": i + 1, "reason": "totals", "sheet": sheet})
+            notes.append(f"Tệp {where}: bỏ dòng tổng cộng ở dòng {i + 1} (không phải dòng dữ liệu).")
             continue
         for j, v in zip(positions, values):
             data[found[j]].append(v)
@@ -368,18 +392,83 @@ def read_table(
     # trailing blank rows are layout, not worth a note; blank rows between data are
     inner_blank = {d["excel_row"] for d in dropped if d["reason"] == "blank" and excel_rows and d["excel_row"] < excel_rows[-1]}
     if inner_blank:
-        notes.append(f"Tệp {path.name}: bỏ {len(inner_blank)} dòng trống giữa dữ liệu.")
+        notes.append(f"Tệp {where}: bỏ {len(inner_blank)} dòng trống giữa dữ liệu.")
     if not excel_rows:
-        raise InputError("tệp có dòng tiêu đề nhưng không có dòng dữ liệu nào", file=path.name)
-
-    n = len(excel_rows)
-    frame = pl.DataFrame(
-        {c.name: pl.Series(c.name, data.get(c.name, [None] * n), dtype=pl.Utf8) for c in columns}
-    ).with_columns(
-        pl.lit(path.name).alias("source_file"),
-        pl.Series("source_row", range(1, n + 1), dtype=pl.Int64),
-        pl.Series("excel_row", excel_rows, dtype=pl.Int64),
+        raise InputError("có dòng tiêu đề nhưng không có dòng dữ liệu nào", file=where)
+    for header in twice:
+        notes.append(f"Tệp {where}: cột '{header}' trùng nghĩa với một cột đã dùng ở bên trái nên không được đọc.")
+    return _Sheet(
+        name=sheet, data=data, excel_rows=excel_rows, notes=notes,
+        dropped=[d for d in dropped if d["reason"] == "totals" or d["excel_row"] in inner_blank],
+        header_row=start + 1, header_rows=height,
+        columns_found={found[j]: grid[start][j] if j < len(grid[start]) and grid[start][j] else None for j in positions},
+        unmapped=unmapped,
     )
+
+
+def read_table(
+    path: Path,
+    columns: Sequence[ColumnSpec],
+    *,
+    required: Sequence[str] | None = None,
+    column_map: dict[str, str] | None = None,
+    role: str = "registry",
+) -> IngestResult:
+    """Read one file into canonical text columns + source_file/source_row/excel_row.
+
+    `required` defaults to the spec's required columns: a header row missing any of them is
+    refused with the columns found and expected. In a workbook every worksheet whose header has
+    the required columns is read (offices keep one sheet per commune, or a cover sheet first);
+    other sheets are skipped with a note. When rows come from several sheets, `source_file`
+    names the sheet too ("file.xlsx [Xã A]") so the officer knows where row N is."""
+    path = Path(path)
+    sheets, fmt, encoding = read_sheets(path)
+    index = alias_index(columns, column_map)
+    known = {c.name for c in columns}
+    bad = sorted({v for v in (column_map or {}).values() if v not in known})
+    if bad:
+        raise InputError(f"tệp ánh xạ cột trỏ tới cột không có trong đặc tả: {', '.join(bad)}", file=path.name)
+    need = list(required if required is not None else [c.name for c in columns if c.required])
+
+    read: list[_Sheet] = []
+    refused: list[tuple[str | None, InputError]] = []
+    for sheet, rows in sheets:
+        try:
+            read.append(_read_sheet(path, sheet, rows, columns, index, need))
+        except InputError as exc:
+            if len(sheets) == 1:
+                raise
+            refused.append((sheet, exc))
+    if not read:
+        empty = all("trang trống" in str(e) for _, e in refused)
+        if empty:
+            raise InputError("tệp rỗng, không có dữ liệu", file=path.name)
+        first = next(e for _, e in refused if "trang trống" not in str(e))
+        raise InputError(
+            f"không trang nào có dòng tiêu đề với các cột cần có (đã xem {len(sheets)} trang: "
+            + ", ".join(f"'{s}'" for s, _ in refused) + f"). Trang đầu tiên có dữ liệu: {first}",
+            file=path.name,
+        )
+
+    several = len(read) > 1
+    notes: list[str] = []
+    for sheet, exc in refused:
+        if "trang trống" not in str(exc):
+            notes.append(f"Tệp {path.name}: bỏ qua trang '{sheet}' (không có dòng tiêu đề với các cột cần có).")
+    if several:
+        notes.append(f"Tệp {path.name}: đọc {len(read)} trang: " + ", ".join(f"'{r.name}' ({len(r.excel_rows)} dòng)" for r in read) + ".")
+    n = sum(len(r.excel_rows) for r in read)
+    frame = pl.DataFrame(
+        {
+            c.name: pl.Series(c.name, [v for r in read for v in r.data.get(c.name, [None] * len(r.excel_rows))], dtype=pl.Utf8)
+            for c in columns
+        }
+    ).with_columns(
+        pl.Series("source_file", [f"{path.name} [{r.name}]" if several else path.name for r in read for _ in r.excel_rows], dtype=pl.Utf8),
+        pl.Series("source_row", range(1, n + 1), dtype=pl.Int64),
+        pl.Series("excel_row", [x for r in read for x in r.excel_rows], dtype=pl.Int64),
+    )
+    first = read[0]
     info = {
         "role": role,
         "path": str(path),
@@ -389,14 +478,16 @@ def read_table(
         "format": fmt,
         "encoding": encoding,
         "rows": n,
-        "header_row": start + 1,
-        "header_rows": height,
-        "columns_found": {found[j]: grid[start][j] if j < len(grid[start]) and grid[start][j] else None for j in positions},
-        "unmapped_columns": unmapped,
-        "dropped_rows": [d for d in dropped if d["reason"] == "totals" or d["excel_row"] in inner_blank],
+        "header_row": first.header_row,
+        "header_rows": first.header_rows,
+        "columns_found": first.columns_found,
+        "unmapped_columns": first.unmapped,
+        "dropped_rows": [d if several else {k: v for k, v in d.items() if k != "sheet"} for r in read for d in r.dropped],
     }
-    for header in twice:
-        notes.append(f"Tệp {path.name}: cột '{header}' trùng nghĩa với một cột đã dùng ở bên trái nên không được đọc.")
+    if fmt in ("xlsx", "xls") and (several or refused):
+        info["sheets"] = [{"sheet": r.name, "rows": len(r.excel_rows), "header_row": r.header_row} for r in read]
+        info["sheets_skipped"] = [s for s, _ in refused]
+    notes += [note for r in read for note in r.notes]
     if encoding == "cp1258":
         notes.append(f"Tệp {path.name}: đọc theo bảng mã Windows-1258.")
     elif encoding.startswith("latin-1"):

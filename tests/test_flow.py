@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import polars as pl
 import pytest
 import xlsxwriter
@@ -220,6 +221,38 @@ def test_excel_input_gives_the_same_outcomes_as_csv(tiny_runs, tmp_path):
     want = {k: runs["social_welfare"].row_counts[k] for k in ("input_rows", "matched", "rejected", "duplicate")}
     assert {k: summary.row_counts[k] for k in want} == want
     assert any("tổng cộng" in n for n in summary.notes)
+
+
+def test_workbook_with_one_sheet_per_commune_gives_the_same_outcomes(tiny_runs, tmp_path):
+    """The same rows split over two sheets after a cover sheet: same outcomes, and every row of the
+    workbook (report sheets included) says which sheet and row to fix."""
+    db, runs = tiny_runs
+    csv = pl.read_csv(TINY / "social_welfare.csv", infer_schema=False)
+    path = tmp_path / "bao_tro_theo_xa.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet("Bìa").write(0, 0, "Báo cáo năm 2026")
+    labels = {c.name: c.label_vi for c in get_spec("social_welfare").columns}
+    half = csv.height // 2
+    for name, part in (("Xã 1", csv.head(half)), ("Xã 2", csv.tail(csv.height - half))):
+        ws = wb.add_worksheet(name)
+        ws.write_row(0, 0, [labels[c] for c in csv.columns])
+        for i, row in enumerate(part.iter_rows()):
+            ws.write_row(1 + i, 0, [v or "" for v in row])
+    wb.close()
+    out = tmp_path / "out"
+    summary = reconcile(get_spec("social_welfare"), TINY / "population.csv", path, tmp_path / "x.duckdb", out)
+    want = {k: runs["social_welfare"].row_counts[k] for k in ("input_rows", "matched", "rejected", "duplicate")}
+    assert {k: summary.row_counts[k] for k in want} == want
+    con = duckdb.connect(str(tmp_path / "x.duckdb"), read_only=True)
+    try:
+        files = con.execute("SELECT source_file, count(*), min(excel_row) FROM links GROUP BY 1 ORDER BY 1").fetchall()
+    finally:
+        con.close()
+    assert files == [("bao_tro_theo_xa.xlsx [Xã 1]", half, 2), ("bao_tro_theo_xa.xlsx [Xã 2]", csv.height - half, 2)]
+    book = openpyxl.load_workbook(summary.reports["excel"], read_only=True)
+    listed = {r[0] for name in ("Sai lệch", "Không tìm thấy") for r in book[name].iter_rows(min_row=5, values_only=True) if r and r[0]}
+    book.close()
+    assert listed and listed <= {"bao_tro_theo_xa.xlsx [Xã 1]", "bao_tro_theo_xa.xlsx [Xã 2]"}
 
 
 def test_cli_reports_bad_files_without_traceback(tmp_path, capsys):

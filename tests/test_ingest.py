@@ -226,3 +226,48 @@ def test_unreadable_file_is_refused_naming_it(tmp_path, name):
     path.write_bytes(b"day khong phai la tep Excel")
     with pytest.raises(InputError, match=name.replace(".", r"\.")):
         read_table(path, WELFARE.columns)
+
+
+def _multi_sheet_workbook(path, with_data=True):
+    wb = xlsxwriter.Workbook(str(path))
+    cover = wb.add_worksheet("Hướng dẫn")
+    cover.write(0, 0, "Danh sách đối tượng bảo trợ xã hội năm 2026 — mỗi xã một trang")
+    wb.add_worksheet("Trống")
+    if with_data:
+        a = wb.add_worksheet("Xã Tân Phú")
+        a.write(0, 0, "DANH SÁCH ĐỐI TƯỢNG - XÃ TÂN PHÚ")
+        a.write_row(2, 0, HEADERS)
+        for i, row in enumerate(ROWS[:2]):
+            a.write_row(3 + i, 0, row)
+        b = wb.add_worksheet("Phường Hà Đông")
+        b.write_row(0, 0, HEADERS)
+        b.write_row(1, 0, ROWS[2])
+        b.write_row(2, 0, ["", "Tổng cộng", "", "", "", "", "", "500000"])
+    wb.close()
+
+
+def test_every_sheet_with_the_header_is_read_and_named(tmp_path):
+    """Offices keep a cover sheet and one sheet per commune: all data sheets are read, in order,
+    each row naming its sheet and the row the officer sees there; other sheets are reported."""
+    path = tmp_path / "btxh.xlsx"
+    _multi_sheet_workbook(path)
+    res = read_table(path, WELFARE.columns)
+    f = res.frame
+    assert f["ho_ten"].to_list() == ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"]
+    assert f["source_file"].to_list() == ["btxh.xlsx [Xã Tân Phú]"] * 2 + ["btxh.xlsx [Phường Hà Đông]"]
+    assert f["source_row"].to_list() == [1, 2, 3]
+    assert f["excel_row"].to_list() == [4, 5, 2]
+    assert [(s["sheet"], s["rows"]) for s in res.info["sheets"]] == [("Xã Tân Phú", 2), ("Phường Hà Đông", 1)]
+    assert res.info["sheets_skipped"] == ["Hướng dẫn", "Trống"]
+    assert {"excel_row": 3, "reason": "totals", "sheet": "Phường Hà Đông"} in res.info["dropped_rows"]
+    notes = " ".join(res.notes)
+    assert "bỏ qua trang 'Hướng dẫn'" in notes and "đọc 2 trang" in notes and "Trống" not in notes
+
+
+def test_workbook_without_any_data_sheet_is_refused_listing_sheets(tmp_path):
+    path = tmp_path / "bia.xlsx"
+    _multi_sheet_workbook(path, with_data=False)
+    with pytest.raises(InputError) as err:
+        read_table(path, WELFARE.columns)
+    msg = str(err.value)
+    assert "bia.xlsx" in msg and "'Hướng dẫn'" in msg and "'Trống'" in msg and "Họ và tên" in msg
