@@ -34,6 +34,7 @@ REVIEW_SHEET = "Cần xem xét"
 REVIEW_DECISION_HEADER = "Quyết định (Đồng ý / Bác bỏ)"
 REVIEW_NOTE_HEADER = "Ghi chú của người xem xét"
 REVIEW_KEY_HEADER = "Mã dòng (không sửa)"
+REVIEW_CANDIDATE_HEADER = "Mã người gần giống (không sửa)"
 REVIEW_RUN_PREFIX = "Mã lần chạy: "
 SOURCE_FILE_HEADER = "Tệp nguồn"
 OWNER_HEADER = "Người thứ (đất đai)"
@@ -73,13 +74,14 @@ class Decision:
     owner_index: int
     decision: str
     note: str | None
+    pop_rec_id: int | None = None  # accept: the chosen candidate; None = the review link's best one
 
 
 @dataclass(frozen=True)
 class ReviewSheet:
     run_id: str
     decisions: list[Decision]
-    rows: int  # review rows in the sheet, decided or not
+    rows: int  # review records in the sheet, decided or not
 
 
 def read_review_sheet(path: Path) -> ReviewSheet:
@@ -119,14 +121,13 @@ def read_review_sheet(path: Path) -> ReviewSheet:
         if needed not in col:
             raise InputError(f"thiếu cột '{needed}' (đừng xoá cột ẩn của trang).", file=name, column=needed)
 
-    decisions: list[Decision] = []
-    rows = 0
+    # one line per (record, candidate): gather the lines of each record, then decide per record
+    records: dict[tuple[str, int, int], list[tuple[int, str | None, int | None, str | None]]] = {}
     for i, line in enumerate(lines[header_at + 1:], start=header_at + 2):
         get = lambda h: line[col[h]] if h in col and col[h] < len(line) else None  # noqa: E731
         key, source_file = get(REVIEW_KEY_HEADER), get(SOURCE_FILE_HEADER)
         if key is None and source_file is None:
             continue  # blank line below the table
-        rows += 1
         try:
             decision = parse_decision(get(REVIEW_DECISION_HEADER))
         except ValueError:
@@ -134,16 +135,31 @@ def read_review_sheet(path: Path) -> ReviewSheet:
                 f"quyết định '{get(REVIEW_DECISION_HEADER)}' không hợp lệ: ghi 'Đồng ý' hoặc 'Bác bỏ' (hoặc để trống).",
                 file=name, row=i, column=REVIEW_DECISION_HEADER,
             ) from None
-        if decision is None:
-            continue
         try:
             source_row = int(float(str(key)))
             owner = int(float(str(get(OWNER_HEADER)))) - 1 if OWNER_HEADER in col and get(OWNER_HEADER) is not None else 0
+            cand = get(REVIEW_CANDIDATE_HEADER)
+            candidate = int(float(str(cand))) if cand is not None else None
         except ValueError:
             raise InputError("mã dòng không hợp lệ (cột ẩn đã bị sửa).", file=name, row=i, column=REVIEW_KEY_HEADER) from None
         note = get(REVIEW_NOTE_HEADER)
         note = str(note).strip() if note is not None and str(note).strip() else None
-        decisions.append(Decision(i, str(source_file), source_row, owner, decision, note))
+        records.setdefault((str(source_file), source_row, owner), []).append((i, decision, candidate, note))
+
+    decisions: list[Decision] = []
+    for (source_file, source_row, owner), found in records.items():
+        accepted = [f for f in found if f[1] == "accept"]
+        rejected = [f for f in found if f[1] == "reject"]
+        if len(accepted) > 1:
+            raise InputError("hai người gần giống cùng được 'Đồng ý' cho một bản ghi: chỉ chọn một người.",
+                             file=name, row=accepted[1][0], column=REVIEW_DECISION_HEADER)
+        note = next((f[3] for f in accepted + rejected + found if f[3]), None)
+        if accepted:  # the chosen candidate, even when other lines of the record say Bác bỏ
+            line, _, candidate, _ = accepted[0]
+            decisions.append(Decision(line, source_file, source_row, owner, "accept", note, candidate))
+        elif rejected:  # nobody accepted: the record is not any of the listed people
+            decisions.append(Decision(rejected[0][0], source_file, source_row, owner, "reject", note, None))
+    rows = len(records)
     return ReviewSheet(run_id=run_id, decisions=decisions, rows=rows)
 
 
@@ -174,9 +190,10 @@ def record_decisions(con: duckdb.DuckDBPyConnection, sheet: ReviewSheet, reviewe
             "owner_index": [d.owner_index for d in sheet.decisions],
             "decision": [d.decision for d in sheet.decisions],
             "note": [d.note for d in sheet.decisions],
+            "candidate": [d.pop_rec_id for d in sheet.decisions],
         },
         schema={"excel_line": pl.Int64, "source_file": pl.Utf8, "source_row": pl.Int64, "owner_index": pl.Int16,
-                "decision": pl.Utf8, "note": pl.Utf8},
+                "decision": pl.Utf8, "note": pl.Utf8, "candidate": pl.Int64},
     )
     dup = frame.filter(pl.struct("source_file", "source_row", "owner_index").is_duplicated())
     if dup.height:
@@ -188,16 +205,33 @@ def record_decisions(con: duckdb.DuckDBPyConnection, sheet: ReviewSheet, reviewe
             WITH latest AS (
                 SELECT * FROM review_decisions WHERE run_id = $run_id
                 QUALIFY row_number() OVER (PARTITION BY source_file, source_row, owner_index ORDER BY decided_at DESC) = 1
+            ),
+            candidates AS (     -- who a review record may be: its compared candidates and its best one
+                SELECT source_row, owner_index, pop_rec_id, any_value(so_dinh_danh) AS so_dinh_danh
+                FROM link_evidence WHERE run_id = $run_id GROUP BY ALL
+                UNION
+                SELECT source_row, owner_index, pop_rec_id, so_dinh_danh
+                FROM links WHERE run_id = $run_id AND status = 'review' AND pop_rec_id IS NOT NULL
+            ),
+            resolved AS (
+                SELECT s.*, l.status AS link_status, l.so_dinh_danh AS best_sdd,
+                       CASE WHEN s.decision = 'accept' THEN coalesce(s.candidate, l.pop_rec_id) END AS pop_rec_id
+                FROM _sheet_decisions s
+                LEFT JOIN links l
+                  ON l.run_id = $run_id AND l.source_file = s.source_file AND l.source_row = s.source_row
+                 AND l.owner_index = s.owner_index
             )
-            SELECT s.*, l.so_dinh_danh, l.status AS link_status,
-                   (p.decision IS NOT DISTINCT FROM s.decision AND p.note IS NOT DISTINCT FROM s.note) AS unchanged
-            FROM _sheet_decisions s
-            LEFT JOIN links l
-              ON l.run_id = $run_id AND l.source_file = s.source_file AND l.source_row = s.source_row
-             AND l.owner_index = s.owner_index
+            SELECT r.*, c.so_dinh_danh AS chosen_sdd,
+                   CASE WHEN r.decision = 'accept' THEN c.so_dinh_danh ELSE r.best_sdd END AS so_dinh_danh,
+                   (r.decision = 'accept' AND c.pop_rec_id IS NULL) AS unknown_candidate,
+                   (p.decision IS NOT DISTINCT FROM r.decision AND p.note IS NOT DISTINCT FROM r.note
+                    AND p.pop_rec_id IS NOT DISTINCT FROM r.pop_rec_id) AS unchanged
+            FROM resolved r
+            LEFT JOIN candidates c
+              ON c.source_row = r.source_row AND c.owner_index = r.owner_index AND c.pop_rec_id = r.pop_rec_id
             LEFT JOIN latest p
-              ON p.source_file = s.source_file AND p.source_row = s.source_row AND p.owner_index = s.owner_index
-            ORDER BY s.excel_line
+              ON p.source_file = r.source_file AND p.source_row = r.source_row AND p.owner_index = r.owner_index
+            ORDER BY r.excel_line
             """,
             {"run_id": sheet.run_id},
         ).pl()
@@ -210,10 +244,14 @@ def record_decisions(con: duckdb.DuckDBPyConnection, sheet: ReviewSheet, reviewe
             "hãy dùng đúng sổ Excel của lần chạy đó.",
             file=name, row=int(unknown["excel_line"][0]), column=REVIEW_KEY_HEADER,
         )
+    stray = checked.filter(pl.col("unknown_candidate").fill_null(False))
+    if stray.height:
+        raise InputError("người gần giống này không thuộc bản ghi (cột ẩn đã bị sửa hoặc dòng bị chép sang bản ghi khác).",
+                         file=name, row=int(stray["excel_line"][0]), column=REVIEW_CANDIDATE_HEADER)
     new = checked.filter(~pl.col("unchanged").fill_null(False)).select(
         pl.lit(sheet.run_id).alias("run_id"), pl.lit(registry).alias("registry"), "source_file", "source_row",
         "owner_index", "so_dinh_danh", pl.lit(reviewer).alias("reviewer"), "decision", "note",
-        pl.lit(name).alias("decision_file"), pl.lit(_sha256(workbook)).alias("decision_file_sha256"),
+        pl.lit(name).alias("decision_file"), pl.lit(_sha256(workbook)).alias("decision_file_sha256"), "pop_rec_id",
     )
     with transaction(con):
         if new.height:
@@ -222,9 +260,10 @@ def record_decisions(con: duckdb.DuckDBPyConnection, sheet: ReviewSheet, reviewe
                 con.execute(
                     """
                     INSERT INTO review_decisions (run_id, registry, source_file, source_row, owner_index, so_dinh_danh,
-                                                  reviewer, decision, decided_at, note, decision_file, decision_file_sha256)
+                                                  reviewer, decision, decided_at, note, decision_file, decision_file_sha256,
+                                                  pop_rec_id)
                     SELECT run_id, registry, source_file, source_row, owner_index, so_dinh_danh,
-                           reviewer, decision, now(), note, decision_file, decision_file_sha256
+                           reviewer, decision, now(), note, decision_file, decision_file_sha256, pop_rec_id
                     FROM _new_decisions
                     """
                 )

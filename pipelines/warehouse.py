@@ -252,13 +252,14 @@ TABLES: dict[str, Table] = {
             "Reviewer decisions on review-status links, read back from the officers' workbook (history kept; the latest counts)",
             (
                 RUN_ID, REGISTRY, SOURCE_FILE, SOURCE_ROW, OWNER_INDEX,
-                ("so_dinh_danh", "VARCHAR", "Candidate the decision is about (links.so_dinh_danh of the review link)"),
+                ("so_dinh_danh", "VARCHAR", "accept: the candidate the reviewer chose; reject: the review link's best candidate"),
                 ("reviewer", "VARCHAR", "Who decided (doisoat review --reviewer)"),
                 ("decision", "VARCHAR", "accept (same person) or reject (not this person)"),
                 ("decided_at", "TIMESTAMPTZ", "When the decision was imported (UTC)"),
                 ("note", "VARCHAR", "Reviewer's note from the workbook"),
                 ("decision_file", "VARCHAR", "Workbook the decision was read from"),
                 ("decision_file_sha256", "VARCHAR", "SHA-256 of that workbook"),
+                ("pop_rec_id", "BIGINT", "accept: population.pop_rec_id of the chosen candidate (any of the listed ones, not only the best); NULL for reject"),
             ),
         ),
         Table(
@@ -277,7 +278,8 @@ TABLES: dict[str, Table] = {
 
 # Views analysts and reports read. `links` keeps what the matcher decided (the audit record);
 # `links_effective` is the outcome after reviewers' decisions: an accepted review candidate is
-# matched (or a duplicate when the person is already matched by an earlier row), a rejected one
+# matched — to the candidate the reviewer chose, which may be a runner-up — (or a duplicate when
+# the person is already matched by an earlier row), a rejected one
 # is unmatched with reason review_rejected. Without decisions the view equals `links`.
 LINKS_EFFECTIVE_SQL = """
 WITH latest AS (            -- the last decision per record of a run
@@ -286,7 +288,9 @@ WITH latest AS (            -- the last decision per record of a run
         PARTITION BY run_id, source_file, source_row, owner_index ORDER BY decided_at DESC) = 1
 ),
 decided AS (
-    SELECT l.*, d.decision AS review_decision, d.reviewer, d.decided_at
+    SELECT l.*, d.decision AS review_decision, d.reviewer, d.decided_at,
+           coalesce(d.pop_rec_id, l.pop_rec_id) AS chosen_pop_rec_id,
+           CASE WHEN d.pop_rec_id IS NULL THEN l.so_dinh_danh ELSE d.so_dinh_danh END AS chosen_so_dinh_danh
     FROM links l
     LEFT JOIN latest d
       ON l.status = 'review' AND d.run_id = l.run_id AND d.source_file = l.source_file
@@ -298,8 +302,8 @@ first_listing AS (          -- the first matched row of each person in a run
     GROUP BY run_id, so_dinh_danh
 )
 SELECT d.run_id, d.registry, d.source_file, d.source_row, d.excel_row, d.owner_index, d.rec_id,
-       CASE WHEN d.review_decision = 'reject' THEN NULL ELSE d.pop_rec_id END AS pop_rec_id,
-       CASE WHEN d.review_decision = 'reject' THEN NULL ELSE d.so_dinh_danh END AS so_dinh_danh,
+       CASE d.review_decision WHEN 'reject' THEN NULL WHEN 'accept' THEN d.chosen_pop_rec_id ELSE d.pop_rec_id END AS pop_rec_id,
+       CASE d.review_decision WHEN 'reject' THEN NULL WHEN 'accept' THEN d.chosen_so_dinh_danh ELSE d.so_dinh_danh END AS so_dinh_danh,
        CASE d.review_decision
            WHEN 'accept' THEN CASE WHEN f.first_row IS NULL THEN 'matched' ELSE 'duplicate' END
            WHEN 'reject' THEN 'unmatched'
@@ -313,7 +317,7 @@ SELECT d.run_id, d.registry, d.source_file, d.source_row, d.excel_row, d.owner_i
        d.review_decision, d.reviewer, d.decided_at
 FROM decided d
 LEFT JOIN first_listing f
-  ON d.review_decision = 'accept' AND f.run_id = d.run_id AND f.so_dinh_danh = d.so_dinh_danh
+  ON d.review_decision = 'accept' AND f.run_id = d.run_id AND f.so_dinh_danh = d.chosen_so_dinh_danh
 """
 
 

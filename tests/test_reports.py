@@ -84,7 +84,10 @@ def test_workbook_sheets_and_counts_match_the_warehouse(run):
         "Thiếu thông tin": "SELECT count(*) FROM missing_fields WHERE run_id = ?",
         "Trùng lặp": "SELECT count(*) FROM duplicates WHERE run_id = ?",
         "Đã chết vẫn hưởng": "SELECT count(*) FROM alerts WHERE run_id = ? AND kind = 'dead_still_paid'",
-        "Cần xem xét": "SELECT count(*) FROM links WHERE run_id = ? AND status = 'review'",
+        # one line per (review record, candidate): the crafted review row has two candidates
+        "Cần xem xét": """SELECT count(*) FROM links l JOIN (SELECT DISTINCT source_row, owner_index, pop_rec_id
+                          FROM link_evidence WHERE run_id = $1 AND candidate_rank <= 3) e USING (source_row, owner_index)
+                          WHERE l.run_id = $1 AND l.status = 'review'""",
         "Không tìm thấy": "SELECT count(*) FROM links WHERE run_id = ? AND status IN ('unmatched', 'rejected')",
     }
     for sheet, sql in counts.items():

@@ -20,6 +20,7 @@ from pipelines.review import (
     REVIEW_DECISION_HEADER,
     REVIEW_KEY_HEADER,
     REVIEW_NOTE_HEADER,
+    REVIEW_CANDIDATE_HEADER,
     REVIEW_SHEET,
     parse_decision,
     recompute_findings,
@@ -27,6 +28,7 @@ from pipelines.review import (
 from pipelines.warehouse import connect
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+RANK_HEADER = "Người gần giống thứ"
 
 
 @pytest.mark.parametrize(
@@ -57,24 +59,43 @@ def reviewed_run(tmp_path_factory):
 
 
 def _fill(workbook: Path, out: Path, decide) -> dict[int, str]:
-    """Write decide(source_row, candidate_row_values) into the decision column; returns what was written."""
+    """Write decide(source_row, candidate pop_rec_id, candidate rank) into the decision column of
+    every line (a review record has one line per candidate); returns the record-level decisions."""
     wb = openpyxl.load_workbook(workbook)
     ws = wb[REVIEW_SHEET]
     header_row = next(r for r in range(1, 10) if REVIEW_DECISION_HEADER in [c.value for c in ws[r]])
     headers = [c.value for c in ws[header_row]]
-    dcol, ncol, kcol = (headers.index(h) + 1 for h in (REVIEW_DECISION_HEADER, REVIEW_NOTE_HEADER, REVIEW_KEY_HEADER))
-    written = {}
+    dcol, ncol, kcol, ccol, rcol = (
+        headers.index(h) + 1
+        for h in (REVIEW_DECISION_HEADER, REVIEW_NOTE_HEADER, REVIEW_KEY_HEADER, REVIEW_CANDIDATE_HEADER, RANK_HEADER)
+    )
+    written: dict[int, str] = {}
     for r in range(header_row + 1, ws.max_row + 1):
         key = ws.cell(r, kcol).value
         if key is None:
             continue
-        value = decide(int(key))
+        value = decide(int(key), int(ws.cell(r, ccol).value), int(ws.cell(r, rcol).value))
+        ws.cell(r, dcol).value = value
         if value is not None:
-            ws.cell(r, dcol).value = value
             ws.cell(r, ncol).value = f"kiểm tra hồ sơ dòng {key}"
-            written[int(key)] = value
+            if written.get(int(key)) != "Đồng ý":
+                written[int(key)] = value
     wb.save(out)
     return written
+
+
+def _sheet_decisions(workbook: Path) -> dict[int, set]:
+    wb = openpyxl.load_workbook(workbook, read_only=True)
+    rows = list(wb[REVIEW_SHEET].iter_rows(values_only=True))
+    wb.close()
+    at = next(i for i, r in enumerate(rows) if r and REVIEW_DECISION_HEADER in r)
+    header = list(rows[at])
+    d, k = header.index(REVIEW_DECISION_HEADER), header.index(REVIEW_KEY_HEADER)
+    out: dict[int, set] = {}
+    for r in rows[at + 1:]:
+        if r[k] is not None:
+            out.setdefault(int(r[k]), set()).add(r[d])
+    return out
 
 
 def _db(root: Path):
@@ -88,23 +109,35 @@ def test_round_trip_follows_the_truth(reviewed_run, capsys):
     truth_id = dict(zip(truth["source_row"], truth["so_dinh_danh"]))
     con = _db(root)
     review = con.execute("SELECT source_row, so_dinh_danh FROM links WHERE run_id = ? AND status = 'review'", [run_id]).pl()
+    cands = con.execute(
+        "SELECT DISTINCT source_row, pop_rec_id, so_dinh_danh, candidate_rank FROM link_evidence WHERE run_id = ? AND candidate_rank <= 3",
+        [run_id],
+    ).pl()
     links_before = con.execute("SELECT * FROM links WHERE run_id = ? ORDER BY source_row", [run_id]).pl()
     cov_before = dict(con.execute("SELECT metric, numerator FROM coverage WHERE run_id = ? AND level = 'all'", [run_id]).fetchall())
     con.close()
     assert review.height >= 20, "the strict threshold must leave many rows for review"
     candidate = dict(zip(review["source_row"], review["so_dinh_danh"]))
+    pop_sdd = dict(zip(cands["pop_rec_id"], cands["so_dinh_danh"]))
     # decide all but the last three from the truth; those stay pending
     keep_pending = set(sorted(candidate)[-3:])
-    right = {r for r, sdd in candidate.items() if truth_id.get(r) == sdd}
+    right = {r for r in candidate if truth_id.get(r) in set(cands.filter(pl.col("source_row") == r)["so_dinh_danh"])}
     # the reviewer is not sure of every fourth one and rejects it (the sample's candidates are
     # nearly all right, and the reject path must be exercised too)
     unsure = set(sorted(candidate)[::4])
     right -= unsure
     assert right and unsure - keep_pending
 
+    def decide(r, pop, rank):
+        if r in keep_pending:
+            return None
+        if r in right:
+            return "Đồng ý" if pop_sdd.get(pop) == truth_id[r] else None
+        return "Bác bỏ" if rank == 1 else None
+
     workbook = root / "out" / run_id / "social_welfare.xlsx"
     filled = root / "filled.xlsx"
-    written = _fill(workbook, filled, lambda r: None if r in keep_pending else ("Đồng ý" if r in right else "Bác bỏ"))
+    written = _fill(workbook, filled, decide)
     code = main(["review", str(filled), "--db", str(root / "w.duckdb"), "--out", str(root / "out"), "--reviewer", "Cán bộ A"])
     printed = capsys.readouterr().out
     assert code == 0
@@ -147,12 +180,9 @@ def test_round_trip_follows_the_truth(reviewed_run, capsys):
         con.close()
 
     # the regenerated workbook shows the decisions, and rejected rows are in "Không tìm thấy"
+    shown = _sheet_decisions(workbook)
+    assert {r: ({"Đồng ý", "Bác bỏ"} & v or {None}).pop() for r, v in shown.items()} == {r: written.get(r) for r in candidate}
     wb = openpyxl.load_workbook(workbook, read_only=True)
-    rows = list(wb[REVIEW_SHEET].iter_rows(values_only=True))
-    header = list(next(r for r in rows if r and REVIEW_DECISION_HEADER in r))
-    d, k = header.index(REVIEW_DECISION_HEADER), header.index(REVIEW_KEY_HEADER)
-    shown = {int(r[k]): r[d] for r in rows[rows.index(tuple(header)) + 1:] if r[k] is not None}
-    assert shown == {r: written.get(r) for r in candidate}
     not_found = [r for r in wb["Không tìm thấy"].iter_rows(values_only=True) if r and "Người xem xét bác bỏ" in str(r)]
     assert len(not_found) == n_rej
     wb.close()
@@ -162,9 +192,10 @@ def test_round_trip_follows_the_truth(reviewed_run, capsys):
     # importing the same workbook again records nothing new; changing one decision adds history
     assert main(["review", str(filled), "--db", str(root / "w.duckdb"), "--out", str(root / "out"), "--reviewer", "Cán bộ A"]) == 0
     assert "(0 ghi mới" in capsys.readouterr().out
-    flip = next(iter(sorted(written)))
+    flip = next(r for r in sorted(written) if r in unsure)  # rejected before; now accepted (best candidate)
     refilled = root / "refilled.xlsx"
-    _fill(filled, refilled, lambda r: ("Bác bỏ" if written[r] == "Đồng ý" else "Đồng ý") if r == flip else None)
+    _fill(filled, refilled, lambda r, pop, rank: (
+        ("Bác bỏ" if written[r] == "Đồng ý" else "Đồng ý") if r == flip and rank == 1 else None))
     assert main(["review", str(refilled), "--db", str(root / "w.duckdb"), "--out", str(root / "out"), "--reviewer", "Cán bộ B"]) == 0
     capsys.readouterr()
     con = _db(root)
@@ -188,7 +219,9 @@ def test_bad_workbooks_are_refused_with_file_row_and_column(reviewed_run, tmp_pa
     bad = tmp_path / "bad_value.xlsx"
     first = [None]
 
-    def one_bad(r):
+    def one_bad(r, pop, rank):
+        if rank != 1:
+            return None
         if first[0] is None:
             first[0] = r
             return "có lẽ"
@@ -200,7 +233,7 @@ def test_bad_workbooks_are_refused_with_file_row_and_column(reviewed_run, tmp_pa
     assert "bad_value.xlsx" in err and "dòng 5" in err and REVIEW_DECISION_HEADER in err and "có lẽ" in err
 
     wrong_key = tmp_path / "wrong_key.xlsx"
-    _fill(workbook, wrong_key, lambda r: "Đồng ý")
+    _fill(workbook, wrong_key, lambda r, pop, rank: "Đồng ý" if rank == 1 else None)
     wb = openpyxl.load_workbook(wrong_key)
     ws = wb[REVIEW_SHEET]
     kcol = [c.value for c in ws[4]].index(REVIEW_KEY_HEADER) + 1
@@ -270,3 +303,55 @@ def test_older_warehouse_gets_new_columns_and_views(tmp_path):
         assert "reviewers' decisions" in comment
     finally:
         con.close()
+
+
+def test_reviewer_can_choose_a_runner_up_candidate(reviewed_run, tmp_path, capsys):
+    """Ties are real (same name, same commune, birth year only): the reviewer picks the second
+    candidate; the effective link follows that choice, and two 'Đồng ý' in one record is refused."""
+    root, summary = reviewed_run
+    run_id = summary.run_id
+    con = _db(root)
+    two = con.execute(
+        """SELECT e.source_row, e.pop_rec_id, e.so_dinh_danh FROM link_evidence e
+           JOIN links l ON l.run_id = e.run_id AND l.source_row = e.source_row AND l.owner_index = e.owner_index
+           WHERE e.run_id = ? AND l.status = 'review' AND e.candidate_rank = 2 ORDER BY e.source_row LIMIT 1""",
+        [run_id],
+    ).fetchone()
+    con.close()
+    assert two is not None, "some review record must have a second candidate"
+    row, pop2, sdd2 = two
+    workbook = root / "out" / run_id / "social_welfare.xlsx"
+
+    both = tmp_path / "both.xlsx"
+    _fill(workbook, both, lambda r, pop, rank: "Đồng ý" if r == row else None)
+    assert main(["review", str(both), "--db", str(root / "w.duckdb"), "--out", str(tmp_path), "--reviewer", "X"]) == 2
+    assert "chỉ chọn một người" in capsys.readouterr().err
+
+    second = tmp_path / "second.xlsx"
+    _fill(workbook, second, lambda r, pop, rank: ("Đồng ý" if rank == 2 else "Bác bỏ") if r == row else None)
+    assert main(["review", str(second), "--db", str(root / "w.duckdb"), "--out", str(tmp_path), "--reviewer", "Cán bộ C"]) == 0
+    capsys.readouterr()
+    con = _db(root)
+    try:
+        eff = con.execute("SELECT status, method, so_dinh_danh, pop_rec_id FROM links_effective WHERE run_id = ? AND source_row = ?",
+                          [run_id, row]).fetchone()
+        assert eff[1] == "review_accepted" and eff[2] == sdd2 and eff[3] == pop2 and eff[0] in ("matched", "duplicate")
+        stored = con.execute("SELECT decision, pop_rec_id, so_dinh_danh FROM review_decisions WHERE run_id = ? AND source_row = ? "
+                             "ORDER BY decided_at DESC LIMIT 1", [run_id, row]).fetchone()
+        assert stored == ("accept", pop2, sdd2)
+    finally:
+        con.close()
+    assert "Đồng ý" in _sheet_decisions(tmp_path / run_id / "social_welfare.xlsx")[row]
+
+    tampered = tmp_path / "tampered.xlsx"
+    _fill(workbook, tampered, lambda r, pop, rank: "Đồng ý" if r == row and rank == 1 else None)
+    wb = openpyxl.load_workbook(tampered)
+    ws = wb[REVIEW_SHEET]
+    headers = [c.value for c in ws[4]]
+    d, c = headers.index(REVIEW_DECISION_HEADER) + 1, headers.index(REVIEW_CANDIDATE_HEADER) + 1
+    line = next(r for r in range(5, ws.max_row + 1) if ws.cell(r, d).value == "Đồng ý")
+    ws.cell(line, c).value = 999_999_999
+    wb.save(tampered)
+    assert main(["review", str(tampered), "--db", str(root / "w.duckdb"), "--out", str(tmp_path), "--reviewer", "X"]) == 2
+    err = capsys.readouterr().err
+    assert f"dòng {line}" in err and REVIEW_CANDIDATE_HEADER in err

@@ -21,7 +21,9 @@ import xlsxwriter
 from pipelines.reports import labels as L
 from pipelines.reports.masking import mask_account, mask_id
 from pipelines.reports.queries import action_lists, fetch, run_info
-from pipelines.review import REVIEW_DECISION_HEADER, REVIEW_KEY_HEADER, REVIEW_NOTE_HEADER, REVIEW_RUN_PREFIX
+from pipelines.review import (
+    REVIEW_CANDIDATE_HEADER, REVIEW_DECISION_HEADER, REVIEW_KEY_HEADER, REVIEW_NOTE_HEADER, REVIEW_RUN_PREFIX,
+)
 from pipelines.spec import RegistrySpec
 
 MAX_WIDTH = 60
@@ -59,6 +61,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "review_decision": (REVIEW_DECISION_HEADER, "decision"),
     "review_note": (REVIEW_NOTE_HEADER, "text"),
     "review_key": (REVIEW_KEY_HEADER, "key"),
+    "review_candidate": (REVIEW_CANDIDATE_HEADER, "key"),
+    "candidate_rank": ("Người gần giống thứ", "int"),
 }
 HIDDEN = {"source_row", "duplicate_of"}
 LABEL_TABLES = {"kind": {**L.MISMATCH_KIND, **L.ALERT}, "basis": L.DUPLICATE_BASIS, "severity": L.SEVERITY,

@@ -313,7 +313,9 @@ def _review_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: 
             SELECT * FROM review_decisions WHERE run_id = $run_id
             QUALIFY row_number() OVER (PARTITION BY source_file, source_row, owner_index ORDER BY decided_at DESC) = 1
         )
-        SELECT l.source_file, l.excel_row, l.owner_index, l.so_dinh_danh, l.match_probability,
+        SELECT l.source_file, l.excel_row, l.owner_index,
+               CASE WHEN d.decision = 'accept' THEN e.so_dinh_danh ELSE l.so_dinh_danh END AS so_dinh_danh,
+               l.match_probability,
                d.decision, d.reviewer, d.decided_at, d.note, d.decision_file, d.decision_file_sha256, e.status AS after
         FROM links l
         LEFT JOIN latest d
@@ -346,7 +348,7 @@ def _review_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: 
         for r in decided.iter_rows(named=True)
     ]
     headers = (["Tệp nguồn", "Dòng"] + (["Người thứ"] if spec.owner_split else [])
-               + ["Số định danh ứng viên", "Xác suất", "Quyết định", "Kết quả sau xem xét", "Người xem xét", "Thời điểm", "Ghi chú", "Sổ quyết định (SHA-256)"])
+               + ["Người được chọn / ứng viên đầu", "Xác suất (ứng viên đầu)", "Quyết định", "Kết quả sau xem xét", "Người xem xét", "Thời điểm", "Ghi chú", "Sổ quyết định (SHA-256)"])
     return out + _table(headers, rows)
 
 

@@ -96,23 +96,50 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
     lists += [
         ActionList(
             "review", "Cần xem xét",
-            "Có người gần giống trong CSDLQG nhưng chưa đủ chắc chắn: cán bộ kiểm tra, ghi 'Đồng ý' (cùng một người) "
-            "hoặc 'Bác bỏ' vào cột Quyết định, rồi nạp lại tệp bằng lệnh doisoat review.",
+            "Có người gần giống trong CSDLQG nhưng chưa đủ chắc chắn; mỗi bản ghi liệt kê tối đa 3 người gần giống nhất. "
+            "Ghi 'Đồng ý' vào dòng của đúng người, hoặc 'Bác bỏ' nếu không ai đúng, rồi nạp lại tệp bằng lệnh doisoat review.",
             f"""WITH pop AS (
                     SELECT p.pop_rec_id, p.ho_ten, coalesce(p.ngay_sinh_clean, p.ngay_sinh) AS ngay_sinh
                     FROM population p JOIN runs ON runs.population_sha256 = p.extract_sha256
                     WHERE runs.run_id = $run_id
+                ),
+                prior AS (          -- the model's prior log2 odds: a candidate's weight starts here
+                    SELECT coalesce(max(json_extract(model, '$.prior_log2_odds')::DOUBLE), 0) AS w
+                    FROM match_models WHERE run_id = $run_id
+                ),
+                cand AS (           -- up to three candidates per review record, with their own score
+                    SELECT source_row, owner_index, candidate_rank, pop_rec_id, any_value(so_dinh_danh) AS so_dinh_danh,
+                           sum(coalesce(partial_weight, 0)) AS evidence_weight
+                    FROM link_evidence
+                    WHERE run_id = $run_id AND candidate_rank <= 3
+                    GROUP BY source_row, owner_index, candidate_rank, pop_rec_id
+                ),
+                latest AS (         -- the last decision per record
+                    SELECT * FROM review_decisions WHERE run_id = $run_id
+                    QUALIFY row_number() OVER (PARTITION BY source_file, source_row, owner_index ORDER BY decided_at DESC) = 1
+                ),
+                lines AS (          -- one line per (review record, candidate)
+                    SELECT x.*, coalesce(c.candidate_rank, 1) AS candidate_rank,
+                           coalesce(c.pop_rec_id, x.pop_rec_id) AS candidate_pop,
+                           coalesce(c.so_dinh_danh, x.so_dinh_danh) AS candidate_sdd,
+                           CASE WHEN c.pop_rec_id IS NULL THEN x.match_weight ELSE (SELECT w FROM prior) + c.evidence_weight END AS candidate_weight
+                    FROM links x
+                    LEFT JOIN cand c ON c.source_row = x.source_row AND c.owner_index = x.owner_index
+                    WHERE x.run_id = $run_id AND x.status = 'review'
                 )
-                SELECT {ROW}, x.so_dinh_danh, pop.ho_ten AS candidate_ho_ten, pop.ngay_sinh AS candidate_ngay_sinh,
-                       x.match_probability, x.match_weight,
-                       e.review_decision, d.note AS review_note, x.source_row AS review_key
-                FROM links x LEFT JOIN r USING (source_file, source_row)
-                LEFT JOIN pop ON pop.pop_rec_id = x.pop_rec_id
-                LEFT JOIN links_effective e USING (run_id, source_file, source_row, owner_index)
-                LEFT JOIN review_decisions d
-                  ON d.run_id = x.run_id AND d.source_file = x.source_file AND d.source_row = x.source_row
-                 AND d.owner_index = x.owner_index AND d.decided_at = e.decided_at
-                WHERE x.run_id = $run_id AND x.status = 'review' ORDER BY x.match_probability DESC, x.source_row""",
+                SELECT {ROW}, x.candidate_rank, x.candidate_sdd AS so_dinh_danh,
+                       pop.ho_ten AS candidate_ho_ten, pop.ngay_sinh AS candidate_ngay_sinh,
+                       1 / (1 + pow(2, -x.candidate_weight)) AS match_probability, x.candidate_weight AS match_weight,
+                       CASE WHEN d.decision = 'reject' THEN 'reject'
+                            WHEN d.decision = 'accept' AND coalesce(d.pop_rec_id, x.pop_rec_id) = x.candidate_pop THEN 'accept' END AS review_decision,
+                       CASE WHEN d.decision = 'reject' AND x.candidate_rank = 1 THEN d.note
+                            WHEN d.decision = 'accept' AND coalesce(d.pop_rec_id, x.pop_rec_id) = x.candidate_pop THEN d.note END AS review_note,
+                       x.source_row AS review_key, x.candidate_pop AS review_candidate
+                FROM lines x LEFT JOIN r USING (source_file, source_row)
+                LEFT JOIN pop ON pop.pop_rec_id = x.candidate_pop
+                LEFT JOIN latest d
+                  ON d.source_file = x.source_file AND d.source_row = x.source_row AND d.owner_index = x.owner_index
+                ORDER BY x.match_probability DESC, x.source_row, x.owner_index, x.candidate_rank""",
         ),
         ActionList(
             "not_found", "Không tìm thấy",
