@@ -343,12 +343,13 @@ class _Sheet:
 def _read_sheet(
     path: Path, sheet: str | None, rows: Iterator[list[str | None]], columns: Sequence[ColumnSpec],
     index: dict[str, str], need: Sequence[str],
-) -> _Sheet:
-    """Header, data rows, dropped rows of one sheet; InputError when its header is not there."""
+) -> _Sheet | None:
+    """Header, data rows, dropped rows of one sheet; None when the sheet is empty; InputError when
+    its header is not there."""
     where = path.name if sheet is None else f"{path.name}, trang '{sheet}'"
     grid = list(islice(rows, HEADER_SCAN_ROWS + 2))  # the header is found among these
     if not any(any(c for c in row) for row in grid):
-        raise InputError("tệp rỗng, không có dữ liệu" if sheet is None else "trang trống", file=where)
+        return None
     start, height, found = find_header(grid, columns, index)
     missing = [n for n in need if n not in found.values()]
     if missing:
@@ -431,30 +432,29 @@ def read_table(
     need = list(required if required is not None else [c.name for c in columns if c.required])
 
     read: list[_Sheet] = []
-    refused: list[tuple[str | None, InputError]] = []
+    refused: list[tuple[str | None, InputError]] = []  # sheets with data but not the header
     for sheet, rows in sheets:
         try:
-            read.append(_read_sheet(path, sheet, rows, columns, index, need))
+            part = _read_sheet(path, sheet, rows, columns, index, need)
         except InputError as exc:
             if len(sheets) == 1:
                 raise
             refused.append((sheet, exc))
+            continue
+        if part is not None:
+            read.append(part)
+    skipped = [sheet for sheet, _ in sheets if sheet not in {r.name for r in read}]
     if not read:
-        empty = all("trang trống" in str(e) for _, e in refused)
-        if empty:
+        if not refused:
             raise InputError("tệp rỗng, không có dữ liệu", file=path.name)
-        first = next(e for _, e in refused if "trang trống" not in str(e))
         raise InputError(
             f"không trang nào có dòng tiêu đề với các cột cần có (đã xem {len(sheets)} trang: "
-            + ", ".join(f"'{s}'" for s, _ in refused) + f"). Trang đầu tiên có dữ liệu: {first}",
+            + ", ".join(f"'{s}'" for s, _ in sheets) + f"). Trang đầu tiên có dữ liệu: {refused[0][1]}",
             file=path.name,
         )
 
     several = len(read) > 1
-    notes: list[str] = []
-    for sheet, exc in refused:
-        if "trang trống" not in str(exc):
-            notes.append(f"Tệp {path.name}: bỏ qua trang '{sheet}' (không có dòng tiêu đề với các cột cần có).")
+    notes = [f"Tệp {path.name}: bỏ qua trang '{sheet}' (không có dòng tiêu đề với các cột cần có)." for sheet, _ in refused]
     if several:
         notes.append(f"Tệp {path.name}: đọc {len(read)} trang: " + ", ".join(f"'{r.name}' ({len(r.excel_rows)} dòng)" for r in read) + ".")
     n = sum(len(r.excel_rows) for r in read)
@@ -484,9 +484,9 @@ def read_table(
         "unmapped_columns": first.unmapped,
         "dropped_rows": [d if several else {k: v for k, v in d.items() if k != "sheet"} for r in read for d in r.dropped],
     }
-    if fmt in ("xlsx", "xls") and (several or refused):
+    if fmt in ("xlsx", "xls") and (several or skipped):
         info["sheets"] = [{"sheet": r.name, "rows": len(r.excel_rows), "header_row": r.header_row} for r in read]
-        info["sheets_skipped"] = [s for s, _ in refused]
+        info["sheets_skipped"] = skipped
     notes += [note for r in read for note in r.notes]
     if encoding == "cp1258":
         notes.append(f"Tệp {path.name}: đọc theo bảng mã Windows-1258.")

@@ -19,9 +19,7 @@ What importing does, in one transaction:
 
 from __future__ import annotations
 
-import hashlib
 import json
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +27,7 @@ import duckdb
 import polars as pl
 
 from pipelines.errors import InputError
+from pipelines.ingest import fold, sha256_file
 
 REVIEW_SHEET = "Cần xem xét"
 REVIEW_DECISION_HEADER = "Quyết định (Đồng ý / Bác bỏ)"
@@ -42,23 +41,17 @@ OWNER_HEADER = "Người thứ (đất đai)"
 FINDING_TABLES = ("mismatches", "missing_fields", "duplicates", "alerts")
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFD", str(text).replace("đ", "d").replace("Đ", "D"))
-    return " ".join("".join(c for c in text if not unicodedata.combining(c)).lower().split())
-
-
-# What officers write, folded (no accents, lower case). Anything else is refused, never guessed.
-ACCEPT = {"dong y", "dung", "chap nhan", "xac nhan", "cung mot nguoi", "accept", "yes", "y", "co"}
-REJECT = {"bac bo", "sai", "khong", "khong dong y", "khong phai", "khong phai nguoi nay", "reject", "no", "n"}
+# What officers write, folded like headers (ingest.fold: no accents, case, spaces or punctuation).
+# Anything else is refused, never guessed.
+ACCEPT = {"dongy", "dung", "chapnhan", "xacnhan", "cungmotnguoi", "accept", "yes", "y", "co"}
+REJECT = {"bacbo", "sai", "khong", "khongdongy", "khongphai", "khongphainguoinay", "reject", "no", "n"}
 
 
 def parse_decision(value: object) -> str | None:
     """'Đồng ý' → accept, 'Bác bỏ' → reject, empty → None; ValueError for anything else."""
-    if value is None:
+    if value is None or not str(value).strip():
         return None
-    folded = _fold(str(value)).strip(" .!")
-    if not folded:
-        return None
+    folded = fold(value)
     if folded in ACCEPT:
         return "accept"
     if folded in REJECT:
@@ -163,14 +156,6 @@ def read_review_sheet(path: Path) -> ReviewSheet:
     return ReviewSheet(run_id=run_id, decisions=decisions, rows=rows)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def record_decisions(con: duckdb.DuckDBPyConnection, sheet: ReviewSheet, reviewer: str, workbook: Path) -> dict[str, int]:
     """Check the decisions against the run, write the new ones and recompute the run's findings.
 
@@ -202,11 +187,7 @@ def record_decisions(con: duckdb.DuckDBPyConnection, sheet: ReviewSheet, reviewe
     try:
         checked = con.execute(
             """
-            WITH latest AS (
-                SELECT * FROM review_decisions WHERE run_id = $run_id
-                QUALIFY row_number() OVER (PARTITION BY source_file, source_row, owner_index ORDER BY decided_at DESC) = 1
-            ),
-            candidates AS (     -- who a review record may be: its compared candidates and its best one
+            WITH candidates AS (     -- who a review record may be: its compared candidates and its best one
                 SELECT source_row, owner_index, pop_rec_id, any_value(so_dinh_danh) AS so_dinh_danh
                 FROM link_evidence WHERE run_id = $run_id GROUP BY ALL
                 UNION
@@ -229,8 +210,8 @@ def record_decisions(con: duckdb.DuckDBPyConnection, sheet: ReviewSheet, reviewe
             FROM resolved r
             LEFT JOIN candidates c
               ON c.source_row = r.source_row AND c.owner_index = r.owner_index AND c.pop_rec_id = r.pop_rec_id
-            LEFT JOIN latest p
-              ON p.source_file = r.source_file AND p.source_row = r.source_row AND p.owner_index = r.owner_index
+            LEFT JOIN review_decisions_latest p
+              ON p.run_id = $run_id AND p.source_file = r.source_file AND p.source_row = r.source_row AND p.owner_index = r.owner_index
             ORDER BY r.excel_line
             """,
             {"run_id": sheet.run_id},
@@ -251,7 +232,7 @@ def record_decisions(con: duckdb.DuckDBPyConnection, sheet: ReviewSheet, reviewe
     new = checked.filter(~pl.col("unchanged").fill_null(False)).select(
         pl.lit(sheet.run_id).alias("run_id"), pl.lit(registry).alias("registry"), "source_file", "source_row",
         "owner_index", "so_dinh_danh", pl.lit(reviewer).alias("reviewer"), "decision", "note",
-        pl.lit(name).alias("decision_file"), pl.lit(_sha256(workbook)).alias("decision_file_sha256"), "pop_rec_id",
+        pl.lit(name).alias("decision_file"), pl.lit(sha256_file(workbook)).alias("decision_file_sha256"), "pop_rec_id",
     )
     with transaction(con):
         if new.height:

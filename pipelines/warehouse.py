@@ -281,18 +281,18 @@ TABLES: dict[str, Table] = {
 # matched — to the candidate the reviewer chose, which may be a runner-up — (or a duplicate when
 # the person is already matched by an earlier row), a rejected one
 # is unmatched with reason review_rejected. Without decisions the view equals `links`.
+REVIEW_DECISIONS_LATEST_SQL = """
+SELECT * FROM review_decisions
+QUALIFY row_number() OVER (PARTITION BY run_id, source_file, source_row, owner_index ORDER BY decided_at DESC) = 1
+"""
+
 LINKS_EFFECTIVE_SQL = """
-WITH latest AS (            -- the last decision per record of a run
-    SELECT * FROM review_decisions
-    QUALIFY row_number() OVER (
-        PARTITION BY run_id, source_file, source_row, owner_index ORDER BY decided_at DESC) = 1
-),
-decided AS (
+WITH decided AS (
     SELECT l.*, d.decision AS review_decision, d.reviewer, d.decided_at,
            coalesce(d.pop_rec_id, l.pop_rec_id) AS chosen_pop_rec_id,
            CASE WHEN d.pop_rec_id IS NULL THEN l.so_dinh_danh ELSE d.so_dinh_danh END AS chosen_so_dinh_danh
     FROM links l
-    LEFT JOIN latest d
+    LEFT JOIN review_decisions_latest d
       ON l.status = 'review' AND d.run_id = l.run_id AND d.source_file = l.source_file
      AND d.source_row = l.source_row AND d.owner_index = l.owner_index
 ),
@@ -329,9 +329,16 @@ class View:
     columns: tuple[tuple[str, str], ...]  # name, comment
 
 
-VIEWS: dict[str, View] = {
+VIEWS: dict[str, View] = {  # in creation order: links_effective reads review_decisions_latest
     v.name: v
     for v in (
+        View(
+            "review_decisions_latest",
+            "The decision that counts per review record: the latest row of review_decisions for each "
+            "run, source_file, source_row, owner_index",
+            REVIEW_DECISIONS_LATEST_SQL,
+            tuple((name, comment) for name, _, comment in TABLES["review_decisions"].columns),
+        ),
         View(
             "links_effective",
             "links after reviewers' decisions (review_decisions): accepted review candidates matched "

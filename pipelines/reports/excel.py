@@ -59,7 +59,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "reason": ("Lý do", "problems"),
     # the review sheet's round trip (pipelines/review.py reads these headers back)
     "review_decision": (REVIEW_DECISION_HEADER, "decision"),
-    "review_note": (REVIEW_NOTE_HEADER, "text"),
+    "review_note": (REVIEW_NOTE_HEADER, "note"),
     "review_key": (REVIEW_KEY_HEADER, "key"),
     "review_candidate": (REVIEW_CANDIDATE_HEADER, "key"),
     "candidate_rank": ("Người gần giống thứ", "int"),
@@ -187,7 +187,7 @@ def _action_sheet(book: _Book, spec: RegistrySpec, sheet: str, title: str, frame
                 "validate": "list", "source": list(L.DECISION.values()),
                 "input_title": "Quyết định", "input_message": "Đồng ý: cùng một người. Bác bỏ: không phải người này.",
             })
-        elif kind == "text" and cols[j] == "review_note":
+        elif kind == "note":
             ws.set_column(j, j, max(w, 30), book.unlocked)
         else:
             ws.set_column(j, j, w)

@@ -283,11 +283,10 @@ def _lookup_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: 
         ]
         prob = None if r["match_probability"] is None else round(float(r["match_probability"]), 6)
         records[f"{r['excel_row']}:{r['owner_index']}"] = [r["status"], r["method"], prob, r["pop_rec_id"], r["review_decision"], cands]
-    levels = {**L.COMPARISON_LEVEL}
     data = {
         "records": records, "prior": prior, "owner_split": spec.owner_split, "truncated": truncated, "embedded": len(records),
         "deterministic": list(DETERMINISTIC_METHODS),
-        "labels": {"status": L.STATUS, "method": L.METHOD, "decision": L.DECISION, "comparison": L.COMPARISON, "level": levels},
+        "labels": {"status": L.STATUS, "method": L.METHOD, "decision": L.DECISION, "comparison": L.COMPARISON, "level": L.COMPARISON_LEVEL},
     }
     blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     owner_input = '<label>người thứ <input name="nguoi" type="number" min="1" value="1" style="width:4em"></label>' if spec.owner_split else ""
@@ -309,17 +308,13 @@ def _review_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: 
     """What reviewers decided on the run's review candidates: who, when, from which workbook."""
     decided = con.execute(
         """
-        WITH latest AS (
-            SELECT * FROM review_decisions WHERE run_id = $run_id
-            QUALIFY row_number() OVER (PARTITION BY source_file, source_row, owner_index ORDER BY decided_at DESC) = 1
-        )
         SELECT l.source_file, l.excel_row, l.owner_index,
                CASE WHEN d.decision = 'accept' THEN e.so_dinh_danh ELSE l.so_dinh_danh END AS so_dinh_danh,
                l.match_probability,
                d.decision, d.reviewer, d.decided_at, d.note, d.decision_file, d.decision_file_sha256, e.status AS after
         FROM links l
-        LEFT JOIN latest d
-          ON d.source_file = l.source_file AND d.source_row = l.source_row AND d.owner_index = l.owner_index
+        LEFT JOIN review_decisions_latest d
+          ON d.run_id = l.run_id AND d.source_file = l.source_file AND d.source_row = l.source_row AND d.owner_index = l.owner_index
         LEFT JOIN links_effective e
           ON e.run_id = l.run_id AND e.source_file = l.source_file AND e.source_row = l.source_row AND e.owner_index = l.owner_index
         WHERE l.run_id = $run_id AND l.status = 'review'

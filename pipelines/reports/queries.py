@@ -114,10 +114,6 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
                     WHERE run_id = $run_id AND candidate_rank <= 3
                     GROUP BY source_row, owner_index, candidate_rank, pop_rec_id
                 ),
-                latest AS (         -- the last decision per record
-                    SELECT * FROM review_decisions WHERE run_id = $run_id
-                    QUALIFY row_number() OVER (PARTITION BY source_file, source_row, owner_index ORDER BY decided_at DESC) = 1
-                ),
                 lines AS (          -- one line per (review record, candidate)
                     SELECT x.*, coalesce(c.candidate_rank, 1) AS candidate_rank,
                            coalesce(c.pop_rec_id, x.pop_rec_id) AS candidate_pop,
@@ -137,8 +133,8 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
                        x.source_row AS review_key, x.candidate_pop AS review_candidate
                 FROM lines x LEFT JOIN r USING (source_file, source_row)
                 LEFT JOIN pop ON pop.pop_rec_id = x.candidate_pop
-                LEFT JOIN latest d
-                  ON d.source_file = x.source_file AND d.source_row = x.source_row AND d.owner_index = x.owner_index
+                LEFT JOIN review_decisions_latest d
+                  ON d.run_id = x.run_id AND d.source_file = x.source_file AND d.source_row = x.source_row AND d.owner_index = x.owner_index
                 ORDER BY x.match_probability DESC, x.source_row, x.owner_index, x.candidate_rank""",
         ),
         ActionList(
