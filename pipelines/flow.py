@@ -1,14 +1,16 @@
-"""The one generic reconcile pipeline over a RegistrySpec, and its Prefect flows.
+"""The one generic reconcile pipeline over a RegistrySpec, as plain functions (no Prefect here).
 
 `reconcile()` reads like a table of contents of the stages (`pipelines/stages.py`,
 `pipelines/checks.py`). Every stage goes through a `step` callable: the CLI and tests pass
-`run_plain` (call the function), the Prefect flow passes `run_as_task` (the same function as a
-Prefect task, so a retry redoes one stage, not the run). The CLI does *not* go through Prefect:
+`run_plain` (call the function), the Prefect flows in `pipelines/orchestration.py` pass
+`run_as_task` (the same function as a Prefect task, so a retry redoes one stage, not the run).
+The CLI does *not* go through Prefect and never imports it: importing Prefect costs seconds, and
 a flow called without a Prefect API starts a temporary local server, measured at 8.5–15.5 s
-before the first flow runs on this machine (ecosystem.md measured 5.8 s) — too slow and one
-moving part too many for `doisoat run` and CI. Deployments (`prefect.yaml`) run the flows.
+before the first flow runs on this machine. Deployments (`prefect.yaml`) run the flows.
 
-Personal data never reaches the logger or artifacts: only counts and shares are logged.
+Each stage announces itself in Vietnamese through the `doisoat` logger (or the Prefect run
+logger), as it starts, so an officer sees what is happening (`pipelines/progress.py`). Personal
+data never reaches the logger or artifacts: only counts, stage and file names are logged.
 """
 
 from __future__ import annotations
@@ -293,76 +295,3 @@ def run_demo_cli(sample_dir: Path, db: Path, out_dir: Path, unmasked: bool) -> i
     return 0
 
 
-# ---------------------------------------------------------------- Prefect ------------------
-
-from prefect import flow, get_run_logger, task  # noqa: E402  (after the plain pipeline on purpose)
-from prefect.artifacts import create_table_artifact  # noqa: E402
-from prefect.cache_policies import NO_CACHE  # noqa: E402
-
-# Stages touching files or the warehouse may hit a transient lock; pure computation is not retried.
-RETRIES = {"ingest": 1, "load_population": 1, "write_warehouse": 2, "reports": 1}
-
-
-def _retry_unless_input_error(task_obj, task_run, state) -> bool:
-    try:
-        state.result()
-    except InputError:
-        return False  # a bad file stays bad: tell the officer at once
-    except Exception:
-        return True
-    return False
-
-
-def run_as_task(name: str, fn: Callable, *args, **kwargs):
-    """Run one stage as a Prefect task (no input hashing: frames hold personal data)."""
-    t = task(
-        fn, name=name, cache_policy=NO_CACHE, retries=RETRIES.get(name, 0), retry_delay_seconds=2,
-        retry_condition_fn=_retry_unless_input_error, persist_result=False,
-    )
-    return t(*args, **kwargs)
-
-
-@flow(name="reconcile-registry", log_prints=False)
-def reconcile_registry(
-    registry: str,
-    population: str = "data/sample/population.csv",
-    input_file: str | None = None,
-    db: str = "out/doisoat.duckdb",
-    out_dir: str = "out",
-    unmasked: bool = False,
-    column_map: str | None = None,
-) -> dict:
-    """Reconcile one registry file against a CSDLQG extract (any registry with a spec)."""
-    logger = get_run_logger()
-    spec = get_spec(registry)
-    input_path = Path(input_file) if input_file else Path(population).parent / f"{registry}.csv"
-    summary = reconcile(
-        spec, Path(population), input_path, Path(db), Path(out_dir), unmasked=unmasked,
-        column_map=Path(column_map) if column_map else None, step=run_as_task, logger=logger,
-    )
-    from pipelines.reports.coverage import coverage_rows_for_artifact
-
-    con = warehouse.connect(db, REGISTRIES.values())
-    try:
-        table = coverage_rows_for_artifact(con, summary.run_id)
-    finally:
-        con.close()
-    create_table_artifact(
-        key=f"coverage-{registry.replace('_', '-')}",
-        table=table,
-        description=f"Độ bao phủ đối soát {spec.title_vi}, lần chạy {summary.run_id} (chỉ số tổng hợp, không có dữ liệu cá nhân)",
-    )
-    logger.info("run %s: %s", summary.run_id, json.dumps(summary.row_counts))
-    return {"run_id": summary.run_id, **summary.row_counts}
-
-
-@flow(name="reconcile-all", log_prints=False)
-def reconcile_all(sample_dir: str = "data/sample", db: str = "out/doisoat.duckdb", out_dir: str = "out", unmasked: bool = False) -> dict:
-    """All registries on one folder (population.csv + <registry>.csv), deaths first."""
-    files = demo_inputs(Path(sample_dir))
-    return {
-        registry: reconcile_registry(
-            registry, str(files["population"]), str(files[registry]), db, str(Path(out_dir) / registry), unmasked
-        )
-        for registry in DEMO_ORDER
-    }

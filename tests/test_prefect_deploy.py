@@ -57,7 +57,7 @@ def test_prefect_yaml_declares_a_scheduled_deployment_per_registry():
     for d in doc["deployments"]:
         assert d["work_pool"]["name"] == "doisoat-process"
         assert d["schedules"][0]["timezone"] == "Asia/Ho_Chi_Minh"
-        assert d["entrypoint"].startswith("pipelines/flow.py:")
+        assert d["entrypoint"].startswith("pipelines/orchestration.py:")
     assert "set_working_directory" in json.dumps(doc["pull"])
 
 
