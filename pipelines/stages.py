@@ -22,7 +22,7 @@ from matching import person_schema
 from matching.link import LinkSettings, link_records
 from matching.normalize.frame import normalize_columns
 from pipelines import warehouse
-from pipelines.ingest import IngestResult, load_column_map, read_table, sha256_file
+from pipelines.ingest import IngestResult, load_column_map, read_csv_fast, read_table, sha256_file
 from pipelines.land import owners as land
 from pipelines.spec import ColumnSpec, RegistrySpec
 
@@ -122,7 +122,8 @@ def load_population(db: Path, path: Path) -> Population:
             return Population(frame=frame, sha256=sha, info=info, cached=True)
     finally:
         con.close()
-    res = read_table(path, POPULATION_COLUMNS, role="population")
+    # a plain UTF-8 extract is parsed by polars; anything else by the forgiving reader (same result)
+    res = read_csv_fast(path, POPULATION_COLUMNS) or read_table(path, POPULATION_COLUMNS, role="population")
     norm = normalize_frame(res.frame, POPULATION_COLUMNS)
     persons = person_schema.to_person_schema(norm.drop("rec_id", strict=False), POPULATION_ROLES)
     frame = pl.concat(
