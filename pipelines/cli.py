@@ -1,18 +1,120 @@
-"""`doisoat` command line: sample | clean | run | demo | report | review.
+"""`doisoat` command line: sample | clean | run | demo | report | review | registries.
 
 Each sub-command only parses arguments and calls one plain function; heavy imports (Prefect,
 Great Expectations) happen inside the commands that need them, so `doisoat --help` and
-`doisoat clean` start fast."""
+`doisoat clean` start fast. The CLI never imports Prefect (`pipelines/orchestration.py` holds
+the flows the deployments run).
+
+Everything an officer reads is Vietnamese: help texts with their defaults ("mặc định: …"),
+registries with their titles, argparse's own usage errors, and errors as
+"Lỗi: <message> [<code>]" (the English code is for engineers, `pipelines/errors.py`)."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
-from pipelines.errors import DoisoatError
+from pipelines.errors import DoisoatError, InputError
+from pipelines.registries import REGISTRIES
 
-REGISTRY_CHOICES = ("social_welfare", "pension", "civil_births", "civil_deaths", "land")
+REGISTRY_CHOICES = tuple(REGISTRIES)
+DEFAULT_DB = "out/doisoat.duckdb"
+DEFAULT_OUT = "out"
+
+
+def _registry_list() -> str:
+    width = max(map(len, REGISTRIES))
+    return "\n".join(f"  {name.ljust(width)}  {spec.title_vi}" for name, spec in REGISTRIES.items())
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Help in Vietnamese: every option shows its default as "(mặc định: …)"."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        return super().add_usage(usage, actions, groups, "Cách dùng: " if prefix is None else prefix)
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if (
+            "%(default)" not in text and "mặc định" not in text and default not in (None, False, argparse.SUPPRESS)
+            and not action.required and action.option_strings
+        ):
+            text += " (mặc định: %(default)s)"
+        return text
+
+
+# argparse's own messages (Python 3.11–3.13 wording) → Vietnamese.
+_ARGPARSE_VI = [
+    (r"the following arguments are required: (.*)", r"thiếu tham số bắt buộc: \1"),
+    (r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)", r"tham số \1: giá trị \2 không có trong danh sách (chọn một trong: \3)"),
+    (r"argument (.*?): invalid (\w+) value: (.*)", r"tham số \1: giá trị \3 không hợp lệ (cần kiểu \2)"),
+    (r"argument (.*?): expected one argument", r"tham số \1: cần một giá trị"),
+    (r"argument (.*?): ignored explicit argument (.*)", r"tham số \1: không nhận giá trị \2"),
+    (r"unrecognized arguments: (.*)", r"tham số không nhận ra: \1"),
+    (r"ambiguous option: (.*?) could match (.*)", r"tuỳ chọn \1 không rõ, có thể là: \2"),
+    (r"one of the arguments (.*) is required", r"cần một trong các tham số \1"),
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser speaking Vietnamese: section titles, -h, and usage errors."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "tham số vị trí"
+        self._optionals.title = "tuỳ chọn"
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="in trợ giúp này rồi thoát")
+
+    def error(self, message):
+        for pattern, replacement in _ARGPARSE_VI:
+            if re.fullmatch(pattern, message):
+                message = re.sub(pattern, replacement, message)
+                break
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: lỗi: {message} [usage_error]\n")
+
+
+class _Version(argparse.Action):
+    """--version from the installed package metadata (read only when asked)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            text = version("doisoat")
+        except PackageNotFoundError:
+            text = "chưa cài đặt"
+        print(f"doisoat {text}")
+        parser.exit(0)
+
+
+def _output_options(p: argparse.ArgumentParser) -> None:
+    """--quiet/--verbose for the commands that run the pipeline (pipelines/progress.py)."""
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("-q", "--quiet", action="store_true", help="chỉ in lỗi và bảng tổng hợp cuối cùng")
+    group.add_argument("-v", "--verbose", action="store_true", help="in thêm thời gian từng bước và chi tiết kỹ thuật")
+
+
+def _verbosity(args: argparse.Namespace) -> int:
+    from pipelines import progress
+
+    return progress.QUIET if getattr(args, "quiet", False) else (progress.VERBOSE if getattr(args, "verbose", False) else progress.NORMAL)
+
+
+def _existing(path: str, what: str) -> Path:
+    """Refuse a missing input file at once, before any heavy import."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"không tìm thấy {what}", file=str(p), code="input_not_found")
+    return p
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
@@ -33,12 +135,14 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    population = _existing(args.population, "trích xuất CSDLQG (--population)")
+    input_file = _existing(args.input, "tệp sổ đăng ký (--input)")
     from pipelines.flow import run_registry_cli
 
     return run_registry_cli(
         registry=args.registry,
-        population=Path(args.population),
-        input_file=Path(args.input),
+        population=population,
+        input_file=input_file,
         db=Path(args.db),
         out_dir=Path(args.out),
         unmasked=args.unmasked,
@@ -65,65 +169,106 @@ def _cmd_review(args: argparse.Namespace) -> int:
     return review_cli(workbook=Path(args.workbook), db=Path(args.db), reviewer=args.reviewer, out_dir=out, unmasked=args.unmasked)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="doisoat", description="Đối soát sổ đăng ký chuyên ngành với CSDLQG về dân cư (Đề án 06).")
-    sub = parser.add_subparsers(dest="command", required=True)
+def _cmd_registries(args: argparse.Namespace) -> int:
+    print("Các sổ đăng ký doisoat đối soát được (tên dùng trong lệnh — tên sổ):")
+    print(_registry_list())
+    return 0
 
-    p = sub.add_parser("sample", help="sinh dữ liệu mẫu tổng hợp (CSDLQG + 4 sổ) kèm đáp án")
-    p.add_argument("--persons", type=int, default=5000)
-    p.add_argument("--seed", type=int, default=6)
-    p.add_argument("--out", default="data/generated")
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="doisoat",
+        description="Đối soát sổ đăng ký chuyên ngành với CSDLQG về dân cư (Đề án 06): đúng, đủ, sạch, sống.",
+        epilog="Các sổ đăng ký:\n" + _registry_list() + "\n\nTrợ giúp từng lệnh: doisoat <lệnh> --help",
+    )
+    parser.add_argument("--version", action=_Version, help="in phiên bản doisoat rồi thoát")
+    sub = parser.add_subparsers(dest="command", required=True, title="lệnh", metavar="<lệnh>")
+    registries_help = "Các sổ đăng ký:\n" + _registry_list()
+
+    p = sub.add_parser("sample", help="sinh dữ liệu mẫu tổng hợp (CSDLQG + 5 sổ) kèm đáp án",
+                       description="Sinh dữ liệu mẫu tổng hợp: trích xuất CSDLQG, 5 sổ đăng ký và đáp án (truth/).")
+    p.add_argument("--persons", type=int, metavar="SỐ", default=5000, help="số người trong trích xuất CSDLQG (từ 200 trở lên)")
+    p.add_argument("--seed", type=int, metavar="SỐ", default=6, help="hạt giống ngẫu nhiên (cùng hạt giống → cùng dữ liệu)")
+    p.add_argument("--out", default="data/generated", metavar="THƯ_MỤC", help="thư mục ghi dữ liệu mẫu")
     p.set_defaults(func=_cmd_sample)
 
-    p = sub.add_parser("clean", help="chuẩn hoá một tệp: thêm cột <cột>_clean và cột problems")
-    p.add_argument("file")
-    p.add_argument("--registry", required=True, choices=REGISTRY_CHOICES + ("population",))
-    p.add_argument("--out", required=True)
+    p = sub.add_parser("clean", help="chuẩn hoá một tệp: thêm cột <cột>_clean và cột problems",
+                       description="Chuẩn hoá một tệp mà không ghép: ghi lại tệp, thêm <cột>_clean, problems và van_de.",
+                       epilog=registries_help)
+    p.add_argument("file", metavar="TỆP", help="tệp cần chuẩn hoá (.csv, .xlsx, .xls, .parquet)")
+    p.add_argument("--registry", required=True, choices=REGISTRY_CHOICES + ("population",), metavar="SỔ",
+                   help="sổ đăng ký của tệp (xem danh sách bên dưới), hoặc population cho trích xuất CSDLQG")
+    p.add_argument("--out", required=True, metavar="TỆP", help="tệp kết quả (.csv hoặc .xlsx)")
     p.set_defaults(func=_cmd_clean)
 
-    p = sub.add_parser("run", help="đối soát một sổ với trích xuất CSDLQG")
-    p.add_argument("registry", choices=REGISTRY_CHOICES)
-    p.add_argument("--population", required=True)
-    p.add_argument("--input", required=True)
-    p.add_argument("--db", default="out/doisoat.duckdb")
-    p.add_argument("--out", default="out")
-    p.add_argument("--column-map", help="tệp YAML ánh xạ tiêu đề cột → tên cột chuẩn")
-    p.add_argument("--unmasked", action="store_true", help="không che số định danh trong báo cáo")
+    p = sub.add_parser("run", help="đối soát một sổ với trích xuất CSDLQG",
+                       description="Đối soát một sổ đăng ký với trích xuất CSDLQG; ghi kết quả vào kho DuckDB và báo cáo Excel/HTML.",
+                       epilog=registries_help)
+    p.add_argument("registry", choices=REGISTRY_CHOICES, metavar="SỔ", help="tên sổ đăng ký (xem danh sách bên dưới)")
+    p.add_argument("--population", required=True, metavar="TỆP", help="tệp trích xuất CSDLQG về dân cư (.csv, .xlsx, .parquet)")
+    p.add_argument("--input", required=True, metavar="TỆP", help="tệp sổ đăng ký cần đối soát (.csv, .xlsx, .xls, .parquet)")
+    p.add_argument("--db", default=DEFAULT_DB, metavar="TỆP", help="tệp kho dữ liệu DuckDB")
+    p.add_argument("--out", default=DEFAULT_OUT, metavar="THƯ_MỤC", help="thư mục báo cáo; nhật ký chạy ghi vào <thư mục>/doisoat.log")
+    p.add_argument("--column-map", metavar="TỆP_YAML", help="tệp YAML ánh xạ tiêu đề cột → tên cột chuẩn (mặc định: không dùng)")
+    p.add_argument("--unmasked", action="store_true", help="không che số định danh trong báo cáo (mặc định: che)")
+    _output_options(p)
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("demo", help="đối soát cả bốn sổ trên dữ liệu mẫu đi kèm")
-    p.add_argument("--sample", default=str(Path(__file__).resolve().parent.parent / "data" / "sample"))
-    p.add_argument("--db", default="out/doisoat.duckdb")
-    p.add_argument("--out", default="out")
-    p.add_argument("--unmasked", action="store_true")
+    p = sub.add_parser("demo", help="đối soát cả 5 sổ trên dữ liệu mẫu đi kèm",
+                       description="Đối soát cả 5 sổ của thư mục mẫu (khai tử trước) và in bảng tổng hợp.")
+    p.add_argument("--sample", metavar="THƯ_MỤC", default=str(Path(__file__).resolve().parent.parent / "data" / "sample"),
+                   help="thư mục có population.csv và tệp của 5 sổ")
+    p.add_argument("--db", default=DEFAULT_DB, metavar="TỆP", help="tệp kho dữ liệu DuckDB")
+    p.add_argument("--out", default=DEFAULT_OUT, metavar="THƯ_MỤC", help="thư mục báo cáo (mỗi sổ một thư mục con); nhật ký chạy ghi vào <thư mục>/doisoat.log")
+    p.add_argument("--unmasked", action="store_true", help="không che số định danh trong báo cáo (mặc định: che)")
+    _output_options(p)
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("report", help="tạo lại báo cáo của một lần chạy từ kho DuckDB")
-    p.add_argument("run_id")
-    p.add_argument("--db", default="out/doisoat.duckdb")
-    p.add_argument("--out", default="out")
-    p.add_argument("--unmasked", action="store_true")
+    p = sub.add_parser("report", help="tạo lại báo cáo của một lần chạy từ kho DuckDB",
+                       description="Tạo lại sổ Excel và báo cáo HTML của một lần chạy đã có trong kho.")
+    p.add_argument("run_id", metavar="MÃ_LẦN_CHẠY", help="mã lần chạy (cột run_id của bảng runs, in ra khi chạy)")
+    p.add_argument("--db", default=DEFAULT_DB, metavar="TỆP", help="tệp kho dữ liệu DuckDB")
+    p.add_argument("--out", default=DEFAULT_OUT, metavar="THƯ_MỤC", help="thư mục báo cáo")
+    p.add_argument("--unmasked", action="store_true", help="không che số định danh trong báo cáo (mặc định: che)")
     p.set_defaults(func=_cmd_report)
 
-    p = sub.add_parser("review", help="nạp quyết định của người xem xét từ trang 'Cần xem xét' của sổ Excel")
-    p.add_argument("workbook", help="sổ .xlsx do doisoat tạo, đã điền cột Quyết định")
-    p.add_argument("--reviewer", required=True, help="tên người xem xét (ghi vào nhật ký kiểm toán)")
-    p.add_argument("--db", default="out/doisoat.duckdb")
-    p.add_argument("--out", help="thư mục báo cáo; mặc định: thư mục báo cáo của lần chạy đó")
-    p.add_argument("--unmasked", action="store_true")
+    p = sub.add_parser("review", help="nạp quyết định của người xem xét từ trang 'Cần xem xét' của sổ Excel",
+                       description="Nạp quyết định (Đồng ý / Bác bỏ) từ trang 'Cần xem xét' và viết lại báo cáo của lần chạy.")
+    p.add_argument("workbook", metavar="SỔ_EXCEL", help="sổ .xlsx do doisoat tạo, đã điền cột Quyết định")
+    p.add_argument("--reviewer", required=True, metavar="TÊN", help="tên người xem xét (ghi vào nhật ký kiểm toán)")
+    p.add_argument("--db", default=DEFAULT_DB, metavar="TỆP", help="tệp kho dữ liệu DuckDB")
+    p.add_argument("--out", metavar="THƯ_MỤC", help="thư mục báo cáo (mặc định: thư mục báo cáo của lần chạy đó)")
+    p.add_argument("--unmasked", action="store_true", help="không che số định danh trong báo cáo (mặc định: che)")
     p.set_defaults(func=_cmd_review)
+
+    p = sub.add_parser("registries", help="liệt kê các sổ đăng ký và tên tiếng Việt",
+                       description="Liệt kê các sổ đăng ký doisoat đối soát được.")
+    p.set_defaults(func=_cmd_registries)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from pipelines import progress
+
+    # run and demo also write their log to <out>/doisoat.log; other commands log to stderr only
+    progress.setup(Path(args.out) if args.command in ("run", "demo") else None, _verbosity(args))
+    log = progress.logger()
     try:
         return int(args.func(args) or 0)
     except DoisoatError as exc:
-        print(f"Lỗi: {exc}", file=sys.stderr)
+        log.error(f"{exc} [{exc.code}]")
         return 2
     except KeyboardInterrupt:
+        log.error("đã dừng theo yêu cầu (Ctrl+C) [interrupted]")
         return 130
+    except Exception as exc:  # noqa: BLE001 - an officer gets a sentence, the engineer the log
+        import traceback
+
+        # the traceback's frames, not the exception's text: a library message can quote a value
+        log.debug(f"{type(exc).__name__} tại:\n" + "".join(traceback.format_tb(exc.__traceback__)))
+        log.error(f"lỗi không lường trước ({type(exc).__name__}); chạy lại với --verbose để ghi chi tiết vào doisoat.log [internal_error]")
+        return 1
 
 
 if __name__ == "__main__":

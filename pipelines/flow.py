@@ -16,7 +16,7 @@ data never reaches the logger or artifacts: only counts, stage and file names ar
 from __future__ import annotations
 
 import json
-import logging
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines import checks, stages, warehouse
+from pipelines import checks, progress, stages, warehouse
 from pipelines.errors import DoisoatError, InputError
 from pipelines.registries import REGISTRIES, get_spec
 from pipelines.spec import RegistrySpec, spec_to_dict
@@ -47,10 +47,11 @@ class RunSummary:
     notes: list[str] = field(default_factory=list)
     coverage: pl.DataFrame | None = None
     reports: dict = field(default_factory=dict)
+    stage_seconds: dict = field(default_factory=dict)  # stage name → seconds (bench/, --verbose)
 
 
-def _log(logger, message: str) -> None:
-    (logger or logging.getLogger("doisoat")).info(message)
+# Link outcomes as the officer reads them (the same words as the summary table's columns).
+STATUS_VI = {"matched": "khớp", "review": "cần xem xét", "unmatched": "không thấy", "rejected": "bị loại", "duplicate": "trùng"}
 
 
 def validate_rows(spec: RegistrySpec, rows: pl.DataFrame) -> pl.DataFrame:
@@ -73,9 +74,13 @@ def write_warehouse(db: Path, spec: RegistrySpec, run_id: str, frames: dict[str,
     from pipelines.reports.coverage import coverage_frame
 
     con = warehouse.connect(db, REGISTRIES.values())
+    total = sum(f.height for f in frames.values())
     try:
-        with warehouse.transaction(con):
-            written = {t: warehouse.insert_frame(con, t, f) for t, f in frames.items()}
+        with warehouse.transaction(con), progress.rows(f"Ghi {len(frames)} bảng", total, show=total >= progress.LONG_ROWS) as bar:
+            written = {}
+            for t, f in frames.items():
+                written[t] = warehouse.insert_frame(con, t, f)
+                bar.advance(f.height)
             written["coverage"] = warehouse.insert_frame(con, "coverage", coverage_frame(con, run_id, spec))
         return written
     finally:
@@ -119,42 +124,68 @@ def reconcile(
     The `runs` ledger row is written first (`running`) and closed last (`succeeded`/`failed`),
     outside the one transaction that writes the results."""
     run_id = stages.new_run_id(spec.name)
+    log = logger or progress.logger()
+    times: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def stage(name: str, text: str):
+        return progress.stage(name, text, log, times)
+
     parameters = {
         "population": str(population), "input_file": str(input_file), "db": str(db), "out_dir": str(out_dir),
         "unmasked": unmasked, "column_map": str(column_map) if column_map else None, "spec": spec_to_dict(spec),
     }
     _ledger(db, warehouse.start_run, run_id, spec.name, parameters, stages.package_versions())
+    log.info(f"Lần chạy {run_id}: sổ {spec.title_vi}, tệp {Path(input_file).name}, CSDLQG {Path(population).name}")
     inputs: list[dict] = []
     pop_sha = None
     try:
-        ingested = step("ingest", stages.ingest_registry, spec, input_file, column_map)
+        with stage("ingest", f"Đọc tệp {Path(input_file).name}…"):
+            ingested = step("ingest", stages.ingest_registry, spec, input_file, column_map)
         inputs.append(ingested.info)
-        pop = step("load_population", stages.load_population, db, population)
+        with stage("load_population", f"Đọc trích xuất CSDLQG {Path(population).name}…"):
+            pop = step("load_population", stages.load_population, db, population)
         inputs.append(pop.info)
         pop_sha = pop.sha256
-        rows = step("normalize", stages.normalize_registry, spec, ingested)
+        log.info(f"  CSDLQG: {progress.number(pop.frame.height)} người"
+                 + (" (đã chuẩn hoá ở lần chạy trước, lấy từ kho)" if pop.cached else " (chuẩn hoá lần đầu, lưu vào kho để dùng lại)"))
+        with stage("normalize", f"Chuẩn hoá {progress.number(ingested.frame.height)} dòng…"):
+            rows = step("normalize", stages.normalize_registry, spec, ingested)
         notes = ingested.notes + stages.legacy_text_notes(rows)
-        expectations = step("validate", validate_rows, spec, rows)
-        persons = step("person_schema", stages.registry_persons, spec, rows)
-        result = step("match", stages.match_registry, spec, persons, stages.population_persons(pop))
-        links = stages.assemble_links(spec, run_id, rows, persons, result.links)
-        counts = stages.row_counts(rows, links)  # raises when a row has no outcome or two
-        found = step("checks", run_checks, spec, db, links, persons, rows, pop.frame)
-        frames = result_frames(spec, run_id, rows, persons, links, result, found, expectations, pop)
-        counts.update(finding_counts(frames))
-        step("write_warehouse", write_warehouse, db, spec, run_id, frames)
+        with stage("validate", "Kiểm tra chất lượng dữ liệu (Great Expectations)…"):
+            expectations = step("validate", validate_rows, spec, rows)
+        with stage("person_schema", "Lập danh sách người cần ghép…"):
+            persons = step("person_schema", stages.registry_persons, spec, rows)
+        with stage("match", f"Ghép {progress.number(persons.height)} bản ghi với CSDLQG ({progress.number(pop.frame.height)} người)…"):
+            result = step("match", stages.match_registry, spec, persons, stages.population_persons(pop))
+            log.debug("  ghép, từng bước: " + ", ".join(f"{k} {progress.seconds(v)}" for k, v in result.timings.items()))
+            links = stages.assemble_links(spec, run_id, rows, persons, result.links)
+            counts = stages.row_counts(rows, links)  # raises when a row has no outcome or two
+        with stage("checks", "Tìm sai lệch, trường thiếu, trùng lặp và cảnh báo…"):
+            found = step("checks", run_checks, spec, db, links, persons, rows, pop.frame)
+            frames = result_frames(spec, run_id, rows, persons, links, result, found, expectations, pop)
+            counts.update(finding_counts(frames))
+        with stage("write_warehouse", f"Ghi kho dữ liệu {Path(db).name}…"):
+            step("write_warehouse", write_warehouse, db, spec, run_id, frames)
     except BaseException as exc:
         message = str(exc) if isinstance(exc, DoisoatError) else f"{type(exc).__name__}: {exc}"[:500]
         _ledger(db, warehouse.finish_run, run_id, status="failed", error=message, input_files=inputs, population_sha256=pop_sha)
         if not isinstance(exc, DoisoatError):
-            logging.getLogger("doisoat").debug(traceback.format_exc())
+            # frames only, not the exception's text: a library error message can quote a value
+            log.debug(f"{type(exc).__name__} tại:\n" + "".join(traceback.format_tb(exc.__traceback__)))
         raise
     _ledger(db, warehouse.finish_run, run_id, status="succeeded", input_files=inputs, population_sha256=pop_sha,
             row_counts=counts, notes=notes)
-    _log(logger, f"{spec.name}: {counts['input_rows']} dòng; " + ", ".join(f"{s} {counts[s]}" for s in warehouse.LINK_STATUSES))
+    log.info(
+        f"  Kết quả: {progress.number(counts['input_rows'])} dòng; "
+        + ", ".join(f"{STATUS_VI[s]} {progress.number(counts[s])}" for s in warehouse.LINK_STATUSES)
+    )
     summary = RunSummary(run_id=run_id, registry=spec.name, row_counts=counts, notes=notes, coverage=run_coverage(db, run_id))
     if reports:
-        summary.reports = step("reports", make_reports, db, run_id, out_dir, unmasked)
+        with stage("reports", "Viết báo cáo (Excel, HTML, Data Docs)…"):
+            summary.reports = step("reports", make_reports, db, run_id, out_dir, unmasked)
+    summary.stage_seconds = times
+    log.info(f"Xong lần chạy {run_id} sau {progress.seconds(time.perf_counter() - started)}.")
     return summary
 
 
@@ -253,17 +284,19 @@ def summary_table(summaries: list[RunSummary]) -> str:
 
 
 def _print_run(summary: RunSummary) -> None:
+    """Notes and report paths go to the log (stderr and doisoat.log; hidden by --quiet)."""
+    log = progress.logger()
     for note in summary.notes:
-        print(f"  Lưu ý: {note}")
+        log.info(f"  Lưu ý: {note}")
     for kind, path in (summary.reports or {}).items():
-        print(f"  {kind}: {path}")
+        log.info(f"  Báo cáo {kind}: {path}")
 
 
 def run_registry_cli(registry: str, population: Path, input_file: Path, db: Path, out_dir: Path, unmasked: bool, column_map: Path | None) -> int:
     spec = get_spec(registry)
     summary = reconcile(spec, population, input_file, db, out_dir, unmasked=unmasked, column_map=column_map)
-    print(f"Lần chạy {summary.run_id} ({spec.title_vi}) — kho dữ liệu {db}")
     _print_run(summary)
+    print(f"Lần chạy {summary.run_id} ({spec.title_vi}) — kho dữ liệu {db}")
     print(summary_table([summary]))
     return 0
 
@@ -283,9 +316,10 @@ def demo_inputs(sample_dir: Path) -> dict[str, Path]:
 def run_demo_cli(sample_dir: Path, db: Path, out_dir: Path, unmasked: bool) -> int:
     files = demo_inputs(sample_dir)
     summaries = []
-    for registry in DEMO_ORDER:
+    log = progress.logger()
+    for i, registry in enumerate(DEMO_ORDER, start=1):
         spec = get_spec(registry)
-        print(f"Đang đối soát: {spec.title_vi} ({files[registry].name}) …", flush=True)
+        log.info(f"[{i}/{len(DEMO_ORDER)}] Đang đối soát: {spec.title_vi} ({files[registry].name})")
         summary = reconcile(spec, files["population"], files[registry], db, Path(out_dir) / registry, unmasked=unmasked)
         _print_run(summary)
         summaries.append(summary)
@@ -293,5 +327,3 @@ def run_demo_cli(sample_dir: Path, db: Path, out_dir: Path, unmasked: bool) -> i
     print(f"Tổng hợp đối soát với CSDLQG (kho dữ liệu: {db})")
     print(summary_table(summaries))
     return 0
-
-

@@ -9,14 +9,16 @@ stage runs as a Prefect task here (`run_as_task`), so a retry redoes one stage, 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from pipelines import warehouse
+from pipelines import progress, warehouse
 from pipelines.errors import InputError
 from pipelines.flow import DEMO_ORDER, demo_inputs, reconcile
 from pipelines.registries import REGISTRIES, get_spec
@@ -33,6 +35,31 @@ def _retry_unless_input_error(task_obj, task_run, state) -> bool:
     except Exception:
         return True
     return False
+
+
+class _ToRunLogger(logging.Handler):
+    """Forward the `doisoat` logger (progress of long stages) to the flow run's log."""
+
+    def __init__(self, run_logger):
+        super().__init__(logging.INFO)
+        self.run_logger = run_logger
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.run_logger.log(record.levelno, record.getMessage())
+
+
+@contextmanager
+def _doisoat_logs_to(run_logger):
+    log = progress.logger()
+    handler = _ToRunLogger(run_logger)
+    level = log.level
+    log.addHandler(handler)
+    log.setLevel(min(level or logging.INFO, logging.INFO))
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
 
 
 def run_as_task(name: str, fn: Callable, *args, **kwargs):
@@ -58,10 +85,11 @@ def reconcile_registry(
     logger = get_run_logger()
     spec = get_spec(registry)
     input_path = Path(input_file) if input_file else Path(population).parent / f"{registry}.csv"
-    summary = reconcile(
-        spec, Path(population), input_path, Path(db), Path(out_dir), unmasked=unmasked,
-        column_map=Path(column_map) if column_map else None, step=run_as_task, logger=logger,
-    )
+    with _doisoat_logs_to(logger):
+        summary = reconcile(
+            spec, Path(population), input_path, Path(db), Path(out_dir), unmasked=unmasked,
+            column_map=Path(column_map) if column_map else None, step=run_as_task, logger=logger,
+        )
     from pipelines.reports.coverage import coverage_rows_for_artifact
 
     con = warehouse.connect(db, REGISTRIES.values())

@@ -311,9 +311,9 @@ def review_cli(workbook: Path, db: Path, reviewer: str, out_dir: Path | None = N
     from pipelines.warehouse import connect
 
     if not reviewer.strip():
-        raise DoisoatError("Cần ghi tên người xem xét (--reviewer).")
+        raise DoisoatError("Cần ghi tên người xem xét (--reviewer).", code="reviewer_missing")
     if not Path(db).exists():
-        raise DoisoatError(f"Không tìm thấy kho dữ liệu {db}.")
+        raise DoisoatError(f"Không tìm thấy kho dữ liệu {db}.", code="warehouse_not_found")
     sheet = read_review_sheet(Path(workbook))
     con = connect(db, REGISTRIES.values())
     try:

@@ -21,7 +21,7 @@ import polars as pl
 from matching import person_schema
 from matching.link import LinkSettings, link_records
 from matching.normalize.frame import normalize_columns
-from pipelines import warehouse
+from pipelines import progress, warehouse
 from pipelines.ingest import IngestResult, load_column_map, read_csv_fast, read_table, sha256_file
 from pipelines.land import owners as land
 from pipelines.spec import ColumnSpec, RegistrySpec
@@ -80,10 +80,18 @@ def _dob_and_sex(columns: tuple[ColumnSpec, ...]) -> tuple[str | None, str | Non
     return sex, dob
 
 
-def normalize_frame(frame: pl.DataFrame, columns: tuple[ColumnSpec, ...]) -> pl.DataFrame:
-    """The normalizer's derived columns for every spec column (never overwrites the raw one)."""
+def normalize_frame(frame: pl.DataFrame, columns: tuple[ColumnSpec, ...], label: str = "Chuẩn hoá") -> pl.DataFrame:
+    """The normalizer's derived columns for every spec column (never overwrites the raw one).
+
+    A long frame shows progress column by column ("cột 3/14"), with the time left: the
+    normalizer works on one column of all rows at a time (values parsed once per distinct value),
+    so columns, not rows, are what gets done."""
     sex, dob = _dob_and_sex(columns)
-    return normalize_columns(frame, [(c.name, c.kind) for c in columns], sex_column=sex, dob_column=dob)
+    kinds = [(c.name, c.kind) for c in columns]
+    if frame.height < progress.LONG_ROWS:
+        return normalize_columns(frame, kinds, sex_column=sex, dob_column=dob)
+    with progress.rows(f"{label} {progress.number(frame.height)} dòng", len(kinds), unit="cột") as bar:
+        return normalize_columns(frame, kinds, sex_column=sex, dob_column=dob, on_column=lambda name, done, total: bar.advance(1))
 
 
 # ---------------------------------------------------------------- person schema ------------
@@ -124,7 +132,7 @@ def load_population(db: Path, path: Path) -> Population:
         con.close()
     # a plain UTF-8 extract is parsed by polars; anything else by the forgiving reader (same result)
     res = read_csv_fast(path, POPULATION_COLUMNS) or read_table(path, POPULATION_COLUMNS, role="population")
-    norm = normalize_frame(res.frame, POPULATION_COLUMNS)
+    norm = normalize_frame(res.frame, POPULATION_COLUMNS, label="Chuẩn hoá CSDLQG")
     persons = person_schema.to_person_schema(norm.drop("rec_id", strict=False), POPULATION_ROLES)
     frame = pl.concat(
         [

@@ -16,7 +16,7 @@ Sex and date columns are processed first so the ID checks can use them.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import polars as pl
 
@@ -96,10 +96,14 @@ def normalize_columns(
     *,
     sex_column: str | None = None,
     dob_column: str | None = None,
+    on_column: Callable[[str, int, int], None] | None = None,
 ) -> pl.DataFrame:
     """Add the derived columns for each (column, kind) and the combined `problems` column.
 
-    Items may also be objects with `.name` and `.kind` (pipelines.spec.ColumnSpec)."""
+    Items may also be objects with `.name` and `.kind` (pipelines.spec.ColumnSpec).
+    `on_column(name, done, total)` is called after each column, so a caller can show progress:
+    the work goes column by column over all rows (values are parsed once per distinct value, so
+    cutting the rows into chunks would redo the common values in every chunk)."""
     columns = [(c.name, c.kind) if hasattr(c, "kind") else tuple(c) for c in columns]
     for name, kind in columns:
         if kind not in KINDS:
@@ -109,7 +113,7 @@ def normalize_columns(
     ordered = sorted(columns, key=lambda nk: _ORDER.get(nk[1], 2))
     out = df
     acc = ProblemAccumulator(df.height)
-    for name, kind in ordered:
+    for done, (name, kind) in enumerate(ordered, start=1):
         if kind == "name":
             out = normalize_name_column(out, name, keep_prefixed=True)
         elif kind == "owner":
@@ -136,5 +140,7 @@ def normalize_columns(
                     birth_year = pl.lit(years)
             out = normalize_id_column(out, name, sex=sex, birth_year=birth_year, keep_prefixed=True)
         out = acc.add(out, name)
+        if on_column is not None:
+            on_column(name, done, len(ordered))
     # entries are grouped by column in processing order (sex and dates first, see _ORDER)
     return out.with_columns(acc.problems())

@@ -61,7 +61,7 @@ def build_data_docs(con: duckdb.DuckDBPyConnection, spec, run_id: str, docs_dir:
 def regenerate_cli(run_id: str, db: Path, out_dir: Path, unmasked: bool = False) -> int:
     """`doisoat report RUN_ID`: rebuild a run's reports from the warehouse file."""
     if not Path(db).exists():
-        raise DoisoatError(f"Không tìm thấy kho dữ liệu {db}.")
+        raise DoisoatError(f"Không tìm thấy kho dữ liệu {db}.", code="warehouse_not_found")
     from pipelines.registries import REGISTRIES
     from pipelines.warehouse import connect
 

@@ -181,7 +181,7 @@ def run_registry(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
     if row is None:
         from pipelines.errors import DoisoatError
 
-        raise DoisoatError(f"Không có lần chạy '{run_id}' trong kho dữ liệu.")
+        raise DoisoatError(f"Không có lần chạy '{run_id}' trong kho dữ liệu.", code="run_not_found")
     return row[0]
 
 

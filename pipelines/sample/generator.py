@@ -231,9 +231,9 @@ def generate(persons: int, seed: int, out_dir: Path, fractions: dict[str, float]
     `fractions` overrides registry rows per person (DEFAULT_FRACTIONS); `rates` overrides defect
     rates per registry and code (defects.DEFAULT_RATES)."""
     if persons < 200:
-        raise DoisoatError("Số người phải từ 200 trở lên (--persons) để các sổ có đủ dòng.")
+        raise DoisoatError("Số người phải từ 200 trở lên (--persons) để các sổ có đủ dòng.", code="bad_argument")
     if seed < 0:
-        raise DoisoatError("Hạt giống ngẫu nhiên (--seed) phải là số nguyên không âm.")
+        raise DoisoatError("Hạt giống ngẫu nhiên (--seed) phải là số nguyên không âm.", code="bad_argument")
     fractions = {**DEFAULT_FRACTIONS, **(fractions or {})}
     rates = {name: {**DEFAULT_RATES[name], **(rates or {}).get(name, {})} for name in DEFAULT_RATES}
     rng_place, rng_pop, rng_ids, rng_pick, rng_bhxh = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5))
