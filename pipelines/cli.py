@@ -65,6 +65,13 @@ def _cmd_review(args: argparse.Namespace) -> int:
     return review_cli(workbook=Path(args.workbook), db=Path(args.db), reviewer=args.reviewer, out_dir=out, unmasked=args.unmasked)
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from pipelines.serve import serve
+
+    home = Path(args.prefect_home) if args.prefect_home else None
+    return serve(port=args.port, prefect_home=home, ui=not args.no_ui, timeout=args.timeout)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="doisoat", description="Đối soát sổ đăng ký chuyên ngành với CSDLQG về dân cư (Đề án 06).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -112,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="thư mục báo cáo; mặc định: thư mục báo cáo của lần chạy đó")
     p.add_argument("--unmasked", action="store_true")
     p.set_defaults(func=_cmd_review)
+
+    p = sub.add_parser("serve", help="chạy các lịch đối soát: máy chủ Prefect, nhóm máy chạy, prefect.yaml và worker; Ctrl-C để dừng")
+    p.add_argument("--port", type=int, default=4200, help="cổng của máy chủ Prefect trên 127.0.0.1 (mặc định: 4200)")
+    p.add_argument("--prefect-home", help="thư mục dữ liệu của Prefect (mặc định: out/prefect trong thư mục mã nguồn)")
+    p.add_argument("--no-ui", action="store_true", help="không mở giao diện web của Prefect")
+    p.add_argument("--timeout", type=float, default=180, help="số giây chờ máy chủ Prefect trả lời (mặc định: 180)")
+    p.set_defaults(func=_cmd_serve)
     return parser
 
 
