@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install bench clean-outputs
+.PHONY: demo test install serve bench clean-outputs
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,16 @@ demo: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
 
+# Scheduled runs on this machine: Prefect server, work pool, prefect.yaml deployments and a worker
+# (pipelines/serve.py); Ctrl-C stops them all.
+serve: $(BIN)/.installed
+	$(BIN)/doisoat serve
+
+# Every benchmark in bench/ at a small size (a few minutes); BENCH_SIZE=medium or large for more.
+BENCH_SIZE ?= small
 bench: $(BIN)/.installed
 	$(BIN)/pip install --quiet -e '.[test,bench]'
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py --size $(BENCH_SIZE)
 
 clean-outputs:
 	rm -rf out/

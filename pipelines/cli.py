@@ -175,6 +175,13 @@ def _cmd_registries(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from pipelines.serve import serve
+
+    home = Path(args.prefect_home) if args.prefect_home else None
+    return serve(port=args.port, prefect_home=home, ui=not args.no_ui, timeout=args.timeout)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="doisoat",
@@ -244,6 +251,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("registries", help="liệt kê các sổ đăng ký và tên tiếng Việt",
                        description="Liệt kê các sổ đăng ký doisoat đối soát được.")
     p.set_defaults(func=_cmd_registries)
+
+    p = sub.add_parser("serve", help="chạy các lịch đối soát: máy chủ Prefect, nhóm máy chạy, prefect.yaml và worker; Ctrl-C để dừng",
+                       description="Khởi động máy chủ Prefect cục bộ (127.0.0.1), tạo nhóm máy chạy doisoat-process, "
+                                   "triển khai prefect.yaml và chạy một worker; Ctrl-C hoặc SIGTERM dừng tất cả.")
+    p.add_argument("--port", type=int, default=4200, metavar="CỔNG", help="cổng của máy chủ Prefect trên 127.0.0.1 (mặc định: 4200)")
+    p.add_argument("--prefect-home", metavar="THƯ_MỤC", help="thư mục dữ liệu của Prefect (mặc định: out/prefect trong thư mục mã nguồn)")
+    p.add_argument("--no-ui", action="store_true", help="không mở giao diện web của Prefect (mặc định: có giao diện)")
+    p.add_argument("--timeout", type=float, default=180, metavar="GIÂY", help="số giây chờ máy chủ Prefect trả lời (mặc định: 180)")
+    p.set_defaults(func=_cmd_serve)
     return parser
 
 

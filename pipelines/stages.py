@@ -59,7 +59,7 @@ def new_run_id(registry: str) -> str:
 
 def package_versions() -> dict[str, str]:
     out = {}
-    for name in ("doisoat", "polars", "duckdb", "prefect", "great_expectations", "rapidfuzz", "pyarrow"):
+    for name in ("doisoat", "polars", "duckdb", "prefect", "great_expectations", "vietnamadminunits", "pyarrow"):
         try:
             out[name] = importlib.metadata.version(name.replace("_", "-"))
         except importlib.metadata.PackageNotFoundError:

@@ -1,0 +1,139 @@
+"""`doisoat serve` against a real Prefect server with its scheduler ON: the scheduler (not a
+`prefect deployment run`) creates a run of a prefect.yaml deployment, the worker serve started
+completes it, the results are in a DuckDB file on disk, and one SIGTERM stops everything.
+
+Why this test exists: with SQLAlchemy 2.1 every scheduler loop of Prefect 3.8 fails and cron
+schedules never fire, while manual runs still work; the earlier test switched the scheduler off
+and could not see it. Nothing here is mocked or switched off."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = ROOT / "tests" / "fixtures" / "tiny"
+DOISOAT = Path(sys.executable).parent / "doisoat"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _api(method: str, url: str, body: dict | None = None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        raw = r.read()
+    return json.loads(raw) if raw else None
+
+
+def _wait_for(predicate, timeout: float, what: str, log: Path):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(2)
+    raise AssertionError(f"{what} after {timeout:.0f} s; serve output:\n{log.read_text(encoding='utf-8')[-3000:]}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _ignore_sigint() -> None:
+    # as in `doisoat serve &` from a script: SIGINT arrives ignored, which made workers survive SIGTERM
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.slow
+def test_serve_runs_a_scheduled_deployment_and_stops_on_one_sigterm(tmp_path):
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    db = tmp_path / "doisoat.duckdb"
+    out = tmp_path / "serve.out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    cmd = [str(DOISOAT), "serve", "--port", str(port), "--prefect-home", str(tmp_path / "prefect"), "--no-ui", "--timeout", "300"]
+    with open(out, "wb") as fh:
+        serve = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=fh, stderr=subprocess.STDOUT,
+                                 start_new_session=True, preexec_fn=_ignore_sigint)
+    pids: dict[str, int] = {}
+    try:
+        text = _wait_for(lambda: "Sẵn sàng." in out.read_text(encoding="utf-8") and out.read_text(encoding="utf-8"),
+                         420, "doisoat serve not ready", out)
+        pids["server"] = int(re.search(r"Máy chủ Prefect: \S+ \(PID (\d+)\)", text).group(1))
+        pids["worker"] = int(re.search(r"Worker \(PID (\d+)\)", text).group(1))
+        assert "reconcile-registry/social-welfare: 0 1 * * * (Asia/Ho_Chi_Minh)" in text, text
+
+        # serve deployed prefect.yaml; give its social-welfare deployment a schedule due in 45 s,
+        # whose runs read the tiny fixture and write a warehouse in tmp_path
+        dep = _api("GET", f"{api}/deployments/name/reconcile-registry/social-welfare")
+        anchor = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=45)).replace(microsecond=0)
+        params = {"population": str(TINY / "population.csv"), "input_file": str(TINY / "social_welfare.csv"),
+                  "db": str(db), "out_dir": str(tmp_path / "reports")}
+        _api("PATCH", f"{api}/deployments/{dep['id']}", {"schedules": [{
+            "schedule": {"interval": 3600, "anchor_date": anchor.isoformat(), "timezone": "Asia/Ho_Chi_Minh"},
+            "active": True, "parameters": params,
+        }]})
+
+        def runs():
+            return _api("POST", f"{api}/flow_runs/filter", {"deployments": {"id": {"any_": [dep["id"]]}}})
+
+        def finished():
+            done = [r for r in runs() if r["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")]
+            return done
+
+        done = _wait_for(finished, 300, "no finished run of the scheduled deployment", out)
+        assert [r["state_type"] for r in done] == ["COMPLETED"], (done, (tmp_path / "prefect" / "worker.log").read_text()[-3000:])
+        run = done[0]
+        # the scheduler made it: auto-scheduled, at the schedule's time, with the schedule's parameters
+        assert run["auto_scheduled"] is True
+        assert run["idempotency_key"].startswith("scheduled ")
+        assert dt.datetime.fromisoformat(run["expected_start_time"]) == anchor
+        assert run["parameters"]["db"] == str(db) and run["parameters"]["registry"] == "social_welfare"
+        assert all(r["auto_scheduled"] for r in runs()), "a run of the deployment was created by hand"
+
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            run_id, status, counts = con.execute(
+                "SELECT run_id, status, row_counts FROM runs WHERE registry = 'social_welfare'").fetchone()
+            assert status == "succeeded" and json.loads(counts)["input_rows"] == 5
+            assert con.execute("SELECT count(*) FROM links WHERE run_id = ?", [run_id]).fetchone()[0] == 5
+            assert con.execute("SELECT count(*) FROM coverage WHERE run_id = ?", [run_id]).fetchone()[0] > 0
+        finally:
+            con.close()
+        artifacts = _api("POST", f"{api}/artifacts/filter", {"artifacts": {"key": {"any_": ["coverage-social-welfare"]}}})
+        assert artifacts and run_id in artifacts[0]["description"]
+
+        # one SIGTERM to serve: it sends one SIGTERM to the worker, then to the server; both stop
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(timeout=150) == 0, out.read_text(encoding="utf-8")
+        text = out.read_text(encoding="utf-8")
+        assert f"Đã dừng worker (PID {pids['worker']})" in text and "SIGKILL" not in text, text
+        assert not _alive(pids["worker"]) and not _alive(pids["server"])
+    finally:
+        for pid in (serve.pid, *pids.values()):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        serve.wait(timeout=30)
