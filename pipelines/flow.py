@@ -131,7 +131,8 @@ def reconcile(
         inputs.append(pop.info)
         pop_sha = pop.sha256
         rows = step("normalize", stages.normalize_registry, spec, ingested)
-        notes = ingested.notes + stages.legacy_text_notes(rows)
+        notes = ingested.notes + stages.legacy_text_notes(rows) + checks.population_issue_notes(
+            pop.issues, pop.frame.height, pop.info.get("file") or Path(population).name)
         expectations = step("validate", validate_rows, spec, rows)
         persons = step("person_schema", stages.registry_persons, spec, rows)
         result = step("match", stages.match_registry, spec, persons, stages.population_persons(pop))
@@ -190,6 +191,9 @@ def result_frames(spec, run_id, rows, persons, links, result, found, expectation
     }
     if not pop.cached:
         frames["population"] = pop.frame.with_columns(pl.lit(run_id).alias("run_id"))
+    if not pop.issues_stored and pop.issues is not None and pop.issues.height:
+        frames["population_issues"] = pop.issues.with_columns(
+            pl.lit(pop.sha256).alias("extract_sha256"), pl.lit(run_id).alias("run_id"))
     return frames
 
 
