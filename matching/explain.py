@@ -2,8 +2,8 @@
 
 `link_records` already returns this for every kept candidate (`LinkResult.evidence`); this
 module explains *any* pair on demand — an officer reviewing a row may ask about a person the
-engine did not propose — from the saved model (`LinkResult.model`, stored per run). Labels in
-Vietnamese are offered for reports.
+engine did not propose — from the saved model (`LinkResult.model`, stored per run). Vietnamese labels
+come from `matching.labels`, the table the reports use too.
 """
 
 from __future__ import annotations
@@ -12,23 +12,9 @@ import duckdb
 import polars as pl
 
 from matching.comparisons import get_comparisons, level_sql
+from matching.labels import COMPARISON, COMPARISON_LEVEL
 from matching.link import quote_table
 from matching.model import Model
-
-COMPARISON_VI = {
-    "ho_ten": "Họ và tên", "ngay_sinh": "Ngày sinh", "gioi_tinh": "Giới tính", "id": "Số định danh/CMND",
-    "dia_chi": "Nơi cư trú", "ho_ten_cha": "Họ tên cha", "ho_ten_me": "Họ tên mẹ",
-}
-LEVEL_VI = {
-    "null": "thiếu dữ liệu", "exact": "trùng khớp", "key_exact": "trùng khi bỏ dấu",
-    "key_nomid": "trùng khi bỏ “Thị/Văn”", "surname_variant": "họ biến thể vùng miền (Hoàng/Huỳnh, Vũ/Võ)",
-    "given_equal_surname_fuzzy": "trùng tên, họ gần giống", "jw_0.95": "rất giống", "jw_0.90": "khá giống",
-    "jw_0.85": "hơi giống", "different": "khác nhau", "year_only": "chỉ trùng năm sinh",
-    "placeholder_01_01": "trùng năm, một bên ghi 01/01", "day_month_swapped": "đảo ngày và tháng",
-    "one_digit": "lệch một chữ số", "year_pm1": "lệch một năm", "same_year": "cùng năm, khác ngày",
-    "agree": "trùng khớp", "one_edit": "lệch một chữ số hoặc đảo hai số", "conflict": "khác số",
-    "same_xa": "cùng xã/phường", "same_tinh": "cùng tỉnh, khác xã",
-}
 
 
 def explain_pair(
@@ -67,6 +53,6 @@ def explain_pair(
         label = c.levels[lv].label
         out.append({
             "comparison": c.name, "level": label, "partial_weight": float(w),
-            "comparison_vi": COMPARISON_VI.get(c.name, c.name), "level_vi": LEVEL_VI.get(label, label),
+            "comparison_vi": COMPARISON.get(c.name, c.name), "level_vi": COMPARISON_LEVEL.get(label, label),
         })
     return pl.DataFrame(out)

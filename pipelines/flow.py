@@ -151,7 +151,8 @@ def reconcile(
                  + (" (đã chuẩn hoá ở lần chạy trước, lấy từ kho)" if pop.cached else " (chuẩn hoá lần đầu, lưu vào kho để dùng lại)"))
         with stage("normalize", f"Chuẩn hoá {progress.number(ingested.frame.height)} dòng…"):
             rows = step("normalize", stages.normalize_registry, spec, ingested)
-        notes = ingested.notes + stages.legacy_text_notes(rows)
+        notes = ingested.notes + stages.legacy_text_notes(rows) + checks.population_issue_notes(
+            pop.issues, pop.frame.height, pop.info.get("file") or Path(population).name)
         with stage("validate", "Kiểm tra chất lượng dữ liệu (Great Expectations)…"):
             expectations = step("validate", validate_rows, spec, rows)
         with stage("person_schema", "Lập danh sách người cần ghép…"):
@@ -223,6 +224,9 @@ def result_frames(spec, run_id, rows, persons, links, result, found, expectation
     }
     if not pop.cached:
         frames["population"] = pop.frame.with_columns(pl.lit(run_id).alias("run_id"))
+    if not pop.issues_stored and pop.issues is not None and pop.issues.height:
+        frames["population_issues"] = pop.issues.with_columns(
+            pl.lit(pop.sha256).alias("extract_sha256"), pl.lit(run_id).alias("run_id"))
     return frames
 
 

@@ -22,6 +22,8 @@ from matching import person_schema
 from matching.link import LinkSettings, link_records
 from matching.normalize.frame import normalize_columns
 from pipelines import progress, warehouse
+from pipelines.checks import population_issues
+from pipelines.errors import InputError
 from pipelines.ingest import IngestResult, load_column_map, read_csv_fast, read_table, sha256_file
 from pipelines.land import owners as land
 from pipelines.spec import ColumnSpec, RegistrySpec
@@ -51,6 +53,8 @@ class Population:
     sha256: str
     info: dict
     cached: bool
+    issues: pl.DataFrame | None = None  # checks.population_issues of the extract
+    issues_stored: bool = False  # the warehouse already holds them (population_issues, same SHA-256)
 
 
 def new_run_id(registry: str) -> str:
@@ -127,7 +131,8 @@ def load_population(db: Path, path: Path) -> Population:
             ).pl()
             info = {"role": "population", "path": str(path), "file": path.name, "sha256": sha,
                     "bytes": path.stat().st_size, "rows": frame.height, "cached": True}
-            return Population(frame=frame, sha256=sha, info=info, cached=True)
+            stored = con.execute("SELECT count(*) FROM population_issues WHERE extract_sha256 = ?", [sha]).fetchone()[0] > 0
+            return Population(frame=frame, sha256=sha, info=info, cached=True, issues=population_issues(frame), issues_stored=stored)
     finally:
         con.close()
     # a plain UTF-8 extract is parsed by polars; anything else by the forgiving reader (same result)
@@ -139,6 +144,7 @@ def load_population(db: Path, path: Path) -> Population:
             norm.select(
                 pl.lit(sha).alias("extract_sha256"),
                 pl.col("source_row").alias("pop_rec_id"),
+                "excel_row",
                 pl.col("so_dinh_danh_clean").alias("so_dinh_danh"),
                 pl.col("so_cmnd_cu_clean").alias("so_cmnd_cu"),
                 "ho_ten", "ho_ten_clean", "ngay_sinh", "ngay_sinh_clean", "gioi_tinh",
@@ -149,7 +155,12 @@ def load_population(db: Path, path: Path) -> Population:
         ],
         how="horizontal",
     )
-    return Population(frame=frame, sha256=sha, info=res.info | {"cached": False}, cached=False)
+    if frame.height and frame["id12"].null_count() == frame.height:
+        raise InputError(
+            "trích xuất CSDLQG không có dòng nào có số định danh cá nhân 12 số hợp lệ: không thể đối soát "
+            "(kiểm tra cột 'Số định danh cá nhân')", file=path.name,
+        )
+    return Population(frame=frame, sha256=sha, info=res.info | {"cached": False}, cached=False, issues=population_issues(frame))
 
 
 def population_persons(pop: Population) -> pl.DataFrame:

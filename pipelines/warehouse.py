@@ -79,6 +79,7 @@ TABLES: dict[str, Table] = {
                 ("extract_sha256", "VARCHAR", "SHA-256 of the extract file; the cache key"),
                 ("run_id", "VARCHAR", "Run that first loaded this extract"),
                 ("pop_rec_id", "BIGINT", "Row number in the extract (1 = first data row); the matcher's population rec_id"),
+                EXCEL_ROW,
                 ("so_dinh_danh", "VARCHAR", "12-digit personal ID"),
                 ("so_cmnd_cu", "VARCHAR", "Old 9-digit CMND, when CSDLQG keeps one"),
                 ("ho_ten", "VARCHAR", "Full name as in the extract"),
@@ -177,7 +178,8 @@ TABLES: dict[str, Table] = {
                 ("field", "VARCHAR", "Canonical registry column (or person role) that disagrees"),
                 ("registry_value", "VARCHAR", "Value in the registry (clean form)"),
                 ("csdlqg_value", "VARCHAR", "Value CSDLQG holds"),
-                ("kind", "VARCHAR", "value (plain difference), residence (different commune/province), format"),
+                ("kind", "VARCHAR", "value (plain difference), residence (different commune/province), format, id (12-digit ID differs from so_dinh_danh), cmnd9 (9-digit CMND differs from so_cmnd_cu)"),
+                ("method", "VARCHAR", "How the row was linked (links_effective.method): id_exact, cmnd9, id_one_edit, probabilistic, household, review_accepted"),
             ),
         ),
         Table(
@@ -214,6 +216,19 @@ TABLES: dict[str, Table] = {
                 ("old_value", "VARCHAR", "suggested_id_update: the 9-digit CMND in the registry"),
                 ("new_value", "VARCHAR", "suggested_id_update: the 12-digit ID CSDLQG holds"),
                 ("message_vi", "VARCHAR", "Vietnamese explanation for the officer"),
+            ),
+        ),
+        Table(
+            "population_issues",
+            "Problems found in the CSDLQG extract itself (repeated so_dinh_danh, ID digits against sex or birth year, death before birth), one row per (extract row, issue); cached per extract SHA-256 like population",
+            (
+                ("extract_sha256", "VARCHAR", "SHA-256 of the extract file (population.extract_sha256)"),
+                ("run_id", "VARCHAR", "Run that first loaded this extract"),
+                ("pop_rec_id", "BIGINT", "population.pop_rec_id of the row (1 = first data row)"),
+                EXCEL_ROW,
+                ("so_dinh_danh", "VARCHAR", "The row's so_dinh_danh (reports mask it)"),
+                ("issue", "VARCHAR", "duplicate_id, id_sex_mismatch, id_birth_year_mismatch, death_before_birth, id_invalid"),
+                ("detail", "VARCHAR", "Codes or row numbers only, never names: e.g. the other rows with the same so_dinh_danh"),
             ),
         ),
         Table(

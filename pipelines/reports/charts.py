@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-BLUE, GREEN, ORANGE, RED, GREY = "#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#7f7f7f"
+BLUE, GREEN, ORANGE, RED, GREY, TEAL = "#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#7f7f7f", "#17becf"
 STATUS_COLORS = {"matched": GREEN, "review": ORANGE, "unmatched": RED, "rejected": GREY, "duplicate": "#9467bd"}
 
 

@@ -4,7 +4,8 @@ What is counted: person records of a run (`links_effective`: `links` after revie
 decisions, one row per person named in a registry row; land organizations are excluded because
 CSDLQG holds persons only). A review candidate a reviewer accepted counts as linked
 probabilistically; one rejected counts as not found. Each record gets flags —
-linked (by ID or probabilistically), verified ("đúng": linked and no mismatch), complete ("đủ":
+linked (by ID, probabilistically, or — land co-owners — through the first owner's household;
+the three parts add up to linked in every unit), verified ("đúng": linked and no mismatch), complete ("đủ":
 no missing required field), duplicate, dead still paid, paid through an account — and the
 flags are summed over GROUPING SETS ((), (province), (province, commune)). The unit of a record
 is the current (2025) commune of its registry address; records whose address could not be
@@ -29,6 +30,7 @@ METRICS: dict[str, tuple[str, float | None]] = {
     "linked": ("up", 1.0),
     "linked_id": ("info", None),
     "linked_probabilistic": ("info", None),
+    "linked_household": ("info", None),
     "verified": ("up", 1.0),
     "complete": ("up", 1.0),
     "review": ("info", None),
@@ -47,7 +49,9 @@ def _q(identifier: str) -> str:
 
 
 def metrics_for(spec: RegistrySpec) -> list[str]:
-    out = [m for m in METRICS if m not in ("dead_still_paid", "paid_by_account")]
+    out = [m for m in METRICS if m not in ("dead_still_paid", "paid_by_account", "linked_household")]
+    if spec.owner_split:  # co-owners found in the first owner's household (method household)
+        out.insert(out.index("linked_probabilistic") + 1, "linked_household")
     if spec.alive_check:
         out.append("dead_still_paid")
     if spec.payment is not None:
@@ -100,7 +104,10 @@ def coverage_frame(con: duckdb.DuckDBPyConnection, run_id: str, spec: RegistrySp
         SELECT rc.ma_tinh, rc.ma_xa,
                (rc.status IN ('matched', 'duplicate') AND rc.so_dinh_danh IS NOT NULL) AS linked,
                linked AND rc.method IN (SELECT unnest($deterministic)) AS linked_id,
-               linked AND rc.method IN ('probabilistic', 'review_accepted') AS linked_probabilistic,
+               linked AND rc.method = 'household' AS linked_household,
+               -- probabilistic, review_accepted and any other way: the three parts always add up to linked
+               linked AND NOT coalesce(rc.method IN (SELECT unnest($deterministic)), false)
+                      AND rc.method IS DISTINCT FROM 'household' AS linked_probabilistic,
                linked AND mm.source_row IS NULL AS verified,
                inc.source_row IS NULL AS complete,
                rc.status = 'review' AS review,
@@ -120,6 +127,7 @@ def coverage_frame(con: duckdb.DuckDBPyConnection, run_id: str, spec: RegistrySp
                count(*) FILTER (linked) AS linked,
                count(*) FILTER (linked_id) AS linked_id,
                count(*) FILTER (linked_probabilistic) AS linked_probabilistic,
+               count(*) FILTER (linked_household) AS linked_household,
                count(*) FILTER (verified) AS verified,
                count(*) FILTER (complete) AS complete,
                count(*) FILTER (review) AS review,
@@ -132,7 +140,7 @@ def coverage_frame(con: duckdb.DuckDBPyConnection, run_id: str, spec: RegistrySp
     ),
     long AS (
         UNPIVOT grouped
-        ON linked, linked_id, linked_probabilistic, verified, complete, review, not_found,
+        ON linked, linked_id, linked_probabilistic, linked_household, verified, complete, review, not_found,
            duplicate, dead_still_paid, paid_by_account
         INTO NAME metric VALUE numerator
     ),

@@ -10,8 +10,6 @@ leading zero of "001…" survives) and masked unless the user asked for unmasked
 from __future__ import annotations
 
 import json
-import re
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -19,6 +17,7 @@ import polars as pl
 import xlsxwriter
 
 from pipelines.reports import labels as L
+from pipelines.reports.formats import dmy, vn_time
 from pipelines.reports.masking import mask_account, mask_id
 from pipelines.reports.queries import action_lists, fetch, run_info
 from pipelines.review import (
@@ -35,7 +34,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "owner_index": ("Người thứ (đất đai)", "owner"),
     "ma_ho_so": ("Mã hồ sơ", "text"),
     "ho_ten": ("Họ và tên (trong sổ)", "text"),
-    "ngay_sinh": ("Ngày sinh (trong sổ)", "text"),
+    "ngay_sinh": ("Ngày sinh (trong sổ)", "date"),
     "so_giay_to": ("Số CCCD/CMND (trong sổ)", "id"),
     "so_dinh_danh": ("Số định danh trong CSDLQG", "id"),
     "field": ("Trường", "field"),
@@ -63,10 +62,15 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "review_key": (REVIEW_KEY_HEADER, "key"),
     "review_candidate": (REVIEW_CANDIDATE_HEADER, "key"),
     "candidate_rank": ("Người gần giống thứ", "int"),
+    "method": ("Cách liên kết", "method"),
+    "population_excel_row": ("Dòng trong tệp CSDLQG", "int"),
+    "issue": ("Vấn đề", "population_issue"),
+    "detail": ("Chi tiết", "text"),
 }
 HIDDEN = {"source_row", "duplicate_of"}
 LABEL_TABLES = {"kind": {**L.MISMATCH_KIND, **L.ALERT}, "basis": L.DUPLICATE_BASIS, "severity": L.SEVERITY,
-                "death_source": L.DEATH_SOURCE, "status": L.STATUS}
+                "death_source": L.DEATH_SOURCE, "status": L.STATUS, "method": L.METHOD,
+                "population_issue": L.POPULATION_ISSUE}
 
 
 class _Book:
@@ -128,12 +132,12 @@ def _display(spec: RegistrySpec, col: str, kind: str, value, row: dict, unmasked
         if spec.payment and field == spec.payment.account_column and not unmasked:
             return mask_account(str(value))
         if _is_date_field(spec, field):
-            return _dmy(str(value))
+            return dmy(str(value))
         return str(value)
     if kind == "field":
         return L.field_label(spec, value)
     if kind == "date":
-        return _dmy(str(value))
+        return dmy(str(value))
     if kind == "owner":
         return int(value) + 1
     if kind == "decision":
@@ -145,14 +149,6 @@ def _display(spec: RegistrySpec, col: str, kind: str, value, row: dict, unmasked
     if kind in LABEL_TABLES:
         return L.label(LABEL_TABLES[kind], value)
     return value
-
-
-_ISO = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
-
-
-def _dmy(text: str) -> str:
-    """Warehouse ISO yyyy-mm-dd (or yyyy-mm) -> dd/mm/yyyy as officers write dates."""
-    return "/".join(reversed(text.split("-"))) if _ISO.match(text) else text
 
 
 def _is_date_field(spec: RegistrySpec, field: str | None) -> bool:
@@ -206,10 +202,15 @@ def _summary_sheet(book: _Book, spec: RegistrySpec, con: duckdb.DuckDBPyConnecti
     started = info.get("started_at")
     lines = [
         f"Mã lần chạy: {run_id}",
-        f"Thời gian: {started:%d/%m/%Y %H:%M} (UTC)" if isinstance(started, datetime) else f"Thời gian: {started}",
+        f"Thời gian: {vn_time(started)}",
         "Tệp đầu vào: " + "; ".join(f"{f.get('file') or f.get('path')} ({f.get('rows', '?')} dòng)" for f in files),
         "Số định danh trong báo cáo: " + ("KHÔNG che (theo yêu cầu --unmasked)" if unmasked else "đã che một phần để bảo vệ dữ liệu cá nhân"),
     ]
+    orgs = con.execute("SELECT count(*) FROM links_effective WHERE run_id = ? AND entity = 'organization'", [run_id]).fetchone()[0]
+    if orgs:
+        lines.append(f"Tổ chức (không phải cá nhân, không đối soát với CSDLQG, không tính vào các tỷ lệ dưới đây): {orgs:,} bản ghi")
+    notes = info.get("notes")
+    lines += [f"Lưu ý: {n}" for n in (json.loads(notes) if isinstance(notes, str) else (notes or []))]
     for i, line in enumerate(lines, start=1):
         ws.write_string(i, 0, line, book.note)
 
@@ -235,7 +236,7 @@ def _summary_sheet(book: _Book, spec: RegistrySpec, con: duckdb.DuckDBPyConnecti
     rows = []
     for r in checks.iter_rows(named=True):
         check = (json.loads(r["details"]) if r["details"] else {}).get("check")
-        rows.append([L.label(L.CHECKS, check) if check else "", r["column"], r["element_count"], r["unexpected_count"], r["unexpected_rate"], "Đạt" if r["success"] else "Không đạt"])
+        rows.append([L.label(L.CHECKS, check) if check else "", L.column_label(spec, r["column"]), r["element_count"], r["unexpected_count"], r["unexpected_rate"], "Đạt" if r["success"] else "Không đạt"])
     book.table(ws, top + 1, ["Kiểm tra", "Cột", "Số giá trị", "Số lỗi", "Tỷ lệ lỗi", "Kết quả"], rows, ["text", "text", "int", "int", "pct", "text"], widths)
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
 from html import escape
 from pathlib import Path
 from string import Template
@@ -27,6 +26,7 @@ import polars as pl
 
 from pipelines.reports import charts
 from pipelines.reports import labels as L
+from pipelines.reports.formats import ZONE_NOTE, now_vn, vn_time
 from pipelines.reports.masking import mask_id
 from pipelines.reports.queries import run_info
 from pipelines.spec import RegistrySpec
@@ -87,28 +87,35 @@ def _parameters_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_
     rows = [
         ["Ngưỡng khớp (xác suất)", f"{match_t:.2f} (điểm {_weight(match_t):.2f})"],
         ["Ngưỡng cần xem xét (xác suất)", f"{review_t:.2f} (điểm {_weight(review_t):.2f})"],
-        ["Phép so sánh", ", ".join(settings.get("comparisons", spec.match.comparisons))],
-        ["Luật phân khối", ", ".join(settings.get("blocking_rules", spec.match.blocking_rules))],
+        ["Phép so sánh", ", ".join(L.label(L.COMPARISON, c) for c in settings.get("comparisons", spec.match.comparisons))],
+        ["Luật phân khối", ", ".join(L.label(L.RULE, r) for r in settings.get("blocking_rules", spec.match.blocking_rules))],
         ["Che số định danh", "không" if params.get("unmasked") else "có"],
     ]
     out = _table(["Tham số", "Giá trị"], rows)
     blocking = _json(model[2]) if model else []
     if isinstance(blocking, list) and blocking:
-        keys = list(blocking[0].keys())
-        out += "<h3>Số cặp so sánh theo luật phân khối</h3>" + _table(keys, [[b.get(k) for k in keys] for b in blocking], "mono")
-    elif isinstance(blocking, dict) and blocking:
-        out += "<h3>Số cặp so sánh theo luật phân khối</h3>" + _table(["Luật", "Số cặp"], [[k, v] for k, v in blocking.items()], "mono")
+        blocking = {b.get("rule"): b.get("pairs") for b in blocking}
+    if isinstance(blocking, dict) and blocking:
+        out += "<h3>Số cặp so sánh theo luật phân khối</h3>" + _table(
+            ["Luật phân khối", "Mã luật (trong kho dữ liệu)", "Số cặp"], [[L.label(L.RULE, k), k, f"{v:,}" if isinstance(v, int) else v] for k, v in blocking.items()], "mono")
     versions = _json(info.get("package_versions")) or {}
     out += "<h3>Phiên bản phần mềm</h3>" + _table(["Gói", "Phiên bản"], [[k, v] for k, v in sorted(versions.items())], "mono")
     return out, match_t, review_t
 
 
-def _outcomes(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[dict[str, int], str]:
-    """Outcomes after reviewers' decisions (links_effective; equal to links when none)."""
-    counts = dict(con.execute("SELECT status, count(*) FROM links_effective WHERE run_id = ? GROUP BY status", [run_id]).fetchall())
+def _outcomes(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[dict[str, int], int, str]:
+    """Outcomes of person records after reviewers' decisions (links_effective; equal to links when
+    none). Organizations (land) are not persons: counted apart, never as "not found", so these
+    figures share their denominator with `coverage` and the workbook."""
+    counts = dict(con.execute(
+        "SELECT status, count(*) FROM links_effective WHERE run_id = ? AND coalesce(entity, 'person') <> 'organization' GROUP BY status",
+        [run_id],
+    ).fetchall())
+    orgs = con.execute("SELECT count(*) FROM links_effective WHERE run_id = ? AND entity = 'organization'", [run_id]).fetchone()[0]
     parts = [(L.label(L.STATUS, s), int(counts.get(s, 0)), charts.STATUS_COLORS[s]) for s in LINK_STATUSES]
     legend = " ".join(f'<span style="background:{c}"></span>{escape(label)}: {n:,}' for label, n, c in parts)
-    return counts, charts.stacked_bar(parts, "Kết quả đối soát của mọi bản ghi") + f'<p class="legend">{legend}</p>'
+    note = f"<p>Ngoài ra {orgs:,} bản ghi là tổ chức (không phải cá nhân), không đối soát với CSDLQG và không tính vào các tỷ lệ.</p>" if orgs else ""
+    return counts, orgs, charts.stacked_bar(parts, "Kết quả đối soát của mọi bản ghi cá nhân") + f'<p class="legend">{legend}</p>' + note
 
 
 def _coverage_section(spec: RegistrySpec, coverage: pl.DataFrame) -> str:
@@ -126,11 +133,15 @@ def _coverage_section(spec: RegistrySpec, coverage: pl.DataFrame) -> str:
     ranked = sorted(wide.items(), key=lambda kv: (-kv[1]["n"], kv[0][1] or ""))[:MAX_COMMUNES]
     rows = [
         (f"{name} ({vals['n']:,})", [(vals.get("linked_id", 0.0), charts.GREEN, "Liên kết bằng số định danh"),
-                                     (vals.get("linked_probabilistic", 0.0), charts.BLUE, "Liên kết xác suất")])
+                                     (vals.get("linked_probabilistic", 0.0), charts.BLUE, "Liên kết xác suất"),
+                                     (vals.get("linked_household", 0.0), charts.TEAL, "Đồng sở hữu liên kết qua hộ")])
         for (code, name), vals in ranked
     ]
     out += f"<h3>Tỷ lệ liên kết theo xã/phường ({len(ranked)} xã có nhiều bản ghi nhất / {len(wide)})</h3>"
-    out += '<p class="legend"><span style="background:#2ca02c"></span>bằng số định danh/CMND <span style="background:#1f77b4"></span>bằng so khớp xác suất</p>'
+    legend = '<span style="background:#2ca02c"></span>bằng số định danh/CMND <span style="background:#1f77b4"></span>bằng so khớp xác suất'
+    if spec.owner_split:
+        legend += f' <span style="background:{charts.TEAL}"></span>đồng sở hữu tìm thấy trong hộ của người đứng tên đầu'
+    out += f'<p class="legend">{legend}</p>'
     out += charts.stacked_hbars(rows, "Tỷ lệ bản ghi đã liên kết với CSDLQG theo xã/phường")
     return out
 
@@ -150,12 +161,12 @@ def _weights_section(con: duckdb.DuckDBPyConnection, run_id: str, match_t: float
     )
 
 
-def _checks_section(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
+def _checks_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str) -> str:
     frame = con.execute(
         'SELECT "column", element_count, unexpected_count, unexpected_rate, success, details FROM expectation_results WHERE run_id = ? ORDER BY suite, "column"',
         [run_id],
     ).pl()
-    rows = [[L.label(L.CHECKS, (_json(r["details"]) or {}).get("check")), r["column"], r["element_count"], r["unexpected_count"], _pct(r["unexpected_rate"]), "Đạt" if r["success"] else "Không đạt"]
+    rows = [[L.label(L.CHECKS, (_json(r["details"]) or {}).get("check")), L.column_label(spec, r["column"]), r["element_count"], r["unexpected_count"], _pct(r["unexpected_rate"]), "Đạt" if r["success"] else "Không đạt"]
             for r in frame.iter_rows(named=True)]
     return _table(["Kiểm tra", "Cột", "Số giá trị", "Số lỗi", "Tỷ lệ lỗi", "Kết quả"], rows) + '<p><a href="data_docs/index.html">Data Docs của Great Expectations</a> (cùng thư mục).</p>'
 
@@ -304,6 +315,35 @@ def _lookup_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: 
     )
 
 
+MAX_POPULATION_ISSUES = 200
+
+
+def _population_section(con: duckdb.DuckDBPyConnection, run_id: str, unmasked: bool) -> str:
+    """The CSDLQG extract's own problems (checks.population_issues): counts, then the first rows."""
+    from pipelines.reports.queries import population_issue_counts
+
+    counts = population_issue_counts(con, run_id)
+    if counts.height == 0:
+        return "<p>Không phát hiện vấn đề nào trong trích xuất CSDLQG (số định danh không lặp lại, khớp giới tính và năm sinh, ngày mất sau ngày sinh).</p>"
+    out = _table(["Vấn đề", "Số dòng", "Số định danh khác nhau"],
+                 [[L.label(L.POPULATION_ISSUE, r["issue"]), f"{r['rows']:,}", f"{r['ids']:,}"] for r in counts.iter_rows(named=True)])
+    rows = con.execute(
+        """
+        WITH extract AS (SELECT population_sha256 AS sha FROM runs WHERE run_id = $run_id)
+        SELECT excel_row, so_dinh_danh, issue, detail FROM population_issues
+        WHERE extract_sha256 = (SELECT sha FROM extract) ORDER BY pop_rec_id, issue LIMIT $limit
+        """,
+        {"run_id": run_id, "limit": MAX_POPULATION_ISSUES},
+    ).pl()
+    mask = (lambda v: v) if unmasked else mask_id
+    total = int(counts["rows"].sum())
+    out += f"<h3>Các dòng có vấn đề (tối đa {MAX_POPULATION_ISSUES}; đủ danh sách trong sổ Excel, trang \"Vấn đề trích xuất CSDLQG\")</h3>"
+    out += _table(["Dòng trong tệp CSDLQG", "Số định danh", "Vấn đề", "Chi tiết"],
+                  [[r["excel_row"], mask(r["so_dinh_danh"]) if r["so_dinh_danh"] else "", L.label(L.POPULATION_ISSUE, r["issue"]), r["detail"] or ""]
+                   for r in rows.iter_rows(named=True)], "mono")
+    return f"<p>{total:,} vấn đề trong trích xuất CSDLQG dùng cho lần chạy này; chúng được báo cáo, không làm dừng đối soát.</p>" + out
+
+
 def _review_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, unmasked: bool) -> str:
     """What reviewers decided on the run's review candidates: who, when, from which workbook."""
     decided = con.execute(
@@ -333,7 +373,7 @@ def _review_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: 
            "Kết quả, tỷ lệ và các danh sách của báo cáo này đã tính theo các quyết định; bảng <code>links</code> giữ nguyên kết quả "
            "của thuật toán, bảng <code>links_effective</code> là kết quả sau xem xét.</p>")
     mask = (lambda v: v) if unmasked else mask_id
-    fmt = lambda t: t.strftime("%d/%m/%Y %H:%M UTC") if isinstance(t, datetime) else ""  # noqa: E731
+    fmt = lambda t: vn_time(t, zone=False)  # noqa: E731  (the column header names the zone)
     rows = [
         [r["source_file"], r["excel_row"]] + ([r["owner_index"] + 1] if spec.owner_split else [])
         + [mask(r["so_dinh_danh"]) if r["so_dinh_danh"] else "", _pct(r["match_probability"]),
@@ -343,21 +383,22 @@ def _review_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: 
         for r in decided.iter_rows(named=True)
     ]
     headers = (["Tệp nguồn", "Dòng"] + (["Người thứ"] if spec.owner_split else [])
-               + ["Người được chọn / ứng viên đầu", "Xác suất (ứng viên đầu)", "Quyết định", "Kết quả sau xem xét", "Người xem xét", "Thời điểm", "Ghi chú", "Sổ quyết định (SHA-256)"])
+               + ["Người được chọn / ứng viên đầu", "Xác suất (ứng viên đầu)", "Quyết định", "Kết quả sau xem xét", "Người xem xét", f"Thời điểm ({ZONE_NOTE})", "Ghi chú", "Sổ quyết định (SHA-256)"])
     return out + _table(headers, rows)
 
 
 def write_html(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, coverage: pl.DataFrame, path: Path, unmasked: bool = False) -> Path:
     info = run_info(con, run_id)
-    counts, outcome_svg = _outcomes(con, run_id)
+    counts, orgs, outcome_svg = _outcomes(con, run_id)
     params_html, match_t, review_t = _parameters_section(con, spec, run_id, info)
     started = info.get("started_at")
     finished = info.get("finished_at")
-    fmt = lambda t: t.strftime("%d/%m/%Y %H:%M:%S UTC") if isinstance(t, datetime) else str(t or "")  # noqa: E731
+    fmt = lambda t: vn_time(t, seconds=True)  # noqa: E731
     total = sum(counts.values())
     cards = "".join(
         f'<div class="card"><div class="n">{n:,}</div><div>{escape(label)}</div></div>'
-        for label, n in [("Bản ghi", total)] + [(L.label(L.STATUS, s), int(counts.get(s, 0))) for s in LINK_STATUSES]
+        for label, n in [("Bản ghi cá nhân", total)] + [(L.label(L.STATUS, s), int(counts.get(s, 0))) for s in LINK_STATUSES]
+        + ([("Tổ chức (không đối soát)", orgs)] if orgs else [])
     )
     html = Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
         title=escape(f"Báo cáo kiểm toán đối soát — {spec.title_vi}"),
@@ -371,13 +412,14 @@ def write_html(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, 
         outcomes=outcome_svg,
         inputs=_inputs_section(info),
         parameters=params_html,
+        population=_population_section(con, run_id, unmasked),
         coverage=_coverage_section(spec, coverage),
         weights=_weights_section(con, run_id, match_t, review_t),
-        checks=_checks_section(con, run_id),
+        checks=_checks_section(con, spec, run_id),
         explanations=_lookup_section(con, spec, run_id, unmasked, _prior(con, run_id)) + "<h3>Bản ghi cần xem xét và mẫu bản ghi khớp xác suất</h3>"
         + _explanations(con, spec, run_id, unmasked),
         review=_review_section(con, spec, run_id, unmasked),
-        generated=escape(datetime.now().strftime("%d/%m/%Y %H:%M")),
+        generated=escape(now_vn()),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")

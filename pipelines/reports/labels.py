@@ -6,6 +6,7 @@ so a new code from another stage is visible until it gets its label here."""
 
 from __future__ import annotations
 
+from matching.labels import COMPARISON, COMPARISON_LEVEL, RULE  # noqa: F401  (the engine owns these codes)
 from pipelines.spec import RegistrySpec
 
 STATUS = {
@@ -22,6 +23,7 @@ METHOD = {
     "cmnd12": "Khớp số CMND 12 số",
     "id_one_edit": "Số định danh lệch 1 ký tự, xác nhận bằng họ tên và ngày sinh",
     "probabilistic": "Khớp xác suất (họ tên, ngày sinh, địa chỉ…)",
+    "household": "Đồng sở hữu, tìm thấy trong hộ của người đứng tên đầu",
     "none": "Không khớp",
     "organization": "Tổ chức (không đối soát với CSDLQG)",
     "rejected": "Bị loại",
@@ -35,6 +37,7 @@ METRIC = {
     "linked": "Đã liên kết với CSDLQG",
     "linked_id": "Liên kết bằng số định danh/CMND",
     "linked_probabilistic": "Liên kết bằng so khớp xác suất",
+    "linked_household": "Liên kết đồng sở hữu qua hộ gia đình",
     "verified": "Đúng (liên kết, không sai lệch)",
     "complete": "Đủ (không thiếu trường bắt buộc)",
     "duplicate": "Trùng lặp",
@@ -55,53 +58,31 @@ ALERT = {
 
 SEVERITY = {"high": "Cao", "medium": "Trung bình", "low": "Thấp"}
 
-DEATH_SOURCE = {"csdlqg": "CSDLQG về dân cư", "civil_deaths": "Sổ đăng ký khai tử"}
+DEATH_SOURCE = {
+    "csdlqg": "CSDLQG về dân cư",
+    "civil_deaths": "Sổ đăng ký khai tử",
+    "csdlqg;civil_deaths": "CSDLQG về dân cư và sổ đăng ký khai tử",
+}
 
 MISMATCH_KIND = {
     "value": "Khác giá trị",
     "residence": "Khác nơi cư trú (xã/tỉnh)",
     "format": "Khác cách ghi",
+    "id": "Số định danh khác số trong CSDLQG",
+    "cmnd9": "Số CMND 9 số khác số CMND cũ trong CSDLQG",
+}
+
+POPULATION_ISSUE = {  # pipelines.checks.population_issues
+    "duplicate_id": "Số định danh lặp lại ở nhiều dòng",
+    "id_invalid": "Số định danh trống hoặc sai định dạng",
+    "id_sex_mismatch": "Chữ số thứ 4 của số định danh không khớp giới tính",
+    "id_birth_year_mismatch": "Chữ số 4–6 của số định danh không khớp năm sinh",
+    "death_before_birth": "Ngày mất trước ngày sinh",
 }
 
 DUPLICATE_BASIS = {
     "same_person": "Cùng một người trong CSDLQG",
     "same_key": "Trùng số hồ sơ của sổ",
-}
-
-COMPARISON = {
-    "ho_ten": "Họ và tên",
-    "ngay_sinh": "Ngày sinh",
-    "gioi_tinh": "Giới tính",
-    "id": "Số định danh/CMND",
-    "dia_chi": "Địa chỉ",
-    "ho_ten_cha": "Họ tên cha",
-    "ho_ten_me": "Họ tên mẹ",
-    "prior": "Tỷ lệ khớp ban đầu (λ)",
-}
-
-COMPARISON_LEVEL = {  # level codes of matching/comparisons.py
-    "null": "thiếu dữ liệu",
-    "exact": "trùng khớp",
-    "different": "khác",
-    "else": "khác",
-    "agree": "trùng khớp",
-    "conflict": "mâu thuẫn",
-    "one_edit": "lệch 1 chữ số",
-    "key_exact": "trùng khi bỏ dấu",
-    "key_nomid": "trùng khi bỏ Thị/Văn",
-    "surname_variant": "họ biến thể vùng miền (Hoàng/Huỳnh, Vũ/Võ)",
-    "given_equal_surname_fuzzy": "trùng tên, họ gần giống",
-    "jw_0.95": "rất giống (Jaro-Winkler ≥ 0,95)",
-    "jw_0.90": "giống (Jaro-Winkler ≥ 0,90)",
-    "jw_0.85": "gần giống (Jaro-Winkler ≥ 0,85)",
-    "day_month_swapped": "đảo ngày và tháng",
-    "one_digit": "lệch 1 chữ số",
-    "placeholder_01_01": "ngày 01/01 (có thể ghi tạm)",
-    "same_year": "cùng năm sinh",
-    "year_only": "trùng năm (chỉ có năm)",
-    "year_pm1": "lệch 1 năm",
-    "same_xa": "cùng xã/phường",
-    "same_tinh": "cùng tỉnh, khác xã",
 }
 
 PROBLEM = {
@@ -159,7 +140,9 @@ PROBLEM = {
     "address_no_province": "Địa chỉ không ghi tỉnh (xác định theo tên xã duy nhất cả nước)",
     "sex_unparsed": "Giới tính không đọc được",
     "date_placeholder_0101": "Ngày 01/01 có thể là ngày giả định (chỉ biết năm sinh)",
-    # rejection reasons
+    # rejection reasons (links.reason)
+    "no_name_no_id": "Không có họ tên và không có số định danh/CMND: không thể đối soát",
+    "organization_not_person": "Tổ chức, không phải cá nhân: không đối soát với CSDLQG",
     "no_name": "Thiếu họ tên",
     "no_identifiers": "Thiếu thông tin để đối soát",
 }
@@ -211,3 +194,21 @@ def is_id_field(spec: RegistrySpec, field: str | None) -> bool:
     if field is None:
         return False
     return field == "id" or any(c.name == field and c.kind == "id" for c in spec.columns)
+
+
+DERIVED_SUFFIXES = ("_consistent", "_is_account", "_entity", "_value", "_kind", "_year", "_sex")  # validation.suites columns
+
+
+def column_label(spec: RegistrySpec, column: str | None) -> str:
+    """A validated column — a spec column or one the suite derives from it (`so_cccd_kind`,
+    `gioi_tinh_sex`, `ngay_sinh_year`…) — as the header officers know; the check itself says
+    what was tested."""
+    if column is None:
+        return ""
+    names = {c.name for c in spec.columns}
+    if column not in names:
+        for suffix in DERIVED_SUFFIXES:
+            if column.endswith(suffix) and column[: -len(suffix)] in names:
+                column = column[: -len(suffix)]
+                break
+    return field_label(spec, column)

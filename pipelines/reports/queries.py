@@ -30,16 +30,20 @@ class ActionList:
 
 def _rows_cte(spec: RegistrySpec) -> str:
     """CTE `r`: the registry rows of the run with the fields every list shows."""
-    def col(role: str | None = None, name: str | None = None) -> str:
+    def col(role: str | None = None, name: str | None = None, clean: bool = False) -> str:
         c = spec.role_column(role) if role else next((c for c in spec.columns if c.name == name), None)
-        return f"{_q(c.name)}" if c else "NULL"
+        if c is None:
+            return "NULL"
+        # normalized first: a date at its own precision (shown dd/mm/yyyy like every other date)
+        # and an ID with its Excel-lost leading zero restored (masked the same however typed)
+        return f"coalesce({_q(c.name + '_clean')}, {_q(c.name)})" if clean else _q(c.name)
 
     return f"""r AS (
         SELECT source_file, source_row, excel_row,
                {col(name=spec.key_column)}::VARCHAR AS ma_ho_so,
                {col(role="ho_ten")}::VARCHAR AS ho_ten,
-               {col(role="ngay_sinh")}::VARCHAR AS ngay_sinh,
-               {col(role="id")}::VARCHAR AS so_giay_to
+               {col(role="ngay_sinh", clean=True)}::VARCHAR AS ngay_sinh,
+               {col(role="id", clean=True)}::VARCHAR AS so_giay_to
         FROM {_q(rows_table_name(spec.name))}
         WHERE run_id = $run_id
     )"""
@@ -53,7 +57,7 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
         ActionList(
             "mismatches", "Sai lệch",
             "Trường có giá trị khác với CSDLQG về dân cư (dòng đã liên kết). Sửa tại sổ gốc hoặc đề nghị cập nhật CSDLQG.",
-            f"""SELECT {ROW}, x.so_dinh_danh, x.field, x.registry_value, x.csdlqg_value, x.kind
+            f"""SELECT {ROW}, x.so_dinh_danh, x.field, x.registry_value, x.csdlqg_value, x.kind, x.method
                 FROM mismatches x LEFT JOIN r USING (source_file, source_row)
                 WHERE x.run_id = $run_id ORDER BY x.source_row, x.owner_index, x.field""",
         ),
@@ -147,7 +151,30 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
                 ORDER BY x.source_row, x.owner_index""",
         ),
     ]
+    lists.append(
+        ActionList(
+            "population_issues", "Vấn đề trích xuất CSDLQG",
+            "Dòng của trích xuất CSDLQG về dân cư có vấn đề (số định danh lặp lại, chữ số không khớp giới tính hoặc năm sinh, "
+            "ngày mất trước ngày sinh): báo cho cơ quan quản lý CSDLQG; các dòng này vẫn được dùng để đối soát.",
+            """SELECT x.excel_row AS population_excel_row, x.so_dinh_danh, x.issue, x.detail
+                FROM population_issues x JOIN runs ON runs.population_sha256 = x.extract_sha256
+                WHERE runs.run_id = $run_id ORDER BY x.pop_rec_id, x.issue""",
+        )
+    )
     return lists
+
+
+def population_issue_counts(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
+    """Issues of the run's CSDLQG extract: issue → rows (and distinct IDs), for report summaries."""
+    return con.execute(
+        """
+        WITH extract AS (SELECT population_sha256 AS sha FROM runs WHERE run_id = $run_id)
+        SELECT issue, count(DISTINCT pop_rec_id) AS rows, count(DISTINCT so_dinh_danh) AS ids
+        FROM population_issues WHERE extract_sha256 = (SELECT sha FROM extract)
+        GROUP BY issue ORDER BY issue
+        """,
+        {"run_id": run_id},
+    ).pl()
 
 
 def fetch(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, action: ActionList, run_id: str) -> pl.DataFrame:
