@@ -7,6 +7,7 @@ Great Expectations) happen inside the commands that need them, so `doisoat --hel
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -65,6 +66,22 @@ def _cmd_review(args: argparse.Namespace) -> int:
     return review_cli(workbook=Path(args.workbook), db=Path(args.db), reviewer=args.reviewer, out_dir=out, unmasked=args.unmasked)
 
 
+KEY_FILE_HELP = (
+    "tệp chứa khoá mã hoá kho dữ liệu (một dòng, ít nhất 16 ký tự); hoặc đặt biến môi trường DOISOAT_DB_KEY. "
+    "Không bao giờ ghi khoá trực tiếp trên dòng lệnh"
+)
+
+
+def _warehouse_session(args: argparse.Namespace):
+    """run/demo/report/review: the key, the spill folder and the lock on the warehouse for the whole command."""
+    if not hasattr(args, "key_file"):
+        return contextlib.nullcontext()
+    from pipelines import warehouse
+
+    out = getattr(args, "out", None) or Path(args.db).parent
+    return warehouse.session(Path(args.db), command=args.command, key_file=args.key_file, spill_root=Path(out))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="doisoat", description="Đối soát sổ đăng ký chuyên ngành với CSDLQG về dân cư (Đề án 06).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out")
     p.add_argument("--column-map", help="tệp YAML ánh xạ tiêu đề cột → tên cột chuẩn")
     p.add_argument("--unmasked", action="store_true", help="không che số định danh trong báo cáo")
+    p.add_argument("--key-file", help=KEY_FILE_HELP)
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("demo", help="đối soát cả bốn sổ trên dữ liệu mẫu đi kèm")
@@ -96,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default="out/doisoat.duckdb")
     p.add_argument("--out", default="out")
     p.add_argument("--unmasked", action="store_true")
+    p.add_argument("--key-file", help=KEY_FILE_HELP)
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("report", help="tạo lại báo cáo của một lần chạy từ kho DuckDB")
@@ -103,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default="out/doisoat.duckdb")
     p.add_argument("--out", default="out")
     p.add_argument("--unmasked", action="store_true")
+    p.add_argument("--key-file", help=KEY_FILE_HELP)
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("review", help="nạp quyết định của người xem xét từ trang 'Cần xem xét' của sổ Excel")
@@ -111,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default="out/doisoat.duckdb")
     p.add_argument("--out", help="thư mục báo cáo; mặc định: thư mục báo cáo của lần chạy đó")
     p.add_argument("--unmasked", action="store_true")
+    p.add_argument("--key-file", help=KEY_FILE_HELP)
     p.set_defaults(func=_cmd_review)
     return parser
 
@@ -118,7 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with _warehouse_session(args):
+            return int(args.func(args) or 0)
     except DoisoatError as exc:
         print(f"Lỗi: {exc}", file=sys.stderr)
         return 2

@@ -66,8 +66,9 @@ def run_checks(spec: RegistrySpec, db: Path, links, persons, rows, population: p
     return checks.findings(spec, links, persons, rows, population, deaths)
 
 
-def write_warehouse(db: Path, spec: RegistrySpec, run_id: str, frames: dict[str, pl.DataFrame]) -> dict[str, int]:
-    """All result tables of the run, and its coverage, in one transaction."""
+def write_warehouse(db: Path, spec: RegistrySpec, run_id: str, frames: dict[str, pl.DataFrame], ledger: dict) -> dict[str, int]:
+    """All result tables of the run, its coverage and its `succeeded` ledger row, in one transaction:
+    a run killed at any point has either all of it (succeeded) or none of it (running → failed)."""
     from pipelines.reports.coverage import coverage_frame
 
     con = warehouse.connect(db, REGISTRIES.values())
@@ -75,6 +76,7 @@ def write_warehouse(db: Path, spec: RegistrySpec, run_id: str, frames: dict[str,
         with warehouse.transaction(con):
             written = {t: warehouse.insert_frame(con, t, f) for t, f in frames.items()}
             written["coverage"] = warehouse.insert_frame(con, "coverage", coverage_frame(con, run_id, spec))
+            warehouse.finish_run(con, run_id, status="succeeded", **ledger)
         return written
     finally:
         con.close()
@@ -99,7 +101,22 @@ def make_reports(db: Path, run_id: str, out_dir: Path, unmasked: bool) -> dict:
         con.close()
 
 
-def reconcile(
+def reconcile(spec: RegistrySpec, population: Path, input_file: Path, db: Path, out_dir: Path, **options) -> RunSummary:
+    """One run, holding the warehouse lock (`<db>.lock`) from before its ledger row to its reports:
+    a second run on the same warehouse is refused with the holder's run id and start time."""
+    run_id = stages.new_run_id(spec.name)
+    with warehouse.exclusive(db, command="run", run_id=run_id):
+        step = options.pop("step", run_plain)
+
+        def noted_step(name: str, fn: Callable, *args, **kwargs):  # the lock file names the stage running
+            warehouse.note_stage(db, name)
+            return step(name, fn, *args, **kwargs)
+
+        return _reconcile(run_id, spec, population, input_file, db, out_dir, step=noted_step, **options)
+
+
+def _reconcile(
+    run_id: str,
     spec: RegistrySpec,
     population: Path,
     input_file: Path,
@@ -114,9 +131,9 @@ def reconcile(
 ) -> RunSummary:
     """ingest → normalize → validate → person schema → match → checks → warehouse → reports.
 
-    The `runs` ledger row is written first (`running`) and closed last (`succeeded`/`failed`),
-    outside the one transaction that writes the results."""
-    run_id = stages.new_run_id(spec.name)
+    The `runs` ledger row is written first (`running`); `succeeded` is set in the one transaction
+    that writes the results, `failed` after an error. A run killed before that commit stays
+    `running` until the next open of the warehouse marks it failed (`warehouse.mark_interrupted_runs`)."""
     parameters = {
         "population": str(population), "input_file": str(input_file), "db": str(db), "out_dir": str(out_dir),
         "unmasked": unmasked, "column_map": str(column_map) if column_map else None, "spec": spec_to_dict(spec),
@@ -140,15 +157,14 @@ def reconcile(
         found = step("checks", run_checks, spec, db, links, persons, rows, pop.frame)
         frames = result_frames(spec, run_id, rows, persons, links, result, found, expectations, pop)
         counts.update(finding_counts(frames))
-        step("write_warehouse", write_warehouse, db, spec, run_id, frames)
+        ledger = {"input_files": inputs, "population_sha256": pop_sha, "row_counts": counts, "notes": notes}
+        step("write_warehouse", write_warehouse, db, spec, run_id, frames, ledger)
     except BaseException as exc:
         message = str(exc) if isinstance(exc, DoisoatError) else f"{type(exc).__name__}: {exc}"[:500]
         _ledger(db, warehouse.finish_run, run_id, status="failed", error=message, input_files=inputs, population_sha256=pop_sha)
         if not isinstance(exc, DoisoatError):
             logging.getLogger("doisoat").debug(traceback.format_exc())
         raise
-    _ledger(db, warehouse.finish_run, run_id, status="succeeded", input_files=inputs, population_sha256=pop_sha,
-            row_counts=counts, notes=notes)
     _log(logger, f"{spec.name}: {counts['input_rows']} dòng; " + ", ".join(f"{s} {counts[s]}" for s in warehouse.LINK_STATUSES))
     summary = RunSummary(run_id=run_id, registry=spec.name, row_counts=counts, notes=notes, coverage=run_coverage(db, run_id))
     if reports:
