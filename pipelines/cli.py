@@ -12,6 +12,7 @@ registries with their titles, argparse's own usage errors, and errors as
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 from pathlib import Path
@@ -175,6 +176,22 @@ def _cmd_registries(args: argparse.Namespace) -> int:
     return 0
 
 
+KEY_FILE_HELP = (
+    "tệp chứa khoá mã hoá kho dữ liệu (một dòng, ít nhất 16 ký tự); hoặc đặt biến môi trường DOISOAT_DB_KEY. "
+    "Không bao giờ ghi khoá trực tiếp trên dòng lệnh"
+)
+
+
+def _warehouse_session(args: argparse.Namespace):
+    """run/demo/report/review: the key, the spill folder and the lock on the warehouse for the whole command."""
+    if not hasattr(args, "key_file"):
+        return contextlib.nullcontext()
+    from pipelines import warehouse
+
+    out = getattr(args, "out", None) or Path(args.db).parent
+    return warehouse.session(Path(args.db), command=args.command, key_file=args.key_file, spill_root=Path(out))
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from pipelines.serve import serve
 
@@ -218,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=DEFAULT_OUT, metavar="THƯ_MỤC", help="thư mục báo cáo; nhật ký chạy ghi vào <thư mục>/doisoat.log")
     p.add_argument("--column-map", metavar="TỆP_YAML", help="tệp YAML ánh xạ tiêu đề cột → tên cột chuẩn (mặc định: không dùng)")
     p.add_argument("--unmasked", action="store_true", help="không che số định danh trong báo cáo (mặc định: che)")
+    p.add_argument("--key-file", metavar="TỆP", help=KEY_FILE_HELP)
     _output_options(p)
     p.set_defaults(func=_cmd_run)
 
@@ -228,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=DEFAULT_DB, metavar="TỆP", help="tệp kho dữ liệu DuckDB")
     p.add_argument("--out", default=DEFAULT_OUT, metavar="THƯ_MỤC", help="thư mục báo cáo (mỗi sổ một thư mục con); nhật ký chạy ghi vào <thư mục>/doisoat.log")
     p.add_argument("--unmasked", action="store_true", help="không che số định danh trong báo cáo (mặc định: che)")
+    p.add_argument("--key-file", metavar="TỆP", help=KEY_FILE_HELP)
     _output_options(p)
     p.set_defaults(func=_cmd_demo)
 
@@ -237,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=DEFAULT_DB, metavar="TỆP", help="tệp kho dữ liệu DuckDB")
     p.add_argument("--out", default=DEFAULT_OUT, metavar="THƯ_MỤC", help="thư mục báo cáo")
     p.add_argument("--unmasked", action="store_true", help="không che số định danh trong báo cáo (mặc định: che)")
+    p.add_argument("--key-file", metavar="TỆP", help=KEY_FILE_HELP)
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("review", help="nạp quyết định của người xem xét từ trang 'Cần xem xét' của sổ Excel",
@@ -246,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=DEFAULT_DB, metavar="TỆP", help="tệp kho dữ liệu DuckDB")
     p.add_argument("--out", metavar="THƯ_MỤC", help="thư mục báo cáo (mặc định: thư mục báo cáo của lần chạy đó)")
     p.add_argument("--unmasked", action="store_true", help="không che số định danh trong báo cáo (mặc định: che)")
+    p.add_argument("--key-file", metavar="TỆP", help=KEY_FILE_HELP)
     p.set_defaults(func=_cmd_review)
 
     p = sub.add_parser("registries", help="liệt kê các sổ đăng ký và tên tiếng Việt",
@@ -271,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     progress.setup(Path(args.out) if args.command in ("run", "demo") else None, _verbosity(args))
     log = progress.logger()
     try:
-        return int(args.func(args) or 0)
+        with _warehouse_session(args):
+            return int(args.func(args) or 0)
     except DoisoatError as exc:
         log.error(f"{exc} [{exc.code}]")
         return 2

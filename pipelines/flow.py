@@ -69,8 +69,9 @@ def run_checks(spec: RegistrySpec, db: Path, links, persons, rows, population: p
     return checks.findings(spec, links, persons, rows, population, deaths)
 
 
-def write_warehouse(db: Path, spec: RegistrySpec, run_id: str, frames: dict[str, pl.DataFrame]) -> dict[str, int]:
-    """All result tables of the run, and its coverage, in one transaction."""
+def write_warehouse(db: Path, spec: RegistrySpec, run_id: str, frames: dict[str, pl.DataFrame], ledger: dict) -> dict[str, int]:
+    """All result tables of the run, its coverage and its `succeeded` ledger row, in one transaction:
+    a run killed at any point has either all of it (succeeded) or none of it (running → failed)."""
     from pipelines.reports.coverage import coverage_frame
 
     con = warehouse.connect(db, REGISTRIES.values())
@@ -82,6 +83,7 @@ def write_warehouse(db: Path, spec: RegistrySpec, run_id: str, frames: dict[str,
                 written[t] = warehouse.insert_frame(con, t, f)
                 bar.advance(f.height)
             written["coverage"] = warehouse.insert_frame(con, "coverage", coverage_frame(con, run_id, spec))
+            warehouse.finish_run(con, run_id, status="succeeded", **ledger)
         return written
     finally:
         con.close()
@@ -106,7 +108,22 @@ def make_reports(db: Path, run_id: str, out_dir: Path, unmasked: bool) -> dict:
         con.close()
 
 
-def reconcile(
+def reconcile(spec: RegistrySpec, population: Path, input_file: Path, db: Path, out_dir: Path, **options) -> RunSummary:
+    """One run, holding the warehouse lock (`<db>.lock`) from before its ledger row to its reports:
+    a second run on the same warehouse is refused with the holder's run id and start time."""
+    run_id = stages.new_run_id(spec.name)
+    with warehouse.exclusive(db, command="run", run_id=run_id):
+        step = options.pop("step", run_plain)
+
+        def noted_step(name: str, fn: Callable, *args, **kwargs):  # the lock file names the stage running
+            warehouse.note_stage(db, name)
+            return step(name, fn, *args, **kwargs)
+
+        return _reconcile(run_id, spec, population, input_file, db, out_dir, step=noted_step, **options)
+
+
+def _reconcile(
+    run_id: str,
     spec: RegistrySpec,
     population: Path,
     input_file: Path,
@@ -121,8 +138,9 @@ def reconcile(
 ) -> RunSummary:
     """ingest → normalize → validate → person schema → match → checks → warehouse → reports.
 
-    The `runs` ledger row is written first (`running`) and closed last (`succeeded`/`failed`),
-    outside the one transaction that writes the results."""
+    The `runs` ledger row is written first (`running`); `succeeded` is set in the one transaction
+    that writes the results, `failed` after an error. A run killed before that commit stays
+    `running` until the next open of the warehouse marks it failed (`warehouse.mark_interrupted_runs`)."""
     run_id = stages.new_run_id(spec.name)
     log = logger or progress.logger()
     times: dict[str, float] = {}
@@ -167,7 +185,8 @@ def reconcile(
             frames = result_frames(spec, run_id, rows, persons, links, result, found, expectations, pop)
             counts.update(finding_counts(frames))
         with stage("write_warehouse", f"Ghi kho dữ liệu {Path(db).name}…"):
-            step("write_warehouse", write_warehouse, db, spec, run_id, frames)
+            ledger = {"input_files": inputs, "population_sha256": pop_sha, "row_counts": counts, "notes": notes}
+            step("write_warehouse", write_warehouse, db, spec, run_id, frames, ledger)
     except BaseException as exc:
         message = str(exc) if isinstance(exc, DoisoatError) else f"{type(exc).__name__}: {exc}"[:500]
         _ledger(db, warehouse.finish_run, run_id, status="failed", error=message, input_files=inputs, population_sha256=pop_sha)
@@ -175,8 +194,6 @@ def reconcile(
             # frames only, not the exception's text: a library error message can quote a value
             log.debug(f"{type(exc).__name__} tại:\n" + "".join(traceback.format_tb(exc.__traceback__)))
         raise
-    _ledger(db, warehouse.finish_run, run_id, status="succeeded", input_files=inputs, population_sha256=pop_sha,
-            row_counts=counts, notes=notes)
     log.info(
         f"  Kết quả: {progress.number(counts['input_rows'])} dòng; "
         + ", ".join(f"{STATUS_VI[s]} {progress.number(counts[s])}" for s in warehouse.LINK_STATUSES)

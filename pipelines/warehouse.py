@@ -6,23 +6,35 @@ English comment emitted as `COMMENT ON`. `<registry>_rows` tables are generated 
 registry's spec (one raw + one clean column per spec column), so a registry added by spec gets
 its table without code here.
 
-Write discipline: `write_run` inserts every result table of a run inside a single
-BEGIN … COMMIT; any error rolls it back and the previous runs stay exactly as they were. The
-`runs` ledger row is written before (status `running`) and updated after, outside that
-transaction, so a failed run is still visible as `failed` with its error message.
+Write discipline: a run inserts every result table inside a single BEGIN … COMMIT that also
+sets its `runs` row to `succeeded`; any error rolls it back and the previous runs stay exactly as
+they were. The `runs` row is written before (status `running`, with pid and host) outside that
+transaction, so a failed run is still visible as `failed` with its error message, and a killed one
+is marked failed at the next open (`mark_interrupted_runs`). Every command opens the warehouse
+through `connect` (encryption key, spill folder) and holds `<db>.lock` (`exclusive`, `session`).
 """
 
 from __future__ import annotations
 
+import atexit
+import fcntl
+import importlib.util
 import json
+import logging
+import os
+import shutil
+import socket
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
 
+from pipelines.errors import DoisoatError
 from pipelines.spec import RegistrySpec
 
 Column = tuple[str, str, str]  # name, DuckDB type, comment
@@ -70,6 +82,8 @@ TABLES: dict[str, Table] = {
                 ("package_versions", "JSON", "Versions of doisoat and its main dependencies"),
                 ("row_counts", "JSON", "Input rows and outcome counts: {input_rows, persons, matched, review, unmatched, rejected, duplicate, ...}"),
                 ("notes", "JSON", "Ingestion notes shown to officers: dropped totals rows, legacy encodings detected"),
+                ("pid", "INTEGER", "Process id of the run: a 'running' row whose process is gone is marked failed at the next open"),
+                ("hostname", "VARCHAR", "Machine the run ran on (with pid, tells a crashed run from a live one)"),
             ),
         ),
         Table(
@@ -421,13 +435,369 @@ def all_tables(specs: Iterable[RegistrySpec]) -> list[Table]:
     return list(TABLES.values()) + [rows_table(s) for s in specs]
 
 
+# ---------------------------------------------------------------- opening the warehouse ----
+# Encryption at rest, spill files and the run lock live here, so every command (run, demo, report,
+# review, the Prefect flows) opens the warehouse the same way through `connect`.
+
+KEY_ENV = "DOISOAT_DB_KEY"
+MIN_KEY_CHARS = 16
+ALIAS = "doisoat"  # the encrypted warehouse is ATTACHed under this name, then made the default (USE)
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+HOST = socket.gethostname()
+KILLED_MESSAGE = "bị dừng đột ngột (killed)"
+
+
+@dataclass
+class _Session:
+    """What the CLI was told for this command: the key (from --key-file) and the output folder.
+
+    Process-wide on purpose: the key must reach every `connect` of a run (ledger, population
+    cache, checks, write, reports) without being threaded through each stage's signature, and
+    without ever being put on a command line or into the environment of child processes."""
+
+    key: str | None = None
+    spill_root: Path | None = None
+    spill_dirs: set[Path] = field(default_factory=set)
+
+
+_SESSION = _Session()
+
+
+def read_key_file(path: Path | str) -> str:
+    """The key in a file (first line, surrounding blanks dropped); Vietnamese errors, key never echoed."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise DoisoatError(f"Không tìm thấy tệp khoá {path}.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DoisoatError(f"Không đọc được tệp khoá {path} ({type(exc).__name__}).") from None
+    key = text.strip().splitlines()[0].strip() if text.strip() else ""
+    _check_key(key, f"tệp khoá {path}")
+    if path.stat().st_mode & 0o077:
+        logging.getLogger("doisoat").warning(
+            "Tệp khoá %s đang cho người dùng khác đọc được; nên đặt quyền chỉ chủ sở hữu (chmod 600).", path
+        )
+    return key
+
+
+def _check_key(key: str, where: str) -> None:
+    if len(key) < MIN_KEY_CHARS:
+        raise DoisoatError(
+            f"Khoá trong {where} quá ngắn (cần ít nhất {MIN_KEY_CHARS} ký tự). Tạo khoá ngẫu nhiên, ví dụ: "
+            "python -c \"import secrets; print(secrets.token_urlsafe(32))\" > khoa.txt"
+        )
+
+
+def warehouse_key() -> str | None:
+    """The key of this process: --key-file (set by the CLI session) first, else DOISOAT_DB_KEY."""
+    if _SESSION.key is not None:
+        return _SESSION.key
+    key = os.environ.get(KEY_ENV, "").strip()
+    if not key:
+        return None
+    _check_key(key, f"biến môi trường {KEY_ENV}")
+    return key
+
+
+def httpfs_extension() -> Path:
+    """DuckDB's httpfs build shipped as the PyPI package duckdb-extension-httpfs (same version as duckdb).
+
+    DuckDB 1.5.5 writes an encrypted database only with httpfs loaded (its OpenSSL crypto); the
+    extension cannot be downloaded on an offline office machine, so it comes from the package."""
+    spec = importlib.util.find_spec("duckdb_extension_httpfs")
+    path = None
+    if spec is not None and spec.origin:
+        path = Path(spec.origin).parent / "extensions" / f"v{duckdb.__version__}" / "httpfs.duckdb_extension"
+    if path is None or not path.exists():
+        raise DoisoatError(
+            f"Cần gói duckdb-extension-httpfs=={duckdb.__version__} để ghi kho dữ liệu mã hoá "
+            f"(pip install duckdb-extension-httpfs=={duckdb.__version__})."
+        )
+    return path
+
+
+def _open_error(path: Path, exc: duckdb.Error) -> Exception:
+    text = str(exc)
+    if "without a key" in text:
+        return DoisoatError(f"Kho dữ liệu {path} đã mã hoá: cần khoá ({KEY_ENV} hoặc --key-file).")
+    if "Wrong encryption key" in text:
+        return DoisoatError(f"Khoá không đúng: không mở được kho dữ liệu đã mã hoá {path}.")
+    if "is not encrypted" in text:
+        return DoisoatError(
+            f"Kho dữ liệu {path} chưa mã hoá nhưng đã cho khoá. Bỏ khoá để mở kho như cũ, hoặc chép kho sang "
+            "một tệp mã hoá (README, mục 'Dữ liệu cá nhân')."
+        )
+    return exc
+
+
+def _open(path: Path, key: str | None) -> duckdb.DuckDBPyConnection:
+    try:
+        if key is None:
+            return duckdb.connect(str(path))
+        con = duckdb.connect()
+        try:
+            con.execute(f"LOAD {_lit(str(httpfs_extension()))}")
+            con.execute(f"ATTACH {_lit(str(path))} AS {_q(ALIAS)} (ENCRYPTION_KEY ?)", [key])
+            con.execute(f"USE {_q(ALIAS)}")
+        except BaseException:
+            con.close()
+            raise
+        return con
+    except duckdb.Error as exc:
+        raise _open_error(path, exc) from None
+
+
 def connect(db: Path | str, specs: Iterable[RegistrySpec] = ()) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the warehouse and make sure every table exists."""
-    if str(db) != ":memory:":
-        Path(db).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(db))
-    ensure_schema(con, specs)
+    """Open (creating if needed) the warehouse and make sure every table exists.
+
+    With a key (DOISOAT_DB_KEY or --key-file) the file is an encrypted DuckDB database ATTACHed
+    under `doisoat` and made the default, so callers' SQL is the same either way. DuckDB's spill
+    files go to a private folder in the output folder (removed when the command ends), and a
+    `running` run whose process is gone is marked failed here — "at the next open"."""
+    if str(db) == ":memory:":
+        con = duckdb.connect(":memory:")
+        ensure_schema(con, specs)
+        return con
+    path = Path(db)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = _open(path, warehouse_key())
+    try:
+        con.execute("SET temp_directory = ?", [str(_spill_dir(path))])
+        ensure_schema(con, specs)
+        mark_interrupted_runs(con, path)
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+# Spill files: DuckDB writes sort/join overflow to `temp_directory` (by default `.tmp` in the
+# current folder when the database is ATTACHed). Keep them in a folder of ours, owner-only, named by
+# host and pid so a later command can remove the folder of a killed one.
+
+_SPILL_PREFIX = ".doisoat-tmp-"
+
+
+def _spill_dir(path: Path) -> Path:
+    root = _SESSION.spill_root or path.parent
+    spill = root / f"{_SPILL_PREFIX}{HOST}-{os.getpid()}"
+    if spill not in _SESSION.spill_dirs:
+        _remove_stale_spill_dirs(root)
+        spill.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _SESSION.spill_dirs.add(spill)
+    return spill
+
+
+def _remove_stale_spill_dirs(root: Path) -> None:
+    if not root.is_dir():
+        return
+    for folder in root.glob(f"{_SPILL_PREFIX}{HOST}-*"):
+        pid = folder.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@atexit.register
+def remove_spill_dirs() -> None:
+    """Remove this process's spill folders (end of a CLI command, and at interpreter exit)."""
+    for folder in list(_SESSION.spill_dirs):
+        shutil.rmtree(folder, ignore_errors=True)
+        _SESSION.spill_dirs.discard(folder)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# The run lock: `<db>.lock` beside the warehouse, held with flock(2) for a whole command or run.
+# DuckDB lets one process at a time open a file for writing, and a run opens and closes the
+# warehouse several times, so without this lock two runs would interleave or fail half-way with a
+# DuckDB locking error. The kernel drops a flock when its process dies (SIGKILL included), so a
+# lock can never be left stale; the file's content (who, since when) is only for the message.
+
+
+@dataclass
+class _Held:
+    fd: int
+    depth: int
+    info: dict
+
+
+_HELD: dict[Path, _Held] = {}
+
+
+def lock_path(db: Path | str) -> Path:
+    path = Path(db)
+    return path.with_name(path.name + ".lock")
+
+
+class WarehouseBusy(DoisoatError):
+    """Another doisoat process holds the warehouse."""
+
+
+def _vn_time(iso_utc: str | None) -> str:
+    try:
+        when = datetime.fromisoformat(iso_utc).astimezone(VN_TZ)
+    except (TypeError, ValueError):
+        return "không rõ thời điểm"
+    return when.strftime("%H:%M:%S ngày %d/%m/%Y") + " (giờ Việt Nam)"
+
+
+def _busy_message(db: Path, info: dict) -> str:
+    who = f"lần chạy {info['run_id']}" if info.get("run_id") else f"lệnh doisoat {info.get('command') or '?'}"
+    if info.get("stage"):
+        who += f", đang ở bước {info['stage']}"
+    where = f"tiến trình {info.get('pid', '?')} trên máy {info.get('hostname', '?')}"
+    return (
+        f"Kho dữ liệu {db} đang được dùng bởi {who} ({where}) từ {_vn_time(info.get('since'))}. "
+        "Chờ lần chạy đó xong rồi chạy lại."
+    )
+
+
+def _write_lock_info(fd: int, info: dict) -> None:
+    data = json.dumps(info, ensure_ascii=False).encode("utf-8")
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, data, 0)
+    os.fsync(fd)
+
+
+def _read_lock_info(fd: int) -> dict:
+    try:
+        return json.loads(os.pread(fd, 4096, 0).decode("utf-8") or "{}")
+    except (ValueError, OSError):
+        return {}
+
+
+@contextmanager
+def exclusive(db: Path | str, *, command: str = "run", run_id: str | None = None):
+    """Hold the warehouse for this process, or refuse at once with who holds it and since when.
+
+    Re-entrant within a process (a demo holds it across its runs; each run records its run_id in
+    the lock file while it runs)."""
+    key = Path(db).resolve()
+    held = _HELD.get(key)
+    if held is not None:
+        outer = held.info
+        held.depth += 1
+        if run_id:
+            held.info = {**outer, "run_id": run_id}
+            _write_lock_info(held.fd, held.info)
+        try:
+            yield held.info
+        finally:
+            held.depth -= 1
+            if held.info is not outer:
+                held.info = outer
+                _write_lock_info(held.fd, outer)
+        return
+    key.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path(key), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        info = _read_lock_info(fd)
+        os.close(fd)
+        raise WarehouseBusy(_busy_message(Path(db), info)) from None
+    info = {"command": command, "run_id": run_id, "pid": os.getpid(), "hostname": HOST,
+            "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    _HELD[key] = _Held(fd=fd, depth=1, info=info)
+    try:
+        _write_lock_info(fd, info)
+        yield info
+    finally:
+        del _HELD[key]
+        try:
+            os.ftruncate(fd, 0)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+def note_stage(db: Path | str, stage: str) -> None:
+    """Record the stage a run is in, in the lock file (shown when a second run is refused)."""
+    held = _HELD.get(Path(db).resolve())
+    if held is not None:
+        held.info = {**held.info, "stage": stage}
+        _write_lock_info(held.fd, held.info)
+
+
+def _live_run_ids(path: Path) -> set[str] | None:
+    """Run ids that may still be running, or None when another process holds the lock right now
+    and did not say which run (then nothing is marked)."""
+    held = _HELD.get(path.resolve())
+    if held is not None:
+        return {held.info["run_id"]} if held.info.get("run_id") else set()
+    lock = lock_path(path)
+    if not lock.exists():
+        return set()
+    fd = os.open(lock, os.O_RDWR | os.O_CLOEXEC)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            info = _read_lock_info(fd)
+            return {info["run_id"]} if info.get("run_id") else None
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return set()
+    finally:
+        os.close(fd)
+
+
+def mark_interrupted_runs(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """Mark `running` rows whose run no longer runs as failed ("bị dừng đột ngột (killed)").
+
+    A run holds the lock from before its `running` row is written until after it is closed, so a
+    `running` row that is not the lock holder's run belongs to a process that died (SIGKILL, power
+    cut, out of memory). Its results were never committed: the one write transaction rolled back."""
+    stuck = con.execute("SELECT run_id, pid, hostname FROM runs WHERE status = 'running'").fetchall()
+    if not stuck:
+        return []
+    live = _live_run_ids(path)
+    if live is None:
+        return []
+    now = datetime.now(VN_TZ).strftime("%H:%M:%S ngày %d/%m/%Y")
+    marked = []
+    for run_id, pid, hostname in stuck:
+        if run_id in live:
+            continue
+        con.execute(
+            "UPDATE runs SET status = 'failed', finished_at = now(), error = ? WHERE run_id = ? AND status = 'running'",
+            [f"{KILLED_MESSAGE}: tiến trình {pid or '?'} trên máy {hostname or '?'} kết thúc khi chưa xong; "
+             f"kết quả không được ghi (phát hiện lúc {now}, giờ Việt Nam)", run_id],
+        )
+        marked.append(run_id)
+    return marked
+
+
+@contextmanager
+def session(db: Path | str, *, command: str, key_file: Path | str | None = None, spill_root: Path | str | None = None):
+    """One CLI command on the warehouse: its key, its spill folder, the lock for its whole length.
+
+    report/review on a warehouse that does not exist take no lock (they fail with their own message)."""
+    previous = (_SESSION.key, _SESSION.spill_root)
+    _SESSION.key = read_key_file(key_file) if key_file else None
+    _SESSION.spill_root = Path(spill_root) if spill_root else None
+    try:
+        if command in ("run", "demo") or Path(db).exists():
+            with exclusive(db, command=command):
+                yield
+        else:
+            yield
+    finally:
+        remove_spill_dirs()
+        _SESSION.key, _SESSION.spill_root = previous
+
+
+# The warehouse's own schema: with an encrypted (ATTACHed) warehouse the in-memory `memory.main`
+# is there too.
+_HERE = "database_name = current_database() AND schema_name = 'main'"
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection, specs: Iterable[RegistrySpec] = ()) -> None:
@@ -435,15 +805,15 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, specs: Iterable[RegistrySpec] 
 
     Existing tables keep their rows; a column this version declares and an older warehouse
     lacks is added (NULL for old rows), so a warehouse written by an earlier release stays usable."""
-    existing = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
+    existing = {r[0] for r in con.execute(f"SELECT table_name FROM duckdb_tables() WHERE {_HERE}").fetchall()}
     tables = all_tables(specs)
     todo = [t for t in tables if t.name not in existing]
     have = {
         (r[0], r[1])
-        for r in con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main'").fetchall()
+        for r in con.execute(f"SELECT table_name, column_name FROM duckdb_columns() WHERE {_HERE}").fetchall()
     }
     added = [(t, c) for t in tables if t.name in existing for c in t.columns if (t.name, c[0]) not in have]
-    views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal").fetchall()}
+    views = {r[0] for r in con.execute(f"SELECT view_name FROM duckdb_views() WHERE {_HERE} AND NOT internal").fetchall()}
     if not todo and not added and set(VIEWS) <= views:
         return
     with transaction(con):
@@ -482,7 +852,7 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
     known = {
         r[0]
         for r in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'", [table]
+            f"SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND {_HERE}", [table]
         ).fetchall()
     }
     extra = [c for c in frame.columns if c not in known]
@@ -514,9 +884,10 @@ def population_cached(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, registry: str, parameters: dict, package_versions: dict) -> None:
     """Ledger row before any work, so even a crash leaves a trace of the attempt."""
     con.execute(
-        "INSERT INTO runs (run_id, registry, started_at, status, parameters, package_versions) "
-        "VALUES (?, ?, now(), 'running', ?, ?)",
-        [run_id, registry, json.dumps(parameters, ensure_ascii=False, default=str), json.dumps(package_versions)],
+        "INSERT INTO runs (run_id, registry, started_at, status, parameters, package_versions, pid, hostname) "
+        "VALUES (?, ?, now(), 'running', ?, ?, ?, ?)",
+        [run_id, registry, json.dumps(parameters, ensure_ascii=False, default=str), json.dumps(package_versions),
+         os.getpid(), HOST],
     )
 
 
