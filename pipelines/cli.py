@@ -10,7 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from pipelines.errors import DoisoatError
+from pipelines.errors import DoisoatError, safe_text
+from pipelines.private_files import owner_only_umask
 
 REGISTRY_CHOICES = ("social_welfare", "pension", "civil_births", "civil_deaths", "land")
 
@@ -43,19 +44,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
         out_dir=Path(args.out),
         unmasked=args.unmasked,
         column_map=Path(args.column_map) if args.column_map else None,
+        by_commune=args.by_commune,
+        password_file=Path(args.password_file) if args.password_file else None,
     )
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.flow import run_demo_cli
 
-    return run_demo_cli(sample_dir=Path(args.sample), db=Path(args.db), out_dir=Path(args.out), unmasked=args.unmasked)
+    return run_demo_cli(sample_dir=Path(args.sample), db=Path(args.db), out_dir=Path(args.out), unmasked=args.unmasked,
+                        by_commune=args.by_commune, password_file=Path(args.password_file) if args.password_file else None)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from pipelines.reports import regenerate_cli
 
-    return regenerate_cli(run_id=args.run_id, db=Path(args.db), out_dir=Path(args.out), unmasked=args.unmasked)
+    return regenerate_cli(run_id=args.run_id, db=Path(args.db), out_dir=Path(args.out), unmasked=args.unmasked,
+                          by_commune=args.by_commune, password_file=Path(args.password_file) if args.password_file else None)
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
@@ -63,6 +68,16 @@ def _cmd_review(args: argparse.Namespace) -> int:
 
     out = Path(args.out) if args.out else None
     return review_cli(workbook=Path(args.workbook), db=Path(args.db), reviewer=args.reviewer, out_dir=out, unmasked=args.unmasked)
+
+
+def _commune_options(p: argparse.ArgumentParser) -> None:
+    """--by-commune and its password option (run, report, demo)."""
+    p.add_argument("--by-commune", action="store_true",
+                   help="ghi thêm mỗi xã một sổ Excel riêng (chỉ các dòng của xã, số định danh KHÔNG che), mã hoá bằng mật khẩu; "
+                        "sổ cấp tỉnh vẫn che số định danh")
+    p.add_argument("--password-file",
+                   help="tệp văn bản chứa mật khẩu (dòng đầu, ít nhất 12 ký tự) dùng cho mọi sổ của xã; nếu bỏ trống, "
+                        "mỗi xã một mật khẩu ngẫu nhiên, ghi vào mat_khau_<sổ>.csv (chỉ chủ sở hữu đọc được) — gửi mật khẩu riêng, không kèm tệp")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out")
     p.add_argument("--column-map", help="tệp YAML ánh xạ tiêu đề cột → tên cột chuẩn")
     p.add_argument("--unmasked", action="store_true", help="không che số định danh trong báo cáo")
+    _commune_options(p)
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("demo", help="đối soát cả bốn sổ trên dữ liệu mẫu đi kèm")
@@ -96,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default="out/doisoat.duckdb")
     p.add_argument("--out", default="out")
     p.add_argument("--unmasked", action="store_true")
+    _commune_options(p)
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("report", help="tạo lại báo cáo của một lần chạy từ kho DuckDB")
@@ -103,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default="out/doisoat.duckdb")
     p.add_argument("--out", default="out")
     p.add_argument("--unmasked", action="store_true")
+    _commune_options(p)
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("review", help="nạp quyết định của người xem xét từ trang 'Cần xem xét' của sổ Excel")
@@ -117,10 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    owner_only_umask()  # everything this command writes is readable by its owner only
     try:
         return int(args.func(args) or 0)
     except DoisoatError as exc:
-        print(f"Lỗi: {exc}", file=sys.stderr)
+        print(f"Lỗi: {safe_text(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

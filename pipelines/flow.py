@@ -23,7 +23,8 @@ from pathlib import Path
 import polars as pl
 
 from pipelines import checks, stages, warehouse
-from pipelines.errors import DoisoatError, InputError
+from pipelines.errors import DoisoatError, InputError, safe_text, unexpected_error_text
+from pipelines.private_files import owner_only_umask, restrict
 from pipelines.registries import REGISTRIES, get_spec
 from pipelines.spec import RegistrySpec, spec_to_dict
 
@@ -89,12 +90,13 @@ def _with_run(frame: pl.DataFrame, run_id: str, registry: str | None) -> pl.Data
     return frame.with_columns(cols)
 
 
-def make_reports(db: Path, run_id: str, out_dir: Path, unmasked: bool) -> dict:
+def make_reports(db: Path, run_id: str, out_dir: Path, unmasked: bool, by_commune: bool = False,
+                 password_file: Path | None = None) -> dict:
     from pipelines.reports import write_reports
 
     con = warehouse.connect(db, REGISTRIES.values())
     try:
-        return write_reports(con, run_id, Path(out_dir), unmasked) or {}
+        return write_reports(con, run_id, Path(out_dir), unmasked, by_commune=by_commune, password_file=password_file) or {}
     finally:
         con.close()
 
@@ -108,6 +110,8 @@ def reconcile(
     *,
     unmasked: bool = False,
     column_map: Path | None = None,
+    by_commune: bool = False,
+    password_file: Path | None = None,
     step: Step = run_plain,
     logger=None,
     reports: bool = True,
@@ -116,10 +120,12 @@ def reconcile(
 
     The `runs` ledger row is written first (`running`) and closed last (`succeeded`/`failed`),
     outside the one transaction that writes the results."""
+    owner_only_umask()  # the warehouse, reports and logs written below are private (0600/0700)
     run_id = stages.new_run_id(spec.name)
     parameters = {
         "population": str(population), "input_file": str(input_file), "db": str(db), "out_dir": str(out_dir),
         "unmasked": unmasked, "column_map": str(column_map) if column_map else None, "spec": spec_to_dict(spec),
+        "by_commune": by_commune, "password_file": str(password_file) if password_file else None,  # the path, never the password
     }
     _ledger(db, warehouse.start_run, run_id, spec.name, parameters, stages.package_versions())
     inputs: list[dict] = []
@@ -142,17 +148,19 @@ def reconcile(
         counts.update(finding_counts(frames))
         step("write_warehouse", write_warehouse, db, spec, run_id, frames)
     except BaseException as exc:
-        message = str(exc) if isinstance(exc, DoisoatError) else f"{type(exc).__name__}: {exc}"[:500]
+        message = safe_text(str(exc)) if isinstance(exc, DoisoatError) else unexpected_error_text(exc)
         _ledger(db, warehouse.finish_run, run_id, status="failed", error=message, input_files=inputs, population_sha256=pop_sha)
-        if not isinstance(exc, DoisoatError):
-            logging.getLogger("doisoat").debug(traceback.format_exc())
+        if not isinstance(exc, DoisoatError):  # where it failed, not the message: it may quote a value of a row
+            logging.getLogger("doisoat").debug("".join(traceback.format_tb(exc.__traceback__)))
         raise
     _ledger(db, warehouse.finish_run, run_id, status="succeeded", input_files=inputs, population_sha256=pop_sha,
             row_counts=counts, notes=notes)
     _log(logger, f"{spec.name}: {counts['input_rows']} dòng; " + ", ".join(f"{s} {counts[s]}" for s in warehouse.LINK_STATUSES))
     summary = RunSummary(run_id=run_id, registry=spec.name, row_counts=counts, notes=notes, coverage=run_coverage(db, run_id))
     if reports:
-        summary.reports = step("reports", make_reports, db, run_id, out_dir, unmasked)
+        summary.reports = step("reports", make_reports, db, run_id, out_dir, unmasked, by_commune, password_file)
+    for path in (Path(db), Path(f"{db}.wal")):
+        restrict(path)
     return summary
 
 
@@ -257,9 +265,11 @@ def _print_run(summary: RunSummary) -> None:
         print(f"  {kind}: {path}")
 
 
-def run_registry_cli(registry: str, population: Path, input_file: Path, db: Path, out_dir: Path, unmasked: bool, column_map: Path | None) -> int:
+def run_registry_cli(registry: str, population: Path, input_file: Path, db: Path, out_dir: Path, unmasked: bool, column_map: Path | None,
+                     by_commune: bool = False, password_file: Path | None = None) -> int:
     spec = get_spec(registry)
-    summary = reconcile(spec, population, input_file, db, out_dir, unmasked=unmasked, column_map=column_map)
+    summary = reconcile(spec, population, input_file, db, out_dir, unmasked=unmasked, column_map=column_map,
+                        by_commune=by_commune, password_file=password_file)
     print(f"Lần chạy {summary.run_id} ({spec.title_vi}) — kho dữ liệu {db}")
     _print_run(summary)
     print(summary_table([summary]))
@@ -278,13 +288,15 @@ def demo_inputs(sample_dir: Path) -> dict[str, Path]:
     return files
 
 
-def run_demo_cli(sample_dir: Path, db: Path, out_dir: Path, unmasked: bool) -> int:
+def run_demo_cli(sample_dir: Path, db: Path, out_dir: Path, unmasked: bool, by_commune: bool = False,
+                 password_file: Path | None = None) -> int:
     files = demo_inputs(sample_dir)
     summaries = []
     for registry in DEMO_ORDER:
         spec = get_spec(registry)
         print(f"Đang đối soát: {spec.title_vi} ({files[registry].name}) …", flush=True)
-        summary = reconcile(spec, files["population"], files[registry], db, Path(out_dir) / registry, unmasked=unmasked)
+        summary = reconcile(spec, files["population"], files[registry], db, Path(out_dir) / registry, unmasked=unmasked,
+                            by_commune=by_commune, password_file=password_file)
         _print_run(summary)
         summaries.append(summary)
     print()
@@ -331,6 +343,8 @@ def reconcile_registry(
     out_dir: str = "out",
     unmasked: bool = False,
     column_map: str | None = None,
+    by_commune: bool = False,
+    password_file: str | None = None,
 ) -> dict:
     """Reconcile one registry file against a CSDLQG extract (any registry with a spec)."""
     logger = get_run_logger()
@@ -338,7 +352,8 @@ def reconcile_registry(
     input_path = Path(input_file) if input_file else Path(population).parent / f"{registry}.csv"
     summary = reconcile(
         spec, Path(population), input_path, Path(db), Path(out_dir), unmasked=unmasked,
-        column_map=Path(column_map) if column_map else None, step=run_as_task, logger=logger,
+        column_map=Path(column_map) if column_map else None, by_commune=by_commune,
+        password_file=Path(password_file) if password_file else None, step=run_as_task, logger=logger,
     )
     from pipelines.reports.coverage import coverage_rows_for_artifact
 
