@@ -17,7 +17,8 @@ import re
 import sys
 from pathlib import Path
 
-from pipelines.errors import DoisoatError, InputError
+from pipelines.errors import DoisoatError, InputError, safe_text
+from pipelines.private_files import owner_only_umask
 from pipelines.registries import REGISTRIES
 
 REGISTRY_CHOICES = tuple(REGISTRIES)
@@ -148,19 +149,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
         out_dir=Path(args.out),
         unmasked=args.unmasked,
         column_map=Path(args.column_map) if args.column_map else None,
+        by_commune=args.by_commune,
+        password_file=Path(args.password_file) if args.password_file else None,
     )
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.flow import run_demo_cli
 
-    return run_demo_cli(sample_dir=Path(args.sample), db=Path(args.db), out_dir=Path(args.out), unmasked=args.unmasked)
+    return run_demo_cli(sample_dir=Path(args.sample), db=Path(args.db), out_dir=Path(args.out), unmasked=args.unmasked,
+                        by_commune=args.by_commune, password_file=Path(args.password_file) if args.password_file else None)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from pipelines.reports import regenerate_cli
 
-    return regenerate_cli(run_id=args.run_id, db=Path(args.db), out_dir=Path(args.out), unmasked=args.unmasked)
+    return regenerate_cli(run_id=args.run_id, db=Path(args.db), out_dir=Path(args.out), unmasked=args.unmasked,
+                          by_commune=args.by_commune, password_file=Path(args.password_file) if args.password_file else None)
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
@@ -174,6 +179,16 @@ def _cmd_registries(args: argparse.Namespace) -> int:
     print("Các sổ đăng ký doisoat đối soát được (tên dùng trong lệnh — tên sổ):")
     print(_registry_list())
     return 0
+
+
+def _commune_options(p: argparse.ArgumentParser) -> None:
+    """--by-commune and its password option (run, report, demo)."""
+    p.add_argument("--by-commune", action="store_true",
+                   help="ghi thêm mỗi xã một sổ Excel riêng (chỉ các dòng của xã, số định danh KHÔNG che), mã hoá bằng mật khẩu; "
+                        "sổ cấp tỉnh vẫn che số định danh")
+    p.add_argument("--password-file",
+                   help="tệp văn bản chứa mật khẩu (dòng đầu, ít nhất 12 ký tự) dùng cho mọi sổ của xã; nếu bỏ trống, "
+                        "mỗi xã một mật khẩu ngẫu nhiên, ghi vào mat_khau_<sổ>.csv (chỉ chủ sở hữu đọc được) — gửi mật khẩu riêng, không kèm tệp")
 
 
 KEY_FILE_HELP = (
@@ -236,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--column-map", metavar="TỆP_YAML", help="tệp YAML ánh xạ tiêu đề cột → tên cột chuẩn (mặc định: không dùng)")
     p.add_argument("--unmasked", action="store_true", help="không che số định danh trong báo cáo (mặc định: che)")
     p.add_argument("--key-file", metavar="TỆP", help=KEY_FILE_HELP)
+    _commune_options(p)
     _output_options(p)
     p.set_defaults(func=_cmd_run)
 
@@ -247,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=DEFAULT_OUT, metavar="THƯ_MỤC", help="thư mục báo cáo (mỗi sổ một thư mục con); nhật ký chạy ghi vào <thư mục>/doisoat.log")
     p.add_argument("--unmasked", action="store_true", help="không che số định danh trong báo cáo (mặc định: che)")
     p.add_argument("--key-file", metavar="TỆP", help=KEY_FILE_HELP)
+    _commune_options(p)
     _output_options(p)
     p.set_defaults(func=_cmd_demo)
 
@@ -257,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=DEFAULT_OUT, metavar="THƯ_MỤC", help="thư mục báo cáo")
     p.add_argument("--unmasked", action="store_true", help="không che số định danh trong báo cáo (mặc định: che)")
     p.add_argument("--key-file", metavar="TỆP", help=KEY_FILE_HELP)
+    _commune_options(p)
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("review", help="nạp quyết định của người xem xét từ trang 'Cần xem xét' của sổ Excel",
@@ -286,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    owner_only_umask()  # everything this command writes is readable by its owner only
     from pipelines import progress
 
     # run and demo also write their log to <out>/doisoat.log; other commands log to stderr only
@@ -295,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         with _warehouse_session(args):
             return int(args.func(args) or 0)
     except DoisoatError as exc:
-        log.error(f"{exc} [{exc.code}]")
+        log.error(f"{safe_text(exc)} [{exc.code}]")
         return 2
     except KeyboardInterrupt:
         log.error("đã dừng theo yêu cầu (Ctrl+C) [interrupted]")

@@ -4,9 +4,76 @@ Raise `InputError` for anything wrong with a file the user gave us (encoding, mi
 empty file, unreadable sheet). The message is Vietnamese for the officer, and names the file,
 and where known the row and column. The CLI prints it as "Lỗi: <message> [<code>]" and exits
 with status 2: the message is for the officer, the English `code` in brackets is for the engineer
-who gets the screenshot (stable, greppable, the same whatever the wording of the message)."""
+who gets the screenshot (stable, greppable, the same whatever the wording of the message).
+
+Messages travel further than the data files — to stderr, log files, `runs.error`, Prefect logs —
+so they never carry a value from an input row (Nghị định 13/2023): only file, sheet, row, column,
+and where a sample helps, `safe_excerpt` of it (digit runs such as IDs and dates replaced, length
+capped). Every message is passed through `strip_control` so a binary file or a crafted cell
+cannot send terminal escape sequences to the officer's console."""
 
 from __future__ import annotations
+
+import re
+import traceback
+from pathlib import Path
+
+# ANSI/VT escape sequences (CSI, OSC, two-byte ESC x), then any remaining C0/C1 control character
+# and the Unicode bidi/zero-width controls that can reorder or hide text in a terminal.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ufffd]")
+# four or more digits, possibly separated by a space, dot, slash or dash: IDs, CMND, account
+# numbers, phone numbers, dates of birth ("01/02/1950", "1950-02-01"), Excel serial dates
+_DIGIT_RUN = re.compile(r"\d(?:[ ./\-]?\d){3,}")
+REDACTED = "[đã ẩn]"
+
+
+def strip_control(text: object, keep_newlines: bool = True) -> str:
+    """`text` without escape sequences and control characters (tabs become spaces)."""
+    s = _ANSI.sub("", str(text))
+    s = s.replace("\t", " ").replace("\r\n", "\n").replace("\r", "\n")
+    if not keep_newlines:
+        s = s.replace("\n", " ")
+    return _CONTROL.sub("", s)
+
+
+def redact_numbers(text: str) -> str:
+    return _DIGIT_RUN.sub(REDACTED, text)
+
+
+def safe_excerpt(value: object, limit: int = 40) -> str:
+    """A value from a file, fit to quote in a message: one line, no control characters, digit
+    runs (IDs, dates) replaced, at most `limit` characters. Use it only for values that are not
+    personal by nature (a header cell, a sheet name); never pass a data row through it."""
+    s = " ".join(redact_numbers(strip_control(value, keep_newlines=False)).split())
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def header_cells_text(cells: list, recognised: bool, row: int) -> str:
+    """The header cells of a refused header row, for the "columns found" part of the message.
+
+    When no cell of the row is a known column name the row is most likely data (a file without a
+    header row: a whole CSDLQG record) and nothing of it is quoted."""
+    filled = [c for c in cells if c not in (None, "")]
+    if not filled:
+        return "(không có)"
+    if not recognised:
+        return (f"(không có dòng tiêu đề: dòng {row} có {len(filled)} ô nhưng không ô nào là tên cột đã biết — "
+                "có thể tệp thiếu dòng tiêu đề; nội dung dòng không được in ra vì có thể là dữ liệu cá nhân)")
+    return ", ".join(f"'{safe_excerpt(c)}'" for c in filled)
+
+
+def safe_text(message: object) -> str:
+    """A whole message, control characters stripped (the message itself is ours)."""
+    return strip_control(message)
+
+
+def unexpected_error_text(exc: BaseException) -> str:
+    """For `runs.error` and logs: the exception type and where it was raised, not its message —
+    library messages quote the offending value (a polars cast error prints the cell)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" tại {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"Lỗi nội bộ {type(exc).__name__}{where} (chi tiết không ghi để bảo vệ dữ liệu cá nhân)"
 
 
 class DoisoatError(Exception):
@@ -32,10 +99,11 @@ class InputError(DoisoatError):
         where = ", ".join(
             part
             for part in (
-                f"tệp {file}" if file else "",
+                f"tệp {strip_control(file, keep_newlines=False)}" if file else "",
                 f"dòng {row}" if row is not None else "",
-                f"cột '{column}'" if column else "",
+                f"cột '{strip_control(column, keep_newlines=False)}'" if column else "",
             )
             if part
         )
+        message = strip_control(message)
         super().__init__(f"{where}: {message}" if where else message, code=code)

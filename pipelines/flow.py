@@ -25,7 +25,8 @@ from pathlib import Path
 import polars as pl
 
 from pipelines import checks, progress, stages, warehouse
-from pipelines.errors import DoisoatError, InputError
+from pipelines.errors import DoisoatError, InputError, safe_text, unexpected_error_text
+from pipelines.private_files import owner_only_umask, restrict
 from pipelines.registries import REGISTRIES, get_spec
 from pipelines.spec import RegistrySpec, spec_to_dict
 
@@ -98,12 +99,13 @@ def _with_run(frame: pl.DataFrame, run_id: str, registry: str | None) -> pl.Data
     return frame.with_columns(cols)
 
 
-def make_reports(db: Path, run_id: str, out_dir: Path, unmasked: bool) -> dict:
+def make_reports(db: Path, run_id: str, out_dir: Path, unmasked: bool, by_commune: bool = False,
+                 password_file: Path | None = None) -> dict:
     from pipelines.reports import write_reports
 
     con = warehouse.connect(db, REGISTRIES.values())
     try:
-        return write_reports(con, run_id, Path(out_dir), unmasked) or {}
+        return write_reports(con, run_id, Path(out_dir), unmasked, by_commune=by_commune, password_file=password_file) or {}
     finally:
         con.close()
 
@@ -132,6 +134,8 @@ def _reconcile(
     *,
     unmasked: bool = False,
     column_map: Path | None = None,
+    by_commune: bool = False,
+    password_file: Path | None = None,
     step: Step = run_plain,
     logger=None,
     reports: bool = True,
@@ -141,6 +145,7 @@ def _reconcile(
     The `runs` ledger row is written first (`running`); `succeeded` is set in the one transaction
     that writes the results, `failed` after an error. A run killed before that commit stays
     `running` until the next open of the warehouse marks it failed (`warehouse.mark_interrupted_runs`)."""
+    owner_only_umask()  # the warehouse, reports and logs written below are private (0600/0700)
     run_id = stages.new_run_id(spec.name)
     log = logger or progress.logger()
     times: dict[str, float] = {}
@@ -152,6 +157,7 @@ def _reconcile(
     parameters = {
         "population": str(population), "input_file": str(input_file), "db": str(db), "out_dir": str(out_dir),
         "unmasked": unmasked, "column_map": str(column_map) if column_map else None, "spec": spec_to_dict(spec),
+        "by_commune": by_commune, "password_file": str(password_file) if password_file else None,  # the path, never the password
     }
     _ledger(db, warehouse.start_run, run_id, spec.name, parameters, stages.package_versions())
     log.info(f"Lần chạy {run_id}: sổ {spec.title_vi}, tệp {Path(input_file).name}, CSDLQG {Path(population).name}")
@@ -188,7 +194,7 @@ def _reconcile(
             ledger = {"input_files": inputs, "population_sha256": pop_sha, "row_counts": counts, "notes": notes}
             step("write_warehouse", write_warehouse, db, spec, run_id, frames, ledger)
     except BaseException as exc:
-        message = str(exc) if isinstance(exc, DoisoatError) else f"{type(exc).__name__}: {exc}"[:500]
+        message = safe_text(str(exc)) if isinstance(exc, DoisoatError) else unexpected_error_text(exc)
         _ledger(db, warehouse.finish_run, run_id, status="failed", error=message, input_files=inputs, population_sha256=pop_sha)
         if not isinstance(exc, DoisoatError):
             # frames only, not the exception's text: a library error message can quote a value
@@ -201,7 +207,9 @@ def _reconcile(
     summary = RunSummary(run_id=run_id, registry=spec.name, row_counts=counts, notes=notes, coverage=run_coverage(db, run_id))
     if reports:
         with stage("reports", "Viết báo cáo (Excel, HTML, Data Docs)…"):
-            summary.reports = step("reports", make_reports, db, run_id, out_dir, unmasked)
+            summary.reports = step("reports", make_reports, db, run_id, out_dir, unmasked, by_commune, password_file)
+    for path in (Path(db), Path(f"{db}.wal")):
+        restrict(path)
     summary.stage_seconds = times
     log.info(f"Xong lần chạy {run_id} sau {progress.seconds(time.perf_counter() - started)}.")
     return summary
@@ -313,9 +321,11 @@ def _print_run(summary: RunSummary) -> None:
         log.info(f"  Báo cáo {kind}: {path}")
 
 
-def run_registry_cli(registry: str, population: Path, input_file: Path, db: Path, out_dir: Path, unmasked: bool, column_map: Path | None) -> int:
+def run_registry_cli(registry: str, population: Path, input_file: Path, db: Path, out_dir: Path, unmasked: bool, column_map: Path | None,
+                     by_commune: bool = False, password_file: Path | None = None) -> int:
     spec = get_spec(registry)
-    summary = reconcile(spec, population, input_file, db, out_dir, unmasked=unmasked, column_map=column_map)
+    summary = reconcile(spec, population, input_file, db, out_dir, unmasked=unmasked, column_map=column_map,
+                        by_commune=by_commune, password_file=password_file)
     _print_run(summary)
     print(f"Lần chạy {summary.run_id} ({spec.title_vi}) — kho dữ liệu {db}")
     print(summary_table([summary]))
@@ -334,14 +344,16 @@ def demo_inputs(sample_dir: Path) -> dict[str, Path]:
     return files
 
 
-def run_demo_cli(sample_dir: Path, db: Path, out_dir: Path, unmasked: bool) -> int:
+def run_demo_cli(sample_dir: Path, db: Path, out_dir: Path, unmasked: bool, by_commune: bool = False,
+                 password_file: Path | None = None) -> int:
     files = demo_inputs(sample_dir)
     summaries = []
     log = progress.logger()
     for i, registry in enumerate(DEMO_ORDER, start=1):
         spec = get_spec(registry)
         log.info(f"[{i}/{len(DEMO_ORDER)}] Đang đối soát: {spec.title_vi} ({files[registry].name})")
-        summary = reconcile(spec, files["population"], files[registry], db, Path(out_dir) / registry, unmasked=unmasked)
+        summary = reconcile(spec, files["population"], files[registry], db, Path(out_dir) / registry, unmasked=unmasked,
+                            by_commune=by_commune, password_file=password_file)
         _print_run(summary)
         summaries.append(summary)
     print()

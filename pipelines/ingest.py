@@ -28,7 +28,7 @@ from pathlib import Path
 import polars as pl
 
 from matching.normalize.encodings import all_words_valid, decode_bytes, repair_legacy_text, tcvn3_to_unicode, vni_to_unicode
-from pipelines.errors import InputError
+from pipelines.errors import InputError, header_cells_text, safe_excerpt
 from pipelines.spec import ColumnSpec
 
 HEADER_SCAN_ROWS = 30  # title rows above the header are rarely more than a handful
@@ -148,7 +148,7 @@ def _sheets_xlsx(path: Path) -> list[tuple[str, Iterator[list[str | None]]]]:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zip/XML errors: the file is not a readable workbook
-        raise InputError(f"không mở được tệp Excel: {exc}", file=path.name) from None
+        raise InputError(f"không mở được tệp Excel: tệp hỏng hoặc không phải .xlsx ({type(exc).__name__})", file=path.name) from None
     try:
         names = [ws.title for ws in wb.worksheets]
     finally:
@@ -177,7 +177,7 @@ def _sheets_xls(path: Path) -> list[tuple[str, Iterator[list[str | None]]]]:
     try:
         book = xlrd.open_workbook(str(path))
     except Exception as exc:
-        raise InputError(f"không mở được tệp Excel (.xls): {exc}", file=path.name) from None
+        raise InputError(f"không mở được tệp Excel (.xls): tệp hỏng hoặc không phải .xls ({type(exc).__name__})", file=path.name) from None
     return [(book.sheet_by_index(i).name, _rows_xls(book, i)) for i in range(book.nsheets)]
 
 
@@ -185,7 +185,7 @@ def _grid_parquet(path: Path) -> Iterator[list[str | None]]:
     try:
         df = pl.read_parquet(path)
     except Exception as exc:
-        raise InputError(f"không đọc được tệp Parquet: {exc}", file=path.name) from None
+        raise InputError(f"không đọc được tệp Parquet: tệp hỏng hoặc không phải Parquet ({type(exc).__name__})", file=path.name) from None
     df = df.select(pl.all().cast(pl.Utf8))
     return chain([list(df.columns)], ([cell_text(v) for v in row] for row in df.iter_rows()))
 
@@ -354,12 +354,11 @@ def _read_sheet(
     missing = [n for n in need if n not in found.values()]
     if missing:
         labels = {c.name: c.label_vi or c.name for c in columns}
-        header_cells = [c for c in (grid[start] if grid else []) if c]
         raise InputError(
             "không tìm thấy các cột bắt buộc: "
             + ", ".join(f"'{labels[n]}' ({n})" for n in missing)
             + ". Các cột tìm thấy trong tệp: "
-            + (", ".join(f"'{h}'" for h in header_cells) or "(không có)")
+            + header_cells_text(grid[start] if grid else [], recognised=bool(found), row=start + 1)
             + ". Các cột cần có: "
             + ", ".join(f"'{labels[n]}'" for n in need)
             + ". Có thể khai báo tiêu đề khác bằng tệp ánh xạ cột (--column-map).",
@@ -397,7 +396,7 @@ def _read_sheet(
     if not excel_rows:
         raise InputError("có dòng tiêu đề nhưng không có dòng dữ liệu nào", file=where)
     for header in twice:
-        notes.append(f"Tệp {where}: cột '{header}' trùng nghĩa với một cột đã dùng ở bên trái nên không được đọc.")
+        notes.append(f"Tệp {where}: cột '{safe_excerpt(header)}' trùng nghĩa với một cột đã dùng ở bên trái nên không được đọc.")
     return _Sheet(
         name=sheet, data=data, excel_rows=excel_rows, notes=notes,
         dropped=[d for d in dropped if d["reason"] == "totals" or d["excel_row"] in inner_blank],

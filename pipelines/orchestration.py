@@ -80,6 +80,8 @@ def reconcile_registry(
     out_dir: str = "out",
     unmasked: bool = False,
     column_map: str | None = None,
+    by_commune: bool = False,
+    password_file: str | None = None,
 ) -> dict:
     """Reconcile one registry file against a CSDLQG extract (any registry with a spec)."""
     logger = get_run_logger()
@@ -88,7 +90,8 @@ def reconcile_registry(
     with _doisoat_logs_to(logger):
         summary = reconcile(
             spec, Path(population), input_path, Path(db), Path(out_dir), unmasked=unmasked,
-            column_map=Path(column_map) if column_map else None, step=run_as_task, logger=logger,
+            column_map=Path(column_map) if column_map else None, by_commune=by_commune,
+            password_file=Path(password_file) if password_file else None, step=run_as_task, logger=logger,
         )
     from pipelines.reports.coverage import coverage_rows_for_artifact
 

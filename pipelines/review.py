@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.errors import InputError
+from pipelines.errors import InputError, safe_excerpt
 from pipelines.ingest import fold, sha256_file
 
 REVIEW_SHEET = "Cần xem xét"
@@ -125,7 +125,7 @@ def read_review_sheet(path: Path) -> ReviewSheet:
             decision = parse_decision(get(REVIEW_DECISION_HEADER))
         except ValueError:
             raise InputError(
-                f"quyết định '{get(REVIEW_DECISION_HEADER)}' không hợp lệ: ghi 'Đồng ý' hoặc 'Bác bỏ' (hoặc để trống).",
+                f"quyết định '{safe_excerpt(get(REVIEW_DECISION_HEADER), 20)}' không hợp lệ: ghi 'Đồng ý' hoặc 'Bác bỏ' (hoặc để trống).",
                 file=name, row=i, column=REVIEW_DECISION_HEADER,
             ) from None
         try:

@@ -21,7 +21,7 @@ def test_empty_run_still_gives_every_report(tmp_path, name):
     run_id = f"{name}-empty"
     start_run(con, run_id, name, {}, {})
     finish_run(con, run_id, status="failed", error="tệp rỗng")
-    paths = write_reports(con, run_id, tmp_path / "out", data_docs=False)
+    paths = write_reports(con, run_id, tmp_path / "out")
     wb = openpyxl.load_workbook(paths["excel"])
     assert wb.sheetnames[:2] == ["Tổng hợp", "Theo xã"]
     assert wb.sheetnames[2:] == [a.sheet for a in action_lists(REGISTRIES[name])]

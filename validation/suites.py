@@ -12,10 +12,11 @@ They come from the normalizer's columns when the frame has them (the in-memory f
 and are re-derived from the `_clean` columns otherwise (a run's `<registry>_rows` table when the
 reports are regenerated), so the same suite runs on both.
 
-Personal data never reaches GX's stores or Data Docs: every run uses result_format SUMMARY with
+Personal data never reaches GX's stores: every run uses result_format SUMMARY with
 `partial_unexpected_count = 0`, so results carry counts only, never sample values.
 
-Great Expectations is imported lazily (≈4 s), with analytics off and progress bars silenced.
+Great Expectations is imported lazily (≈4 s), with analytics off (pipelines/offline.py) and
+progress bars silenced. No Data Docs: see `run_suite`.
 """
 
 from __future__ import annotations
@@ -24,10 +25,8 @@ import json
 import logging
 import os
 import re
-import tempfile
 import unicodedata
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -46,7 +45,7 @@ MIN_YEAR = 1900
 # checks of these person fields apply to rows naming persons only (`is_person`).
 PERSON_ONLY_ROLES = ("ngay_sinh", "gioi_tinh", "id", "ho_ten_cha", "ho_ten_me")
 
-# Vietnamese text for each check (shown in Data Docs as the expectation description and in reports).
+# Vietnamese text for each check (the expectation description; reports show it too).
 CHECK_LABELS_VI = {
     "required": "Trường bắt buộc phải có giá trị",
     "id_format": "Số định danh/CMND đúng định dạng (12 hoặc 9 chữ số)",
@@ -77,7 +76,8 @@ def suite_name(spec: RegistrySpec) -> str:
 
 
 def _gx():
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import pipelines.offline  # noqa: F401  (analytics off before GX is imported)
+
     os.environ.setdefault("TQDM_DISABLE", "1")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)  # no INFO lines in run logs
     import great_expectations as gx
@@ -293,52 +293,27 @@ def build_suite(spec: RegistrySpec):
     return suite
 
 
-def run_suite(spec: RegistrySpec, df: Any, data_docs_dir: Path | None = None) -> pl.DataFrame:
+def run_suite(spec: RegistrySpec, df: Any) -> pl.DataFrame:
     """Validate a registry frame; one result row per expectation (counts only, no values).
 
-    With `data_docs_dir`, a file-backed GX project is created in a temporary folder and the
-    Data Docs site is built into `data_docs_dir` (index.html at its top)."""
+    An ephemeral context: nothing is written to disk. GX's Data Docs are not built — their pages
+    load Bootstrap, jQuery and Vega from public CDNs (blank on an office network without
+    internet); the results are shown in doisoat's own self-contained audit report instead
+    (pipelines/reports/html.py, section "Kiểm tra chất lượng dữ liệu")."""
     gx = _gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     checked = prepare_frame(spec, df).to_pandas()
-    with tempfile.TemporaryDirectory(prefix="doisoat-gx-") as tmp:
-        if data_docs_dir is None:
-            ctx = gx.get_context(mode="ephemeral")
-        else:
-            ctx = gx.get_context(mode="file", project_root_dir=tmp)
-            ctx.add_data_docs_site(
-                site_name="doisoat",
-                site_config={
-                    "class_name": "SiteBuilder",
-                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-                    "store_backend": {
-                        "class_name": "TupleFilesystemStoreBackend",
-                        "base_directory": str(Path(data_docs_dir).resolve()),
-                    },
-                },
-            )
-        ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        batch = (
-            ctx.data_sources.add_pandas(spec.name)
-            .add_dataframe_asset(f"{spec.name}_rows")
-            .add_batch_definition_whole_dataframe("whole")
-        )
-        suite = ctx.suites.add(build_suite(spec))
-        vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"{spec.name}_validation", data=batch, suite=suite))
-        if data_docs_dir is None:
-            results = vd.run(batch_parameters={"dataframe": checked}, result_format=RESULT_FORMAT).results
-        else:
-            checkpoint = ctx.checkpoints.add(
-                gx.Checkpoint(
-                    name=f"{spec.name}_checkpoint",
-                    validation_definitions=[vd],
-                    actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=["doisoat"])],
-                    result_format=RESULT_FORMAT,
-                )
-            )
-            run = checkpoint.run(batch_parameters={"dataframe": checked})
-            results = [r for vr in run.run_results.values() for r in vr.results]
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    batch = (
+        ctx.data_sources.add_pandas(spec.name)
+        .add_dataframe_asset(f"{spec.name}_rows")
+        .add_batch_definition_whole_dataframe("whole")
+    )
+    suite = ctx.suites.add(build_suite(spec))
+    vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"{spec.name}_validation", data=batch, suite=suite))
+    results = vd.run(batch_parameters={"dataframe": checked}, result_format=RESULT_FORMAT).results
     return _results_frame(spec, results)
 
 

@@ -3,9 +3,10 @@
 `write_reports` writes into `out_dir/<run_id>/`:
 - `<registry>.xlsx` — the officers' workbook (excel.py),
 - `<registry>_audit.html` — the auditors' self-contained report (html.py),
-- `data_docs/` — Great Expectations Data Docs of the registry's suite, re-run on the run's rows
-  as stored in `<registry>_rows` (counts only, no values),
-and makes sure the run's `coverage` rows exist (computed by coverage.py when missing).
+- with `by_commune`: `theo_xa/` — one password-protected workbook per commune, IDs unmasked
+  (commune_files.py), and `mat_khau_<registry>.csv` when the passwords were generated,
+and makes sure the run's `coverage` rows exist (computed by coverage.py when missing). Every file
+and folder written is owner-only (0600/0700, pipelines/private_files.py).
 """
 
 from __future__ import annotations
@@ -16,10 +17,17 @@ from pathlib import Path
 import duckdb
 
 from pipelines.errors import DoisoatError
+from pipelines.private_files import restrict, restrict_tree
 
 
-def write_reports(con: duckdb.DuckDBPyConnection, run_id: str, out_dir: Path, unmasked: bool = False, data_docs: bool = True) -> dict[str, Path]:
-    """Write the workbook, the HTML audit report and Data Docs of one run; returns their paths."""
+def write_reports(
+    con: duckdb.DuckDBPyConnection, run_id: str, out_dir: Path, unmasked: bool = False,
+    by_commune: bool = False, password_file: Path | None = None,
+) -> dict[str, Path]:
+    """Write the workbook, the HTML audit report (and the communes' workbooks) of one run; returns their paths.
+
+    The password is read here from `password_file`, never passed around: it must not reach the
+    run ledger's parameters or a Prefect flow run's parameters."""
     from pipelines.registries import REGISTRIES
     from pipelines.reports.coverage import coverage_frame, run_registry, store_coverage
     from pipelines.reports.excel import write_workbook
@@ -33,32 +41,22 @@ def write_reports(con: duckdb.DuckDBPyConnection, run_id: str, out_dir: Path, un
     paths: dict[str, Path] = {}
     paths["excel"] = folder / f"{spec.name}.xlsx"
     write_workbook(con, spec, run_id, coverage, paths["excel"], unmasked=unmasked)
-    if data_docs:
-        paths["data_docs"] = build_data_docs(con, spec, run_id, folder / "data_docs")
     paths["html"] = write_html(con, spec, run_id, coverage, folder / f"{spec.name}_audit.html", unmasked=unmasked)
+    if by_commune:
+        from pipelines.reports.commune_files import read_password_file, write_commune_workbooks
+
+        password = read_password_file(Path(password_file)) if password_file else None
+        communes = write_commune_workbooks(con, spec, run_id, coverage, folder, password=password)
+        paths["communes"] = communes.folder
+        if communes.passwords is not None:
+            paths["passwords"] = communes.passwords
+    restrict_tree(folder)
+    restrict(Path(out_dir))
     return paths
 
 
-def build_data_docs(con: duckdb.DuckDBPyConnection, spec, run_id: str, docs_dir: Path) -> Path:
-    """Re-run the registry's suite on the stored rows of the run and build Data Docs there."""
-    from pipelines.warehouse import rows_table_name
-    from validation.suites import run_suite
-
-    table = rows_table_name(spec.name).replace('"', '""')
-    rows = con.execute(  # with the entity of the row's first person: organizations skip person checks
-        f"""
-        SELECT r.*, l.entity FROM "{table}" r
-        LEFT JOIN links l ON l.run_id = r.run_id AND l.source_file = r.source_file
-                         AND l.source_row = r.source_row AND l.owner_index = 0
-        WHERE r.run_id = ? ORDER BY r.source_row
-        """,
-        [run_id],
-    ).pl()
-    run_suite(spec, rows, data_docs_dir=docs_dir)
-    return docs_dir / "index.html"
-
-
-def regenerate_cli(run_id: str, db: Path, out_dir: Path, unmasked: bool = False) -> int:
+def regenerate_cli(run_id: str, db: Path, out_dir: Path, unmasked: bool = False, by_commune: bool = False,
+                   password_file: Path | None = None) -> int:
     """`doisoat report RUN_ID`: rebuild a run's reports from the warehouse file."""
     if not Path(db).exists():
         raise DoisoatError(f"Không tìm thấy kho dữ liệu {db}.", code="warehouse_not_found")
@@ -67,10 +65,11 @@ def regenerate_cli(run_id: str, db: Path, out_dir: Path, unmasked: bool = False)
 
     con = connect(db, REGISTRIES.values())
     try:
-        paths = write_reports(con, run_id, Path(out_dir), unmasked=unmasked)
+        paths = write_reports(con, run_id, Path(out_dir), unmasked=unmasked, by_commune=by_commune, password_file=password_file)
     finally:
         con.close()
-    labels = {"excel": "Sổ Excel cho cán bộ", "html": "Báo cáo kiểm toán HTML", "data_docs": "Data Docs (Great Expectations)"}
+    labels = {"excel": "Sổ Excel cho cán bộ", "html": "Báo cáo kiểm toán HTML",
+              "communes": "Sổ riêng từng xã (có mật khẩu)", "passwords": "Danh sách mật khẩu (gửi riêng, không kèm tệp)"}
     for kind, path in paths.items():
         print(f"{labels.get(kind, kind)}: {path}", file=sys.stdout)
     return 0

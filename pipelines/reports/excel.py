@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 import polars as pl
@@ -76,8 +77,13 @@ LABEL_TABLES = {"kind": {**L.MISMATCH_KIND, **L.ALERT}, "basis": L.DUPLICATE_BAS
 class _Book:
     """xlsxwriter workbook with the few formats every sheet uses."""
 
-    def __init__(self, path: Path):
-        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
+    def __init__(self, target: Path | BinaryIO):
+        # a file object (a commune's unmasked workbook, encrypted before it touches the disk) is
+        # written in memory: xlsxwriter's default temporary files would hold the plaintext in /tmp
+        in_memory = not isinstance(target, (str, Path))
+        self.wb = xlsxwriter.Workbook(target if in_memory else str(target), {
+            "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False, "in_memory": in_memory,
+        })
         self.head = self.wb.add_format({"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF", "text_wrap": True, "valign": "top", "border": 1})
         self.title = self.wb.add_format({"bold": True, "font_size": 14})
         self.note = self.wb.add_format({"italic": True, "font_color": "#555555"})
@@ -159,12 +165,22 @@ def _out_kind(kind: str) -> str:
     return {"int": "int", "owner": "int", "key": "int", "pct": "pct", "float": "float"}.get(kind, "text")
 
 
+# The "Thiếu thông tin" sheet suggests CSDLQG values; a masked suggested ID cannot be copied, so
+# the masked (province) workbook says where the value is.
+MASKED_SUGGESTION_NOTE = (
+    " Số định danh đề xuất đã được che: giá trị đầy đủ nằm trong sổ Excel riêng của xã (tạo bằng "
+    "doisoat ... --by-commune, mở bằng mật khẩu) hoặc tra cứu trên CSDLQG theo họ tên và ngày sinh của dòng."
+)
+
+
 def _action_sheet(book: _Book, spec: RegistrySpec, sheet: str, title: str, frame: pl.DataFrame, unmasked: bool, run_id: str) -> None:
     ws = book.wb.add_worksheet(sheet)
     cols = [c for c in frame.columns if c not in HIDDEN and not (c == "owner_index" and not spec.owner_split)]
     headers = [COLUMNS.get(c, (c, "text"))[0] for c in cols]
     kinds = [COLUMNS.get(c, (c, "text"))[1] for c in cols]
     ws.write_string(0, 0, f"{sheet} — {spec.title_vi}", book.title)
+    if sheet == "Thiếu thông tin" and not unmasked and any(L.is_id_field(spec, f) for f in frame["field"].to_list()):
+        title += MASKED_SUGGESTION_NOTE
     ws.write_string(1, 0, f"{title} Số dòng: {frame.height:,}.", book.note)
     ws.write_string(2, 0, f"{REVIEW_RUN_PREFIX}{run_id}", book.note)  # doisoat review finds the run here
     rows = [
@@ -193,7 +209,7 @@ def _action_sheet(book: _Book, spec: RegistrySpec, sheet: str, title: str, frame
     _print_setup(ws)
 
 
-def _summary_sheet(book: _Book, spec: RegistrySpec, con: duckdb.DuckDBPyConnection, run_id: str, coverage: pl.DataFrame, unmasked: bool) -> None:
+def _summary_sheet(book: _Book, spec: RegistrySpec, con: duckdb.DuckDBPyConnection, run_id: str, coverage: pl.DataFrame, unmasked: bool, scope: str | None = None) -> None:
     ws = book.wb.add_worksheet("Tổng hợp")
     info = run_info(con, run_id)
     ws.write_string(0, 0, f"Kết quả đối soát: {spec.title_vi} với CSDLQG về dân cư (Đề án 06)", book.title)
@@ -206,6 +222,9 @@ def _summary_sheet(book: _Book, spec: RegistrySpec, con: duckdb.DuckDBPyConnecti
         "Tệp đầu vào: " + "; ".join(f"{f.get('file') or f.get('path')} ({f.get('rows', '?')} dòng)" for f in files),
         "Số định danh trong báo cáo: " + ("KHÔNG che (theo yêu cầu --unmasked)" if unmasked else "đã che một phần để bảo vệ dữ liệu cá nhân"),
     ]
+    if scope:
+        lines[-1] = (f"Sổ riêng của {scope}: chỉ gồm các dòng của đơn vị này; số định danh KHÔNG che để xã sửa danh sách. "
+                     "Tệp được mã hoá bằng mật khẩu; không chuyển tiếp, không lưu bản không mật khẩu.")
     orgs = con.execute("SELECT count(*) FROM links_effective WHERE run_id = ? AND entity = 'organization'", [run_id]).fetchone()[0]
     if orgs:
         lines.append(f"Tổ chức (không phải cá nhân, không đối soát với CSDLQG, không tính vào các tỷ lệ dưới đây): {orgs:,} bản ghi")
@@ -276,16 +295,25 @@ def _print_setup(ws) -> None:
     ws.fit_to_pages(1, 0)
 
 
-def write_workbook(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, coverage: pl.DataFrame, path: Path, unmasked: bool = False) -> dict[str, int]:
-    """Write the workbook; returns rows written per action sheet (for logs and tests)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_workbook(
+    con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, coverage: pl.DataFrame, path: Path | BinaryIO,
+    unmasked: bool = False, keep: pl.DataFrame | None = None, scope: str | None = None,
+) -> dict[str, int]:
+    """Write the workbook; returns rows written per action sheet (for logs and tests).
+
+    `keep` (source_file, source_row) limits every action sheet to those rows and `scope` names the
+    unit they belong to: a commune's own workbook (commune_files.py)."""
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
     book = _Book(path)
     counts: dict[str, int] = {}
     try:
-        _summary_sheet(book, spec, con, run_id, coverage, unmasked)
+        _summary_sheet(book, spec, con, run_id, coverage, unmasked, scope)
         _commune_sheet(book, spec, coverage)
         for action in action_lists(spec):
             frame = fetch(con, spec, action, run_id)
+            if keep is not None:
+                frame = frame.join(keep, on=["source_file", "source_row"], how="semi")
             _action_sheet(book, spec, action.sheet, action.title, frame, unmasked, run_id)
             counts[action.sheet] = frame.height
     finally:

@@ -168,7 +168,9 @@ def _checks_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: 
     ).pl()
     rows = [[L.label(L.CHECKS, (_json(r["details"]) or {}).get("check")), L.column_label(spec, r["column"]), r["element_count"], r["unexpected_count"], _pct(r["unexpected_rate"]), "Đạt" if r["success"] else "Không đạt"]
             for r in frame.iter_rows(named=True)]
-    return _table(["Kiểm tra", "Cột", "Số giá trị", "Số lỗi", "Tỷ lệ lỗi", "Kết quả"], rows) + '<p><a href="data_docs/index.html">Data Docs của Great Expectations</a> (cùng thư mục).</p>'
+    return _table(["Kiểm tra", "Cột", "Số giá trị", "Số lỗi", "Tỷ lệ lỗi", "Kết quả"], rows) + (
+        "<p>Các kiểm tra là bộ kỳ vọng Great Expectations sinh từ đặc tả của sổ; kết quả (chỉ số đếm, không có giá trị) "
+        "ghi ở đây và trong bảng <code>expectation_results</code> của kho dữ liệu.</p>")
 
 
 def _prior(con: duckdb.DuckDBPyConnection, run_id: str) -> float:
