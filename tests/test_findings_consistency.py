@@ -186,9 +186,9 @@ def test_extract_problems_in_warehouse_notes_and_reports(runs):
         ("Chữ số thứ 4 của số định danh không khớp giới tính", 10),
         ("Chữ số 4–6 của số định danh không khớp năm sinh", 11), ("Ngày mất trước ngày sinh", 12),
     }
-    assert {r["Số định danh trong CSDLQG"] for r in rows if r["Dòng trong tệp CSDLQG"] == 8} == {"036******555"}
+    assert {r["Số định danh trong CSDLQG"] for r in rows if r["Dòng trong tệp CSDLQG"] == 8} == {"*********555"}
     text = _text(w.reports["html"])
-    assert "Vấn đề của trích xuất CSDLQG" in text and "036******555" in text
+    assert "Vấn đề của trích xuất CSDLQG" in text and "*********555" in text
     assert "036090005555" not in w.reports["html"].read_text(encoding="utf-8")
 
 
@@ -276,7 +276,8 @@ def test_masked_id_comes_from_the_normalized_id(runs):
     assert _q(db, "SELECT so_cccd, so_cccd_clean FROM social_welfare_rows WHERE run_id = ? AND excel_row = 8", [w.run_id]) == [
         ("79185002222", "079185002222")]
     cells = _all_cells(w.reports["excel"])
-    assert "079******222" in cells and not any(c.startswith("791") for c in cells)
+    # 12 digits (leading zero restored) masked to the last three: 9 stars; the raw 11-digit cell would give 8
+    assert "*********222" in cells and "********222" not in cells and not any(c.startswith("791") for c in cells)
 
 
 def test_codes_officers_see_have_vietnamese_labels(runs):
