@@ -131,8 +131,14 @@ def load_population(db: Path, path: Path) -> Population:
             ).pl()
             info = {"role": "population", "path": str(path), "file": path.name, "sha256": sha,
                     "bytes": path.stat().st_size, "rows": frame.height, "cached": True}
-            stored = con.execute("SELECT count(*) FROM population_issues WHERE extract_sha256 = ?", [sha]).fetchone()[0] > 0
-            return Population(frame=frame, sha256=sha, info=info, cached=True, issues=population_issues(frame), issues_stored=stored)
+            # the extract's problems were stored with it (an extract without any is simply re-checked)
+            issues = con.execute(
+                "SELECT pop_rec_id, excel_row, so_dinh_danh, issue, detail FROM population_issues "
+                "WHERE extract_sha256 = ? ORDER BY pop_rec_id, issue", [sha],
+            ).pl()
+            stored = issues.height > 0
+            return Population(frame=frame, sha256=sha, info=info, cached=True,
+                              issues=issues if stored else population_issues(frame), issues_stored=stored)
     finally:
         con.close()
     # a plain UTF-8 extract is parsed by polars; anything else by the forgiving reader (same result)

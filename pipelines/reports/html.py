@@ -69,7 +69,7 @@ def _inputs_section(info: dict) -> str:
     def dropped(v):
         return len(v) if isinstance(v, list) else v
 
-    rows = [[f.get("role"), f.get("file") or f.get("path"), f.get("rows"), dropped(f.get("dropped_rows")), f.get("bytes"), f.get("encoding"), f.get("sha256")] for f in files]
+    rows = [[L.label(L.INPUT_ROLE, f.get("role")), f.get("file") or f.get("path"), f.get("rows"), dropped(f.get("dropped_rows")), f.get("bytes"), f.get("encoding"), f.get("sha256")] for f in files]
     notes = _json(info.get("notes")) or []
     out = _table(["Vai trò", "Tệp", "Số dòng", "Dòng bỏ qua", "Byte", "Mã hoá", "SHA-256"], rows, "mono")
     out += f'<p>SHA-256 của trích xuất CSDLQG: <code>{escape(str(info.get("population_sha256") or ""))}</code></p>'

@@ -33,6 +33,8 @@ METHOD = {
 
 DECISION = {"accept": "Đồng ý", "reject": "Bác bỏ"}
 
+INPUT_ROLE = {"registry": "Sổ đăng ký", "population": "Trích xuất CSDLQG"}  # runs.input_files[].role
+
 METRIC = {
     "linked": "Đã liên kết với CSDLQG",
     "linked_id": "Liên kết bằng số định danh/CMND",
