@@ -98,10 +98,10 @@ def test_serve_runs_a_scheduled_deployment_and_stops_on_one_sigterm(tmp_path):
         server_log = tmp_path / "prefect" / "server.log"
         assert _wait_for(scheduled_per_deployment, 120, "scheduler created no run for some deployment", server_log)
 
-        # serve deployed prefect.yaml; give its social-welfare deployment a schedule due in 45 s,
+        # serve deployed prefect.yaml; give its social-welfare deployment a schedule due in 30 s,
         # whose runs read the tiny fixture and write a warehouse in tmp_path
         dep = _api("GET", f"{api}/deployments/name/reconcile-registry/social-welfare")
-        anchor = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=45)).replace(microsecond=0)
+        anchor = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)).replace(microsecond=0)
         params = {"population": str(TINY / "population.csv"), "input_file": str(TINY / "social_welfare.csv"),
                   "db": str(db), "out_dir": str(tmp_path / "reports")}
         _api("PATCH", f"{api}/deployments/{dep['id']}", {"schedules": [{
