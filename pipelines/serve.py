@@ -1,8 +1,8 @@
 """`doisoat serve`: the scheduled runs of `prefect.yaml` on one machine, with one command.
 
 Why a launcher rather than five pasted commands: an officer's machine needs a Prefect server,
-the process work pool, the deployments and a worker, in that order, and each step must wait for
-the previous one (the server takes 5-60 s to answer on a busy machine; `prefect work-pool
+the process work pool, a worker and the deployments, and each step must wait for the previous
+one (the server takes 5-60 s to answer on a busy machine; `prefect work-pool
 create` against a server that is not up yet dies with a traceback). It also has to stop
 cleanly: a Prefect worker started from a non-interactive shell inherits SIGINT as *ignored* and
 then survives one SIGTERM (../shared/reference/ecosystem.md, "Prefect workers and SIGTERM"), so
@@ -184,16 +184,14 @@ def _run_step(what: str, args: list[str], env: dict, log: Path, timeout: float) 
         raise DoisoatError(f"{what} không thành công (mã thoát {done.returncode}); xem nhật ký {log} (prefect_step_failed)")
 
 
-def _ensure_pool(api: str, prefect: str, env: dict, log: Path) -> bool:
-    """Create the process work pool unless it exists; True when created."""
+def _pool_exists(api: str) -> bool:
     try:
         _get_json(f"{api}/work_pools/{POOL}")
-        return False
+        return True
     except urllib.error.HTTPError as exc:
         if exc.code != 404:
             raise
-    _run_step(f"Tạo nhóm máy chạy {POOL}", [prefect, "work-pool", "create", POOL, "--type", "process"], env, log, 120)
-    return True
+        return False
 
 
 def _wait_worker(api: str, worker: subprocess.Popen, log: Path, timeout: float) -> None:
@@ -213,7 +211,7 @@ def _wait_worker(api: str, worker: subprocess.Popen, log: Path, timeout: float) 
 
 def serve(*, host: str = "127.0.0.1", port: int = 4200, prefect_home: Path | None = None, ui: bool = True,
           timeout: float = 180) -> int:
-    """Start server → wait for /api/health → work pool → deploy prefect.yaml → worker; then wait
+    """Start server → wait for /api/health → worker (creating the work pool) → deploy prefect.yaml; then wait
     for Ctrl-C/SIGTERM and stop the worker and the server with one SIGTERM each.
 
     Returns 0 after a requested stop in which every child stopped on its SIGTERM, 1 when a child
@@ -252,14 +250,18 @@ def serve(*, host: str = "127.0.0.1", port: int = 4200, prefect_home: Path | Non
                                 env, "server.log")
         took = _wait_healthy(api, server, home / "server.log", timeout)
         print(f"Máy chủ Prefect đã sẵn sàng sau {took:.0f} giây.", flush=True)
-        created = _ensure_pool(api, prefect, env, home / "setup.log")
-        print(f"Nhóm máy chạy (work pool) {POOL}: {'đã tạo' if created else 'đã có'}.", flush=True)
+        # The worker creates the process pool when it is missing (as `prefect work-pool create
+        # doisoat-process --type process` would), so no separate command has to start up for it;
+        # `prefect deploy` needs the pool to exist. --limit 1: one flow run at a time, since a
+        # DuckDB warehouse file has a single writer.
+        existed = _pool_exists(api)
+        worker = services.start("worker", [prefect, "worker", "start", "--pool", POOL, "--type", "process", "--limit", "1"],
+                                env, "worker.log")
+        _wait_worker(api, worker, home / "worker.log", 180)
+        print(f"Nhóm máy chạy (work pool) {POOL}: {'đã có' if existed else 'đã tạo'}; worker đã kết nối.", flush=True)
         print("Đang triển khai các lịch đối soát trong prefect.yaml …", flush=True)
         _run_step("Triển khai prefect.yaml", [prefect, "--no-prompt", "deploy", "--all", "--prefect-file", str(prefect_file)],
                   env, home / "setup.log", 600)
-        # --limit 1: one flow run at a time, since a DuckDB warehouse file has a single writer.
-        worker = services.start("worker", [prefect, "worker", "start", "--pool", POOL, "--limit", "1"], env, "worker.log")
-        _wait_worker(api, worker, home / "worker.log", 120)
         _print_ready(base, api, ui, home, services)
         while True:
             dead = services.died()

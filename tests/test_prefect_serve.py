@@ -84,10 +84,24 @@ def test_serve_runs_a_scheduled_deployment_and_stops_on_one_sigterm(tmp_path):
         pids["worker"] = int(re.search(r"Worker \(PID (\d+)\)", text).group(1))
         assert "reconcile-registry/social-welfare: 0 1 * * * (Asia/Ho_Chi_Minh)" in text, text
 
-        # serve deployed prefect.yaml; give its social-welfare deployment a schedule due in 45 s,
+        # the scheduler turns prefect.yaml's cron schedules into scheduled runs (none with SQLAlchemy 2.1)
+        deployments = _api("POST", f"{api}/deployments/filter", {})
+        assert len(deployments) == 6
+
+        def scheduled_per_deployment():
+            scheduled = _api("POST", f"{api}/flow_runs/filter", {"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}})
+            per = {d["id"]: 0 for d in deployments}
+            for r in scheduled:
+                per[r["deployment_id"]] += r["auto_scheduled"]
+            return all(per.values())
+
+        server_log = tmp_path / "prefect" / "server.log"
+        assert _wait_for(scheduled_per_deployment, 120, "scheduler created no run for some deployment", server_log)
+
+        # serve deployed prefect.yaml; give its social-welfare deployment a schedule due in 30 s,
         # whose runs read the tiny fixture and write a warehouse in tmp_path
         dep = _api("GET", f"{api}/deployments/name/reconcile-registry/social-welfare")
-        anchor = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=45)).replace(microsecond=0)
+        anchor = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)).replace(microsecond=0)
         params = {"population": str(TINY / "population.csv"), "input_file": str(TINY / "social_welfare.csv"),
                   "db": str(db), "out_dir": str(tmp_path / "reports")}
         _api("PATCH", f"{api}/deployments/{dep['id']}", {"schedules": [{
