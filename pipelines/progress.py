@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -97,16 +98,31 @@ def setup(out_dir: Path | None, verbosity: int = NORMAL, stream=None) -> Path | 
     return path
 
 
+HEARTBEAT_S = 30.0  # a stage without progress of its own says it is still working this often
+
+
+def _heartbeat(text: str, log, start: float, stop: threading.Event, every: float) -> None:
+    while not stop.wait(every):
+        log.info(f"  … vẫn đang làm: {text.rstrip('…').strip()} ({seconds(time.perf_counter() - start)})")
+
+
 @contextmanager
-def stage(name: str, text: str, log: logging.Logger | logging.LoggerAdapter | None = None, times: dict | None = None) -> Iterator[None]:
-    """Announce a stage as it starts ("Chuẩn hoá 20.000 dòng…"); its duration at debug level
-    (`--verbose`) and in `times[name]` when given."""
+def stage(name: str, text: str, log: logging.Logger | logging.LoggerAdapter | None = None, times: dict | None = None,
+          heartbeat: float = HEARTBEAT_S) -> Iterator[None]:
+    """Announce a stage as it starts ("Chuẩn hoá 20.000 dòng…"); while it runs, a line every
+    `heartbeat` seconds (validation and matching of a large file take minutes and have no rows
+    to count); its duration at debug level (`--verbose`) and in `times[name]` when given."""
     log = log or logger()
     log.info(text)
     start = time.perf_counter()
+    stop = threading.Event()
+    beat = threading.Thread(target=_heartbeat, args=(text, log, start, stop, heartbeat), daemon=True)
+    beat.start()
     try:
         yield
     finally:
+        stop.set()
+        beat.join()
         took = time.perf_counter() - start
         if times is not None:
             times[name] = round(took, 3)
