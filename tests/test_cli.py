@@ -247,4 +247,10 @@ def test_a_long_stage_says_it_is_still_working():
     assert lines[0].endswith("Kiểm tra chất lượng dữ liệu…")
     assert 2 <= sum("vẫn đang làm: Kiểm tra chất lượng dữ liệu" in line for line in lines) <= 4, lines
     assert times["validate"] >= 0.7
+    stream.truncate(0)
+    stream.seek(0)
+    with progress.stage("normalize", "Chuẩn hoá…", heartbeat=0.2), progress.rows("Chuẩn hoá 200.000 dòng", 2, unit="cột") as bar:
+        time.sleep(0.7)  # a stage counting its own progress: no "still working" line in between
+        bar.advance(2)
+    assert not any("vẫn đang làm" in line for line in stream.getvalue().splitlines()), stream.getvalue()
     logging.getLogger(progress.LOGGER_NAME).handlers.clear()
