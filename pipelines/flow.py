@@ -19,6 +19,7 @@ import json
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +60,60 @@ def validate_rows(spec: RegistrySpec, rows: pl.DataFrame) -> pl.DataFrame:
     from validation.suites import run_suite
 
     return run_suite(spec, rows)
+
+
+def _import_great_expectations() -> None:
+    from validation.suites import _gx
+
+    _gx()
+
+
+class _Background:
+    """Validation beside matching, for the plain (CLI) pipeline.
+
+    Why: importing Great Expectations costs ~4 s of Python on an idle machine (most of a 500-row
+    run), and matching is DuckDB work that releases the GIL. Validation and matching both only
+    read the normalized rows, so the data flow is unchanged: the import starts while the files
+    are read, the suite runs while the matcher runs, and the run waits for both before writing.
+    The Prefect flows keep one task after the other (`step` is not `run_plain` there)."""
+
+    def __init__(self, step: Step):
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="doisoat-validate") if step is run_plain else None
+        if self.pool:
+            self.pool.submit(_import_great_expectations)
+
+    def validate(self, step: Step, spec: RegistrySpec, rows: pl.DataFrame, log, times: dict):
+        """A future-like object whose result() is the expectation results."""
+        if self.pool is None:
+            with progress.stage("validate", "Kiểm tra chất lượng dữ liệu (Great Expectations)…", log, times):
+                result = step("validate", validate_rows, spec, rows)
+            return _Done(result)
+        log.info("Kiểm tra chất lượng dữ liệu (Great Expectations, song song với bước ghép)…")
+
+        def run():
+            start = time.perf_counter()
+            try:
+                return step("validate", validate_rows, spec, rows)
+            finally:
+                times["validate"] = round(time.perf_counter() - start, 3)
+                log.debug(f"  validate: {progress.seconds(times['validate'])}")
+
+        return self.pool.submit(run)
+
+    def close(self, cancel: bool = False) -> None:
+        if self.pool:
+            self.pool.shutdown(wait=True, cancel_futures=cancel)
+
+
+@dataclass
+class _Done:
+    value: object
+
+    def result(self):
+        return self.value
+
+    def done(self) -> bool:
+        return True
 
 
 def run_checks(spec: RegistrySpec, db: Path, links, persons, rows, population: pl.DataFrame) -> dict[str, pl.DataFrame]:
@@ -163,6 +218,7 @@ def _reconcile(
     log.info(f"Lần chạy {run_id}: sổ {spec.title_vi}, tệp {Path(input_file).name}, CSDLQG {Path(population).name}")
     inputs: list[dict] = []
     pop_sha = None
+    background = _Background(step)
     try:
         with stage("ingest", f"Đọc tệp {Path(input_file).name}…"):
             ingested = step("ingest", stages.ingest_registry, spec, input_file, column_map)
@@ -177,8 +233,7 @@ def _reconcile(
             rows = step("normalize", stages.normalize_registry, spec, ingested)
         notes = ingested.notes + stages.legacy_text_notes(rows) + checks.population_issue_notes(
             pop.issues, pop.frame.height, pop.info.get("file") or Path(population).name)
-        with stage("validate", "Kiểm tra chất lượng dữ liệu (Great Expectations)…"):
-            expectations = step("validate", validate_rows, spec, rows)
+        validated = background.validate(step, spec, rows, log, times)
         with stage("person_schema", "Lập danh sách người cần ghép…"):
             persons = step("person_schema", stages.registry_persons, spec, rows)
         with stage("match", f"Ghép {progress.number(persons.height)} bản ghi với CSDLQG ({progress.number(pop.frame.height)} người)…"):
@@ -188,18 +243,24 @@ def _reconcile(
             counts = stages.row_counts(rows, links)  # raises when a row has no outcome or two
         with stage("checks", "Tìm sai lệch, trường thiếu, trùng lặp và cảnh báo…"):
             found = step("checks", run_checks, spec, db, links, persons, rows, pop.frame)
-            frames = result_frames(spec, run_id, rows, persons, links, result, found, expectations, pop)
-            counts.update(finding_counts(frames))
+        if not validated.done():
+            with stage("validate_wait", "Chờ bước kiểm tra chất lượng dữ liệu xong…"):
+                validated.result()
+        expectations = validated.result()
+        frames = result_frames(spec, run_id, rows, persons, links, result, found, expectations, pop)
+        counts.update(finding_counts(frames))
         with stage("write_warehouse", f"Ghi kho dữ liệu {Path(db).name}…"):
             ledger = {"input_files": inputs, "population_sha256": pop_sha, "row_counts": counts, "notes": notes}
             step("write_warehouse", write_warehouse, db, spec, run_id, frames, ledger)
     except BaseException as exc:
+        background.close(cancel=True)
         message = safe_text(str(exc)) if isinstance(exc, DoisoatError) else unexpected_error_text(exc)
         _ledger(db, warehouse.finish_run, run_id, status="failed", error=message, input_files=inputs, population_sha256=pop_sha)
         if not isinstance(exc, DoisoatError):
             # frames only, not the exception's text: a library error message can quote a value
             log.debug(f"{type(exc).__name__} tại:\n" + "".join(traceback.format_tb(exc.__traceback__)))
         raise
+    background.close()
     log.info(
         f"  Kết quả: {progress.number(counts['input_rows'])} dòng; "
         + ", ".join(f"{STATUS_VI[s]} {progress.number(counts[s])}" for s in warehouse.LINK_STATUSES)

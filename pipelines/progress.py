@@ -1,5 +1,7 @@
 """What an officer sees while doisoat works: one Vietnamese line per stage as it starts, a
-progress bar with rows done and time left for long stages, and the same lines in a log file.
+progress bar with the work done and time left for long stages (columns of a 200,000-row
+extract normalized, table rows written), a "still working" line every 30 s for long stages with
+nothing to count (validation, matching, reports), and the same lines in a log file.
 
 Why: a 200,000 × 20,000 run used to print nothing for 297 s and then everything at once (stage
 messages went to a logger nobody configured). `setup()` configures the `doisoat` logger for a
@@ -18,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +33,10 @@ VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 QUIET, NORMAL, VERBOSE = -1, 0, 1
 
-_state = {"bars": False}  # draw tqdm bars (stderr is a terminal and stage lines are shown)
+# bars: draw tqdm bars (stderr is a terminal and stage lines are shown); counting: Rows objects
+# open now (a stage showing its own progress needs no "still working" line, and a line printed
+# under a bar would break it)
+_state = {"bars": False, "counting": 0}
 
 
 def logger() -> logging.Logger:
@@ -97,16 +103,33 @@ def setup(out_dir: Path | None, verbosity: int = NORMAL, stream=None) -> Path | 
     return path
 
 
+HEARTBEAT_S = 30.0  # a stage without progress of its own says it is still working this often
+
+
+def _heartbeat(text: str, log, start: float, stop: threading.Event, every: float) -> None:
+    while not stop.wait(every):
+        if _state["counting"]:
+            continue
+        log.info(f"  … vẫn đang làm: {text.rstrip('…').strip()} ({seconds(time.perf_counter() - start)})")
+
+
 @contextmanager
-def stage(name: str, text: str, log: logging.Logger | logging.LoggerAdapter | None = None, times: dict | None = None) -> Iterator[None]:
-    """Announce a stage as it starts ("Chuẩn hoá 20.000 dòng…"); its duration at debug level
-    (`--verbose`) and in `times[name]` when given."""
+def stage(name: str, text: str, log: logging.Logger | logging.LoggerAdapter | None = None, times: dict | None = None,
+          heartbeat: float = HEARTBEAT_S) -> Iterator[None]:
+    """Announce a stage as it starts ("Chuẩn hoá 20.000 dòng…"); while it runs, a line every
+    `heartbeat` seconds (validation and matching of a large file take minutes and have no rows
+    to count); its duration at debug level (`--verbose`) and in `times[name]` when given."""
     log = log or logger()
     log.info(text)
     start = time.perf_counter()
+    stop = threading.Event()
+    beat = threading.Thread(target=_heartbeat, args=(text, log, start, stop, heartbeat), daemon=True)
+    beat.start()
     try:
         yield
     finally:
+        stop.set()
+        beat.join()
         took = time.perf_counter() - start
         if times is not None:
             times[name] = round(took, 3)
@@ -123,6 +146,8 @@ class Rows:
         self.start = time.perf_counter()
         self.next_line = 0.1
         self.bar = None
+        self.counted = show  # a shown progress replaces the stage's "still working" lines
+        _state["counting"] += self.counted
         if show and _state["bars"]:
             from tqdm import tqdm
 
@@ -145,6 +170,9 @@ class Rows:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+        if self.counted:
+            _state["counting"] -= 1
+            self.counted = False
 
 
 @contextmanager

@@ -77,6 +77,16 @@ def test_the_cli_imports_neither_prefect_nor_great_expectations():
     assert out.stdout.strip() == "[]"
 
 
+def test_admin_unit_tables_are_read_without_importing_their_package():
+    """Its __init__ loads an address parser and geopy (seconds); only its data files are used."""
+    code = (
+        "import sys; from matching.normalize.admin_units import current_units, legacy_units;"
+        "print(current_units().height > 3000, legacy_units().height > 10000, 'vietnamadminunits' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.split() == ["True", "True", "False"], out.stderr
+
+
 def test_the_deployments_module_still_holds_the_prefect_flows():
     import yaml
 
@@ -218,4 +228,29 @@ def test_long_stages_print_plain_progress_lines_when_not_a_terminal(caplog):
     assert 5 <= len(lines) <= 10, lines
     assert all("Chuẩn hoá CSDLQG 200.000 dòng:" in line and "cột" in line and "còn khoảng" in line for line in lines)
     assert "\r" not in stream.getvalue(), "no bar redraws in a log"
+    logging.getLogger(progress.LOGGER_NAME).handlers.clear()
+
+
+def test_a_long_stage_says_it_is_still_working():
+    import io
+    import logging
+    import time
+
+    from pipelines import progress
+
+    stream = io.StringIO()
+    progress.setup(None, progress.NORMAL, stream=stream)
+    times = {}
+    with progress.stage("validate", "Kiểm tra chất lượng dữ liệu…", times=times, heartbeat=0.2):
+        time.sleep(0.7)
+    lines = stream.getvalue().splitlines()
+    assert lines[0].endswith("Kiểm tra chất lượng dữ liệu…")
+    assert 2 <= sum("vẫn đang làm: Kiểm tra chất lượng dữ liệu" in line for line in lines) <= 4, lines
+    assert times["validate"] >= 0.7
+    stream.truncate(0)
+    stream.seek(0)
+    with progress.stage("normalize", "Chuẩn hoá…", heartbeat=0.2), progress.rows("Chuẩn hoá 200.000 dòng", 2, unit="cột") as bar:
+        time.sleep(0.7)  # a stage counting its own progress: no "still working" line in between
+        bar.advance(2)
+    assert not any("vẫn đang làm" in line for line in stream.getvalue().splitlines()), stream.getvalue()
     logging.getLogger(progress.LOGGER_NAME).handlers.clear()
