@@ -75,6 +75,7 @@ def write_warehouse(db: Path, spec: RegistrySpec, run_id: str, frames: dict[str,
     try:
         with warehouse.transaction(con):
             written = {t: warehouse.insert_frame(con, t, f) for t, f in frames.items()}
+            warehouse.note_stage(db, "write_warehouse:transaction")  # inserted, not yet committed
             written["coverage"] = warehouse.insert_frame(con, "coverage", coverage_frame(con, run_id, spec))
             warehouse.finish_run(con, run_id, status="succeeded", **ledger)
         return written
