@@ -204,7 +204,8 @@ def _warehouse_session(args: argparse.Namespace):
     from pipelines import warehouse
 
     out = getattr(args, "out", None) or Path(args.db).parent
-    return warehouse.session(Path(args.db), command=args.command, key_file=args.key_file, spill_root=Path(out))
+    command = f"{args.command} {getattr(args, 'registry', '')}".strip()
+    return warehouse.session(Path(args.db), command=command, key_file=args.key_file, spill_root=Path(out))
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

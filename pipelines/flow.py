@@ -138,6 +138,7 @@ def write_warehouse(db: Path, spec: RegistrySpec, run_id: str, frames: dict[str,
             for t, f in frames.items():
                 written[t] = warehouse.insert_frame(con, t, f)
                 bar.advance(f.height)
+            warehouse.note_stage(db, "write_warehouse:transaction")  # inserted, not yet committed
             written["coverage"] = warehouse.insert_frame(con, "coverage", coverage_frame(con, run_id, spec))
             warehouse.finish_run(con, run_id, status="succeeded", **ledger)
         return written

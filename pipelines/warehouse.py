@@ -662,17 +662,19 @@ def _busy_message(db: Path, info: dict) -> str:
 
 
 def _write_lock_info(fd: int, info: dict) -> None:
+    """Overwrite, then cut to length: a reader sees the old text, the new one, or invalid JSON."""
     data = json.dumps(info, ensure_ascii=False).encode("utf-8")
-    os.ftruncate(fd, 0)
     os.pwrite(fd, data, 0)
-    os.fsync(fd)
+    os.ftruncate(fd, len(data))
 
 
 def _read_lock_info(fd: int) -> dict:
-    try:
-        return json.loads(os.pread(fd, 4096, 0).decode("utf-8") or "{}")
-    except (ValueError, OSError):
-        return {}
+    for _ in range(20):  # caught mid-rewrite: read again
+        try:
+            return json.loads(os.pread(fd, 4096, 0).decode("utf-8") or "{}")
+        except (ValueError, OSError):
+            continue
+    return {}
 
 
 @contextmanager
@@ -780,12 +782,14 @@ def mark_interrupted_runs(con: duckdb.DuckDBPyConnection, path: Path) -> list[st
 def session(db: Path | str, *, command: str, key_file: Path | str | None = None, spill_root: Path | str | None = None):
     """One CLI command on the warehouse: its key, its spill folder, the lock for its whole length.
 
+    `command` is what the refusal message shows until a run id is known, e.g. "run social_welfare".
+
     report/review on a warehouse that does not exist take no lock (they fail with their own message)."""
     previous = (_SESSION.key, _SESSION.spill_root)
     _SESSION.key = read_key_file(key_file) if key_file else None
     _SESSION.spill_root = Path(spill_root) if spill_root else None
     try:
-        if command in ("run", "demo") or Path(db).exists():
+        if command.split()[0] in ("run", "demo") or Path(db).exists():
             with exclusive(db, command=command):
                 yield
         else:
