@@ -202,7 +202,6 @@ def _reconcile(
     that writes the results, `failed` after an error. A run killed before that commit stays
     `running` until the next open of the warehouse marks it failed (`warehouse.mark_interrupted_runs`)."""
     owner_only_umask()  # the warehouse, reports and logs written below are private (0600/0700)
-    run_id = stages.new_run_id(spec.name)
     log = logger or progress.logger()
     times: dict[str, float] = {}
     started = time.perf_counter()
