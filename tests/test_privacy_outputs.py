@@ -340,3 +340,41 @@ def test_every_html_doisoat_writes_renders_offline(demo):
         assert report.loaded, page.name
         assert report.requests == [], (page.name, report.requests)
         assert report.errors == [], (page.name, report.errors)
+
+
+@pytest.mark.slow
+def test_prefect_logs_and_artifacts_carry_no_personal_data(tmp_path):
+    """The Prefect flow on a real (temporary) Prefect server: a good run and a run refused for a
+    population without a header; every log line and artifact the server stored is scanned."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.testing.utilities import prefect_test_harness
+
+    from pipelines.errors import InputError
+    from pipelines.flow import reconcile_registry
+
+    ids, names, dates = _sensitive()
+    bad = _bad_inputs(tmp_path / "bad")["population_no_header"]
+    with prefect_test_harness(server_startup_timeout=120):
+        result = reconcile_registry(
+            "social_welfare", population=str(SAMPLE / "population.csv"), input_file=str(SAMPLE / "social_welfare.csv"),
+            db=str(tmp_path / "w.duckdb"), out_dir=str(tmp_path / "out"),
+        )
+        assert result["input_rows"] == 500
+        with pytest.raises(InputError):
+            reconcile_registry("social_welfare", population=str(bad), input_file=str(SAMPLE / "social_welfare.csv"),
+                               db=str(tmp_path / "w.duckdb"), out_dir=str(tmp_path / "out"))
+
+        async def stored():
+            async with get_client() as client:
+                return await client.read_logs(), await client.read_artifacts()
+
+        logs, artifacts = asyncio.run(stored())
+    assert logs and artifacts
+    text = "\n".join(log.message for log in logs)
+    assert "thiếu dòng tiêu đề" in text or "tiêu đề" in text  # the refusal is logged, without the row
+    leaks = _leaks(text, ids, names, dates)
+    leaks += _leaks(json.dumps([a.data for a in artifacts], ensure_ascii=False, default=str), ids, names, dates)
+    assert not leaks, leaks
+    assert ESC not in text
