@@ -49,16 +49,18 @@ def safe_excerpt(value: object, limit: int = 40) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
-def header_cells_text(cells: list, recognised: bool, row: int) -> str:
+def header_cells_text(cells: list, matched: int, row: int) -> str:
     """The header cells of a refused header row, for the "columns found" part of the message.
 
-    When no cell of the row is a known column name the row is most likely data (a file without a
-    header row: a whole CSDLQG record) and nothing of it is quoted."""
+    Quoted only when the row really looks like a header — at least half of its filled cells are
+    known column names — and then through `safe_excerpt`. Otherwise the row is most likely data
+    (a file without a header row: a whole CSDLQG record; one cell such as "Nam" may happen to
+    match) and nothing of it is quoted."""
     filled = [c for c in cells if c not in (None, "")]
     if not filled:
         return "(không có)"
-    if not recognised:
-        return (f"(không có dòng tiêu đề: dòng {row} có {len(filled)} ô nhưng không ô nào là tên cột đã biết — "
+    if 2 * matched < len(filled):
+        return (f"(không có dòng tiêu đề: dòng {row} có {len(filled)} ô, chỉ {matched} ô là tên cột đã biết — "
                 "có thể tệp thiếu dòng tiêu đề; nội dung dòng không được in ra vì có thể là dữ liệu cá nhân)")
     return ", ".join(f"'{safe_excerpt(c)}'" for c in filled)
 

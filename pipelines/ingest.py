@@ -358,7 +358,7 @@ def _read_sheet(
             "không tìm thấy các cột bắt buộc: "
             + ", ".join(f"'{labels[n]}' ({n})" for n in missing)
             + ". Các cột tìm thấy trong tệp: "
-            + header_cells_text(grid[start] if grid else [], recognised=bool(found), row=start + 1)
+            + header_cells_text(grid[start] if grid else [], matched=len(found), row=start + 1)
             + ". Các cột cần có: "
             + ", ".join(f"'{labels[n]}'" for n in need)
             + ". Có thể khai báo tiêu đề khác bằng tệp ánh xạ cột (--column-map).",
