@@ -56,6 +56,16 @@ class RunSummary:
 STATUS_VI = {"matched": "khớp", "review": "cần xem xét", "unmatched": "không thấy", "rejected": "bị loại", "duplicate": "trùng"}
 
 
+def outcome_line(counts: dict[str, int]) -> str:
+    """The run's outcome counts as one line, in the same terms as the summary table: organizations
+    (land) are counted apart from the persons not found, as in every report."""
+    person_counts = dict(counts, unmatched=counts["unmatched"] - counts.get("organizations", 0))
+    parts = [f"{STATUS_VI[s]} {progress.number(person_counts[s])}" for s in warehouse.LINK_STATUSES]
+    if counts.get("organizations"):
+        parts.append(f"tổ chức {progress.number(counts['organizations'])}")
+    return f"{progress.number(counts['input_rows'])} dòng; " + ", ".join(parts)
+
+
 def validate_rows(spec: RegistrySpec, rows: pl.DataFrame) -> pl.DataFrame:
     from validation.suites import run_suite
 
@@ -261,13 +271,10 @@ def _reconcile(
             log.debug(f"{type(exc).__name__} tại:\n" + "".join(traceback.format_tb(exc.__traceback__)))
         raise
     background.close()
-    log.info(
-        f"  Kết quả: {progress.number(counts['input_rows'])} dòng; "
-        + ", ".join(f"{STATUS_VI[s]} {progress.number(counts[s])}" for s in warehouse.LINK_STATUSES)
-    )
+    log.info(f"  Kết quả: {outcome_line(counts)}")
     summary = RunSummary(run_id=run_id, registry=spec.name, row_counts=counts, notes=notes, coverage=run_coverage(db, run_id))
     if reports:
-        with stage("reports", "Viết báo cáo (Excel, HTML, Data Docs)…"):
+        with stage("reports", "Viết báo cáo (Excel, HTML)…"):
             summary.reports = step("reports", make_reports, db, run_id, out_dir, unmasked, by_commune, password_file)
     for path in (Path(db), Path(f"{db}.wal")):
         restrict(path)
