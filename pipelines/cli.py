@@ -7,6 +7,7 @@ Great Expectations) happen inside the commands that need them, so `doisoat --hel
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -124,6 +125,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a defect of ours: no traceback for the officer (DOISOAT_DEBUG=1 shows it)
+        if os.environ.get("DOISOAT_DEBUG"):
+            raise
+        print(f"Lỗi nội bộ của doisoat ({type(exc).__name__}); hãy báo cho nhóm phát triển kèm lệnh đã chạy "
+              "(đặt DOISOAT_DEBUG=1 để xem chi tiết).", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

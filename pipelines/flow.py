@@ -116,6 +116,10 @@ def reconcile(
 
     The `runs` ledger row is written first (`running`) and closed last (`succeeded`/`failed`),
     outside the one transaction that writes the results."""
+    if reports:
+        from pipelines.reports import ensure_writable_dir
+
+        ensure_writable_dir(Path(out_dir))  # before anything is committed
     run_id = stages.new_run_id(spec.name)
     parameters = {
         "population": str(population), "input_file": str(input_file), "db": str(db), "out_dir": str(out_dir),
@@ -139,6 +143,8 @@ def reconcile(
         counts = stages.row_counts(rows, links)  # raises when a row has no outcome or two
         found = step("checks", run_checks, spec, db, links, persons, rows, pop.frame)
         frames = result_frames(spec, run_id, rows, persons, links, result, found, expectations, pop)
+        frames["skipped_rows"] = stages.skipped_for_warehouse(spec, run_id, ingested)
+        counts["skipped_rows"] = frames["skipped_rows"].height
         counts.update(finding_counts(frames))
         step("write_warehouse", write_warehouse, db, spec, run_id, frames)
     except BaseException as exc:

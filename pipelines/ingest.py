@@ -374,9 +374,18 @@ def _not_a_workbook(path: Path, kind: str) -> InputError:
         "text": ("tệp mang đuôi Excel nhưng thực chất là tệp văn bản: nếu là CSV hãy đổi đuôi thành .csv.", DamagedFileError),
         "zip": ("tệp nén không phải sổ Excel (thiếu các phần của sổ .xlsx) hoặc đã bị hỏng.", DamagedFileError),
         "ole": ("tệp Excel dạng cũ (OLE) bị hỏng hoặc không phải sổ Excel.", DamagedFileError),
+        "ole_xlsx": ("tệp Excel dạng cũ (.xls) hoặc có mật khẩu; cần sổ .xlsx do doisoat tạo.", DamagedFileError),
     }
     message, cls = hints.get(kind, ("tệp không phải sổ Excel hoặc đã bị hỏng/cắt cụt: hãy mở bằng Excel và lưu lại.", DamagedFileError))
     return cls(message, file=path.name)
+
+
+def check_workbook(path: Path) -> None:
+    """Refuse, with the reason in Vietnamese, a file named .xlsx that is not a zip workbook
+    (password-protected, an HTML page, text, an old .xls, empty or junk)."""
+    kind = _sniff_workbook(path, path.suffix.lower())
+    if kind != "zip":
+        raise _not_a_workbook(path, kind if kind != "ole" else "ole_xlsx")
 
 
 def _rows_xlsx(path: Path, sheet: str) -> Iterator[list[str | None]]:
@@ -886,7 +895,7 @@ def _read_sheet(
     )
 
 
-def skipped_notes(where: str, skipped: Sequence[dict], last_data_row: int | None) -> list[str]:
+def skipped_notes(where: str, skipped: Sequence[dict], header_row: int, last_data_row: int | None) -> list[str]:
     """One line per reason with row ranges (blank lines after the table are layout: counted only)."""
     by: dict[str, list[int]] = {}
     for d in skipped:
@@ -894,7 +903,7 @@ def skipped_notes(where: str, skipped: Sequence[dict], last_data_row: int | None
     notes = []
     for reason, rows in by.items():
         if reason == "blank":
-            inner = [r for r in rows if last_data_row is not None and r < last_data_row]
+            inner = [r for r in rows if last_data_row is not None and header_row < r < last_data_row]
             if inner:
                 notes.append(f"Tệp {where}: bỏ {len(inner)} dòng trống giữa dữ liệu (dòng {line_ranges(inner)}).")
             continue
@@ -1011,7 +1020,7 @@ def read_table(
         info["sheets_skipped"] = skipped_sheets
     for r in read:
         where = path.name if r.name is None else f"{path.name}, trang '{r.name}'"
-        notes += r.notes + skipped_notes(where, r.skipped, r.excel_rows[-1] if r.excel_rows else None)
+        notes += r.notes + skipped_notes(where, r.skipped, r.header_row, r.excel_rows[-1] if r.excel_rows else None)
     if decoded is not None:
         notes += encoding_notes(path.name, decoded)
     return IngestResult(frame=frame, info=info, notes=notes, skipped=skipped)
