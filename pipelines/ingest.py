@@ -322,7 +322,7 @@ def _grid_csv(path: Path) -> tuple[Iterator[list[str | None]], str, Decoded]:
             except csv.Error as exc:
                 raise DamagedFileError(f"dòng CSV không đọc được ({exc}).", file=path.name, row=last + 1) from None
             first, last = last + 1, reader.line_num
-            if last - first >= MAX_RECORD_LINES:
+            if last - first >= MAX_RECORD_LINES or (last > first and _swallowed_record(row, delimiter)):
                 raise DamagedFileError(
                     f"dấu ngoặc kép (\") mở ở dòng {first} không được đóng: các dòng {first}–{last} bị gộp vào một ô. "
                     "Hãy sửa dấu ngoặc kép trong tệp gốc.", file=path.name, row=first,
@@ -333,6 +333,12 @@ def _grid_csv(path: Path) -> tuple[Iterator[list[str | None]], str, Decoded]:
             yield line
 
     return records(), decoded.encoding, decoded
+
+
+def _swallowed_record(row: list[str], delimiter: str) -> bool:
+    """A cell spanning lines whose next line reads like a whole record: a quote left open merged
+    two rows (a line break typed inside an address has no run of separators after it)."""
+    return any("\n" in v and v.split("\n", 1)[1].count(delimiter) >= 3 for v in row)
 
 
 # Compound-file (OLE) signature: old .xls, and every password-protected .xlsx (the encrypted
@@ -393,7 +399,8 @@ def _rows_xlsx(path: Path, sheet: str) -> Iterator[list[str | None]]:
     XML breaks halfway is an error naming the sheet and the row after the last one read."""
     import openpyxl
 
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    fh = open(path, "rb")  # a file object: openpyxl refuses a workbook renamed .xls by its name
+    wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
     n = 0
     try:
         rows = wb[sheet].iter_rows(min_row=1, values_only=True)
@@ -411,6 +418,7 @@ def _rows_xlsx(path: Path, sheet: str) -> Iterator[list[str | None]]:
             yield [cell_text(v) for v in row]
     finally:
         wb.close()
+        fh.close()
 
 
 def _sheets_xlsx(path: Path) -> list[tuple[str, Iterator[list[str | None]]]]:
@@ -422,16 +430,15 @@ def _sheets_xlsx(path: Path) -> list[tuple[str, Iterator[list[str | None]]]]:
     if kind != "zip":
         raise _not_a_workbook(path, kind)
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        with open(path, "rb") as fh:
+            wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+            names = [ws.title for ws in wb.worksheets]
+            wb.close()
     except Exception as exc:  # zip/XML errors: the file is not a readable workbook
         raise DamagedFileError(
             f"không mở được tệp Excel: tệp bị hỏng, bị cắt cụt hoặc không phải sổ .xlsx ({type(exc).__name__}). "
             "Hãy mở bằng Excel và lưu lại.", file=path.name,
         ) from None
-    try:
-        names = [ws.title for ws in wb.worksheets]
-    finally:
-        wb.close()
     return [(name, _rows_xlsx(path, name)) for name in names]
 
 
