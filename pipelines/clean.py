@@ -18,8 +18,8 @@ from pathlib import Path
 import polars as pl
 
 from matching.normalize.frame import normalize_columns
-from pipelines.errors import InputError
-from pipelines.ingest import _two_row_labels, alias_index, find_header, read_grid
+from pipelines.errors import InputError, OutputError
+from pipelines.ingest import _two_row_labels, alias_index, locate_header, read_grid
 from pipelines.spec import ColumnSpec
 
 _CLEANED_KINDS = ("name", "owner", "date", "year", "id", "sex", "address", "amount")
@@ -99,22 +99,25 @@ def _describe(problems: pl.Series, columns: tuple[ColumnSpec, ...]) -> pl.Series
 
 
 def clean_file(path: Path, registry: str, out: Path) -> dict:
-    """Read FILE, normalize the spec's columns, write OUT (.csv or .xlsx); returns counts only."""
+    """Read FILE, normalize the spec's columns, write OUT (.csv or .xlsx); returns counts only.
+
+    The header must have the registry's required columns, as `doisoat run` asks: a file without
+    one is refused (taking a person's record for the header would lose the rows above it)."""
     path, out = Path(path), Path(out)
+    _check_output(out)  # before any work: a wrong --out is said at once
     columns = _spec_columns(registry)
     rows_iter, _fmt, _enc = read_grid(path)
-    grid = list(rows_iter)  # an officer's file: small enough to hold, and every row is written back
-    if not any(any(c for c in row) for row in grid):
+    need = [c.name for c in columns if c.required]
+    located = locate_header(path, None, rows_iter, columns, alias_index(columns), need)
+    if located is None:
         raise InputError("tệp rỗng, không có dữ liệu", file=path.name)
-    index = alias_index(columns)
-    start, height, found_pos = find_header(grid, columns, index)
-    if not found_pos:
-        expected = ", ".join(f"'{c.label_vi or c.name}'" for c in columns)
-        raise InputError(f"không tìm thấy dòng tiêu đề nào khớp với sổ '{registry}'. Các cột cần có: {expected}", file=path.name)
+    lead, grid, start, height, found_pos, error = located
+    if error is not None:
+        raise error
     raw_labels = grid[start] if height == 1 else _two_row_labels(grid[start], grid[start + 1])
-    width = max([len(raw_labels)] + [len(r) for r in grid[start + height :]])
+    rows = grid[start + height :] + list(rows_iter)  # an officer's file: every row is written back
+    width = max([len(raw_labels)] + [len(r) for r in rows])
     labels = _unique_labels(list(raw_labels) + [None] * (width - len(raw_labels)))
-    rows = grid[start + height :]
     data = {label: [r[j] if j < len(r) else None for r in rows] for j, label in enumerate(labels)}
     frame = pl.DataFrame(data, schema={label: pl.Utf8 for label in labels})
     found = {labels[j]: name for j, name in found_pos.items()}
@@ -125,18 +128,27 @@ def clean_file(path: Path, registry: str, out: Path) -> dict:
         "rows": cleaned.height,
         "rows_with_problems": int((problems.str.len_chars() > 0).sum()),
         "columns_normalized": sorted(found.values()),
-        "header_row": start + 1,
+        "header_row": len(lead) + start + 1,
     }
 
 
+def _check_output(out: Path) -> None:
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        raise InputError(f"định dạng đầu ra '{out.suffix}' chưa hỗ trợ (dùng .csv hoặc .xlsx)", file=out.name)
+    if out.is_dir():
+        raise OutputError(f"--out {out}: đây là một thư mục, cần đường dẫn tệp .csv hoặc .xlsx.")
+    from pipelines.reports import ensure_writable_dir
+
+    ensure_writable_dir(out.parent if str(out.parent) else Path("."), "thư mục của --out")
+
+
 def _write(df: pl.DataFrame, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    suffix = out.suffix.lower()
-    if suffix == ".csv":
-        with open(out, "wb") as fh:
-            fh.write(b"\xef\xbb\xbf")
-            df.write_csv(fh)
-    elif suffix == ".xlsx":
-        df.write_excel(out, worksheet="Đã chuẩn hoá", autofit=True)
-    else:
-        raise InputError(f"định dạng đầu ra '{suffix}' chưa hỗ trợ (dùng .csv hoặc .xlsx)", file=out.name)
+    try:
+        if out.suffix.lower() == ".csv":
+            with open(out, "wb") as fh:
+                fh.write(b"\xef\xbb\xbf")
+                df.write_csv(fh)
+        else:
+            df.write_excel(out, worksheet="Đã chuẩn hoá", autofit=True)
+    except OSError as exc:
+        raise OutputError(f"--out {out}: không ghi được tệp ({exc.strerror or type(exc).__name__}).") from None

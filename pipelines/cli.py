@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import re
 import sys
 from pathlib import Path
@@ -321,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
         log.error("đã dừng theo yêu cầu (Ctrl+C) [interrupted]")
         return 130
     except Exception as exc:  # noqa: BLE001 - an officer gets a sentence, the engineer the log
+        if os.environ.get("DOISOAT_DEBUG"):  # an engineer asked for the traceback
+            raise
         import traceback
 
         # the traceback's frames, not the exception's text: a library message can quote a value

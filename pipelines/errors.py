@@ -5,6 +5,10 @@ empty file, unreadable sheet). The message is Vietnamese for the officer, and na
 and where known the row and column. The CLI prints it as "Lỗi: <message> [<code>]" and exits
 with status 2: the message is for the officer, the English `code` in brackets is for the engineer
 who gets the screenshot (stable, greppable, the same whatever the wording of the message).
+Kinds: `InputError` (and `DamagedFileError`, `EncryptedWorkbookError`) for input files;
+`WarehouseError` for a `--db` that is not a doisoat warehouse, is damaged or locked;
+`OutputError` for an output folder or file that cannot be written (checked before anything is
+committed).
 
 Messages travel further than the data files — to stderr, log files, `runs.error`, Prefect logs —
 so they never carry a value from an input row (Nghị định 13/2023): only file, sheet, row, column,
@@ -96,12 +100,13 @@ class InputError(DoisoatError):
     code = "input_invalid"
 
     def __init__(self, message: str, *, file: str | None = None, row: int | None = None, column: str | None = None,
-                 code: str | None = None):
-        self.file, self.row, self.column = file, row, column
+                 sheet: str | None = None, code: str | None = None):
+        self.file, self.row, self.column, self.sheet = file, row, column, sheet
         where = ", ".join(
             part
             for part in (
                 f"tệp {strip_control(file, keep_newlines=False)}" if file else "",
+                f"trang '{strip_control(sheet, keep_newlines=False)}'" if sheet else "",
                 f"dòng {row}" if row is not None else "",
                 f"cột '{strip_control(column, keep_newlines=False)}'" if column else "",
             )
@@ -109,3 +114,28 @@ class InputError(DoisoatError):
         )
         message = strip_control(message)
         super().__init__(f"{where}: {message}" if where else message, code=code)
+
+
+class DamagedFileError(InputError):
+    """The file is not what its name says or is damaged (truncated zip, broken sheet XML, an
+    HTML page saved as .xls, a CSV quote never closed)."""
+
+    code = "input_damaged"
+
+
+class EncryptedWorkbookError(InputError):
+    """A password-protected workbook: only Excel with the password can open it."""
+
+    code = "input_encrypted"
+
+
+class WarehouseError(DoisoatError):
+    """The `--db` file cannot be used as the doisoat warehouse."""
+
+    code = "warehouse_unusable"
+
+
+class OutputError(DoisoatError):
+    """An output folder or file cannot be written (checked before anything is committed)."""
+
+    code = "output_unwritable"

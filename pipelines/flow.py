@@ -212,6 +212,10 @@ def _reconcile(
     that writes the results, `failed` after an error. A run killed before that commit stays
     `running` until the next open of the warehouse marks it failed (`warehouse.mark_interrupted_runs`)."""
     owner_only_umask()  # the warehouse, reports and logs written below are private (0600/0700)
+    if reports:
+        from pipelines.reports import ensure_writable_dir
+
+        ensure_writable_dir(Path(out_dir))  # before anything is committed
     log = logger or progress.logger()
     times: dict[str, float] = {}
     started = time.perf_counter()
@@ -258,6 +262,8 @@ def _reconcile(
                 validated.result()
         expectations = validated.result()
         frames = result_frames(spec, run_id, rows, persons, links, result, found, expectations, pop)
+        frames["skipped_rows"] = stages.skipped_for_warehouse(spec, run_id, ingested)
+        counts["skipped_rows"] = frames["skipped_rows"].height
         counts.update(finding_counts(frames))
         with stage("write_warehouse", f"Ghi kho dữ liệu {Path(db).name}…"):
             ledger = {"input_files": inputs, "population_sha256": pop_sha, "row_counts": counts, "notes": notes}

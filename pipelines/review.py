@@ -26,7 +26,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.errors import InputError, safe_excerpt
+from pipelines.errors import DamagedFileError, InputError, safe_excerpt
+from pipelines.ingest import check_workbook
 from pipelines.ingest import fold, sha256_file
 
 REVIEW_SHEET = "Cần xem xét"
@@ -84,14 +85,25 @@ def read_review_sheet(path: Path) -> ReviewSheet:
     name = path.name
     if not path.exists():
         raise InputError("không tìm thấy tệp.", file=name)
+    if path.is_dir() or path.stat().st_size == 0:
+        raise InputError("tệp rỗng hoặc là thư mục; cần sổ .xlsx do doisoat tạo.", file=name)
+    check_workbook(path)  # password, HTML page, text, old .xls: said as such
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # not an xlsx, or damaged
-        raise InputError(f"không đọc được tệp Excel ({type(exc).__name__}); cần sổ .xlsx do doisoat tạo.", file=name) from None
+        raise DamagedFileError(f"không đọc được tệp Excel ({type(exc).__name__}); cần sổ .xlsx do doisoat tạo.", file=name) from None
     try:
         if REVIEW_SHEET not in wb.sheetnames:
             raise InputError(f"không có trang '{REVIEW_SHEET}' (các trang có: {', '.join(wb.sheetnames)}).", file=name)
-        lines = [list(r) for r in wb[REVIEW_SHEET].iter_rows(values_only=True)]
+        lines = []
+        try:
+            for r in wb[REVIEW_SHEET].iter_rows(values_only=True):
+                lines.append(list(r))
+        except Exception as exc:  # broken sheet XML
+            raise DamagedFileError(
+                f"nội dung trang bị hỏng, không đọc tiếp được ({type(exc).__name__}); hãy mở bằng Excel và lưu lại.",
+                file=name, sheet=REVIEW_SHEET, row=len(lines) + 1,
+            ) from None
     finally:
         wb.close()
 
@@ -308,6 +320,7 @@ def review_cli(workbook: Path, db: Path, reviewer: str, out_dir: Path | None = N
     """`doisoat review`: record the decisions of a filled workbook, then rewrite the run's reports."""
     from pipelines.errors import DoisoatError
     from pipelines.registries import REGISTRIES
+    from pipelines.reports import ensure_writable_dir, write_reports
     from pipelines.warehouse import connect
 
     if not reviewer.strip():
@@ -317,17 +330,16 @@ def review_cli(workbook: Path, db: Path, reviewer: str, out_dir: Path | None = N
     sheet = read_review_sheet(Path(workbook))
     con = connect(db, REGISTRIES.values())
     try:
+        if out_dir is None:  # where the run wrote its reports (runs.parameters.out_dir)
+            params = con.execute("SELECT parameters FROM runs WHERE run_id = ?", [sheet.run_id]).fetchone()
+            out_dir = Path(json.loads((params[0] if params else None) or "{}").get("out_dir") or "out")
+        ensure_writable_dir(Path(out_dir))  # before any decision is committed
         counts = record_decisions(con, sheet, reviewer.strip(), Path(workbook))
         print(
             f"Lần chạy {sheet.run_id}: {counts['sheet_rows']:,} dòng cần xem xét, {counts['decided']:,} dòng có quyết định "
             f"({counts['recorded']:,} ghi mới, {counts['unchanged']:,} không đổi)."
         )
         print(f"Sau xem xét: {counts['accept']:,} đồng ý, {counts['reject']:,} bác bỏ, {counts['pending']:,} chưa quyết định.")
-        from pipelines.reports import write_reports
-
-        if out_dir is None:  # where the run wrote its reports (runs.parameters.out_dir)
-            params = con.execute("SELECT parameters FROM runs WHERE run_id = ?", [sheet.run_id]).fetchone()[0]
-            out_dir = Path(json.loads(params or "{}").get("out_dir") or "out")
         paths = write_reports(con, sheet.run_id, Path(out_dir), unmasked=unmasked)
         print(f"Đã cập nhật báo cáo: {paths['excel']}, {paths['html']}")
     finally:

@@ -194,6 +194,13 @@ def normalize_registry(spec: RegistrySpec, ingested: IngestResult) -> pl.DataFra
         (pl.when(pl.col(f"{a}_address_status") == "legacy_split").then(None).otherwise(pl.col(f"{a}_ma_xa")) if a else _null()).alias("ma_xa"),
         (pl.col(f"{a}_address_status") if a else _null()).alias("address_status"),
     )
+    if "line_problem" in norm.columns:  # a line no encoding reads as Vietnamese: flagged on its row
+        norm = norm.with_columns(
+            pl.when(pl.col("line_problem").is_not_null())
+            .then(pl.concat_list(pl.col("line_problem"), pl.col("problems")))
+            .otherwise(pl.col("problems"))
+            .alias("problems")
+        ).drop("line_problem")
     persons = person_schema.to_person_schema(norm, registry_roles(spec))
     unusable = persons["ho_ten_key"].is_null() & persons["id12"].is_null() & persons["cmnd9"].is_null()
     return (
@@ -221,6 +228,16 @@ def legacy_text_notes(rows: pl.DataFrame) -> list[str]:
         f"Tệp {file}: {n:,} giá trị ở cột {col} gõ bằng phông {LEGACY_FONTS[code]} đã được chuyển sang Unicode."
         for code, col, n in found.iter_rows()
     ]
+
+
+def skipped_for_warehouse(spec: RegistrySpec, run_id: str, ingested: IngestResult) -> pl.DataFrame:
+    """The input lines that are not data rows, for `skipped_rows`."""
+    skipped = ingested.skipped if ingested.skipped is not None else pl.DataFrame()
+    if skipped.height == 0:
+        return pl.DataFrame()
+    return skipped.with_columns(pl.lit(run_id).alias("run_id"), pl.lit(spec.name).alias("registry")).select(
+        warehouse.TABLES["skipped_rows"].column_names
+    )
 
 
 def rows_for_warehouse(spec: RegistrySpec, run_id: str, rows: pl.DataFrame) -> pl.DataFrame:

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from pipelines.errors import DoisoatError
+from pipelines.errors import DoisoatError, WarehouseError
 from pipelines.spec import RegistrySpec
 
 Column = tuple[str, str, str]  # name, DuckDB type, comment
@@ -76,12 +76,12 @@ TABLES: dict[str, Table] = {
                 ("finished_at", "TIMESTAMPTZ", "When the run finished or failed (UTC); NULL while running"),
                 ("status", "VARCHAR", "running, succeeded or failed"),
                 ("error", "VARCHAR", "Error message of a failed run (no personal data)"),
-                ("input_files", "JSON", "List of {role, path, file, sha256, bytes, format, encoding, rows, dropped_rows}"),
+                ("input_files", "JSON", "List of {role, path, file, sha256, bytes, format, encoding, rows, dropped_rows (lines that are not data), line_encodings}"),
                 ("population_sha256", "VARCHAR", "SHA-256 of the CSDLQG extract used (population.extract_sha256)"),
                 ("parameters", "JSON", "Run parameters and the full registry spec (thresholds, comparisons)"),
                 ("package_versions", "JSON", "Versions of doisoat and its main dependencies"),
                 ("row_counts", "JSON", "Input rows and outcome counts: {input_rows, persons, matched, review, unmatched, rejected, duplicate, ...}"),
-                ("notes", "JSON", "Ingestion notes shown to officers: dropped totals rows, legacy encodings detected"),
+                ("notes", "JSON", "Ingestion notes shown to officers: lines that are not data, how each range of lines was decoded, legacy encodings"),
                 ("pid", "INTEGER", "Process id of the run: a 'running' row whose process is gone is marked failed at the next open"),
                 ("hostname", "VARCHAR", "Machine the run ran on (with pid, tells a crashed run from a live one)"),
             ),
@@ -167,6 +167,20 @@ TABLES: dict[str, Table] = {
                 ("duplicate_of", "BIGINT", "For status duplicate: source_row of the first row listing the same person"),
                 ("entity", "VARCHAR", "person or organization (organizations are not matched: status unmatched, method organization)"),
                 ("reason", "VARCHAR", "Why a row was rejected or not matched (problem codes), NULL otherwise"),
+            ),
+        ),
+        Table(
+            "skipped_rows",
+            "Input lines that are not data rows (title, blank, totals, signature block, repeated header), one row per line "
+            "with its reason: with `links` every line of the input has exactly one recorded outcome",
+            (
+                RUN_ID, REGISTRY,
+                ("source_file", "VARCHAR", "Input file name (with the sheet in brackets when several sheets were read)"),
+                ("sheet", "VARCHAR", "Worksheet name; NULL for CSV and Parquet"),
+                EXCEL_ROW,
+                ("reason_code", "VARCHAR", "above_header, blank, totals, footer, repeated_header, column_numbers or other_sheet"),
+                ("reason", "VARCHAR", "The reason in Vietnamese, as shown to officers"),
+                ("text_masked", "VARCHAR", "The line's text without personal data: digits as #, words other than form labels as …"),
             ),
         ),
         Table(
@@ -528,7 +542,9 @@ def _open_error(path: Path, exc: duckdb.Error) -> Exception:
             f"Kho dữ liệu {path} chưa mã hoá nhưng đã cho khoá. Bỏ khoá để mở kho như cũ, hoặc chép kho sang "
             "một tệp mã hoá (README, mục 'Dữ liệu cá nhân')."
         )
-    return exc
+    if "lock" in text.lower():
+        return WarehouseError(f"--db {path}: kho dữ liệu đang được một chương trình khác mở; hãy đóng chương trình đó rồi chạy lại.")
+    return WarehouseError(f"--db {path}: không mở được kho dữ liệu: tệp bị hỏng hoặc không phải tệp DuckDB ({type(exc).__name__}).")
 
 
 def _open(path: Path, key: str | None) -> duckdb.DuckDBPyConnection:
@@ -548,28 +564,91 @@ def _open(path: Path, key: str | None) -> duckdb.DuckDBPyConnection:
         raise _open_error(path, exc) from None
 
 
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
+
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
+
 def connect(db: Path | str, specs: Iterable[RegistrySpec] = ()) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the warehouse and make sure every table exists.
 
     With a key (DOISOAT_DB_KEY or --key-file) the file is an encrypted DuckDB database ATTACHed
     under `doisoat` and made the default, so callers' SQL is the same either way. DuckDB's spill
     files go to a private folder in the output folder (removed when the command ends), and a
-    `running` run whose process is gone is marked failed here — "at the next open"."""
+    `running` run whose process is gone is marked failed here — "at the next open".
+
+    A `--db` that is a folder, not a DuckDB file, a DuckDB database of something else, damaged
+    or locked by another program is a `WarehouseError` in Vietnamese, never a DuckDB traceback."""
     if str(db) == ":memory:":
         con = duckdb.connect(":memory:")
         ensure_schema(con, specs)
         return con
     path = Path(db)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _check_path(path)
     con = _open(path, warehouse_key())
     try:
         con.execute("SET temp_directory = ?", [str(_spill_dir(path))])
+        _check_doisoat(con, db)
         ensure_schema(con, specs)
         mark_interrupted_runs(con, path)
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseError(f"--db {db}: kho dữ liệu bị hỏng, không đọc được cấu trúc bảng ({type(exc).__name__}).") from None
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _check_path(path: Path) -> None:
+    """Refuse a folder, an uncreatable parent, or a file that is not a DuckDB database."""
+    if path.is_dir():
+        raise WarehouseError(f"--db {path}: đây là một thư mục, cần đường dẫn tới tệp kho dữ liệu (.duckdb).")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarehouseError(f"--db {path}: không tạo được thư mục chứa kho dữ liệu ({exc.strerror}).") from None
+    if path.exists() and path.stat().st_size > 0:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+        if head[8:12] != DUCKDB_MAGIC:
+            raise WarehouseError(
+                f"--db {path}: tệp này không phải kho dữ liệu DuckDB của doisoat (hoặc đã bị hỏng). "
+                "Hãy chỉ một tệp .duckdb do doisoat tạo, hoặc một đường dẫn mới."
+            )
+
+
+
+
+def _type_key(dtype: str) -> str:
+    return {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}.get(dtype.upper(), dtype.upper()).split("(")[0]
+
+
+def _check_doisoat(con: duckdb.DuckDBPyConnection, db: Path | str) -> None:
+    """An existing database must be a doisoat warehouse: some of our tables, with the columns
+    (and types) this version declares or fewer — never someone else's data."""
+    cols = con.execute(
+        f"SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE {_HERE} AND NOT internal"
+    ).fetchall()
+    if not cols:
+        return  # a new, empty database
+    have: dict[str, dict[str, str]] = {}
+    for table, column, dtype in cols:
+        have.setdefault(table, {})[column] = dtype
+    if not set(have) & set(TABLES):
+        raise WarehouseError(
+            f"--db {db}: đây là cơ sở dữ liệu DuckDB nhưng không phải kho doisoat (không có bảng nào của doisoat; có các bảng: "
+            + ", ".join(sorted(have)[:8]) + "). Hãy dùng một tệp khác cho --db."
+        )
+    for name, table in TABLES.items():
+        for column, dtype, _ in table.columns:
+            found = have.get(name, {}).get(column)
+            if found is not None and _type_key(found) != _type_key(dtype):
+                raise WarehouseError(
+                    f"--db {db}: bảng {name}, cột {column} có kiểu {found} thay vì {dtype}: "
+                    "kho dữ liệu không đúng cấu trúc của doisoat."
+                )
 
 
 # Spill files: DuckDB writes sort/join overflow to `temp_directory` (by default `.tmp` in the
@@ -638,7 +717,7 @@ def lock_path(db: Path | str) -> Path:
     return path.with_name(path.name + ".lock")
 
 
-class WarehouseBusy(DoisoatError):
+class WarehouseBusy(WarehouseError):
     """Another doisoat process holds the warehouse."""
 
 
@@ -924,8 +1003,9 @@ def finish_run(
 def schema_markdown(specs: Iterable[RegistrySpec] = ()) -> str:
     """The column lists as Markdown (pasted into ARCHITECTURE.md; a test keeps them in sync)."""
     out: list[str] = []
-    for table in list(TABLES.values()) + [rows_table(s) for s in specs][:1]:
-        name = "<registry>_rows" if table.name.endswith("_rows") else table.name
+    registry_rows = [rows_table(s) for s in specs][:1]
+    for table in list(TABLES.values()) + registry_rows:
+        name = "<registry>_rows" if table in registry_rows else table.name
         out.append(f"- `{name}` — {table.comment}: " + ", ".join(f"`{n}` {t}" for n, t, _ in table.columns))
     for view in VIEWS.values():
         out.append(f"- view `{view.name}` — {view.comment}")

@@ -86,7 +86,10 @@ def _build_vni() -> dict[str, str]:
 
 
 VNI_PAIRS = _build_vni()
-_VNI_PAIR_RE = re.compile("|".join(sorted(map(re.escape, VNI_PAIRS), key=len, reverse=True)))
+# Pairs first (longest match), single characters otherwise, in ONE pass: a letter a pair produced
+# ("oâ" → "ô") must not be read again as a VNI single character ("ô" → "ơ").
+_VNI_ALL = {**_VNI_SINGLE, **VNI_PAIRS}
+_VNI_RE = re.compile("|".join(sorted(map(re.escape, _VNI_ALL), key=len, reverse=True)))
 
 
 def tcvn3_to_unicode(s: str) -> str:
@@ -102,8 +105,7 @@ def tcvn3_to_unicode(s: str) -> str:
 
 def vni_to_unicode(s: str) -> str:
     """Convert VNI-Windows text to Unicode (pairs first, then single-character letters)."""
-    out = _VNI_PAIR_RE.sub(lambda m: VNI_PAIRS[m.group(0)], s)
-    return "".join(_VNI_SINGLE.get(ch, ch) for ch in out)
+    return _VNI_RE.sub(lambda m: _VNI_ALL[m.group(0)], s)
 
 
 def _strip_tone(ch: str) -> str:

@@ -12,12 +12,27 @@ and folder written is owner-only (0600/0700, pipelines/private_files.py).
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 import duckdb
 
-from pipelines.errors import DoisoatError
+from pipelines.errors import DoisoatError, OutputError
 from pipelines.private_files import restrict, restrict_tree
+
+
+def ensure_writable_dir(path: Path, option: str = "--out") -> None:
+    """Refuse an output folder that cannot be written, before anything is committed: a run or
+    a review must not end with its results in the warehouse and no report beside them."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{option} {path}: đây là một tệp, cần một thư mục để ghi báo cáo.")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".doisoat-ghi-thu-"):
+            pass
+    except OSError as exc:
+        raise OutputError(f"{option} {path}: không ghi được vào thư mục này ({exc.strerror or type(exc).__name__}).") from None
 
 
 def write_reports(
@@ -63,6 +78,7 @@ def regenerate_cli(run_id: str, db: Path, out_dir: Path, unmasked: bool = False,
     from pipelines.registries import REGISTRIES
     from pipelines.warehouse import connect
 
+    ensure_writable_dir(Path(out_dir))
     con = connect(db, REGISTRIES.values())
     try:
         paths = write_reports(con, run_id, Path(out_dir), unmasked=unmasked, by_commune=by_commune, password_file=password_file)

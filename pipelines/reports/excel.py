@@ -288,6 +288,31 @@ def _commune_sheet(book: _Book, spec: RegistrySpec, coverage: pl.DataFrame) -> N
     _print_setup(ws)
 
 
+SKIPPED_SHEET = "Dòng không phải dữ liệu"
+
+
+def _skipped_sheet(book: _Book, spec: RegistrySpec, con: duckdb.DuckDBPyConnection, run_id: str) -> int:
+    """Every input line that is not a data row, with its reason: the officer sees nothing was
+    thrown away (with the data rows in `links`, every line of the file has exactly one outcome)."""
+    rows = con.execute(
+        "SELECT source_file, sheet, excel_row, reason, text_masked FROM skipped_rows WHERE run_id = ? "
+        "ORDER BY source_file, excel_row",
+        [run_id],
+    ).fetchall()
+    ws = book.wb.add_worksheet(SKIPPED_SHEET)
+    ws.write_string(0, 0, f"{SKIPPED_SHEET} — {spec.title_vi}", book.title)
+    ws.write_string(1, 0, f"Các dòng của tệp không phải dòng dữ liệu (tiêu đề, dòng trống, tổng cộng, chữ ký/cuối biểu…), "
+                          f"không đưa vào đối soát. Số dòng: {len(rows):,}. Nội dung đã che số và tên.", book.note)
+    widths = [24, 16, 8, 28, 60]
+    book.table(ws, 3, ["Tệp", "Trang", "Dòng", "Lý do", "Nội dung (đã che)"], [list(r) for r in rows],
+               ["text", "text", "int", "text", "text"], widths)
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
+    ws.freeze_panes(4, 0)
+    _print_setup(ws)
+    return len(rows)
+
+
 def _print_setup(ws) -> None:
     """Officers print these lists: landscape A4, all columns on one page width."""
     ws.set_landscape()
@@ -316,6 +341,7 @@ def write_workbook(
                 frame = frame.join(keep, on=["source_file", "source_row"], how="semi")
             _action_sheet(book, spec, action.sheet, action.title, frame, unmasked, run_id)
             counts[action.sheet] = frame.height
+        counts[SKIPPED_SHEET] = _skipped_sheet(book, spec, con, run_id)
     finally:
         book.wb.close()
     return counts

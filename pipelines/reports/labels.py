@@ -100,6 +100,7 @@ PROBLEM = {
     "tone_style": "Kiểu bỏ dấu cũ",
     "legacy_tcvn3": "Mã cũ TCVN3 (ABC)",
     "legacy_vni": "Mã cũ VNI-Windows",
+    "text_undecodable": "Dòng không đọc được thành chữ tiếng Việt với bảng mã nào (kiểm tra tệp gốc)",
     # dates
     "date_impossible": "Ngày tháng không tồn tại",
     "date_unparsed": "Ngày tháng không đọc được",
