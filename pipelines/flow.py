@@ -136,6 +136,8 @@ def write_warehouse(db: Path, spec: RegistrySpec, run_id: str, frames: dict[str,
             for t, f in frames.items():
                 written[t] = warehouse.insert_frame(con, t, f)
                 bar.advance(f.height)
+            if total >= progress.LONG_ROWS:  # after the rows: coverage, then the commit to disk
+                progress.logger().info("  Tính độ bao phủ và lưu kho xuống đĩa…")
             written["coverage"] = warehouse.insert_frame(con, "coverage", coverage_frame(con, run_id, spec))
         return written
     finally:
