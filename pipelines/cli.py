@@ -112,6 +112,14 @@ def _verbosity(args: argparse.Namespace) -> int:
     return progress.QUIET if getattr(args, "quiet", False) else (progress.VERBOSE if getattr(args, "verbose", False) else progress.NORMAL)
 
 
+def _starting() -> None:
+    """Say something at once: loading the pipeline (polars, DuckDB, the normalizers) takes a few
+    seconds on a busy machine, and a silent terminal looks like a hung one."""
+    from pipelines import progress
+
+    progress.logger().info("Đang nạp chương trình đối soát…")
+
+
 def _existing(path: str, what: str) -> Path:
     """Refuse a missing input file at once, before any heavy import."""
     p = Path(path)
@@ -140,6 +148,7 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     population = _existing(args.population, "trích xuất CSDLQG (--population)")
     input_file = _existing(args.input, "tệp sổ đăng ký (--input)")
+    _starting()
     from pipelines.flow import run_registry_cli
 
     return run_registry_cli(
@@ -156,6 +165,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    _starting()
     from pipelines.flow import run_demo_cli
 
     return run_demo_cli(sample_dir=Path(args.sample), db=Path(args.db), out_dir=Path(args.out), unmasked=args.unmasked,

@@ -149,6 +149,8 @@ def write_warehouse(db: Path, spec: RegistrySpec, run_id: str, frames: dict[str,
                 written[t] = warehouse.insert_frame(con, t, f)
                 bar.advance(f.height)
             warehouse.note_stage(db, "write_warehouse:transaction")  # inserted, not yet committed
+            if total >= progress.LONG_ROWS:  # after the rows: coverage, then the commit to disk
+                progress.logger().info("  Tính độ bao phủ và lưu kho xuống đĩa…")
             written["coverage"] = warehouse.insert_frame(con, "coverage", coverage_frame(con, run_id, spec))
             warehouse.finish_run(con, run_id, status="succeeded", **ledger)
         return written

@@ -25,6 +25,7 @@ DOISOAT = [sys.executable, "-m", "pipelines.cli"]
 
 # The stage lines of one run, in the order they must appear.
 STAGES = (
+    "Đang nạp chương trình đối soát…",
     "Đọc tệp social_welfare.csv…",
     "Đọc trích xuất CSDLQG population.csv…",
     "Chuẩn hoá 500 dòng…",
