@@ -151,3 +151,16 @@ def test_serve_runs_a_scheduled_deployment_and_stops_on_one_sigterm(tmp_path):
             except (ProcessLookupError, PermissionError):
                 pass
         serve.wait(timeout=30)
+
+
+def test_serve_refuses_a_busy_port_in_vietnamese_without_starting_anything(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run([str(DOISOAT), "serve", "--port", str(port), "--prefect-home", str(tmp_path / "prefect")],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert f"cổng {port} trên 127.0.0.1 đang được dùng" in done.stderr and "--port" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert not (tmp_path / "prefect").exists()
