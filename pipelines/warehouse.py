@@ -778,8 +778,11 @@ def exclusive(db: Path | str, *, command: str = "run", run_id: str | None = None
                 held.info = outer
                 _write_lock_info(held.fd, outer)
         return
-    key.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path(key), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        key.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path(key), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise DoisoatError(f"Không tạo được tệp {lock_path(db)} (chống hai lần chạy cùng lúc) cạnh kho dữ liệu ({exc.strerror}).") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
