@@ -74,12 +74,14 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def _get_json(url: str, timeout: float = 5):
+# Local calls to our own server; a busy 2-core machine (a run and the server's services at once)
+# has been measured answering after more than 10 s, so the default waits a minute, not seconds.
+def _get_json(url: str, timeout: float = 60):
     with urllib.request.urlopen(url, timeout=timeout) as r:
         return json.load(r)
 
 
-def _post_json(url: str, body: dict, timeout: float = 10):
+def _post_json(url: str, body: dict, timeout: float = 60):
     req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=timeout) as r:
         return json.load(r)

@@ -352,7 +352,7 @@ def test_prefect_logs_and_artifacts_carry_no_personal_data(tmp_path):
     from prefect.testing.utilities import prefect_test_harness
 
     from pipelines.errors import InputError
-    from pipelines.flow import reconcile_registry
+    from pipelines.orchestration import reconcile_registry
 
     ids, names, dates = _sensitive()
     bad = _bad_inputs(tmp_path / "bad")["population_no_header"]

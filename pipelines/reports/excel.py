@@ -338,10 +338,13 @@ def write_workbook(
         for action in action_lists(spec):
             frame = fetch(con, spec, action, run_id)
             if keep is not None:
+                if "source_row" not in frame.columns:
+                    continue  # about the CSDLQG extract, not about any commune's rows
                 frame = frame.join(keep, on=["source_file", "source_row"], how="semi")
             _action_sheet(book, spec, action.sheet, action.title, frame, unmasked, run_id)
             counts[action.sheet] = frame.height
-        counts[SKIPPED_SHEET] = _skipped_sheet(book, spec, con, run_id)
+        if keep is None:  # lines that are not data belong to the file, not to a commune
+            counts[SKIPPED_SHEET] = _skipped_sheet(book, spec, con, run_id)
     finally:
         book.wb.close()
     return counts
