@@ -76,7 +76,7 @@ def _sheet_rows(ws) -> list[tuple]:
 def test_workbook_sheets_and_counts_match_the_warehouse(run):
     con, paths, _ = run
     wb = openpyxl.load_workbook(paths["excel"])
-    expected = ["Tổng hợp", "Theo xã"] + [a.sheet for a in action_lists(rw.SPEC)]
+    expected = ["Tổng hợp", "Theo xã"] + [a.sheet for a in action_lists(rw.SPEC)] + ["Dòng không phải dữ liệu"]
     assert wb.sheetnames == expected
     assert all(len(name) <= 31 for name in wb.sheetnames)
     counts = {

@@ -24,7 +24,7 @@ def test_empty_run_still_gives_every_report(tmp_path, name):
     paths = write_reports(con, run_id, tmp_path / "out")
     wb = openpyxl.load_workbook(paths["excel"])
     assert wb.sheetnames[:2] == ["Tổng hợp", "Theo xã"]
-    assert wb.sheetnames[2:] == [a.sheet for a in action_lists(REGISTRIES[name])]
+    assert wb.sheetnames[2:] == [a.sheet for a in action_lists(REGISTRIES[name])] + ["Dòng không phải dữ liệu"]
     assert "thất bại" in paths["html"].read_text(encoding="utf-8")
 
 
