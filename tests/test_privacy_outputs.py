@@ -120,6 +120,12 @@ def _action_rows(wb: openpyxl.Workbook) -> dict[str, list[dict]]:
 # --------------------------------------------------------------------------- item 2
 
 
+# Every commune file of these two registries is decrypted and read (welfare: one person per row;
+# land: couples and rows of unknown commune); of the others the first file only — a key derivation
+# is 100,000 SHA-512 rounds in pure Python (about 1 s here per file).
+FULLY_READ = ("social_welfare", "land")
+
+
 def test_commune_workbooks_open_with_their_password_and_hold_only_their_rows(demo):
     _, out, db, _ = demo
     con = duckdb.connect(str(db), read_only=True)
@@ -134,13 +140,15 @@ def test_commune_workbooks_open_with_their_password_and_hold_only_their_rows(dem
         ).fetchall())
         province = _action_rows(openpyxl.load_workbook(folder / f"{registry}.xlsx", read_only=True))
         union: dict[str, int] = {sheet: 0 for sheet in province}
-        for entry in listed:
+        full = registry in FULLY_READ
+        for k, entry in enumerate(listed if full else listed[:1]):
             path = folder / "theo_xa" / entry["tep"]
-            assert len(entry["mat_khau"]) >= 20
-            with pytest.raises(Exception):  # encrypted: not a zip openpyxl can read
-                openpyxl.load_workbook(path)
-            with pytest.raises(msoffcrypto.exceptions.InvalidKeyError):
-                _open_encrypted(path, entry["mat_khau"] + "x")
+            assert len(entry["mat_khau"]) >= 20 and entry["mat_khau"] not in {e["mat_khau"] for e in listed[:k]}
+            if k == 0:  # (a key derivation is 100,000 SHA-512 rounds: the failures are shown once per registry)
+                with pytest.raises(Exception):  # encrypted: not a zip openpyxl can read
+                    openpyxl.load_workbook(path)
+                with pytest.raises(msoffcrypto.exceptions.InvalidKeyError):
+                    _open_encrypted(path, listed[1]["mat_khau"] if len(listed) > 1 else entry["mat_khau"] + "x")
             sheets = _action_rows(_open_encrypted(path, entry["mat_khau"]))
             assert set(sheets) == set(province)
             for sheet, rows in sheets.items():
@@ -157,7 +165,7 @@ def test_commune_workbooks_open_with_their_password_and_hold_only_their_rows(dem
                         assert re.fullmatch(r"\d{9,12}", suggested), row  # the value to copy, unmasked
                         checked_unmasked_suggestion = True
         # every row of every action sheet is in exactly one commune's file
-        assert union == {sheet: len(rows) for sheet, rows in province.items()}, registry
+        assert not full or union == {sheet: len(rows) for sheet, rows in province.items()}, registry
         # the province workbook stays masked: at most the last 3 digits of any ID
         masked = 0
         for sheet, rows in province.items():
