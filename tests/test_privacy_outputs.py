@@ -21,6 +21,7 @@ import re
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -120,6 +121,12 @@ def _action_rows(wb: openpyxl.Workbook) -> dict[str, list[dict]]:
 # --------------------------------------------------------------------------- item 2
 
 
+# Every commune file of these two registries is decrypted and read (welfare: one person per row;
+# land: couples and rows of unknown commune); of the others the first file only — a key derivation
+# is 100,000 SHA-512 rounds in pure Python (about 1 s here per file).
+FULLY_READ = ("social_welfare", "land")
+
+
 def test_commune_workbooks_open_with_their_password_and_hold_only_their_rows(demo):
     _, out, db, _ = demo
     con = duckdb.connect(str(db), read_only=True)
@@ -134,13 +141,15 @@ def test_commune_workbooks_open_with_their_password_and_hold_only_their_rows(dem
         ).fetchall())
         province = _action_rows(openpyxl.load_workbook(folder / f"{registry}.xlsx", read_only=True))
         union: dict[str, int] = {sheet: 0 for sheet in province}
-        for entry in listed:
+        full = registry in FULLY_READ
+        for k, entry in enumerate(listed if full else listed[:1]):
             path = folder / "theo_xa" / entry["tep"]
-            assert len(entry["mat_khau"]) >= 20
-            with pytest.raises(Exception):  # encrypted: not a zip openpyxl can read
-                openpyxl.load_workbook(path)
-            with pytest.raises(msoffcrypto.exceptions.InvalidKeyError):
-                _open_encrypted(path, entry["mat_khau"] + "x")
+            assert len(entry["mat_khau"]) >= 20 and entry["mat_khau"] not in {e["mat_khau"] for e in listed[:k]}
+            if k == 0:  # (a key derivation is 100,000 SHA-512 rounds: the failures are shown once per registry)
+                with pytest.raises(Exception):  # encrypted: not a zip openpyxl can read
+                    openpyxl.load_workbook(path)
+                with pytest.raises(msoffcrypto.exceptions.InvalidKeyError):
+                    _open_encrypted(path, listed[1]["mat_khau"] if len(listed) > 1 else entry["mat_khau"] + "x")
             sheets = _action_rows(_open_encrypted(path, entry["mat_khau"]))
             assert set(sheets) == set(province)
             for sheet, rows in sheets.items():
@@ -157,7 +166,7 @@ def test_commune_workbooks_open_with_their_password_and_hold_only_their_rows(dem
                         assert re.fullmatch(r"\d{9,12}", suggested), row  # the value to copy, unmasked
                         checked_unmasked_suggestion = True
         # every row of every action sheet is in exactly one commune's file
-        assert union == {sheet: len(rows) for sheet, rows in province.items()}, registry
+        assert not full or union == {sheet: len(rows) for sheet, rows in province.items()}, registry
         # the province workbook stays masked: at most the last 3 digits of any ID
         masked = 0
         for sheet, rows in province.items():
@@ -366,14 +375,22 @@ def test_prefect_logs_and_artifacts_carry_no_personal_data(tmp_path):
             reconcile_registry("social_welfare", population=str(bad), input_file=str(SAMPLE / "social_welfare.csv"),
                                db=str(tmp_path / "w.duckdb"), out_dir=str(tmp_path / "out"))
 
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=60)  # logs are shipped to the server in the background
+
         async def stored():
             async with get_client() as client:
                 return await client.read_logs(), await client.read_artifacts()
 
-        logs, artifacts = asyncio.run(stored())
+        for _ in range(30):  # until the refused run's log lines have reached the server
+            logs, artifacts = asyncio.run(stored())
+            text = "\n".join(log.message for log in logs)
+            if "thiếu dòng tiêu đề" in text:
+                break
+            time.sleep(1)
     assert logs and artifacts
-    text = "\n".join(log.message for log in logs)
-    assert "thiếu dòng tiêu đề" in text or "tiêu đề" in text  # the refusal is logged, without the row
+    assert "thiếu dòng tiêu đề" in text  # the refusal is logged, without the row
     leaks = _leaks(text, ids, names, dates)
     leaks += _leaks(json.dumps([a.data for a in artifacts], ensure_ascii=False, default=str), ids, names, dates)
     assert not leaks, leaks
