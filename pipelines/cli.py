@@ -320,8 +320,13 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines import progress
 
     # run and demo also write their log to <out>/doisoat.log; other commands log to stderr only
-    progress.setup(Path(args.out) if args.command in ("run", "demo") else None, _verbosity(args))
     log = progress.logger()
+    try:
+        progress.setup(Path(args.out) if args.command in ("run", "demo") else None, _verbosity(args))
+    except OSError as exc:  # --out under a file or not writable: refused before anything runs
+        log.error(f"--out {safe_text(args.out)}: không ghi được vào thư mục này "
+                  f"({exc.strerror or type(exc).__name__}). [output_unwritable]")
+        return 2
     try:
         with _warehouse_session(args):
             return int(args.func(args) or 0)
