@@ -33,13 +33,16 @@ def commands(size: str, tools: str, workdir: Path) -> dict[str, list[str]]:
         "normalize": ["bench_normalize.py", "--rows", str(rows)],
         "matching": ["bench_matching.py", "--persons", str(persons), "--tools", tools,
                      "--workdir", str(workdir / f"matching_{persons}")],
+        # what the officer waits for: `doisoat run` as a process, per stage, beside Splink's complete run
+        "end_to_end": ["bench_end_to_end.py", "--persons", str(persons), "--tools", tools,
+                       "--workdir", str(workdir / f"e2e_{persons}")],
     }
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", choices=tuple(SIZES), default="small")
-    ap.add_argument("--only", help="comma-separated subset of: sample, normalize, matching")
+    ap.add_argument("--only", help="comma-separated subset of: sample, normalize, matching, end_to_end")
     ap.add_argument("--tools", default=None, help="matching tools (default: doisoat,splink when Splink is installed)")
     ap.add_argument("--workdir", type=Path, default=HERE / "out", help="generated data (git-ignored bench/out)")
     args = ap.parse_args()

@@ -183,3 +183,17 @@ def rows(label: str, total: int, log=None, unit: str = "dòng", show: bool = Tru
         yield bar
     finally:
         bar.close()
+
+
+@contextmanager
+def part(name: str, text: str, log: logging.Logger | logging.LoggerAdapter | None = None) -> Iterator[None]:
+    """A part of a stage (reading the extract, one report): announced and timed at debug level
+    only (`--verbose` and the log file), in the same "  name: 1,2 s" form as `stage`, so
+    bench/bench_end_to_end.py can tell where a long stage spends its time."""
+    log = log or logger()
+    log.debug(text)
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        log.debug(f"  {name}: {seconds(time.perf_counter() - start)}")

@@ -142,10 +142,25 @@ def load_population(db: Path, path: Path) -> Population:
     finally:
         con.close()
     # a plain UTF-8 extract is parsed by polars; anything else by the forgiving reader (same result)
-    res = read_csv_fast(path, POPULATION_COLUMNS) or read_table(path, POPULATION_COLUMNS, role="population")
+    with progress.part("read_population", "  Đọc tệp trích xuất…"):
+        res = read_csv_fast(path, POPULATION_COLUMNS) or read_table(path, POPULATION_COLUMNS, role="population")
+    with progress.part("normalize_population", "  Chuẩn hoá trích xuất…"):
+        frame = _normalized_population(res, sha)
+    if frame.height and frame["id12"].null_count() == frame.height:
+        raise InputError(
+            "trích xuất CSDLQG không có dòng nào có số định danh cá nhân 12 số hợp lệ: không thể đối soát "
+            "(kiểm tra cột 'Số định danh cá nhân')", file=path.name,
+        )
+    with progress.part("population_checks", "  Kiểm tra trích xuất CSDLQG…"):
+        issues = population_issues(frame)
+    return Population(frame=frame, sha256=sha, info=res.info | {"cached": False}, cached=False, issues=issues)
+
+
+def _normalized_population(res: IngestResult, sha: str) -> pl.DataFrame:
+    """The warehouse `population` columns of a freshly read extract (raw, clean and person schema)."""
     norm = normalize_frame(res.frame, POPULATION_COLUMNS, label="Chuẩn hoá CSDLQG")
     persons = person_schema.to_person_schema(norm.drop("rec_id", strict=False), POPULATION_ROLES)
-    frame = pl.concat(
+    return pl.concat(
         [
             norm.select(
                 pl.lit(sha).alias("extract_sha256"),
@@ -161,12 +176,6 @@ def load_population(db: Path, path: Path) -> Population:
         ],
         how="horizontal",
     )
-    if frame.height and frame["id12"].null_count() == frame.height:
-        raise InputError(
-            "trích xuất CSDLQG không có dòng nào có số định danh cá nhân 12 số hợp lệ: không thể đối soát "
-            "(kiểm tra cột 'Số định danh cá nhân')", file=path.name,
-        )
-    return Population(frame=frame, sha256=sha, info=res.info | {"cached": False}, cached=False, issues=population_issues(frame))
 
 
 def population_persons(pop: Population) -> pl.DataFrame:

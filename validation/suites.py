@@ -268,6 +268,13 @@ def expectation_plan(spec: RegistrySpec) -> list[dict]:
     return plan
 
 
+def checked_columns(spec: RegistrySpec) -> list[str]:
+    """The checked frame's columns that the suite reads (expectation columns and row conditions)."""
+    cols = [item["kwargs"]["column"] for item in expectation_plan(spec)]
+    cols += [item["kwargs"]["condition"][1] for item in expectation_plan(spec) if "condition" in item["kwargs"]]
+    return list(dict.fromkeys(cols))
+
+
 def build_suite(spec: RegistrySpec):
     """A GX 1.x ExpectationSuite for the registry (not yet attached to a context)."""
     gx = _gx()
@@ -303,7 +310,9 @@ def run_suite(spec: RegistrySpec, df: Any) -> pl.DataFrame:
     gx = _gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    checked = prepare_frame(spec, df).to_pandas()
+    # only the columns the expectations read go to pandas: the pipeline frame also carries every
+    # normalizer column (lists of problem codes among them), whose conversion cost more than the checks
+    checked = prepare_frame(spec, df).select(checked_columns(spec)).to_pandas()
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     batch = (

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.errors import DoisoatError, OutputError
+from pipelines.progress import part
 from pipelines.private_files import restrict, restrict_tree
 
 
@@ -51,17 +52,21 @@ def write_reports(
     spec = REGISTRIES[run_registry(con, run_id)]
     folder = Path(out_dir) / run_id
     folder.mkdir(parents=True, exist_ok=True)
-    has_coverage = con.execute("SELECT count(*) FROM coverage WHERE run_id = ?", [run_id]).fetchone()[0] > 0
-    coverage = coverage_frame(con, run_id, spec) if has_coverage else store_coverage(con, run_id, spec)
+    with part("report_coverage", "  Tỉ lệ bao phủ…"):
+        has_coverage = con.execute("SELECT count(*) FROM coverage WHERE run_id = ?", [run_id]).fetchone()[0] > 0
+        coverage = coverage_frame(con, run_id, spec) if has_coverage else store_coverage(con, run_id, spec)
     paths: dict[str, Path] = {}
     paths["excel"] = folder / f"{spec.name}.xlsx"
-    write_workbook(con, spec, run_id, coverage, paths["excel"], unmasked=unmasked)
-    paths["html"] = write_html(con, spec, run_id, coverage, folder / f"{spec.name}_audit.html", unmasked=unmasked)
+    with part("report_excel", "  Sổ Excel…"):
+        write_workbook(con, spec, run_id, coverage, paths["excel"], unmasked=unmasked)
+    with part("report_html", "  Báo cáo HTML…"):
+        paths["html"] = write_html(con, spec, run_id, coverage, folder / f"{spec.name}_audit.html", unmasked=unmasked)
     if by_commune:
         from pipelines.reports.commune_files import read_password_file, write_commune_workbooks
 
         password = read_password_file(Path(password_file)) if password_file else None
-        communes = write_commune_workbooks(con, spec, run_id, coverage, folder, password=password)
+        with part("report_communes", "  Sổ từng xã…"):
+            communes = write_commune_workbooks(con, spec, run_id, coverage, folder, password=password)
         paths["communes"] = communes.folder
         if communes.passwords is not None:
             paths["passwords"] = communes.passwords
