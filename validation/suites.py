@@ -307,12 +307,27 @@ def run_suite(spec: RegistrySpec, df: Any) -> pl.DataFrame:
     load Bootstrap, jQuery and Vega from public CDNs (blank on an office network without
     internet); the results are shown in doisoat's own self-contained audit report instead
     (pipelines/reports/html.py, section "Kiểm tra chất lượng dữ liệu")."""
+    # only the columns the expectations read go to pandas: the pipeline frame also carries every
+    # normalizer column (lists of problem codes among them), whose conversion cost more than the checks
+    return run_suite_checked(spec, checked_frame(spec, df))
+
+
+def warm_up() -> None:
+    """Import Great Expectations (≈4.5 s of Python) ahead of use, e.g. in the CLI's validation process."""
+    _gx()
+
+
+def checked_frame(spec: RegistrySpec, df: Any) -> pl.DataFrame:
+    """The prepared columns the suite reads (small enough to hand to another process)."""
+    return prepare_frame(spec, df).select(checked_columns(spec))
+
+
+def run_suite_checked(spec: RegistrySpec, frame: pl.DataFrame) -> pl.DataFrame:
+    """`run_suite` on a frame already reduced by `checked_frame`."""
     gx = _gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    # only the columns the expectations read go to pandas: the pipeline frame also carries every
-    # normalizer column (lists of problem codes among them), whose conversion cost more than the checks
-    checked = prepare_frame(spec, df).select(checked_columns(spec)).to_pandas()
+    checked = frame.to_pandas()
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     batch = (
