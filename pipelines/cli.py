@@ -192,6 +192,13 @@ def _cmd_registries(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warehouse_options(p: argparse.ArgumentParser) -> None:
+    """--db, --unmasked and --key-file: the same for every command that opens the warehouse."""
+    p.add_argument("--db", default=DEFAULT_DB, metavar="TỆP", help="tệp kho dữ liệu DuckDB")
+    p.add_argument("--unmasked", action="store_true", help="không che số định danh trong báo cáo (mặc định: che)")
+    p.add_argument("--key-file", metavar="TỆP", help=KEY_FILE_HELP)
+
+
 def _commune_options(p: argparse.ArgumentParser) -> None:
     """--by-commune and its password option (run, report, demo)."""
     p.add_argument("--by-commune", action="store_true",
@@ -258,11 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("registry", choices=REGISTRY_CHOICES, metavar="SỔ", help="tên sổ đăng ký (xem danh sách bên dưới)")
     p.add_argument("--population", required=True, metavar="TỆP", help="tệp trích xuất CSDLQG về dân cư (.csv, .xlsx, .parquet)")
     p.add_argument("--input", required=True, metavar="TỆP", help="tệp sổ đăng ký cần đối soát (.csv, .xlsx, .xls, .parquet)")
-    p.add_argument("--db", default=DEFAULT_DB, metavar="TỆP", help="tệp kho dữ liệu DuckDB")
+    _warehouse_options(p)
     p.add_argument("--out", default=DEFAULT_OUT, metavar="THƯ_MỤC", help="thư mục báo cáo; nhật ký chạy ghi vào <thư mục>/doisoat.log")
     p.add_argument("--column-map", metavar="TỆP_YAML", help="tệp YAML ánh xạ tiêu đề cột → tên cột chuẩn (mặc định: không dùng)")
-    p.add_argument("--unmasked", action="store_true", help="không che số định danh trong báo cáo (mặc định: che)")
-    p.add_argument("--key-file", metavar="TỆP", help=KEY_FILE_HELP)
     _commune_options(p)
     _output_options(p)
     p.set_defaults(func=_cmd_run)
@@ -271,10 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Đối soát cả 5 sổ của thư mục mẫu (khai tử trước) và in bảng tổng hợp.")
     p.add_argument("--sample", metavar="THƯ_MỤC", default=str(Path(__file__).resolve().parent.parent / "data" / "sample"),
                    help="thư mục có population.csv và tệp của 5 sổ")
-    p.add_argument("--db", default=DEFAULT_DB, metavar="TỆP", help="tệp kho dữ liệu DuckDB")
+    _warehouse_options(p)
     p.add_argument("--out", default=DEFAULT_OUT, metavar="THƯ_MỤC", help="thư mục báo cáo (mỗi sổ một thư mục con); nhật ký chạy ghi vào <thư mục>/doisoat.log")
-    p.add_argument("--unmasked", action="store_true", help="không che số định danh trong báo cáo (mặc định: che)")
-    p.add_argument("--key-file", metavar="TỆP", help=KEY_FILE_HELP)
     _commune_options(p)
     _output_options(p)
     p.set_defaults(func=_cmd_demo)
@@ -282,10 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="tạo lại báo cáo của một lần chạy từ kho DuckDB",
                        description="Tạo lại sổ Excel và báo cáo HTML của một lần chạy đã có trong kho.")
     p.add_argument("run_id", metavar="MÃ_LẦN_CHẠY", help="mã lần chạy (cột run_id của bảng runs, in ra khi chạy)")
-    p.add_argument("--db", default=DEFAULT_DB, metavar="TỆP", help="tệp kho dữ liệu DuckDB")
+    _warehouse_options(p)
     p.add_argument("--out", default=DEFAULT_OUT, metavar="THƯ_MỤC", help="thư mục báo cáo")
-    p.add_argument("--unmasked", action="store_true", help="không che số định danh trong báo cáo (mặc định: che)")
-    p.add_argument("--key-file", metavar="TỆP", help=KEY_FILE_HELP)
     _commune_options(p)
     p.set_defaults(func=_cmd_report)
 
@@ -293,10 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Nạp quyết định (Đồng ý / Bác bỏ) từ trang 'Cần xem xét' và viết lại báo cáo của lần chạy.")
     p.add_argument("workbook", metavar="SỔ_EXCEL", help="sổ .xlsx do doisoat tạo, đã điền cột Quyết định")
     p.add_argument("--reviewer", required=True, metavar="TÊN", help="tên người xem xét (ghi vào nhật ký kiểm toán)")
-    p.add_argument("--db", default=DEFAULT_DB, metavar="TỆP", help="tệp kho dữ liệu DuckDB")
+    _warehouse_options(p)
     p.add_argument("--out", metavar="THƯ_MỤC", help="thư mục báo cáo (mặc định: thư mục báo cáo của lần chạy đó)")
-    p.add_argument("--unmasked", action="store_true", help="không che số định danh trong báo cáo (mặc định: che)")
-    p.add_argument("--key-file", metavar="TỆP", help=KEY_FILE_HELP)
     p.set_defaults(func=_cmd_review)
 
     p = sub.add_parser("registries", help="liệt kê các sổ đăng ký và tên tiếng Việt",
