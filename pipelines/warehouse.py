@@ -29,12 +29,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
 
 from pipelines.errors import DoisoatError, WarehouseError
+from pipelines.progress import VN_TZ  # the one home of the officers' time zone
 from pipelines.spec import RegistrySpec
 
 Column = tuple[str, str, str]  # name, DuckDB type, comment
@@ -469,7 +469,6 @@ def all_tables(specs: Iterable[RegistrySpec]) -> list[Table]:
 KEY_ENV = "DOISOAT_DB_KEY"
 MIN_KEY_CHARS = 16
 ALIAS = "doisoat"  # the encrypted warehouse is ATTACHed under this name, then made the default (USE)
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 HOST = socket.gethostname()
 KILLED_MESSAGE = "bị dừng đột ngột (killed)"
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from zoneinfo import ZoneInfo
 
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from pipelines.progress import VN_TZ  # the one home of the officers' time zone
+
 ZONE_NOTE = "giờ Việt Nam, UTC+7"
 
 _ISO = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
