@@ -287,7 +287,6 @@ FROM raw;
 
 def splink_worker(population_csv: Path, registry_csv: Path, workdir: Path) -> None:
     import duckdb
-
     from bench_matching import run_splink
 
     t0 = time.perf_counter()

@@ -42,8 +42,12 @@ REGISTRIES = ("social_welfare", "pension", "civil_births", "civil_deaths", "land
 
 def prepare(workdir: Path, persons: int, welfare_rows: int | None, seed: int) -> dict:
     from matching.normalize.frame import normalize_columns
-    from matching.person_schema import (POPULATION_NORMALIZE, POPULATION_ROLES, registry_person_schema,
-                                        to_person_schema)
+    from matching.person_schema import (
+        POPULATION_NORMALIZE,
+        POPULATION_ROLES,
+        registry_person_schema,
+        to_person_schema,
+    )
     from pipelines.registries import REGISTRIES as SPECS
     from pipelines.sample.generator import generate
 
@@ -88,7 +92,12 @@ def prepare_chunked(workdir: Path, persons: int, chunk: int, seed: int) -> dict:
     may repeat across chunks — the deterministic pass then sees them as ambiguous, as it should.
     """
     from matching.normalize.frame import normalize_columns
-    from matching.person_schema import POPULATION_NORMALIZE, POPULATION_ROLES, registry_person_schema, to_person_schema
+    from matching.person_schema import (
+        POPULATION_NORMALIZE,
+        POPULATION_ROLES,
+        registry_person_schema,
+        to_person_schema,
+    )
     from pipelines.registries import REGISTRIES as SPECS
     from pipelines.sample.generator import generate
 

@@ -13,8 +13,8 @@ import polars as pl
 
 from matching.comparisons import get_comparisons, level_sql
 from matching.labels import COMPARISON, COMPARISON_LEVEL
-from matching.link import quote_table
 from matching.model import Model
+from matching.sql import quote_name
 
 
 def explain_pair(
@@ -28,7 +28,7 @@ def explain_pair(
     """
     comparisons = get_comparisons(list(model["comparisons"]))
     m = Model.from_dict(model, comparisons)
-    reg, pop = quote_table(registry_table), quote_table(population_table)
+    reg, pop = quote_name(registry_table), quote_name(population_table)
     weights = ", ".join(f"{m.weight_sql(c)} AS w_{c.name}" for c in comparisons)
     row = con.execute(
         f"""

@@ -31,6 +31,7 @@ from matching.blocking import block, get_rules
 from matching.comparisons import Comparison, get_comparisons, level_sql
 from matching.deterministic import run_deterministic
 from matching.model import Model, estimate_u, patterns, train
+from matching.sql import quote_name
 
 PERSON_COLUMNS = (
     "rec_id", "ho_ten", "ho_ten_key", "ho_ten_key_nomid", "ho_key", "ten_key",
@@ -77,11 +78,6 @@ class LinkResult:
     blocking: pl.DataFrame  # rule, pairs
     model: dict  # JSON-serializable m/u/lambda and counts
     timings: dict = field(default_factory=dict)
-
-
-def quote_table(name: str) -> str:
-    """Quote a (possibly schema-qualified) table name so it is never pasted raw into SQL."""
-    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
 
 
 def _prepare(con, registry: str, population: str, comparisons: list[Comparison]) -> tuple[int, int]:
@@ -343,7 +339,7 @@ def link_records(con: duckdb.DuckDBPyConnection, registry_table: str, population
     s = LinkSettings.from_object(settings)
     comparisons = get_comparisons(s.comparisons)
     t = {"start": time.perf_counter()}
-    n_r, n_p = _prepare(con, quote_table(registry_table), quote_table(population_table), comparisons)
+    n_r, n_p = _prepare(con, quote_name(registry_table), quote_name(population_table), comparisons)
     t["prepare"] = time.perf_counter()
     blocking = _index(con, s)
     t["index"] = time.perf_counter()

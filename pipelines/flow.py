@@ -90,7 +90,9 @@ class _Background:
         self.pool = None
         if enabled:
             if _Background._shared is None:
-                from validation import suites  # the child imports only this module (and GX), not the pipeline
+                from validation import (
+                    suites,  # the child imports only this module (and GX), not the pipeline
+                )
 
                 _Background._shared = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
                 _Background._shared.submit(suites.warm_up)

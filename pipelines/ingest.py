@@ -23,15 +23,27 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
-from itertools import chain, islice
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 
 import polars as pl
 
 from matching.normalize.dates import parse_date
-from matching.normalize.encodings import _VIET_LETTERS as VIET_LETTERS, all_words_valid, decode_bytes, repair_legacy_text, tcvn3_to_unicode, vni_to_unicode
-from pipelines.errors import DamagedFileError, EncryptedWorkbookError, InputError, header_cells_text, safe_excerpt
+from matching.normalize.encodings import _VIET_LETTERS as VIET_LETTERS
+from matching.normalize.encodings import (
+    all_words_valid,
+    tcvn3_to_unicode,
+    vni_to_unicode,
+)
+from matching.normalize.fold import compact_key, fold
+from pipelines.errors import (
+    DamagedFileError,
+    EncryptedWorkbookError,
+    InputError,
+    header_cells_text,
+    safe_excerpt,
+)
 from pipelines.spec import ColumnSpec
 
 HEADER_SCAN_ROWS = 30  # title rows above the header are rarely more than a handful
@@ -45,13 +57,6 @@ class IngestResult:
     info: dict = field(default_factory=dict)  # file, sha256, format, encoding, rows, header_row, ...
     notes: list[str] = field(default_factory=list)  # Vietnamese, for the run summary; no personal data
     skipped: pl.DataFrame | None = None  # lines that are not data: SKIPPED_COLUMNS, one row per line
-
-
-def fold(text: object) -> str:
-    """Header key: accent-free, lower case, letters and digits only ("HO VA TEN" == "Họ và tên")."""
-    s = unicodedata.normalize("NFD", str(text or "")).replace("đ", "d").replace("Đ", "D")
-    s = "".join(ch for ch in s if unicodedata.category(ch) != "Mn")
-    return re.sub(r"[^0-9a-z]", "", s.lower())
 
 
 def sha256_file(path: Path) -> str:
@@ -535,16 +540,16 @@ def alias_index(columns: Sequence[ColumnSpec], column_map: dict[str, str] | None
     for col in columns:
         for alias in (col.name, col.label_vi, *col.aliases):
             if alias:
-                index.setdefault(fold(alias), col.name)
+                index.setdefault(compact_key(alias), col.name)
     for header, canonical in (column_map or {}).items():
-        index[fold(header)] = canonical  # the user's mapping wins over built-in aliases
+        index[compact_key(header)] = canonical  # the user's mapping wins over built-in aliases
     return index
 
 
 def _header_keys(label: str) -> list[str]:
     """The header as typed, and as it reads when it was typed with a TCVN3 or VNI font; matching
     against the known aliases makes the legacy readings safe to try."""
-    return [fold(label), fold(tcvn3_to_unicode(label)), fold(vni_to_unicode(label))]
+    return [compact_key(label), compact_key(tcvn3_to_unicode(label)), compact_key(vni_to_unicode(label))]
 
 
 def _match_row(labels: Sequence[str | None], index: dict[str, str]) -> dict[int, str]:
@@ -618,7 +623,7 @@ SKIP_REASONS = {
 _TOTALS_HEADS = {("tổng", "cộng"), ("tổng", "số"), ("cộng", "tổng"), ("tổng",), ("cộng",)}
 _TOTALS_AFTER = {"thôn", "xã", "phường", "tổ", "ấp", "bản", "khu", "xóm", "làng", "buôn", "đội", "toàn", "chung",
                  "tiền", "người", "hộ", "đối", "cả", "cộng", "số", "danh", "trang", "lũy", "kế"}
-_TOTALS_AFTER_ASCII = {fold(w) for w in _TOTALS_AFTER}
+_TOTALS_AFTER_ASCII = {compact_key(w) for w in _TOTALS_AFTER}
 _TEXT_WORDS = re.compile(r"[^\W_]+")
 # Signature block under a commune list: place-and-date line, signers' titles, "(Ký, ghi rõ họ tên)".
 _FOOTER_PREFIXES = (
@@ -642,9 +647,7 @@ _KEEP_WORDS = set(
 
 
 def _ascii_words(text: str) -> str:
-    s = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
-    s = "".join(ch for ch in s if unicodedata.category(ch) != "Mn")
-    return " ".join(re.findall(r"[0-9a-z]+", s.lower()))
+    return " ".join(re.findall(r"[0-9a-z]+", fold(text)))
 
 
 def _is_totals_label(text: str | None) -> bool:
@@ -654,8 +657,8 @@ def _is_totals_label(text: str | None) -> bool:
     words = _TEXT_WORDS.findall(unicodedata.normalize("NFC", text).lower())
     plain = text.isascii()
     if plain:
-        words = [fold(w) for w in words]
-    heads = {tuple(fold(w) for w in h) for h in _TOTALS_HEADS} if plain else _TOTALS_HEADS
+        words = [compact_key(w) for w in words]
+    heads = {tuple(compact_key(w) for w in h) for h in _TOTALS_HEADS} if plain else _TOTALS_HEADS
     for k in (2, 1):
         if tuple(words[:k]) in heads:
             rest = words[k:]
@@ -666,7 +669,7 @@ def _is_totals_label(text: str | None) -> bool:
 def _is_footer_line(cells: Sequence[str | None]) -> bool:
     """A signature-block line: place-and-date, a signer's title, "(Ký, ghi rõ họ tên)"."""
     for c in [c for c in cells if c][:4]:
-        if fold(c).startswith(_FOOTER_PREFIXES) or _PLACE_DATE.search(_ascii_words(c)):
+        if compact_key(c).startswith(_FOOTER_PREFIXES) or _PLACE_DATE.search(_ascii_words(c)):
             return True
     return False
 
@@ -823,7 +826,7 @@ def _read_sheet(
     for i, cells in enumerate(grid[:start], start=offset):
         skip(_row_number(cells, i), cells, "above_header" if any(c for c in cells) else "blank")
     unmapped = [
-        c for j, c in enumerate(grid[start]) if c and j not in found and fold(c) not in ("stt", "tt", "sott")
+        c for j, c in enumerate(grid[start]) if c and j not in found and compact_key(c) not in ("stt", "tt", "sott")
     ] if height == 1 else []
     twice = [c for c in unmapped if any(k in index for k in _header_keys(c))]
 
@@ -853,7 +856,7 @@ def _read_sheet(
         name_value = cells[name_position] if name_position is not None and name_position < len(cells) else None
         if any(_is_totals_label(t) for t in [c for c in cells if c][:3]) and (name_value is None or _is_totals_label(name_value)):
             return "totals"
-        if sum(1 for j in positions if j < len(cells) and cells[j] and index.get(fold(cells[j])) == found[j]) >= repeat_min:
+        if sum(1 for j in positions if j < len(cells) and cells[j] and index.get(compact_key(cells[j])) == found[j]) >= repeat_min:
             return "repeated_header"
         if _is_column_numbers(cells):
             return "column_numbers"

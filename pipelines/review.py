@@ -26,9 +26,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from matching.normalize.fold import compact_key
+from matching.sql import quote_identifier
 from pipelines.errors import DamagedFileError, InputError, safe_excerpt
-from pipelines.ingest import check_workbook
-from pipelines.ingest import fold, sha256_file
+from pipelines.ingest import check_workbook, sha256_file
 
 REVIEW_SHEET = "Cần xem xét"
 REVIEW_DECISION_HEADER = "Quyết định (Đồng ý / Bác bỏ)"
@@ -52,7 +53,7 @@ def parse_decision(value: object) -> str | None:
     """'Đồng ý' → accept, 'Bác bỏ' → reject, empty → None; ValueError for anything else."""
     if value is None or not str(value).strip():
         return None
-    folded = fold(value)
+    folded = compact_key(value)
     if folded in ACCEPT:
         return "accept"
     if folded in REJECT:
@@ -292,7 +293,7 @@ def recompute_findings(con: duckdb.DuckDBPyConnection, run_id: str, registry: st
     from pipelines.warehouse import TABLES, insert_frame, rows_table_name
 
     spec = REGISTRIES[registry]
-    table = '"' + rows_table_name(registry).replace('"', '""') + '"'
+    table = quote_identifier(rows_table_name(registry))
     rows = con.execute(f"SELECT * EXCLUDE (run_id) FROM {table} WHERE run_id = ?", [run_id]).pl()
     persons = con.execute("SELECT * EXCLUDE (run_id, registry) FROM registry_persons WHERE run_id = ?", [run_id]).pl()
     population = con.execute(

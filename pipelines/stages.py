@@ -24,7 +24,13 @@ from matching.normalize.frame import normalize_columns
 from pipelines import progress, warehouse
 from pipelines.checks import population_issues
 from pipelines.errors import InputError
-from pipelines.ingest import IngestResult, load_column_map, read_csv_fast, read_table, sha256_file
+from pipelines.ingest import (
+    IngestResult,
+    load_column_map,
+    read_csv_fast,
+    read_table,
+    sha256_file,
+)
 from pipelines.land import owners as land
 from pipelines.spec import ColumnSpec, RegistrySpec
 

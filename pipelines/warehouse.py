@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from matching.sql import quote_identifier, quote_literal
 from pipelines.errors import DoisoatError, WarehouseError
 from pipelines.progress import VN_TZ  # the one home of the officers' time zone
 from pipelines.spec import RegistrySpec
@@ -441,20 +442,12 @@ def rows_table(spec: RegistrySpec) -> Table:
     return Table(rows_table_name(spec.name), f"{spec.title_vi}: input rows, raw and normalized", tuple(cols))
 
 
-def _q(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def ddl(table: Table) -> list[str]:
     """CREATE TABLE IF NOT EXISTS plus COMMENT ON for the table and each column."""
-    cols = ",\n  ".join(f"{_q(n)} {t}" for n, t, _ in table.columns)
-    stmts = [f"CREATE TABLE IF NOT EXISTS {_q(table.name)} (\n  {cols}\n)"]
-    stmts.append(f"COMMENT ON TABLE {_q(table.name)} IS {_lit(table.comment)}")
-    stmts += [f"COMMENT ON COLUMN {_q(table.name)}.{_q(n)} IS {_lit(c)}" for n, _, c in table.columns]
+    cols = ",\n  ".join(f"{quote_identifier(n)} {t}" for n, t, _ in table.columns)
+    stmts = [f"CREATE TABLE IF NOT EXISTS {quote_identifier(table.name)} (\n  {cols}\n)"]
+    stmts.append(f"COMMENT ON TABLE {quote_identifier(table.name)} IS {quote_literal(table.comment)}")
+    stmts += [f"COMMENT ON COLUMN {quote_identifier(table.name)}.{quote_identifier(n)} IS {quote_literal(c)}" for n, _, c in table.columns]
     return stmts
 
 
@@ -565,9 +558,9 @@ def _open(path: Path, key: str | None) -> duckdb.DuckDBPyConnection:
             return duckdb.connect(str(path))
         con = duckdb.connect()
         try:
-            con.execute(f"LOAD {_lit(str(httpfs_extension()))}")
-            con.execute(f"ATTACH {_lit(str(path))} AS {_q(ALIAS)} (ENCRYPTION_KEY ?)", [key])
-            con.execute(f"USE {_q(ALIAS)}")
+            con.execute(f"LOAD {quote_literal(str(httpfs_extension()))}")
+            con.execute(f"ATTACH {quote_literal(str(path))} AS {quote_identifier(ALIAS)} (ENCRYPTION_KEY ?)", [key])
+            con.execute(f"USE {quote_identifier(ALIAS)}")
         except BaseException:
             con.close()
             raise
@@ -919,13 +912,13 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, specs: Iterable[RegistrySpec] 
             for stmt in ddl(table):
                 con.execute(stmt)
         for table, (name, typ, comment) in added:
-            con.execute(f"ALTER TABLE {_q(table.name)} ADD COLUMN {_q(name)} {typ}")
-            con.execute(f"COMMENT ON COLUMN {_q(table.name)}.{_q(name)} IS {_lit(comment)}")
+            con.execute(f"ALTER TABLE {quote_identifier(table.name)} ADD COLUMN {quote_identifier(name)} {typ}")
+            con.execute(f"COMMENT ON COLUMN {quote_identifier(table.name)}.{quote_identifier(name)} IS {quote_literal(comment)}")
         for view in VIEWS.values():
-            con.execute(f"CREATE OR REPLACE VIEW {_q(view.name)} AS {view.sql}")
-            con.execute(f"COMMENT ON VIEW {_q(view.name)} IS {_lit(view.comment)}")
+            con.execute(f"CREATE OR REPLACE VIEW {quote_identifier(view.name)} AS {view.sql}")
+            con.execute(f"COMMENT ON VIEW {quote_identifier(view.name)} IS {quote_literal(view.comment)}")
             for column, comment in view.columns:
-                con.execute(f"COMMENT ON COLUMN {_q(view.name)}.{_q(column)} IS {_lit(comment)}")
+                con.execute(f"COMMENT ON COLUMN {quote_identifier(view.name)}.{quote_identifier(column)} IS {quote_literal(comment)}")
 
 
 def _stale_views(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -980,8 +973,8 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
     view = f"_insert_{table}"
     con.register(view, frame.to_arrow())
     try:
-        cols = ", ".join(_q(c) for c in frame.columns)
-        con.execute(f"INSERT INTO {_q(table)} ({cols}) SELECT {cols} FROM {_q(view)}")
+        cols = ", ".join(quote_identifier(c) for c in frame.columns)
+        con.execute(f"INSERT INTO {quote_identifier(table)} ({cols}) SELECT {cols} FROM {quote_identifier(view)}")
     finally:
         con.unregister(view)
     return frame.height

@@ -11,17 +11,15 @@ import functools
 import gc
 import shutil
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-
-import unicodedata
 
 import duckdb
 import polars as pl
 import xlsxwriter
 
 from matching.normalize.encodings import TCVN3
-
 from pipelines.flow import DEMO_ORDER, RunSummary, reconcile
 from pipelines.registries import get_spec
 from pipelines.sample.generator import generate

@@ -13,12 +13,10 @@ from pathlib import Path
 
 import polars as pl
 import xlsxwriter
-
+from e2e_support import to_cp1258, to_tcvn3
 from unidecode import unidecode
 
-from matching.normalize.encodings import _VIET_LETTERS, VNI_PAIRS, _VNI_SINGLE
-
-from e2e_support import to_cp1258, to_tcvn3
+from matching.normalize.encodings import _VIET_LETTERS, _VNI_SINGLE, VNI_PAIRS
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"

@@ -18,8 +18,14 @@ import duckdb
 import openpyxl
 import pytest
 import xlsxwriter
+from office_files import (
+    TONG_NAMES,
+    commune_workbook,
+    to_cp1258,
+    to_tcvn3_bytes,
+    to_vni_bytes,
+)
 
-from office_files import TONG_NAMES, commune_workbook, to_cp1258, to_tcvn3_bytes, to_vni_bytes
 from pipelines.cli import main
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "tiny"

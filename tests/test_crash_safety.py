@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from matching.sql import quote_literal
 from pipelines import warehouse
 from pipelines.cli import main
 from pipelines.registries import REGISTRIES
@@ -63,7 +64,7 @@ def _start(root: Path) -> subprocess.Popen:
 
 def _read_only(root: Path, key: str) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    con.execute(f"ATTACH {warehouse._lit(str(root / 'w.duckdb'))} AS w (ENCRYPTION_KEY ?, READ_ONLY)", [key])
+    con.execute(f"ATTACH {quote_literal(str(root / 'w.duckdb'))} AS w (ENCRYPTION_KEY ?, READ_ONLY)", [key])
     con.execute("USE w")
     return con
 

@@ -2,7 +2,6 @@
 name, date of birth and the parents' names."""
 
 import polars as pl
-
 from e2e_support import assert_row_accounting, e2e_run, links_and_truth, scores
 
 REGISTRY = "civil_births"

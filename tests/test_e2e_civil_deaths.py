@@ -2,8 +2,13 @@
 office file); every registered death CSDLQG still shows alive must become an alert."""
 
 import polars as pl
-
-from e2e_support import alerts_of, assert_row_accounting, e2e_run, links_and_truth, scores
+from e2e_support import (
+    alerts_of,
+    assert_row_accounting,
+    e2e_run,
+    links_and_truth,
+    scores,
+)
 
 REGISTRY = "civil_deaths"
 

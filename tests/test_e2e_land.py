@@ -2,7 +2,6 @@
 persons (status unmatched, method organization), a person may hold several certificates."""
 
 import polars as pl
-
 from e2e_support import assert_row_accounting, e2e_run, links_and_truth, scores
 
 REGISTRY = "land"

@@ -4,8 +4,13 @@ merged two-row header and a totals row); precision/recall thresholds set a littl
 values measured at seed 6, 2,500 persons."""
 
 import polars as pl
-
-from e2e_support import alerts_of, assert_row_accounting, e2e_run, links_and_truth, scores
+from e2e_support import (
+    alerts_of,
+    assert_row_accounting,
+    e2e_run,
+    links_and_truth,
+    scores,
+)
 
 REGISTRY = "pension"
 

@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from matching.sql import quote_literal
 from pipelines import warehouse
 from pipelines.cli import main
 
@@ -41,7 +42,7 @@ def encrypted(tmp_path_factory):
 def _run_id(db: Path, key: str) -> str:
     con = duckdb.connect()  # analysts' way, read-only: works without httpfs
     try:
-        con.execute(f"ATTACH {warehouse._lit(str(db))} AS w (ENCRYPTION_KEY ?, READ_ONLY)", [key])
+        con.execute(f"ATTACH {quote_literal(str(db))} AS w (ENCRYPTION_KEY ?, READ_ONLY)", [key])
         return con.execute("SELECT run_id FROM w.runs WHERE status = 'succeeded'").fetchone()[0]
     finally:
         con.close()
@@ -78,7 +79,7 @@ def test_duckdb_cannot_open_it_without_the_key(encrypted):
     con = duckdb.connect()
     try:
         with pytest.raises(duckdb.Error, match="Wrong encryption key"):
-            con.execute(f"ATTACH {warehouse._lit(str(db))} AS w (ENCRYPTION_KEY ?, READ_ONLY)", ["khong-phai-khoa-nay-123"])
+            con.execute(f"ATTACH {quote_literal(str(db))} AS w (ENCRYPTION_KEY ?, READ_ONLY)", ["khong-phai-khoa-nay-123"])
     finally:
         con.close()
 

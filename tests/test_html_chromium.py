@@ -8,8 +8,8 @@ import shutil
 import subprocess
 
 import pytest
-
 import reports_warehouse as rw
+
 from pipelines.reports import write_reports
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")

@@ -9,7 +9,8 @@ import pytest
 import xlsxwriter
 
 from pipelines.errors import InputError
-from pipelines.ingest import fold, load_column_map, read_table
+from matching.normalize.fold import compact_key as fold
+from pipelines.ingest import load_column_map, read_table
 from pipelines.registries import get_spec
 
 WELFARE = get_spec("social_welfare")
@@ -198,9 +199,9 @@ def test_legacy_xls_with_title_rows_merged_header_and_totals():
 def test_raw_tcvn3_bytes_are_not_wrecked_by_windows_1258(tmp_path):
     """An old office file saved byte for byte from a .VnTime font: read as Latin-1 so the
     normalizer can convert every value (Windows-1258 would turn Þ, Ò, Ì, ì, ò into tone marks)."""
-    from matching.normalize.encodings import repair_legacy_text
-
     from e2e_support import to_tcvn3
+
+    from matching.normalize.encodings import repair_legacy_text
 
     names = ["Hoàng Thị Lan", "Trần Văn Tiến", "Vũ Thị Kiều", "Lê Thị Hồng", "Đỗ Văn Bình"]
     rows = [[f"DT{i}", n, "01/01/1950", "Nữ", "", "Xã Tân Phú", "", "1", "", "", ""] for i, n in enumerate(names)]

@@ -6,10 +6,10 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from test_ingest import to_cp1258
 
 from pipelines.ingest import read_csv_fast, read_table
 from pipelines.stages import POPULATION_COLUMNS
-from test_ingest import to_cp1258
 
 HEADER = "Số định danh cá nhân,Họ và tên,Ngày sinh,Giới tính,Mã tỉnh,Ghi chú khác,Họ tên mẹ"
 ROWS = [

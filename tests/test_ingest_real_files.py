@@ -12,8 +12,8 @@ import duckdb
 import openpyxl
 import polars as pl
 import pytest
-
 from office_files import TONG_NAMES, commune_workbook, mixed_encoding_csv, welfare_rows
+
 from pipelines.flow import reconcile
 from pipelines.ingest import _is_totals_label, mask_text, read_table
 from pipelines.registries import get_spec
@@ -119,6 +119,7 @@ def test_mixed_encoding_csv_is_read_line_by_line(tmp_path):
     where = mixed_encoding_csv(tmp_path / "hai_danh_sach.csv", rows, [("utf-8", 10), ("cp1258", 10), ("tcvn3", 10), ("vni", 10)])
     res = read_table(tmp_path / "hai_danh_sach.csv", WELFARE.columns)
     from office_files import typeable
+
     from matching.normalize.encodings import tcvn3_to_unicode, vni_to_unicode
 
     expected = [unicodedata.normalize("NFC", typeable(r[1]) if i >= 10 else r[1]).strip() for i, r in enumerate(rows)]

@@ -28,8 +28,8 @@ import duckdb
 import msoffcrypto
 import openpyxl
 import pytest
-
 from chromium_offline import CHROMIUM, check_pages
+
 from pipelines.errors import safe_excerpt, strip_control
 from pipelines.reports.masking import mask_id
 

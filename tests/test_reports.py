@@ -8,8 +8,8 @@ import re
 import openpyxl
 import polars as pl
 import pytest
-
 import reports_warehouse as rw
+
 from pipelines.reports import regenerate_cli, write_reports
 from pipelines.reports.coverage import coverage_frame, coverage_rows_for_artifact
 from pipelines.reports.excel import write_workbook

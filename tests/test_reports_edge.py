@@ -6,8 +6,8 @@ from __future__ import annotations
 import openpyxl
 import polars as pl
 import pytest
-
 import reports_warehouse as rw
+
 from pipelines.registries import REGISTRIES
 from pipelines.reports import write_reports
 from pipelines.reports.coverage import coverage_frame

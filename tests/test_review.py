@@ -17,10 +17,10 @@ from pipelines.flow import reconcile
 from pipelines.registries import get_spec
 from pipelines.review import (
     FINDING_TABLES,
+    REVIEW_CANDIDATE_HEADER,
     REVIEW_DECISION_HEADER,
     REVIEW_KEY_HEADER,
     REVIEW_NOTE_HEADER,
-    REVIEW_CANDIDATE_HEADER,
     REVIEW_SHEET,
     parse_decision,
     recompute_findings,
@@ -262,10 +262,10 @@ def test_bad_workbooks_are_refused_with_file_row_and_column(reviewed_run, tmp_pa
 
 def test_recompute_without_decisions_reproduces_the_run(tmp_path):
     """The findings recomputed from the warehouse equal what the pipeline wrote, for every registry."""
-    from pipelines.flow import run_demo_cli
-
     import contextlib
     import io
+
+    from pipelines.flow import run_demo_cli
 
     with contextlib.redirect_stdout(io.StringIO()):
         assert run_demo_cli(Path(__file__).resolve().parent / "fixtures" / "tiny", tmp_path / "w.duckdb", tmp_path / "out", unmasked=False) == 0

@@ -16,8 +16,9 @@ from typing import Any
 
 import polars as pl
 
+from matching.normalize.fold import fold, fold_expr
 from pipelines.spec import RegistrySpec
-from validation.suites import PERSON_ONLY_ROLES, _blank_to_null, _fold, fold_expr, is_person_expr
+from validation.suites import PERSON_ONLY_ROLES, _blank_to_null, is_person_expr
 
 LINKED_STATUSES = ("matched", "duplicate")
 
@@ -100,7 +101,7 @@ def missing_fields(spec: RegistrySpec, registry_df: Any, population_df: Any, lin
             empty = empty & person  # an organization has no birth year or personal ID to give
         checks.append((c.name, empty))
     if spec.payment is not None and spec.payment.account_column not in spec.required_columns:
-        accounts = {_fold(v) for v in spec.payment.account_values}
+        accounts = {fold(v) for v in spec.payment.account_values}
         mode = _blank_to_null(pl.col(spec.payment.mode_column))
         paid_by_account = fold_expr(mode).is_in(sorted(accounts)).fill_null(False)
         account_empty = (

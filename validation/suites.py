@@ -25,12 +25,12 @@ import json
 import logging
 import os
 import re
-import unicodedata
 from datetime import date
 from typing import Any
 
 import polars as pl
 
+from matching.normalize.fold import fold, fold_expr
 from pipelines.spec import ColumnSpec, RegistrySpec
 
 # Result format used everywhere: counts only, no unexpected values (personal data) kept.
@@ -90,20 +90,6 @@ def _gx():
 
 
 # --------------------------------------------------------------------------- the checked frame
-
-
-def _fold(text: str) -> str:
-    """Accent-free lower-case key, for comparing payment-mode values written in many ways."""
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return " ".join("".join(ch for ch in text if not unicodedata.combining(ch)).lower().split())
-
-
-def fold_expr(expr: pl.Expr) -> pl.Expr:
-    """`_fold` as a polars expression (vectorized: no Python call per row)."""
-    return (
-        expr.str.replace_all("đ", "d").str.replace_all("Đ", "D").str.normalize("NFD")
-        .str.replace_all(r"\p{M}", "").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
-    )
 
 
 _AMOUNT_JUNK = re.compile(r"[^\d.,\-]")
@@ -178,7 +164,7 @@ def prepare_frame(spec: RegistrySpec, df: Any) -> pl.DataFrame:
             out.append(value.alias(f"{c.name}_value"))
     out.append(is_person_expr(spec, df).alias("is_person"))
     if spec.payment is not None:
-        accounts = {_fold(v) for v in spec.payment.account_values}
+        accounts = {fold(v) for v in spec.payment.account_values}
         mode = _blank_to_null(pl.col(spec.payment.mode_column))
         out.append(
             pl.when(mode.is_null()).then(None).otherwise(fold_expr(mode).is_in(sorted(accounts)))

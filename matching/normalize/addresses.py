@@ -24,6 +24,7 @@ from functools import lru_cache
 import polars as pl
 
 from matching.normalize.admin_units import current_units, legacy_units
+from matching.normalize.fold import fold_expr
 from matching.normalize.problems import Distinct, finish, flags_to_str, prefix_col
 
 _LIST_STR = pl.List(pl.Utf8)
@@ -48,10 +49,7 @@ _PROVINCE_ALIASES = {"hcm": "hochiminh", "tphcm": "hochiminh", "thanhphohcm": "h
 def part_key(expr: pl.Expr) -> pl.Expr:
     """Accent-free key of one address part, as vietnamadminunits writes them ("phuong3")."""
     return (
-        expr.str.replace_all("[đĐ]", "d")
-        .str.normalize("NFD")
-        .str.replace_all(r"\p{M}", "")
-        .str.to_lowercase()
+        fold_expr(expr)
         .str.replace_all(r"[^a-z0-9]", "")
         .str.replace_all(r"([a-z])0+(\d)", "${1}${2}")
     )

@@ -19,11 +19,11 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 
 import polars as pl
 
+from matching.normalize.fold import fold
 from matching.normalize.problems import Distinct, finish, prefix_col
 
 MIN_YEAR = 1900
@@ -54,11 +54,6 @@ _Y_RE = re.compile(r"^(\d{4})$")
 _NUM_RE = re.compile(r"^(\d{5})(?:\.0+)?$")
 _SPELLED_RE = re.compile(r"^(\d{1,2})\s+(\d{1,2})\s+(\d{4})$")  # "ngày 5 tháng 3 năm 1945"
 _COMPACT_RE = re.compile(r"^(\d{8})$")
-
-
-def _ascii(s: str) -> str:
-    s = unicodedata.normalize("NFD", s.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in s if not unicodedata.combining(ch)).lower()
 
 
 def _today() -> dt.date:
@@ -113,7 +108,7 @@ def parse_date(value: object) -> ParsedDate:
         if value != value:  # NaN
             return _EMPTY
         value = str(int(value)) if value.is_integer() else str(value)
-    s = _ascii(str(value)).strip()
+    s = fold(value)
     if not s:
         return _EMPTY
     s = _WORDS_RE.sub(" ", s).strip(" ,:.")

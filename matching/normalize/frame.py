@@ -25,7 +25,14 @@ from matching.normalize.dates import normalize_date_column
 from matching.normalize.ids import normalize_id_column
 from matching.normalize.names import normalize_name_column
 from matching.normalize.owners import normalize_owner_column
-from matching.normalize.problems import Distinct, ProblemAccumulator, finish, flags_to_str, list_to_str, prefix_col
+from matching.normalize.problems import (
+    Distinct,
+    ProblemAccumulator,
+    finish,
+    flags_to_str,
+    list_to_str,
+    prefix_col,
+)
 from matching.normalize.sex import normalize_sex_column, sex_exprs
 
 _LIST_STR = pl.List(pl.Utf8)

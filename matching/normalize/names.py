@@ -16,14 +16,19 @@ name that looks Vietnamese: its key still matches, its display form cannot be re
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from matching.normalize.encodings import LEGACY_CANDIDATE_PATTERN, repair_legacy_text
+from matching.normalize.fold import fold, fold_expr
 from matching.normalize.problems import Distinct, finish, list_to_str, prefix_col
-from matching.normalize.syllables import canonical_syllable, is_valid_syllable, place_tone, split_tone
+from matching.normalize.syllables import (
+    canonical_syllable,
+    is_valid_syllable,
+    place_tone,
+    split_tone,
+)
 
 SURNAMES = (
     "Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Đinh Đoàn Trịnh "
@@ -53,23 +58,14 @@ RARE_PATTERN = "|".join(
 )
 
 
-def _key(text: str) -> str:
-    """Accent-free lower-case key in Python (same rule as `key_expr`)."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
-
-
 _SURNAME_SET = frozenset(SURNAMES)
-SURNAME_KEYS = frozenset(_key(s) for s in SURNAMES) - set(_MIDDLE_DROPPABLE)
+SURNAME_KEYS = frozenset(fold(s) for s in SURNAMES) - set(_MIDDLE_DROPPABLE)
 
 
 def key_expr(expr: pl.Expr) -> pl.Expr:
     """Accent-free key: đ→d, combining marks removed, lower case, letters/digits/spaces only."""
     return (
-        expr.str.replace_all("[đĐ]", "d")
-        .str.normalize("NFD")
-        .str.replace_all(r"\p{M}", "")
-        .str.to_lowercase()
+        fold_expr(expr)
         .str.replace_all(r"[^a-z0-9 ]", "")
         .str.replace_all(r" {2,}", " ")
         .str.strip_chars()

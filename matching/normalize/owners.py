@@ -21,6 +21,7 @@ import unicodedata
 import polars as pl
 
 from matching.normalize.encodings import repair_legacy_text
+from matching.normalize.fold import fold
 from matching.normalize.names import SURNAME_KEYS, name_table, repair_typing
 from matching.normalize.problems import Distinct, finish, list_to_str, prefix_col
 
@@ -50,10 +51,9 @@ _SPOUSE = re.compile(r"^(chồng|vợ|chong|vo)\s*:\s*|^(chồng|vợ)\s+", re.I
 
 
 def _fold_char(ch: str) -> str:
-    if ch in "đĐ":
-        return "d"
-    base = unicodedata.normalize("NFD", ch)[0].lower()
-    return base if len(base) == 1 else ch
+    """One character folded, or kept when folding would change the length (spaces, ligatures)."""
+    folded = fold(ch)
+    return folded if len(folded) == 1 else ch
 
 
 def _shadow(s: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from matching.normalize.fold import fold_expr
 from matching.normalize.problems import Distinct, finish, flags_to_str, prefix_col
 
 _MALE = ("nam", "m", "male", "trai", "ong")
@@ -14,13 +15,7 @@ _FEMALE = ("nu", "f", "female", "gai", "ba")
 
 
 def _key(expr: pl.Expr) -> pl.Expr:
-    return (
-        expr.str.replace_all("[đĐ]", "d")
-        .str.normalize("NFD")
-        .str.replace_all(r"\p{M}", "")
-        .str.to_lowercase()
-        .str.replace_all(r"[^a-z]", "")
-    )
+    return fold_expr(expr).str.replace_all(r"[^a-z]", "")
 
 
 def normalize_sex_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = False) -> pl.DataFrame:

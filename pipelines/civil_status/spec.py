@@ -5,8 +5,14 @@ parents' names. Deaths feed the "sống" check: a registered death that CSDLQG d
 record is an alert, and every registry row linked to that person is flagged."""
 
 from pipelines.spec import (
-    DIA_CHI, GIOI_TINH, HO_TEN, NGAY_SINH, SO_CCCD,
-    ColumnSpec, MatchSettings, RegistrySpec,
+    DIA_CHI,
+    GIOI_TINH,
+    HO_TEN,
+    NGAY_SINH,
+    SO_CCCD,
+    ColumnSpec,
+    MatchSettings,
+    RegistrySpec,
 )
 
 BIRTHS = RegistrySpec(

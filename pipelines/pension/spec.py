@@ -2,8 +2,16 @@
 files hold the 10-digit BHXH code beside (or instead of) the personal ID."""
 
 from pipelines.spec import (
-    DIA_CHI, GIOI_TINH, HO_TEN, NGAY_SINH, SO_CCCD, SO_TAI_KHOAN,
-    ColumnSpec, MatchSettings, PaymentSpec, RegistrySpec,
+    DIA_CHI,
+    GIOI_TINH,
+    HO_TEN,
+    NGAY_SINH,
+    SO_CCCD,
+    SO_TAI_KHOAN,
+    ColumnSpec,
+    MatchSettings,
+    PaymentSpec,
+    RegistrySpec,
 )
 
 SPEC = RegistrySpec(

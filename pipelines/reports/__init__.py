@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 
 from pipelines.errors import DoisoatError, OutputError
-from pipelines.progress import part
 from pipelines.private_files import restrict, restrict_tree
+from pipelines.progress import part
 
 
 def ensure_writable_dir(path: Path, option: str = "--out") -> None:
@@ -62,7 +62,10 @@ def write_reports(
     with part("report_html", "  Báo cáo HTML…"):
         paths["html"] = write_html(con, spec, run_id, coverage, folder / f"{spec.name}_audit.html", unmasked=unmasked)
     if by_commune:
-        from pipelines.reports.commune_files import read_password_file, write_commune_workbooks
+        from pipelines.reports.commune_files import (
+            read_password_file,
+            write_commune_workbooks,
+        )
 
         password = read_password_file(Path(password_file)) if password_file else None
         with part("report_communes", "  Sổ từng xã…"):

@@ -26,8 +26,14 @@ import duckdb
 import polars as pl
 from unidecode import unidecode
 
+from matching.sql import quote_identifier
 from pipelines.errors import InputError
-from pipelines.private_files import restrict, restrict_tree, write_private_bytes, write_private_text
+from pipelines.private_files import (
+    restrict,
+    restrict_tree,
+    write_private_bytes,
+    write_private_text,
+)
 from pipelines.spec import RegistrySpec
 
 FOLDER = "theo_xa"
@@ -80,9 +86,9 @@ def commune_rows(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str
     """source_file, source_row, ma_xa (UNKNOWN_CODE when the row's current commune is unknown)."""
     from pipelines.warehouse import rows_table_name
 
-    table = rows_table_name(spec.name).replace('"', '""')
+    table = quote_identifier(rows_table_name(spec.name))
     return con.execute(
-        f'SELECT source_file, source_row, coalesce(ma_xa, ?) AS ma_xa FROM "{table}" WHERE run_id = ?',
+        f"SELECT source_file, source_row, coalesce(ma_xa, ?) AS ma_xa FROM {table} WHERE run_id = ?",
         [UNKNOWN_CODE, run_id],
     ).pl()
 

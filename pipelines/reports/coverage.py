@@ -21,6 +21,8 @@ import duckdb
 import polars as pl
 
 from matching.normalize.admin_units import current_units
+from matching.normalize.fold import fold, fold_sql
+from matching.sql import quote_identifier
 from pipelines.registries import REGISTRIES
 from pipelines.spec import RegistrySpec
 from pipelines.warehouse import rows_table_name
@@ -42,10 +44,6 @@ METRICS: dict[str, tuple[str, float | None]] = {
 
 DETERMINISTIC_METHODS = ("id_exact", "cmnd9", "cmnd12", "id_one_edit")
 UNKNOWN_UNIT = "Không xác định"
-
-
-def _q(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def metrics_for(spec: RegistrySpec) -> list[str]:
@@ -72,19 +70,16 @@ def _payment_sql(spec: RegistrySpec) -> str:
     """Flag expression for "paid through an account": an account mode and an account number."""
     if spec.payment is None:
         return "NULL::BOOLEAN"
-    mode = f"r.{_q(spec.payment.mode_column)}"
-    account = f"r.{_q(spec.payment.account_column)}"
-    folded = f"lower(strip_accents(replace(replace(trim({mode}), 'đ', 'd'), 'Đ', 'D')))"
-    return f"(coalesce(list_contains($accounts, regexp_replace({folded}, '\\s+', ' ', 'g')), false) AND coalesce(trim({account}), '') <> '')"
+    mode = f"r.{quote_identifier(spec.payment.mode_column)}"
+    account = f"r.{quote_identifier(spec.payment.account_column)}"
+    return f"(coalesce(list_contains($accounts, {fold_sql(mode)}), false) AND coalesce(trim({account}), '') <> '')"
 
 
 def coverage_frame(con: duckdb.DuckDBPyConnection, run_id: str, spec: RegistrySpec | None = None) -> pl.DataFrame:
     """Coverage rows of a run (the `coverage` table's columns), computed from the warehouse."""
     if spec is None:
         spec = REGISTRIES[run_registry(con, run_id)]
-    from validation.suites import _fold
-
-    rows = _q(rows_table_name(spec.name))
+    rows = quote_identifier(rows_table_name(spec.name))
     sql = f"""
     WITH records AS (       -- every person record of the run with its unit
         SELECT l.source_file, l.source_row, l.owner_index, l.status, l.method, l.so_dinh_danh,
@@ -166,7 +161,7 @@ def coverage_frame(con: duckdb.DuckDBPyConnection, run_id: str, spec: RegistrySp
              g.ma_xa NULLS LAST, list_position($order, g.metric)
     """
     units = current_units().select("ma_tinh", "ten_tinh", "ma_xa", "ten_xa")
-    accounts = sorted({_fold(v) for v in spec.payment.account_values}) if spec.payment else []
+    accounts = sorted({fold(v) for v in spec.payment.account_values}) if spec.payment else []
     params = {
         "run_id": run_id,
         "registry": spec.name,

@@ -22,7 +22,11 @@ from pipelines.reports.formats import dmy, vn_time
 from pipelines.reports.masking import mask_account, mask_id
 from pipelines.reports.queries import action_lists, fetch, run_info
 from pipelines.review import (
-    REVIEW_CANDIDATE_HEADER, REVIEW_DECISION_HEADER, REVIEW_KEY_HEADER, REVIEW_NOTE_HEADER, REVIEW_RUN_PREFIX,
+    REVIEW_CANDIDATE_HEADER,
+    REVIEW_DECISION_HEADER,
+    REVIEW_KEY_HEADER,
+    REVIEW_NOTE_HEADER,
+    REVIEW_RUN_PREFIX,
 )
 from pipelines.spec import RegistrySpec
 

@@ -12,12 +12,9 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from matching.sql import quote_identifier
 from pipelines.spec import RegistrySpec
 from pipelines.warehouse import rows_table_name
-
-
-def _q(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)
@@ -36,7 +33,7 @@ def _rows_cte(spec: RegistrySpec) -> str:
             return "NULL"
         # normalized first: a date at its own precision (shown dd/mm/yyyy like every other date)
         # and an ID with its Excel-lost leading zero restored (masked the same however typed)
-        return f"coalesce({_q(c.name + '_clean')}, {_q(c.name)})" if clean else _q(c.name)
+        return f"coalesce({quote_identifier(c.name + '_clean')}, {quote_identifier(c.name)})" if clean else quote_identifier(c.name)
 
     return f"""r AS (
         SELECT source_file, source_row, excel_row,
@@ -44,7 +41,7 @@ def _rows_cte(spec: RegistrySpec) -> str:
                {col(role="ho_ten")}::VARCHAR AS ho_ten,
                {col(role="ngay_sinh", clean=True)}::VARCHAR AS ngay_sinh,
                {col(role="id", clean=True)}::VARCHAR AS so_giay_to
-        FROM {_q(rows_table_name(spec.name))}
+        FROM {quote_identifier(rows_table_name(spec.name))}
         WHERE run_id = $run_id
     )"""
 

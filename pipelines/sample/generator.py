@@ -25,7 +25,13 @@ from pipelines.sample import land as land_mod
 from pipelines.sample import registries as reg
 from pipelines.sample.defects import DEFAULT_RATES
 from pipelines.sample.idnumbers import cmnd_numbers, legacy_province_codes, personal_ids
-from pipelines.sample.persons import REF_DATE, ROLE_CHILD, ROLE_HUSBAND, ROLE_WIFE, build_population
+from pipelines.sample.persons import (
+    REF_DATE,
+    ROLE_CHILD,
+    ROLE_HUSBAND,
+    ROLE_WIFE,
+    build_population,
+)
 from pipelines.sample.places import choose_communes
 
 # Registry rows per person in the population (for 5,000 persons: 500 welfare, 500 pension,

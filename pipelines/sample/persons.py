@@ -20,7 +20,13 @@ import numpy as np
 import polars as pl
 
 from pipelines.sample import names as nm
-from pipelines.sample.places import ETHNIC_MIX, SOUTH, Communes, assign_households, local_parts
+from pipelines.sample.places import (
+    ETHNIC_MIX,
+    SOUTH,
+    Communes,
+    assign_households,
+    local_parts,
+)
 
 REF_DATE = date(2026, 11, 1)  # "today" of the sample: fixed, so output never depends on the clock
 _REF = np.datetime64(REF_DATE.isoformat(), "D")

@@ -2,8 +2,16 @@
 check (no payments to the dead) and the payment-through-account target matter most."""
 
 from pipelines.spec import (
-    DIA_CHI, GIOI_TINH, HO_TEN, NGAY_SINH, SO_CCCD, SO_TAI_KHOAN,
-    ColumnSpec, MatchSettings, PaymentSpec, RegistrySpec,
+    DIA_CHI,
+    GIOI_TINH,
+    HO_TEN,
+    NGAY_SINH,
+    SO_CCCD,
+    SO_TAI_KHOAN,
+    ColumnSpec,
+    MatchSettings,
+    PaymentSpec,
+    RegistrySpec,
 )
 
 SPEC = RegistrySpec(

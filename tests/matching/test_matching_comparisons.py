@@ -2,9 +2,9 @@
 
 import duckdb
 import pytest
+from matching_factory import load, person
 
 from matching.comparisons import COMPARISONS, level_sql
-from matching_factory import load, person
 
 
 def level_of(comparison: str, r: dict, p: dict) -> str:

@@ -5,11 +5,17 @@ import math
 import duckdb
 import polars as pl
 import pytest
+from matching_factory import (
+    background_registry,
+    copy_as_registry,
+    load,
+    person,
+    population,
+)
 
-from matching.blocking import PairLimitExceeded, RULES, count_pairs
+from matching.blocking import RULES, PairLimitExceeded, count_pairs
 from matching.explain import explain_pair
 from matching.link import LinkSettings, link_records
-from matching_factory import background_registry, copy_as_registry, load, person, population
 
 SETTINGS = LinkSettings(u_sample_pairs=100_000)
 

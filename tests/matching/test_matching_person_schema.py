@@ -2,11 +2,17 @@
 
 import duckdb
 import polars as pl
+from matching_factory import (
+    background_registry,
+    copy_as_registry,
+    load,
+    person,
+    population,
+)
 
 from matching.link import LinkSettings, link_records
 from matching.normalize.frame import normalize_columns
 from matching.person_schema import SCHEMA, explode_owners, to_person_schema
-from matching_factory import background_registry, copy_as_registry, load, person, population
 
 
 def test_registry_ids_sorted_by_kind_and_lost_zero_restored():

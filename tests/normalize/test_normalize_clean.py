@@ -6,8 +6,8 @@ import csv
 import openpyxl
 import pytest
 
-from pipelines.cli import main
 from pipelines.clean import clean_file
+from pipelines.cli import main
 from pipelines.errors import InputError
 
 HEADER = ["STT", "Mã đối tượng", "Họ và tên", "Ngày sinh", "Giới tính", "Số CCCD", "Địa chỉ", "Loại đối tượng",

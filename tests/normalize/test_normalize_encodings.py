@@ -4,7 +4,12 @@ import unicodedata
 
 import pytest
 
-from matching.normalize.encodings import decode_bytes, repair_legacy_text, tcvn3_to_unicode, vni_to_unicode
+from matching.normalize.encodings import (
+    decode_bytes,
+    repair_legacy_text,
+    tcvn3_to_unicode,
+    vni_to_unicode,
+)
 
 TCVN3_KNOWN = [
     ("NguyÔn V¨n An", "Nguyễn Văn An"),

@@ -2,7 +2,11 @@
 
 import pytest
 
-from matching.normalize.syllables import canonical_syllable, is_valid_syllable, split_tone
+from matching.normalize.syllables import (
+    canonical_syllable,
+    is_valid_syllable,
+    split_tone,
+)
 
 # (written, canonical): open oa/oe/uy put the mark on the first vowel ("Thanh Hóa", "Khánh Hòa");
 # with a final consonant or a shaped vowel both styles agree; qu/gi onsets are not clusters.
