@@ -3,7 +3,7 @@
 Why here: the engine names these codes (`comparisons.py`, `blocking.py`, the deterministic
 passes of `link.py`) and `explain.py` labels them for whoever asks; the reports label the same
 codes. One table, owned by the engine (which must not import `pipelines/`), imported by
-`pipelines/reports/labels.py`."""
+`pipelines/labels.py`."""
 
 from __future__ import annotations
 

@@ -82,7 +82,7 @@ def clean_frame(frame: pl.DataFrame, found: dict[str, str], columns: tuple[Colum
 def _describe(problems: pl.Series, columns: tuple[ColumnSpec, ...]) -> pl.Series:
     """The problems in Vietnamese for the officer ("Họ và tên: Mã cũ TCVN3 (ABC); ..."), computed
     once per distinct combination of problems."""
-    from pipelines.reports.labels import PROBLEM
+    from pipelines.labels import PROBLEM
 
     header = {c.name: c.label_vi or c.name for c in columns}
 

@@ -180,7 +180,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
-    from pipelines.review import review_cli
+    from pipelines.flow import review_cli
 
     out = Path(args.out) if args.out else None
     return review_cli(workbook=Path(args.workbook), db=Path(args.db), reviewer=args.reviewer, out_dir=out, unmasked=args.unmasked)

@@ -1,7 +1,7 @@
 """The one generic reconcile pipeline over a RegistrySpec, as plain functions (no Prefect here).
 
 `reconcile()` reads like a table of contents of the stages (`pipelines/stages.py`,
-`pipelines/checks.py`). Every stage goes through a `step` callable: the CLI and tests pass
+`pipelines/findings/`). Every stage goes through a `step` callable: the CLI and tests pass
 `run_plain` (call the function), the Prefect flows in `pipelines/orchestration.py` pass
 `run_as_task` (the same function as a Prefect task, so a retry redoes one stage, not the run).
 The CLI does *not* go through Prefect and never imports it: importing Prefect costs seconds, and
@@ -26,10 +26,14 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines import checks, progress, stages, warehouse
+from pipelines import findings, progress, review, stages, warehouse
 from pipelines.errors import DoisoatError, InputError, safe_text, unexpected_error_text
+from pipelines.findings.alerts import registered_deaths
+from pipelines.findings.coverage import coverage_frame
+from pipelines.findings.population import population_issue_notes
 from pipelines.private_files import owner_only_umask, restrict
 from pipelines.registries import REGISTRIES, get_spec
+from pipelines.reports import ensure_writable_dir, write_reports
 from pipelines.spec import RegistrySpec, spec_to_dict
 
 # Deaths first: welfare and pension runs check their linked persons against the latest registered deaths.
@@ -131,17 +135,15 @@ class _Done:
 def run_checks(spec: RegistrySpec, db: Path, links, persons, rows, population: pl.DataFrame) -> dict[str, pl.DataFrame]:
     con = warehouse.connect(db, REGISTRIES.values())
     try:
-        deaths = checks.registered_deaths(con)
+        deaths = registered_deaths(con)
     finally:
         con.close()
-    return checks.findings(spec, links, persons, rows, population, deaths)
+    return findings.findings(spec, links, persons, rows, population, deaths)
 
 
 def write_warehouse(db: Path, spec: RegistrySpec, run_id: str, frames: dict[str, pl.DataFrame], ledger: dict) -> dict[str, int]:
     """All result tables of the run, its coverage and its `succeeded` ledger row, in one transaction:
     a run killed at any point has either all of it (succeeded) or none of it (running → failed)."""
-    from pipelines.reports.coverage import coverage_frame
-
     con = warehouse.connect(db, REGISTRIES.values())
     total = sum(f.height for f in frames.values())
     try:
@@ -252,7 +254,7 @@ def _reconcile(
                  + (" (đã chuẩn hoá ở lần chạy trước, lấy từ kho)" if pop.cached else " (chuẩn hoá lần đầu, lưu vào kho để dùng lại)"))
         with stage("normalize", f"Chuẩn hoá {progress.number(ingested.frame.height)} dòng…"):
             rows = step("normalize", stages.normalize_registry, spec, ingested)
-        notes = ingested.notes + stages.legacy_text_notes(rows) + checks.population_issue_notes(
+        notes = ingested.notes + stages.legacy_text_notes(rows) + population_issue_notes(
             pop.issues, pop.frame.height, pop.info.get("file") or Path(population).name)
         validated = background.validate(step, spec, rows, log, times)
         with stage("person_schema", "Lập danh sách người cần ghép…"):
@@ -440,4 +442,30 @@ def run_demo_cli(sample_dir: Path, db: Path, out_dir: Path, unmasked: bool, by_c
     print()
     print(f"Tổng hợp đối soát với CSDLQG (kho dữ liệu: {db})")
     print(summary_table(summaries))
+    return 0
+
+
+def review_cli(workbook: Path, db: Path, reviewer: str, out_dir: Path | None = None, unmasked: bool = False) -> int:
+    """`doisoat review`: record the decisions of a filled workbook, then rewrite the run's reports."""
+    if not reviewer.strip():
+        raise DoisoatError("Cần ghi tên người xem xét (--reviewer).", code="reviewer_missing")
+    if not Path(db).exists():
+        raise DoisoatError(f"Không tìm thấy kho dữ liệu {db}.", code="warehouse_not_found")
+    sheet = review.read_review_sheet(Path(workbook))
+    con = warehouse.connect(db, REGISTRIES.values())
+    try:
+        if out_dir is None:  # where the run wrote its reports (runs.parameters.out_dir)
+            params = con.execute("SELECT parameters FROM runs WHERE run_id = ?", [sheet.run_id]).fetchone()
+            out_dir = Path(json.loads((params[0] if params else None) or "{}").get("out_dir") or "out")
+        ensure_writable_dir(Path(out_dir))  # before any decision is committed
+        counts = review.record_decisions(con, sheet, reviewer.strip(), Path(workbook))
+        print(
+            f"Lần chạy {sheet.run_id}: {counts['sheet_rows']:,} dòng cần xem xét, {counts['decided']:,} dòng có quyết định "
+            f"({counts['recorded']:,} ghi mới, {counts['unchanged']:,} không đổi)."
+        )
+        print(f"Sau xem xét: {counts['accept']:,} đồng ý, {counts['reject']:,} bác bỏ, {counts['pending']:,} chưa quyết định.")
+        paths = write_reports(con, sheet.run_id, Path(out_dir), unmasked=unmasked)
+        print(f"Đã cập nhật báo cáo: {paths['excel']}, {paths['html']}")
+    finally:
+        con.close()
     return 0

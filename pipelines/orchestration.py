@@ -93,7 +93,7 @@ def reconcile_registry(
             column_map=Path(column_map) if column_map else None, by_commune=by_commune,
             password_file=Path(password_file) if password_file else None, step=run_as_task, logger=logger,
         )
-    from pipelines.reports.coverage import coverage_rows_for_artifact
+    from pipelines.findings.coverage import coverage_rows_for_artifact
 
     con = warehouse.connect(db, REGISTRIES.values())
     try:

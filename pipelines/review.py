@@ -19,7 +19,6 @@ What importing does, in one transaction:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,16 +28,22 @@ import polars as pl
 from matching.normalize.fold import compact_key
 from matching.sql import quote_identifier
 from pipelines.errors import DamagedFileError, InputError, safe_excerpt
+from pipelines.findings import findings
+from pipelines.findings.alerts import registered_deaths
+from pipelines.findings.coverage import coverage_frame
 from pipelines.ingest import check_workbook, sha256_file
-
-REVIEW_SHEET = "Cần xem xét"
-REVIEW_DECISION_HEADER = "Quyết định (Đồng ý / Bác bỏ)"
-REVIEW_NOTE_HEADER = "Ghi chú của người xem xét"
-REVIEW_KEY_HEADER = "Mã dòng (không sửa)"
-REVIEW_CANDIDATE_HEADER = "Mã người gần giống (không sửa)"
-REVIEW_RUN_PREFIX = "Mã lần chạy: "
-SOURCE_FILE_HEADER = "Tệp nguồn"
-OWNER_HEADER = "Người thứ (đất đai)"
+from pipelines.labels import (
+    OWNER_HEADER,
+    REVIEW_CANDIDATE_HEADER,
+    REVIEW_DECISION_HEADER,
+    REVIEW_KEY_HEADER,
+    REVIEW_NOTE_HEADER,
+    REVIEW_RUN_PREFIX,
+    REVIEW_SHEET,
+    SOURCE_FILE_HEADER,
+)
+from pipelines.registries import REGISTRIES
+from pipelines.warehouse import TABLES, insert_frame, rows_table_name, transaction
 
 FINDING_TABLES = ("mismatches", "missing_fields", "duplicates", "alerts")
 
@@ -173,8 +178,6 @@ def record_decisions(con: duckdb.DuckDBPyConnection, sheet: ReviewSheet, reviewe
     """Check the decisions against the run, write the new ones and recompute the run's findings.
 
     Returns counts: decided (in the sheet), recorded (new), unchanged, accept, reject, pending."""
-    from pipelines.warehouse import transaction
-
     name = workbook.name
     run = con.execute("SELECT registry, status FROM runs WHERE run_id = ?", [sheet.run_id]).fetchone()
     if run is None:
@@ -287,11 +290,6 @@ def recompute_findings(con: duckdb.DuckDBPyConnection, run_id: str, registry: st
 
     Runs inside the caller's transaction. Reads only the warehouse: the run's stored rows and
     person records, the CSDLQG extract it used, and the latest registered deaths."""
-    from pipelines import checks
-    from pipelines.registries import REGISTRIES
-    from pipelines.reports.coverage import coverage_frame
-    from pipelines.warehouse import TABLES, insert_frame, rows_table_name
-
     spec = REGISTRIES[registry]
     table = quote_identifier(rows_table_name(registry))
     rows = con.execute(f"SELECT * EXCLUDE (run_id) FROM {table} WHERE run_id = ?", [run_id]).pl()
@@ -304,7 +302,7 @@ def recompute_findings(con: duckdb.DuckDBPyConnection, run_id: str, registry: st
     links = con.execute(
         "SELECT * EXCLUDE (review_decision, reviewer, decided_at) FROM links_effective WHERE run_id = ?", [run_id]
     ).pl()
-    found = checks.findings(spec, links, persons, rows, population, checks.registered_deaths(con))
+    found = findings(spec, links, persons, rows, population, registered_deaths(con))
     for name in FINDING_TABLES + ("coverage",):
         con.execute(f'DELETE FROM "{name}" WHERE run_id = ?', [run_id])
     for name, frame in found.items():
@@ -315,34 +313,3 @@ def recompute_findings(con: duckdb.DuckDBPyConnection, run_id: str, registry: st
         )
         insert_frame(con, name, frame.select([c for c in TABLES[name].column_names if c in frame.columns]))
     insert_frame(con, "coverage", coverage_frame(con, run_id, spec))
-
-
-def review_cli(workbook: Path, db: Path, reviewer: str, out_dir: Path | None = None, unmasked: bool = False) -> int:
-    """`doisoat review`: record the decisions of a filled workbook, then rewrite the run's reports."""
-    from pipelines.errors import DoisoatError
-    from pipelines.registries import REGISTRIES
-    from pipelines.reports import ensure_writable_dir, write_reports
-    from pipelines.warehouse import connect
-
-    if not reviewer.strip():
-        raise DoisoatError("Cần ghi tên người xem xét (--reviewer).", code="reviewer_missing")
-    if not Path(db).exists():
-        raise DoisoatError(f"Không tìm thấy kho dữ liệu {db}.", code="warehouse_not_found")
-    sheet = read_review_sheet(Path(workbook))
-    con = connect(db, REGISTRIES.values())
-    try:
-        if out_dir is None:  # where the run wrote its reports (runs.parameters.out_dir)
-            params = con.execute("SELECT parameters FROM runs WHERE run_id = ?", [sheet.run_id]).fetchone()
-            out_dir = Path(json.loads((params[0] if params else None) or "{}").get("out_dir") or "out")
-        ensure_writable_dir(Path(out_dir))  # before any decision is committed
-        counts = record_decisions(con, sheet, reviewer.strip(), Path(workbook))
-        print(
-            f"Lần chạy {sheet.run_id}: {counts['sheet_rows']:,} dòng cần xem xét, {counts['decided']:,} dòng có quyết định "
-            f"({counts['recorded']:,} ghi mới, {counts['unchanged']:,} không đổi)."
-        )
-        print(f"Sau xem xét: {counts['accept']:,} đồng ý, {counts['reject']:,} bác bỏ, {counts['pending']:,} chưa quyết định.")
-        paths = write_reports(con, sheet.run_id, Path(out_dir), unmasked=unmasked)
-        print(f"Đã cập nhật báo cáo: {paths['excel']}, {paths['html']}")
-    finally:
-        con.close()
-    return 0

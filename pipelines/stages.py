@@ -22,8 +22,8 @@ from matching import person_schema
 from matching.link import LinkSettings, link_records
 from matching.normalize.frame import normalize_columns
 from pipelines import progress, warehouse
-from pipelines.checks import population_issues
 from pipelines.errors import InputError
+from pipelines.findings.population import population_issues
 from pipelines.ingest import (
     IngestResult,
     load_column_map,

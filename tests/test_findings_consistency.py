@@ -199,7 +199,7 @@ def test_sixty_repeated_ids_are_reported_not_fatal(tmp_path):
     loaded = load_population(tmp_path / "w.duckdb", tmp_path / "pop.csv")
     dup = loaded.issues.filter(pl.col("issue") == "duplicate_id")
     assert dup["so_dinh_danh"].n_unique() == 60 and dup.height == 120
-    from pipelines.checks import population_issue_notes
+    from pipelines.findings.population import population_issue_notes
 
     assert "60 số định danh lặp lại (120 dòng)" in population_issue_notes(loaded.issues, loaded.frame.height, "pop.csv")[0]
 
@@ -297,7 +297,7 @@ def test_codes_officers_see_have_vietnamese_labels(runs):
 def test_comparison_labels_have_one_home():
     import matching.explain as explain
     import matching.labels as ML
-    from pipelines.reports import labels as L
+    from pipelines import labels as L
 
     assert L.COMPARISON is ML.COMPARISON and L.COMPARISON_LEVEL is ML.COMPARISON_LEVEL
     assert not hasattr(explain, "COMPARISON_VI") and not hasattr(explain, "LEVEL_VI")

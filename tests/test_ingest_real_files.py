@@ -147,6 +147,6 @@ def test_a_line_no_encoding_reads_is_flagged_on_its_row(tmp_path):
 
     rows_n = normalize_registry(WELFARE, res)
     assert "dong:text_undecodable" in rows_n["problems"][2].to_list()
-    from pipelines.reports.labels import problems_vi
+    from pipelines.labels import problems_vi
 
     assert "không đọc được" in problems_vi("dong:text_undecodable")

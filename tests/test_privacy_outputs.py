@@ -279,7 +279,7 @@ def test_no_personal_data_outside_the_data_files(demo):
             scanned += 1
     assert scanned >= 10  # audit HTML of every run, password lists, logs
 
-    from pipelines.reports.coverage import coverage_rows_for_artifact
+    from pipelines.findings.coverage import coverage_rows_for_artifact
 
     con = duckdb.connect(str(db), read_only=True)
     try:

@@ -10,7 +10,7 @@ import reports_warehouse as rw
 
 from pipelines.registries import REGISTRIES
 from pipelines.reports import write_reports
-from pipelines.reports.coverage import coverage_frame
+from pipelines.findings.coverage import coverage_frame
 from pipelines.reports.queries import action_lists, fetch
 from pipelines.warehouse import connect, finish_run, insert_frame, start_run
 

@@ -14,17 +14,15 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.flow import reconcile
-from pipelines.registries import get_spec
-from pipelines.review import (
-    FINDING_TABLES,
+from pipelines.labels import (
     REVIEW_CANDIDATE_HEADER,
     REVIEW_DECISION_HEADER,
     REVIEW_KEY_HEADER,
     REVIEW_NOTE_HEADER,
     REVIEW_SHEET,
-    parse_decision,
-    recompute_findings,
 )
+from pipelines.registries import get_spec
+from pipelines.review import FINDING_TABLES, parse_decision, recompute_findings
 from pipelines.warehouse import connect
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"

@@ -44,8 +44,8 @@ def write_reports(
 
     The password is read here from `password_file`, never passed around: it must not reach the
     run ledger's parameters or a Prefect flow run's parameters."""
+    from pipelines.findings.coverage import coverage_frame, run_registry, store_coverage
     from pipelines.registries import REGISTRIES
-    from pipelines.reports.coverage import coverage_frame, run_registry, store_coverage
     from pipelines.reports.excel import write_workbook
     from pipelines.reports.html import write_html
 

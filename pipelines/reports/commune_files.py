@@ -105,7 +105,7 @@ def write_commune_workbooks(
 ) -> CommuneFiles:
     """`run_folder/theo_xa/<registry>_<ma_xa>_<name>.xlsx`, encrypted; generated passwords listed
     in `run_folder/mat_khau_<registry>.csv`."""
-    from pipelines.reports.coverage import UNKNOWN_UNIT
+    from pipelines.findings.coverage import UNKNOWN_UNIT
     from pipelines.reports.excel import write_workbook
 
     folder = Path(run_folder) / FOLDER

@@ -17,26 +17,28 @@ import duckdb
 import polars as pl
 import xlsxwriter
 
-from pipelines.reports import labels as L
-from pipelines.reports.formats import dmy, vn_time
-from pipelines.reports.masking import mask_account, mask_id
-from pipelines.reports.queries import action_lists, fetch, run_info
-from pipelines.review import (
+from pipelines import labels as L
+from pipelines.labels import (
+    OWNER_HEADER,
     REVIEW_CANDIDATE_HEADER,
     REVIEW_DECISION_HEADER,
     REVIEW_KEY_HEADER,
     REVIEW_NOTE_HEADER,
     REVIEW_RUN_PREFIX,
+    SOURCE_FILE_HEADER,
 )
+from pipelines.reports.formats import dmy, vn_time
+from pipelines.reports.masking import mask_account, mask_id
+from pipelines.reports.queries import action_lists, fetch, run_info
 from pipelines.spec import RegistrySpec
 
 MAX_WIDTH = 60
 
 # column -> (Vietnamese header, kind). kinds: text, id, int, pct, float, and label tables.
 COLUMNS: dict[str, tuple[str, str]] = {
-    "source_file": ("Tệp nguồn", "text"),
+    "source_file": (SOURCE_FILE_HEADER, "text"),
     "excel_row": ("Dòng trong tệp", "int"),
-    "owner_index": ("Người thứ (đất đai)", "owner"),
+    "owner_index": (OWNER_HEADER, "owner"),
     "ma_ho_so": ("Mã hồ sơ", "text"),
     "ho_ten": ("Họ và tên (trong sổ)", "text"),
     "ngay_sinh": ("Ngày sinh (trong sổ)", "date"),

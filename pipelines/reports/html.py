@@ -24,8 +24,8 @@ from string import Template
 import duckdb
 import polars as pl
 
+from pipelines import labels as L
 from pipelines.reports import charts
-from pipelines.reports import labels as L
 from pipelines.reports.formats import ZONE_NOTE, now_vn, vn_time
 from pipelines.reports.masking import mask_id
 from pipelines.reports.queries import run_info
@@ -260,7 +260,7 @@ def _lookup_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: 
     """A search box over every record of the run (up to MAX_LOOKUP), rendered by lookup.js from
     an embedded JSON block: outcome, method, probability, reviewer decision and, where candidates
     were compared, the waterfall of the best one and the candidates it beat (rank <= 5)."""
-    from pipelines.reports.coverage import DETERMINISTIC_METHODS
+    from pipelines.findings.coverage import DETERMINISTIC_METHODS
 
     frame = con.execute(
         """

@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 
 from matching.sql import quote_identifier
+from pipelines.labels import REVIEW_SHEET
 from pipelines.spec import RegistrySpec
 from pipelines.warehouse import rows_table_name
 
@@ -96,7 +97,7 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
         )
     lists += [
         ActionList(
-            "review", "Cần xem xét",
+            "review", REVIEW_SHEET,
             "Có người gần giống trong CSDLQG nhưng chưa đủ chắc chắn; mỗi bản ghi liệt kê tối đa 3 người gần giống nhất. "
             "Ghi 'Đồng ý' vào dòng của đúng người, hoặc 'Bác bỏ' nếu không ai đúng, rồi nạp lại tệp bằng lệnh doisoat review.",
             f"""WITH pop AS (

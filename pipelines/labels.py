@@ -9,6 +9,16 @@ from __future__ import annotations
 from matching.labels import COMPARISON, COMPARISON_LEVEL, RULE  # noqa: F401  (the engine owns these codes)
 from pipelines.spec import RegistrySpec
 
+# The "Cần xem xét" sheet's round trip: written by reports/excel.py, read back by review.py.
+REVIEW_SHEET = "Cần xem xét"
+REVIEW_DECISION_HEADER = "Quyết định (Đồng ý / Bác bỏ)"
+REVIEW_NOTE_HEADER = "Ghi chú của người xem xét"
+REVIEW_KEY_HEADER = "Mã dòng (không sửa)"
+REVIEW_CANDIDATE_HEADER = "Mã người gần giống (không sửa)"
+REVIEW_RUN_PREFIX = "Mã lần chạy: "
+SOURCE_FILE_HEADER = "Tệp nguồn"
+OWNER_HEADER = "Người thứ (đất đai)"
+
 STATUS = {
     "matched": "Đã khớp",
     "review": "Cần xem xét",
@@ -74,7 +84,7 @@ MISMATCH_KIND = {
     "cmnd9": "Số CMND 9 số khác số CMND cũ trong CSDLQG",
 }
 
-POPULATION_ISSUE = {  # pipelines.checks.population_issues
+POPULATION_ISSUE = {  # pipelines.findings.population.population_issues
     "duplicate_id": "Số định danh lặp lại ở nhiều dòng",
     "id_invalid": "Số định danh trống hoặc sai định dạng",
     "id_sex_mismatch": "Chữ số thứ 4 của số định danh không khớp giới tính",
