@@ -20,17 +20,19 @@ import polars as pl
 from matching.normalize.frame import normalize_columns
 from pipelines.errors import InputError, OutputError
 from pipelines.ingest import _two_row_labels, alias_index, locate_header, read_grid
+from pipelines.labels import PROBLEM
+from pipelines.registries import get_spec
+from pipelines.reports import ensure_writable_dir
 from pipelines.spec import ColumnSpec
+from pipelines.stages import POPULATION_COLUMNS
 
 _CLEANED_KINDS = ("name", "owner", "date", "year", "id", "sex", "address", "amount")
 
 
 def _spec_columns(registry: str) -> tuple[ColumnSpec, ...]:
     if registry == "population":
-        from pipelines.stages import POPULATION_COLUMNS
 
         return POPULATION_COLUMNS
-    from pipelines.registries import get_spec
 
     return get_spec(registry).columns
 
@@ -82,7 +84,6 @@ def clean_frame(frame: pl.DataFrame, found: dict[str, str], columns: tuple[Colum
 def _describe(problems: pl.Series, columns: tuple[ColumnSpec, ...]) -> pl.Series:
     """The problems in Vietnamese for the officer ("Họ và tên: Mã cũ TCVN3 (ABC); ..."), computed
     once per distinct combination of problems."""
-    from pipelines.labels import PROBLEM
 
     header = {c.name: c.label_vi or c.name for c in columns}
 
@@ -137,7 +138,6 @@ def _check_output(out: Path) -> None:
         raise InputError(f"định dạng đầu ra '{out.suffix}' chưa hỗ trợ (dùng .csv hoặc .xlsx)", file=out.name)
     if out.is_dir():
         raise OutputError(f"--out {out}: đây là một thư mục, cần đường dẫn tệp .csv hoặc .xlsx.")
-    from pipelines.reports import ensure_writable_dir
 
     ensure_writable_dir(out.parent if str(out.parent) else Path("."), "thư mục của --out")
 

@@ -35,6 +35,8 @@ from pipelines.private_files import owner_only_umask, restrict
 from pipelines.registries import REGISTRIES, get_spec
 from pipelines.reports import ensure_writable_dir, write_reports
 from pipelines.spec import RegistrySpec, spec_to_dict
+from validation import suites
+from validation.suites import checked_frame, run_suite, run_suite_checked
 
 # Deaths first: welfare and pension runs check their linked persons against the latest registered deaths.
 DEMO_ORDER = ("civil_deaths", "civil_births", "social_welfare", "pension", "land")
@@ -72,7 +74,6 @@ def outcome_line(counts: dict[str, int]) -> str:
 
 
 def validate_rows(spec: RegistrySpec, rows: pl.DataFrame) -> pl.DataFrame:
-    from validation.suites import run_suite
 
     return run_suite(spec, rows)
 
@@ -94,9 +95,6 @@ class _Background:
         self.pool = None
         if enabled:
             if _Background._shared is None:
-                from validation import (
-                    suites,  # the child imports only this module (and GX), not the pipeline
-                )
 
                 _Background._shared = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
                 _Background._shared.submit(suites.warm_up)
@@ -108,7 +106,6 @@ class _Background:
             with progress.stage("validate", "Kiểm tra chất lượng dữ liệu (Great Expectations)…", log, times):
                 result = step("validate", validate_rows, spec, rows)
             return _Done(result)
-        from validation.suites import checked_frame, run_suite_checked
 
         log.info("Kiểm tra chất lượng dữ liệu (Great Expectations, song song với bước ghép)…")
         return self.pool.submit(run_suite_checked, spec, checked_frame(spec, rows))
@@ -173,7 +170,6 @@ def _with_run(frame: pl.DataFrame, run_id: str, registry: str | None) -> pl.Data
 
 def make_reports(db: Path, run_id: str, out_dir: Path, unmasked: bool, by_commune: bool = False,
                  password_file: Path | None = None) -> dict:
-    from pipelines.reports import write_reports
 
     con = warehouse.connect(db, REGISTRIES.values())
     try:
@@ -222,7 +218,6 @@ def _reconcile(
     `running` until the next open of the warehouse marks it failed (`warehouse.mark_interrupted_runs`)."""
     owner_only_umask()  # the warehouse, reports and logs written below are private (0600/0700)
     if reports:
-        from pipelines.reports import ensure_writable_dir
 
         ensure_writable_dir(Path(out_dir))  # before anything is committed
     log = logger or progress.logger()

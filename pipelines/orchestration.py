@@ -20,6 +20,7 @@ from prefect.cache_policies import NO_CACHE
 
 from pipelines import progress, warehouse
 from pipelines.errors import InputError
+from pipelines.findings.coverage import coverage_rows_for_artifact
 from pipelines.flow import DEMO_ORDER, demo_inputs, reconcile
 from pipelines.registries import REGISTRIES, get_spec
 
@@ -93,7 +94,6 @@ def reconcile_registry(
             column_map=Path(column_map) if column_map else None, by_commune=by_commune,
             password_file=Path(password_file) if password_file else None, step=run_as_task, logger=logger,
         )
-    from pipelines.findings.coverage import coverage_rows_for_artifact
 
     con = warehouse.connect(db, REGISTRIES.values())
     try:

@@ -149,7 +149,7 @@ class Rows:
         self.counted = show  # a shown progress replaces the stage's "still working" lines
         _state["counting"] += self.counted
         if show and _state["bars"]:
-            from tqdm import tqdm
+            from tqdm import tqdm  # lazy: 0.09 s of import, needed only on a terminal and for long stages
 
             self.bar = tqdm(total=total, desc=f"  {label}", leave=False, file=sys.stderr,
                             bar_format="{desc}: {n_fmt}/{total_fmt} " + unit + " {bar} {percentage:3.0f}% còn {remaining}")

@@ -15,6 +15,7 @@ command and the server's REST API (`urllib`), so `doisoat --help` stays fast.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -48,8 +49,6 @@ def _child_setup() -> None:  # runs in the child between fork and exec
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
-        import ctypes
-
         ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass

@@ -23,9 +23,10 @@ import polars as pl
 from matching.normalize.admin_units import current_units
 from matching.normalize.fold import fold, fold_sql
 from matching.sql import quote_identifier
+from pipelines.errors import DoisoatError
 from pipelines.registries import REGISTRIES
 from pipelines.spec import RegistrySpec
-from pipelines.warehouse import rows_table_name
+from pipelines.warehouse import insert_frame, rows_table_name, transaction
 
 # metric -> (direction, default target); None = shown without a target
 METRICS: dict[str, tuple[str, float | None]] = {
@@ -182,7 +183,6 @@ def coverage_frame(con: duckdb.DuckDBPyConnection, run_id: str, spec: RegistrySp
 def run_registry(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
     row = con.execute("SELECT registry FROM runs WHERE run_id = ?", [run_id]).fetchone()
     if row is None:
-        from pipelines.errors import DoisoatError
 
         raise DoisoatError(f"Không có lần chạy '{run_id}' trong kho dữ liệu.", code="run_not_found")
     return row[0]
@@ -190,7 +190,6 @@ def run_registry(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
 
 def store_coverage(con: duckdb.DuckDBPyConnection, run_id: str, spec: RegistrySpec | None = None) -> pl.DataFrame:
     """Recompute a run's coverage and replace its rows in `coverage` (one transaction)."""
-    from pipelines.warehouse import insert_frame, transaction
 
     frame = coverage_frame(con, run_id, spec)
     with transaction(con):

@@ -18,8 +18,14 @@ from pathlib import Path
 import duckdb
 
 from pipelines.errors import DoisoatError, OutputError
+from pipelines.findings.coverage import coverage_frame, run_registry, store_coverage
 from pipelines.private_files import restrict, restrict_tree
 from pipelines.progress import part
+from pipelines.registries import REGISTRIES
+from pipelines.reports.commune_files import read_password_file, write_commune_workbooks
+from pipelines.reports.excel import write_workbook
+from pipelines.reports.html import write_html
+from pipelines.warehouse import connect
 
 
 def ensure_writable_dir(path: Path, option: str = "--out") -> None:
@@ -44,10 +50,6 @@ def write_reports(
 
     The password is read here from `password_file`, never passed around: it must not reach the
     run ledger's parameters or a Prefect flow run's parameters."""
-    from pipelines.findings.coverage import coverage_frame, run_registry, store_coverage
-    from pipelines.registries import REGISTRIES
-    from pipelines.reports.excel import write_workbook
-    from pipelines.reports.html import write_html
 
     spec = REGISTRIES[run_registry(con, run_id)]
     folder = Path(out_dir) / run_id
@@ -62,10 +64,6 @@ def write_reports(
     with part("report_html", "  Báo cáo HTML…"):
         paths["html"] = write_html(con, spec, run_id, coverage, folder / f"{spec.name}_audit.html", unmasked=unmasked)
     if by_commune:
-        from pipelines.reports.commune_files import (
-            read_password_file,
-            write_commune_workbooks,
-        )
 
         password = read_password_file(Path(password_file)) if password_file else None
         with part("report_communes", "  Sổ từng xã…"):
@@ -83,8 +81,6 @@ def regenerate_cli(run_id: str, db: Path, out_dir: Path, unmasked: bool = False,
     """`doisoat report RUN_ID`: rebuild a run's reports from the warehouse file."""
     if not Path(db).exists():
         raise DoisoatError(f"Không tìm thấy kho dữ liệu {db}.", code="warehouse_not_found")
-    from pipelines.registries import REGISTRIES
-    from pipelines.warehouse import connect
 
     ensure_writable_dir(Path(out_dir))
     con = connect(db, REGISTRIES.values())

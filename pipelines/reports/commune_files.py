@@ -28,13 +28,16 @@ from unidecode import unidecode
 
 from matching.sql import quote_identifier
 from pipelines.errors import InputError
+from pipelines.findings.coverage import UNKNOWN_UNIT
 from pipelines.private_files import (
     restrict,
     restrict_tree,
     write_private_bytes,
     write_private_text,
 )
+from pipelines.reports.excel import write_workbook
 from pipelines.spec import RegistrySpec
+from pipelines.warehouse import rows_table_name
 
 FOLDER = "theo_xa"
 UNKNOWN_CODE = "khong_xac_dinh"
@@ -64,7 +67,7 @@ def read_password_file(path: Path) -> str:
 
 def encrypt_workbook(plain: bytes, password: str) -> bytes:
     """Office-standard encryption of an .xlsx held in memory."""
-    from msoffcrypto.format.ooxml import OOXMLFile
+    from msoffcrypto.format.ooxml import OOXMLFile  # lazy: 0.24 s of import (cryptography), only for --by-commune
 
     out = io.BytesIO()
     OOXMLFile(io.BytesIO(plain)).encrypt(password, out)
@@ -84,7 +87,6 @@ class CommuneFiles:
 
 def commune_rows(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str) -> pl.DataFrame:
     """source_file, source_row, ma_xa (UNKNOWN_CODE when the row's current commune is unknown)."""
-    from pipelines.warehouse import rows_table_name
 
     table = quote_identifier(rows_table_name(spec.name))
     return con.execute(
@@ -105,8 +107,6 @@ def write_commune_workbooks(
 ) -> CommuneFiles:
     """`run_folder/theo_xa/<registry>_<ma_xa>_<name>.xlsx`, encrypted; generated passwords listed
     in `run_folder/mat_khau_<registry>.csv`."""
-    from pipelines.findings.coverage import UNKNOWN_UNIT
-    from pipelines.reports.excel import write_workbook
 
     folder = Path(run_folder) / FOLDER
     folder.mkdir(parents=True, exist_ok=True)

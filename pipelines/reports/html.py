@@ -25,10 +25,11 @@ import duckdb
 import polars as pl
 
 from pipelines import labels as L
+from pipelines.findings.coverage import DETERMINISTIC_METHODS
 from pipelines.reports import charts
 from pipelines.reports.formats import ZONE_NOTE, now_vn, vn_time
 from pipelines.reports.masking import mask_id
-from pipelines.reports.queries import run_info
+from pipelines.reports.queries import population_issue_counts, run_info
 from pipelines.spec import RegistrySpec
 from pipelines.warehouse import LINK_STATUSES, rows_table_name
 
@@ -260,7 +261,6 @@ def _lookup_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: 
     """A search box over every record of the run (up to MAX_LOOKUP), rendered by lookup.js from
     an embedded JSON block: outcome, method, probability, reviewer decision and, where candidates
     were compared, the waterfall of the best one and the candidates it beat (rank <= 5)."""
-    from pipelines.findings.coverage import DETERMINISTIC_METHODS
 
     frame = con.execute(
         """
@@ -322,7 +322,6 @@ MAX_POPULATION_ISSUES = 200
 
 def _population_section(con: duckdb.DuckDBPyConnection, run_id: str, unmasked: bool) -> str:
     """The CSDLQG extract's own problems (checks.population_issues): counts, then the first rows."""
-    from pipelines.reports.queries import population_issue_counts
 
     counts = population_issue_counts(con, run_id)
     if counts.height == 0:
