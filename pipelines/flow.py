@@ -31,6 +31,7 @@ from pipelines.errors import DoisoatError, InputError, safe_text, unexpected_err
 from pipelines.findings.alerts import registered_deaths
 from pipelines.findings.coverage import coverage_frame
 from pipelines.findings.population import population_issue_notes
+from pipelines.labels import STATUS_SHORT
 from pipelines.private_files import owner_only_umask, restrict
 from pipelines.registries import REGISTRIES, get_spec
 from pipelines.reports import ensure_writable_dir, write_reports
@@ -59,15 +60,11 @@ class RunSummary:
     stage_seconds: dict = field(default_factory=dict)  # stage name → seconds (bench/, --verbose)
 
 
-# Link outcomes as the officer reads them (the same words as the summary table's columns).
-STATUS_VI = {"matched": "khớp", "review": "cần xem xét", "unmatched": "không thấy", "rejected": "bị loại", "duplicate": "trùng"}
-
-
 def outcome_line(counts: dict[str, int]) -> str:
     """The run's outcome counts as one line, in the same terms as the summary table: organizations
     (land) are counted apart from the persons not found, as in every report."""
     person_counts = dict(counts, unmatched=counts["unmatched"] - counts.get("organizations", 0))
-    parts = [f"{STATUS_VI[s]} {progress.number(person_counts[s])}" for s in warehouse.LINK_STATUSES]
+    parts = [f"{STATUS_SHORT[s]} {progress.number(person_counts[s])}" for s in warehouse.LINK_STATUSES]
     if counts.get("organizations"):
         parts.append(f"tổ chức {progress.number(counts['organizations'])}")
     return f"{progress.number(counts['input_rows'])} dòng; " + ", ".join(parts)

@@ -27,6 +27,10 @@ STATUS = {
     "duplicate": "Trùng lặp",
 }
 
+# The same outcomes in the CLI's one-line summary and its table's columns (lower case, short).
+STATUS_SHORT = {"matched": "khớp", "review": "cần xem xét", "unmatched": "không thấy", "rejected": "bị loại",
+                "duplicate": "trùng"}
+
 METHOD = {
     "id_exact": "Khớp số định danh",
     "cmnd9": "Khớp số CMND cũ",
