@@ -24,8 +24,8 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-from unidecode import unidecode
 
+from matching.normalize.fold import fold
 from matching.sql import quote_identifier
 from pipelines.errors import InputError
 from pipelines.findings.coverage import UNKNOWN_UNIT
@@ -75,7 +75,7 @@ def encrypt_workbook(plain: bytes, password: str) -> bytes:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "_", unidecode(text or "").lower()).strip("_")[:60] or UNKNOWN_CODE
+    return re.sub(r"[^0-9a-z]+", "_", fold(text)).strip("_")[:60] or UNKNOWN_CODE
 
 
 @dataclass
