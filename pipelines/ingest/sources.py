@@ -18,7 +18,6 @@ from itertools import chain
 from pathlib import Path
 
 import polars as pl
-import xlrd
 
 from pipelines.errors import DamagedFileError, EncryptedWorkbookError, InputError
 from pipelines.ingest.decoding import Decoded, decode_lines
@@ -218,6 +217,8 @@ def _sheets_xlsx(path: Path) -> list[tuple[str, Iterator[list[str | None]]]]:
 
 
 def _rows_xls(book, index: int) -> Iterator[list[str | None]]:
+    import xlrd  # lazy: 11–31 ms to import (python -X importtime), and only .xls files need it
+
     sheet = book.sheet_by_index(index)
     for r in range(sheet.nrows):
         row: list[str | None] = []
@@ -234,6 +235,8 @@ def _rows_xls(book, index: int) -> Iterator[list[str | None]]:
 
 
 def _sheets_xls(path: Path) -> list[tuple[str, Iterator[list[str | None]]]]:
+    import xlrd  # lazy: 11–31 ms to import (python -X importtime), and only .xls files need it
+
     kind = _sniff_workbook(path, ".xls")
     if kind == "zip":  # an .xlsx renamed .xls
         return _sheets_xlsx(path)
