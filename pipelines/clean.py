@@ -19,7 +19,7 @@ import polars as pl
 
 from matching.normalize.frame import normalize_columns
 from pipelines.errors import InputError, OutputError
-from pipelines.ingest import _two_row_labels, alias_index, locate_header, read_grid
+from pipelines.ingest import alias_index, locate_header, read_grid, two_row_labels
 from pipelines.labels import PROBLEM
 from pipelines.registries import get_spec
 from pipelines.reports import ensure_writable_dir
@@ -115,7 +115,7 @@ def clean_file(path: Path, registry: str, out: Path) -> dict:
     lead, grid, start, height, found_pos, error = located
     if error is not None:
         raise error
-    raw_labels = grid[start] if height == 1 else _two_row_labels(grid[start], grid[start + 1])
+    raw_labels = grid[start] if height == 1 else two_row_labels(grid[start], grid[start + 1])
     rows = grid[start + height :] + list(rows_iter)  # an officer's file: every row is written back
     width = max([len(raw_labels)] + [len(r) for r in rows])
     labels = _unique_labels(list(raw_labels) + [None] * (width - len(raw_labels)))

@@ -48,7 +48,7 @@ from pipelines.warehouse import TABLES, insert_frame, rows_table_name, transacti
 FINDING_TABLES = ("mismatches", "missing_fields", "duplicates", "alerts")
 
 
-# What officers write, folded like headers (ingest.fold: no accents, case, spaces or punctuation).
+# What officers write, folded like headers (matching.normalize.fold.compact_key: no accents, case, spaces or punctuation).
 # Anything else is refused, never guessed.
 ACCEPT = {"dongy", "dung", "chapnhan", "xacnhan", "cungmotnguoi", "accept", "yes", "y", "co"}
 REJECT = {"bacbo", "sai", "khong", "khongdongy", "khongphai", "khongphainguoinay", "reject", "no", "n"}

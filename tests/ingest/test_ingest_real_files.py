@@ -1,4 +1,4 @@
-"""Issue 10, items 1 and 2, on files built like the ones communes send (tests/office_files.py):
+"""Issue 10, items 1 and 2, on files built like the ones communes send (tests/ingest/office_files.py):
 an .xlsx with title rows, a merged two-row header, STT, a "Tổng cộng" row and a signature block,
 beneficiaries whose surname is Tống; a CSV pasted together from UTF-8, Windows-1258 and
 TCVN3/VNI lists. Real files on disk, a real DuckDB warehouse, the workbook read back."""
@@ -12,26 +12,36 @@ import duckdb
 import openpyxl
 import polars as pl
 import pytest
-from office_files import TONG_NAMES, commune_workbook, mixed_encoding_csv, welfare_rows
+from office_files import (
+    TONG_NAMES,
+    commune_workbook,
+    mixed_encoding_csv,
+    typeable,
+    welfare_rows,
+)
 
+from matching.normalize.encodings import tcvn3_to_unicode, vni_to_unicode
 from pipelines.flow import reconcile
-from pipelines.ingest import _is_totals_label, mask_text, read_table
+from pipelines.ingest import mask_text, read_table
+from pipelines.ingest.lines import is_totals_label
+from pipelines.labels import problems_vi
 from pipelines.registries import get_spec
+from pipelines.stages import normalize_registry
 
 WELFARE = get_spec("social_welfare")
-TINY = Path(__file__).resolve().parent / "fixtures" / "tiny"
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
 @pytest.mark.parametrize("label", ["Tổng cộng", "TỔNG CỘNG", "Tổng số", "Cộng", "Tổng cộng:", "Tổng cộng (50 người)",
                                    "Cộng thôn 3", "Tổng số tiền", "TONG CONG", "Tong so"])
 def test_totals_labels(label):
-    assert _is_totals_label(label)
+    assert is_totals_label(label)
 
 
 @pytest.mark.parametrize("name", [*TONG_NAMES, "TỐNG SƠN TÙNG", "Tong Son Tung", "Tong Cong Minh", "Cong Tong Ha", "Công Thị Tổng"])
 def test_names_are_not_totals_labels(name):
-    assert not _is_totals_label(name)
+    assert not is_totals_label(name)
 
 
 def test_commune_workbook_keeps_every_person_and_accounts_for_every_line(tmp_path):
@@ -118,10 +128,6 @@ def test_mixed_encoding_csv_is_read_line_by_line(tmp_path):
     rows = welfare_rows(40, SAMPLE / "social_welfare.csv")
     where = mixed_encoding_csv(tmp_path / "hai_danh_sach.csv", rows, [("utf-8", 10), ("cp1258", 10), ("tcvn3", 10), ("vni", 10)])
     res = read_table(tmp_path / "hai_danh_sach.csv", WELFARE.columns)
-    from office_files import typeable
-
-    from matching.normalize.encodings import tcvn3_to_unicode, vni_to_unicode
-
     expected = [unicodedata.normalize("NFC", typeable(r[1]) if i >= 10 else r[1]).strip() for i, r in enumerate(rows)]
     convert = [None] * 20 + [tcvn3_to_unicode] * 10 + [vni_to_unicode] * 10  # the font each line was typed with
     names = [unicodedata.normalize("NFC", c(v)) if c else v for c, v in zip(convert, res.frame["ho_ten"].to_list())]
@@ -143,10 +149,6 @@ def test_a_line_no_encoding_reads_is_flagged_on_its_row(tmp_path):
     res = read_table(path, WELFARE.columns)
     assert res.frame["line_problem"].to_list() == [None, None, "dong:text_undecodable", None, None]
     assert any("1 dòng không đọc được" in n and "dòng 4" in n for n in res.notes)
-    from pipelines.stages import normalize_registry
-
     rows_n = normalize_registry(WELFARE, res)
     assert "dong:text_undecodable" in rows_n["problems"][2].to_list()
-    from pipelines.labels import problems_vi
-
     assert "không đọc được" in problems_vi("dong:text_undecodable")

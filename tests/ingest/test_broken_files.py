@@ -27,8 +27,9 @@ from office_files import (
 )
 
 from pipelines.cli import main
+from pipelines.ingest import decode_lines
 
-TINY = Path(__file__).resolve().parent / "fixtures" / "tiny"
+TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 HEADER = ["Mã đối tượng", "Họ và tên", "Ngày sinh", "Giới tính", "Số CCCD", "Địa chỉ", "Loại đối tượng",
           "Mức trợ cấp", "Hình thức chi trả", "Số tài khoản", "Ngân hàng"]
 ROWS = [
@@ -174,8 +175,6 @@ def _lines_of(path: Path, sheet: str | None) -> int:
                 return sum(1 for _ in (wb[sheet] if sheet else wb.worksheets[0]).iter_rows())
             finally:
                 wb.close()
-    from pipelines.ingest import decode_lines
-
     return len(decode_lines(path.read_bytes()).text.splitlines())
 
 

@@ -3,7 +3,7 @@
 Why a module and not inline fixtures: the same commune list (title rows, merged two-row header,
 STT, a "Tổng cộng" row, a signature block, beneficiaries whose surname is Tống) and the same
 mixed-encoding CSV are used by the tests and by the measured runs quoted in the report
-(`python tests/office_files.py OUT_DIR` writes them from data/sample)."""
+(`python tests/ingest/office_files.py OUT_DIR` writes them from data/sample)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from unidecode import unidecode
 
 from matching.normalize.encodings import _VIET_LETTERS, _VNI_SINGLE, VNI_PAIRS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample"
 
 # Real surnames/given names whose folded text starts like "tổng số" / "tổng cộng" / "cộng tổng".

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import unicodedata
+from pathlib import Path
 
 import polars as pl
 import pytest
 import xlsxwriter
+from e2e_support import to_cp1258, to_tcvn3
 
-from pipelines.errors import InputError
+from matching.normalize.encodings import repair_legacy_text
 from matching.normalize.fold import compact_key as fold
+from pipelines.errors import InputError
 from pipelines.ingest import load_column_map, read_table
 from pipelines.registries import get_spec
 
 WELFARE = get_spec("social_welfare")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ROWS = [
     ["DT001", "Nguyễn Văn An", "05/03/1950", "Nam", "001050012345", "Xã Tân Phú, Tỉnh Đồng Nai", "Người cao tuổi", "500000", "Tài khoản", "0123456789", "Agribank"],
     ["DT002", "Trần Thị Bình", "1948", "Nữ", "", "Phường Hà Đông, Thành phố Hà Nội", "Người khuyết tật", "750000", "Tiền mặt", "", ""],
@@ -23,20 +26,6 @@ HEADERS = ["Mã đối tượng", "Họ và tên", "Ngày, tháng, năm sinh", "
            "Loại đối tượng", "Mức trợ cấp", "Hình thức chi trả", "Số tài khoản", "Ngân hàng"]
 
 
-TONES = "\u0300\u0301\u0303\u0309\u0323"
-
-
-def to_cp1258(text: str) -> bytes:
-    """Windows-1258 stores tone marks as combining bytes after a precomposed base letter."""
-    out = b""
-    for ch in text:
-        try:
-            out += ch.encode("cp1258")
-        except UnicodeEncodeError:
-            d = unicodedata.normalize("NFD", ch)
-            base = unicodedata.normalize("NFC", "".join(c for c in d if c not in TONES))
-            out += base.encode("cp1258") + "".join(c for c in d if c in TONES).encode("cp1258")
-    return out
 
 
 def _write_csv(path, headers, rows, encoding="utf-8"):
@@ -184,9 +173,7 @@ def test_parquet(tmp_path):
 
 def test_legacy_xls_with_title_rows_merged_header_and_totals():
     """A real BIFF8 .xls (the Excel sheet above, saved as "Excel 97-2003" by LibreOffice)."""
-    from pathlib import Path
-
-    res = read_table(Path(__file__).parent / "fixtures" / "danh_sach_bao_tro.xls", WELFARE.columns)
+    res = read_table(FIXTURES / "danh_sach_bao_tro.xls", WELFARE.columns)
     f = res.frame
     assert res.info["format"] == "xls" and res.info["header_rows"] == 2
     assert f["ho_ten"].to_list() == ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"]
@@ -199,10 +186,6 @@ def test_legacy_xls_with_title_rows_merged_header_and_totals():
 def test_raw_tcvn3_bytes_are_not_wrecked_by_windows_1258(tmp_path):
     """An old office file saved byte for byte from a .VnTime font: read as Latin-1 so the
     normalizer can convert every value (Windows-1258 would turn Þ, Ò, Ì, ì, ò into tone marks)."""
-    from e2e_support import to_tcvn3
-
-    from matching.normalize.encodings import repair_legacy_text
-
     names = ["Hoàng Thị Lan", "Trần Văn Tiến", "Vũ Thị Kiều", "Lê Thị Hồng", "Đỗ Văn Bình"]
     rows = [[f"DT{i}", n, "01/01/1950", "Nữ", "", "Xã Tân Phú", "", "1", "", "", ""] for i, n in enumerate(names)]
     path = tmp_path / "tcvn3_bytes.csv"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from test_ingest import to_cp1258
+from e2e_support import to_cp1258
 
 from pipelines.ingest import read_csv_fast, read_table
 from pipelines.stages import POPULATION_COLUMNS
