@@ -10,6 +10,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from matching.person_schema import OPTIONAL, SCHEMA
 from pipelines import warehouse
 from pipelines.registries import REGISTRIES, get_spec
 from pipelines.warehouse.schema import _stale_views
@@ -38,6 +39,18 @@ def test_schema_on_disk_has_every_comment_and_is_idempotent(tmp_path):
         assert uncommented == 0
     finally:
         con.close()
+
+
+def test_person_schema_columns_are_the_engines():
+    """population and registry_persons hold the person schema of matching/person_schema.py (its one
+    home): every column, with the DuckDB type of its polars type."""
+    duck = {pl.Int64: "BIGINT", pl.Int16: "SMALLINT", pl.String: "VARCHAR"}
+    persons = {n: t for n, t, _ in warehouse.TABLES["registry_persons"].columns}
+    assert {n: persons.get(n) for n in SCHEMA} == {n: duck[t] for n, t in SCHEMA.items()}
+    population = {n: t for n, t, _ in warehouse.TABLES["population"].columns}
+    stored_as = {"rec_id": "pop_rec_id", "ho_ten": "ho_ten_clean", "gioi_tinh": "gioi_tinh_clean"}
+    assert {n: population.get(stored_as.get(n, n)) for n in SCHEMA | OPTIONAL} == {
+        n: duck[t] for n, t in (SCHEMA | OPTIONAL).items()}
 
 
 def test_links_has_the_contract_columns():
