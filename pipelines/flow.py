@@ -22,6 +22,7 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -133,27 +134,6 @@ def run_checks(spec: RegistrySpec, db: Path, links, persons, rows, population: p
     finally:
         con.close()
     return findings.findings(spec, links, persons, rows, population, deaths)
-
-
-def write_warehouse(db: Path, spec: RegistrySpec, run_id: str, frames: dict[str, pl.DataFrame], ledger: dict) -> dict[str, int]:
-    """All result tables of the run, its coverage and its `succeeded` ledger row, in one transaction:
-    a run killed at any point has either all of it (succeeded) or none of it (running → failed)."""
-    con = warehouse.connect(db, REGISTRIES.values())
-    total = sum(f.height for f in frames.values())
-    try:
-        with warehouse.transaction(con), progress.rows(f"Ghi {len(frames)} bảng", total, show=total >= progress.LONG_ROWS) as bar:
-            written = {}
-            for t, f in frames.items():
-                written[t] = warehouse.insert_frame(con, t, f)
-                bar.advance(f.height)
-            warehouse.note_stage(db, "write_warehouse:transaction")  # inserted, not yet committed
-            if total >= progress.LONG_ROWS:  # after the rows: coverage, then the commit to disk
-                progress.logger().info("  Tính độ bao phủ và lưu kho xuống đĩa…")
-            written["coverage"] = warehouse.insert_frame(con, "coverage", coverage_frame(con, run_id, spec))
-            warehouse.finish_run(con, run_id, status="succeeded", **ledger)
-        return written
-    finally:
-        con.close()
 
 
 def _with_run(frame: pl.DataFrame, run_id: str, registry: str | None) -> pl.DataFrame:
@@ -268,7 +248,8 @@ def _reconcile(
         counts.update(finding_counts(frames))
         with stage("write_warehouse", f"Ghi kho dữ liệu {Path(db).name}…"):
             ledger = {"input_files": inputs, "population_sha256": pop_sha, "row_counts": counts, "notes": notes}
-            step("write_warehouse", write_warehouse, db, spec, run_id, frames, ledger)
+            step("write_warehouse", warehouse.write_run, db, run_id, frames, ledger, specs=REGISTRIES.values(),
+                 coverage=partial(coverage_frame, run_id=run_id, spec=spec))
     except BaseException as exc:
         background.close(cancel=True)
         message = safe_text(str(exc)) if isinstance(exc, DoisoatError) else unexpected_error_text(exc)

@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.registries import REGISTRIES
-from pipelines.warehouse import connect, finish_run, start_run, write_results
+from pipelines.warehouse import connect, exclusive, start_run, write_run
 
 SPEC = REGISTRIES["social_welfare"]
 RUN_ID = "social_welfare-20261124T100000Z-abc123"
@@ -30,7 +30,10 @@ POP_IDS = ["001050000011", "001160000022", "031040000033", "002070000044", "0790
 
 def build(db: Path):
     con = connect(db, REGISTRIES.values())
-    start_run(con, RUN_ID, SPEC.name, {"spec": {"name": SPEC.name}, "match_threshold": 0.95, "review_threshold": 0.5}, {"doisoat": "0.1.0", "duckdb": "1.5.5"})
+    try:
+        start_run(con, RUN_ID, SPEC.name, {"spec": {"name": SPEC.name}, "match_threshold": 0.95, "review_threshold": 0.5}, {"doisoat": "0.1.0", "duckdb": "1.5.5"})
+    finally:
+        con.close()
     n = 8
     rows = pl.DataFrame(
         {
@@ -121,18 +124,16 @@ def build(db: Path):
     )
     model = pl.DataFrame({"run_id": [RUN_ID], "registry": [SPEC.name], "model": [json.dumps({"lambda": 0.001})],
                           "settings": [json.dumps({"match_threshold": 0.95, "review_threshold": 0.5})], "blocking": [json.dumps({"ho_ten_key": 120})]})
-    write_results(
-        con,
-        {
-            "social_welfare_rows": rows, "links": links, "link_evidence": evidence, "mismatches": mismatches,
-            "missing_fields": missing, "duplicates": duplicates, "alerts": alerts, "population": population,
-            "expectation_results": expectations, "match_models": model,
-        },
-    )
-    finish_run(
-        con, RUN_ID, status="succeeded",
+    frames = {
+        "social_welfare_rows": rows, "links": links, "link_evidence": evidence, "mismatches": mismatches,
+        "missing_fields": missing, "duplicates": duplicates, "alerts": alerts, "population": population,
+        "expectation_results": expectations, "match_models": model,
+    }
+    ledger = dict(
         input_files=[{"role": "registry", "file": "btxh_2026.xlsx", "sha256": "a" * 64, "rows": 8, "bytes": 12345},
                      {"role": "population", "file": "csdlqg.csv", "sha256": "f" * 64, "rows": 6, "bytes": 999}],
         population_sha256="f" * 64, row_counts={"input_rows": 8, "matched": 4, "review": 1, "unmatched": 1, "rejected": 1, "duplicate": 1},
     )
-    return con
+    with exclusive(db, command="run", run_id=RUN_ID):  # as a run does: the pipeline's one atomic write
+        write_run(db, RUN_ID, frames, ledger, specs=REGISTRIES.values())
+    return connect(db, REGISTRIES.values())

@@ -21,8 +21,8 @@ import xlsxwriter
 
 from pipelines.errors import InputError
 from pipelines.flow import reconcile
+from pipelines.formats import VN_TZ, dmy, vn_time
 from pipelines.registries import get_spec
-from pipelines.reports.formats import VN_TZ, dmy, vn_time
 from pipelines.reports.masking import mask_id
 from pipelines.stages import load_population
 

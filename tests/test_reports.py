@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 import reports_warehouse as rw
 
-from pipelines.reports import regenerate_cli, write_reports
 from pipelines.findings.coverage import coverage_frame, coverage_rows_for_artifact
+from pipelines.reports import regenerate_cli, write_reports
 from pipelines.reports.excel import write_workbook
 from pipelines.reports.masking import mask_id
 from pipelines.reports.queries import action_lists

@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 import reports_warehouse as rw
 
+from pipelines.findings.coverage import coverage_frame
 from pipelines.registries import REGISTRIES
 from pipelines.reports import write_reports
-from pipelines.findings.coverage import coverage_frame
 from pipelines.reports.queries import action_lists, fetch
 from pipelines.warehouse import connect, finish_run, insert_frame, start_run
 

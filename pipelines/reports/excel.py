@@ -18,6 +18,7 @@ import polars as pl
 import xlsxwriter
 
 from pipelines import labels as L
+from pipelines.formats import dmy, vn_time
 from pipelines.labels import (
     OWNER_HEADER,
     REVIEW_CANDIDATE_HEADER,
@@ -27,7 +28,6 @@ from pipelines.labels import (
     REVIEW_RUN_PREFIX,
     SOURCE_FILE_HEADER,
 )
-from pipelines.reports.formats import dmy, vn_time
 from pipelines.reports.masking import mask_account, mask_id
 from pipelines.reports.queries import action_lists, fetch, run_info
 from pipelines.spec import RegistrySpec

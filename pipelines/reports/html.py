@@ -26,8 +26,8 @@ import polars as pl
 
 from pipelines import labels as L
 from pipelines.findings.coverage import DETERMINISTIC_METHODS
+from pipelines.formats import ZONE_NOTE, now_vn, vn_time
 from pipelines.reports import charts
-from pipelines.reports.formats import ZONE_NOTE, now_vn, vn_time
 from pipelines.reports.masking import mask_id
 from pipelines.reports.queries import population_issue_counts, run_info
 from pipelines.spec import RegistrySpec

@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -26,6 +27,7 @@ import pytest
 from matching.sql import quote_literal
 from pipelines import warehouse
 from pipelines.cli import main
+from pipelines.formats import vn_time
 from pipelines.registries import REGISTRIES
 from pipelines.sample.generator import generate
 
@@ -174,7 +176,7 @@ def test_a_run_killed_while_writing_reports_has_committed_everything(site):
 
 BUSY = re.compile(
     r"Kho dữ liệu \S*w\.duckdb đang được dùng bởi (?:lần chạy (?P<run_id>\S+?), đang ở bước (?P<stage>\S+)|lệnh doisoat run social_welfare) "
-    r"\(tiến trình (?P<pid>\d+) trên máy \S+\) từ (?P<since>\d\d:\d\d:\d\d ngày \d\d/\d\d/\d{4}) \(giờ Việt Nam\)\."
+    r"\(tiến trình (?P<pid>\d+) trên máy \S+\) từ (?P<since>\d\d/\d\d/\d{4} \d\d:\d\d:\d\d) \(giờ Việt Nam, UTC\+7\)\."
 )
 
 
@@ -200,7 +202,7 @@ def test_two_runs_at_once_one_is_refused_then_the_holder_is_killed_mid_transacti
         m3 = BUSY.search(third.stderr)
         info = _lock_info(root)
         assert m3 and m3["run_id"] == info["run_id"] and m3["stage"] in STAGES and int(m3["pid"]) == holder.pid, third.stderr
-        assert m3["since"] == m["since"] == warehouse._vn_time(info["since"]).removesuffix(" (giờ Việt Nam)")
+        assert m3["since"] == m["since"] == vn_time(datetime.fromisoformat(info["since"]), seconds=True, zone=False)
         # then the holder is killed inside its result transaction: rows inserted, not committed
         frozen, run_id = _kill_in(holder, root, "write_warehouse:transaction")
         assert run_id == info["run_id"] and frozen == "write_warehouse:transaction"

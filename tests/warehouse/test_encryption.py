@@ -18,7 +18,7 @@ from matching.sql import quote_literal
 from pipelines import warehouse
 from pipelines.cli import main
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
 def _key_file(path: Path, key: str | None = None) -> Path:
