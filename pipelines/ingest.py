@@ -30,13 +30,13 @@ from pathlib import Path
 import polars as pl
 
 from matching.normalize.dates import parse_date
-from matching.normalize.encodings import _VIET_LETTERS as VIET_LETTERS
 from matching.normalize.encodings import (
     all_words_valid,
     tcvn3_to_unicode,
     vni_to_unicode,
 )
 from matching.normalize.fold import compact_key, fold
+from matching.reference.letters import VIET_LETTERS
 from pipelines.errors import (
     DamagedFileError,
     EncryptedWorkbookError,

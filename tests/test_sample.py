@@ -12,10 +12,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from matching.normalize.admin_units import legacy_units
+from matching.reference.admin_units import legacy_province_codes, legacy_units
 from pipelines.sample.defects import strip_diacritics
 from pipelines.sample.generator import COLUMNS, generate
-from pipelines.sample.idnumbers import legacy_province_codes
 
 REGISTRIES = ("social_welfare", "pension", "civil_births", "civil_deaths", "land")
 NAME_DEFECTS = ("name_no_diacritics", "name_upper", "name_nfd", "name_old_tone", "name_telex",

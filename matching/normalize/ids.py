@@ -31,8 +31,8 @@ from functools import lru_cache
 
 import polars as pl
 
-from matching.normalize.admin_units import legacy_units
 from matching.normalize.problems import finish, flags_to_str_rows, prefix_col
+from matching.reference.admin_units import legacy_province_codes
 
 _LIST_STR = pl.List(pl.Utf8)
 
@@ -40,8 +40,7 @@ _LIST_STR = pl.List(pl.Utf8)
 @lru_cache(maxsize=1)
 def province_codes() -> tuple[str, ...]:
     """Three-digit province prefixes of personal IDs: "0" + the pre-2025 two-digit GSO code."""
-    codes = legacy_units()["ma_tinh_cu"].drop_nulls().unique().sort().to_list()
-    return tuple("0" + c for c in codes)
+    return tuple("0" + c for c in legacy_province_codes())
 
 
 def normalize_id_column(
