@@ -6,6 +6,8 @@ import hashlib
 import json
 import math
 import re
+import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -230,3 +232,15 @@ def test_moved_persons_are_registered_in_another_commune(sample):
             assert f"{xa}, {tinh}" not in addr
     assert moved > 5
 
+
+
+def test_the_generator_shares_no_code_with_the_normalizer():
+    """The generator reads the reference tables (matching/reference) but no normalizer module, even
+    indirectly, so the sample cannot inherit the normalizer's mistakes."""
+    code = (
+        "import sys, pipelines.sample.generator;"
+        "print([m for m in sys.modules if m.startswith('matching.') and not m.startswith('matching.reference')])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
