@@ -36,6 +36,12 @@ from matching.reference.admin_units import legacy_province_codes
 
 _LIST_STR = pl.List(pl.Utf8)
 
+# The kinds that are a personal ID number (`bhxh10` is a social-insurance code, `invalid` none).
+PERSONAL_ID_KINDS = ("cccd12", "cmnd9", "cmnd12")
+# The problems saying a 12-digit personal ID disagrees with its row (sex, birth year) or with the
+# known province codes.
+ROW_MISMATCH_PROBLEMS = ("id_sex_mismatch", "id_birth_year_mismatch", "id_province_unknown")
+
 
 @lru_cache(maxsize=1)
 def province_codes() -> tuple[str, ...]:

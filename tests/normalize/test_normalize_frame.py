@@ -3,7 +3,8 @@
 import polars as pl
 import pytest
 
-from matching.normalize.frame import normalize_columns, parse_amount
+from matching.normalize.amounts import parse_amount
+from matching.normalize.frame import normalize_columns
 from pipelines.spec import ColumnSpec
 
 COLUMNS = [
