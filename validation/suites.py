@@ -90,7 +90,8 @@ def _gx():
 # --------------------------------------------------------------------------- the checked frame
 
 
-def _blank_to_null(expr: pl.Expr) -> pl.Expr:
+def blank_to_null(expr: pl.Expr) -> pl.Expr:
+    """Trimmed text, null when empty: a blank cell counts as missing (here and in completeness.py)."""
     s = expr.cast(pl.Utf8).str.strip_chars()
     return pl.when(s == "").then(None).otherwise(s)
 
@@ -105,7 +106,7 @@ def prepare_frame(spec: RegistrySpec, df: Any) -> pl.DataFrame:
     norm = _normalized(spec, df)
     out: list[pl.Expr] = []
     for c in spec.columns:
-        out.append(_blank_to_null(pl.col(c.name)).alias(c.name))
+        out.append(blank_to_null(pl.col(c.name)).alias(c.name))
         if c.kind == "id":
             kind = norm[f"{c.name}_kind"]
             bad = _problems(df, norm, c.name).list.eval(pl.element().is_in(ROW_MISMATCH_PROBLEMS)).list.any()
@@ -120,7 +121,7 @@ def prepare_frame(spec: RegistrySpec, df: Any) -> pl.DataFrame:
     out.append(is_person_expr(spec, df).alias("is_person"))
     if spec.payment is not None:
         accounts = {fold(v) for v in spec.payment.account_values}
-        mode = _blank_to_null(pl.col(spec.payment.mode_column))
+        mode = blank_to_null(pl.col(spec.payment.mode_column))
         out.append(
             pl.when(mode.is_null()).then(None).otherwise(fold_expr(mode).is_in(sorted(accounts)))
             .alias(f"{spec.payment.mode_column}_is_account")
