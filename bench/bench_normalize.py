@@ -47,8 +47,8 @@ def build_rows(n: int, seed: int = 6):
     import numpy as np
     import polars as pl
 
-    from matching.normalize.admin_units import current_units, legacy_units
-    from matching.normalize.encodings import TCVN3
+    from matching.reference.admin_units import current_units, legacy_units
+    from matching.reference.legacy_fonts import TCVN3
 
     rng = np.random.default_rng(seed)
     sn, sw = _weighted(SURNAMES)
@@ -164,8 +164,8 @@ def main() -> int:
 
     import polars as pl
 
-    from matching.normalize.admin_units import current_units, legacy_units
     from matching.normalize.frame import normalize_columns
+    from matching.reference.admin_units import current_units, legacy_units
 
     current_units(), legacy_units()  # reference tables load once per process; not per row
     df = pl.read_parquet(data)

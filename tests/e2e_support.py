@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 import xlsxwriter
 
-from matching.normalize.encodings import TCVN3
+from matching.reference.legacy_fonts import TCVN3
 from pipelines.flow import DEMO_ORDER, RunSummary, reconcile
 from pipelines.registries import get_spec
 from pipelines.sample.generator import generate

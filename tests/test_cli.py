@@ -81,7 +81,7 @@ def test_the_cli_imports_neither_prefect_nor_great_expectations():
 def test_admin_unit_tables_are_read_without_importing_their_package():
     """Its __init__ loads an address parser and geopy (seconds); only its data files are used."""
     code = (
-        "import sys; from matching.normalize.admin_units import current_units, legacy_units;"
+        "import sys; from matching.reference.admin_units import current_units, legacy_units;"
         "print(current_units().height > 3000, legacy_units().height > 10000, 'vietnamadminunits' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

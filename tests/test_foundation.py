@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from matching.normalize.admin_units import current_units, legacy_units
+from matching.reference.admin_units import current_units, legacy_units
 from pipelines.registries import REGISTRIES, get_spec
 
 

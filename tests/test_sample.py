@@ -6,16 +6,17 @@ import hashlib
 import json
 import math
 import re
+import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from matching.normalize.admin_units import legacy_units
+from matching.reference.admin_units import legacy_province_codes, legacy_units
 from pipelines.sample.defects import strip_diacritics
 from pipelines.sample.generator import COLUMNS, generate
-from pipelines.sample.idnumbers import legacy_province_codes
 
 REGISTRIES = ("social_welfare", "pension", "civil_births", "civil_deaths", "land")
 NAME_DEFECTS = ("name_no_diacritics", "name_upper", "name_nfd", "name_old_tone", "name_telex",
@@ -231,3 +232,15 @@ def test_moved_persons_are_registered_in_another_commune(sample):
             assert f"{xa}, {tinh}" not in addr
     assert moved > 5
 
+
+
+def test_the_generator_shares_no_code_with_the_normalizer():
+    """The generator reads the reference tables (matching/reference) but no normalizer module, even
+    indirectly, so the sample cannot inherit the normalizer's mistakes."""
+    code = (
+        "import sys, pipelines.sample.generator;"
+        "print([m for m in sys.modules if m.startswith('matching.') and not m.startswith('matching.reference')])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

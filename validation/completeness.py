@@ -18,7 +18,7 @@ import polars as pl
 
 from matching.normalize.fold import fold, fold_expr
 from pipelines.spec import RegistrySpec
-from validation.suites import PERSON_ONLY_ROLES, _blank_to_null, is_person_expr
+from validation.suites import PERSON_ONLY_ROLES, blank_to_null, is_person_expr
 
 LINKED_STATUSES = ("matched", "duplicate")
 
@@ -51,7 +51,7 @@ def _population_values(spec: RegistrySpec, population: pl.DataFrame) -> dict[str
     def col(*names: str) -> pl.Expr | None:
         for n in names:
             if n in population.columns:
-                return _blank_to_null(pl.col(n))
+                return blank_to_null(pl.col(n))
         return None
 
     by_role: dict[str, pl.Expr | None] = {
@@ -96,16 +96,16 @@ def missing_fields(spec: RegistrySpec, registry_df: Any, population_df: Any, lin
     for c in spec.columns:
         if not c.required:
             continue
-        empty = _blank_to_null(pl.col(c.name)).is_null() if c.name in rows.columns else pl.lit(True)
+        empty = blank_to_null(pl.col(c.name)).is_null() if c.name in rows.columns else pl.lit(True)
         if spec.owner_split and c.role in PERSON_ONLY_ROLES:
             empty = empty & person  # an organization has no birth year or personal ID to give
         checks.append((c.name, empty))
     if spec.payment is not None and spec.payment.account_column not in spec.required_columns:
         accounts = {fold(v) for v in spec.payment.account_values}
-        mode = _blank_to_null(pl.col(spec.payment.mode_column))
+        mode = blank_to_null(pl.col(spec.payment.mode_column))
         paid_by_account = fold_expr(mode).is_in(sorted(accounts)).fill_null(False)
         account_empty = (
-            _blank_to_null(pl.col(spec.payment.account_column)).is_null()
+            blank_to_null(pl.col(spec.payment.account_column)).is_null()
             if spec.payment.account_column in rows.columns
             else pl.lit(True)
         )

@@ -8,9 +8,10 @@ Nam/Nữ, rows paid through an account must carry an account number, amounts mus
 The checks run on a *checked frame* (`prepare_frame`): the raw columns with blanks turned into
 nulls, plus a few derived columns named after their source column (`so_cccd_kind`,
 `so_cccd_consistent`, `ngay_sinh_year`, `muc_tro_cap_value`, `hinh_thuc_chi_tra_is_account`).
-They come from the normalizer's columns when the frame has them (the in-memory frame at ingest)
-and are re-derived from the `_clean` columns otherwise (a run's `<registry>_rows` table when the
-reports are regenerated), so the same suite runs on both.
+They are the normalizer's columns (matching/normalize: the one parser of amounts, dates, sex and
+IDs): taken from the frame when it has them (the in-memory frame at ingest), else computed by the
+normalizer from the raw values (a run's `<registry>_rows` table, which keeps the raw values and
+the problems but not every derived column), so the suite reads the same values on both.
 
 Personal data never reaches GX's stores: every run uses result_format SUMMARY with
 `partial_unexpected_count = 0`, so results carry counts only, never sample values.
@@ -24,23 +25,20 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from datetime import date
 from typing import Any
 
 import polars as pl
 
+from matching.normalize.dates import MIN_YEAR
 from matching.normalize.fold import fold, fold_expr
+from matching.normalize.frame import normalize_columns
+from matching.normalize.ids import PERSONAL_ID_KINDS, ROW_MISMATCH_PROBLEMS
 from pipelines.spec import ColumnSpec, RegistrySpec
 
 # Result format used everywhere: counts only, no unexpected values (personal data) kept.
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
 
-ID_KINDS_VALID = ("cccd12", "cmnd9", "cmnd12")
-# Problem codes (from matching.normalize.ids) meaning the 12-digit ID disagrees with the row's
-# sex, birth year or a known province code; any code with one of these prefixes counts.
-ID_CONSISTENCY_PREFIXES = ("id_checksum", "id_sex", "id_year", "id_birth_year", "id_century", "id_province")
-MIN_YEAR = 1900
 # Land rows may name an organization: it has no birth year or personal ID, so the required
 # checks of these person fields apply to rows naming persons only (`is_person`).
 PERSON_ONLY_ROLES = ("ngay_sinh", "gioi_tinh", "id", "ho_ten_cha", "ho_ten_me")
@@ -92,49 +90,10 @@ def _gx():
 # --------------------------------------------------------------------------- the checked frame
 
 
-_AMOUNT_JUNK = re.compile(r"[^\d.,\-]")
-_THOUSANDS = re.compile(r"^-?\d{1,3}([.,]\d{3})+$")
-
-
-def parse_amount(text: str | None) -> float | None:
-    """'1.500.000 đ' → 1500000.0, '1,500,000' → 1500000.0, '120,5' → 120.5, '45.6 m2' → 45.6.
-
-    Vietnamese files write thousands with dots and decimals with commas, exports the reverse;
-    a separator followed by exactly three digits in every group is read as thousands."""
-    if text is None:
-        return None
-    s = str(text).strip().lower().replace("m2", "").replace("m²", "")
-    s = _AMOUNT_JUNK.sub("", s)
-    if not s or s in {"-", ".", ","}:
-        return None
-    try:
-        if "." in s and "," in s:
-            dec = "." if s.rfind(".") > s.rfind(",") else ","
-            s = s.replace("," if dec == "." else ".", "").replace(dec, ".")
-        elif _THOUSANDS.match(s):
-            s = s.replace(".", "").replace(",", "")
-        else:
-            s = s.replace(",", ".")
-        return float(s)
-    except ValueError:
-        return None
-
-
-def _blank_to_null(expr: pl.Expr) -> pl.Expr:
+def blank_to_null(expr: pl.Expr) -> pl.Expr:
+    """Trimmed text, null when empty: a blank cell counts as missing (here and in completeness.py)."""
     s = expr.cast(pl.Utf8).str.strip_chars()
     return pl.when(s == "").then(None).otherwise(s)
-
-
-def _problems_expr(df: pl.DataFrame, col: str) -> pl.Expr:
-    """List of problem codes of one column: `<c>_problems`, else `problems` entries 'c:code'."""
-    if f"{col}_problems" in df.columns and df.schema[f"{col}_problems"] == pl.List(pl.Utf8):
-        return pl.col(f"{col}_problems")
-    if "problems" in df.columns and isinstance(df.schema["problems"], pl.List):
-        prefix = f"{col}:"
-        return pl.col("problems").list.eval(
-            pl.element().filter(pl.element().str.starts_with(prefix)).str.strip_prefix(prefix)
-        )
-    return pl.lit(None, dtype=pl.List(pl.Utf8))
 
 
 def prepare_frame(spec: RegistrySpec, df: Any) -> pl.DataFrame:
@@ -144,33 +103,74 @@ def prepare_frame(spec: RegistrySpec, df: Any) -> pl.DataFrame:
     missing = [c.name for c in spec.columns if c.name not in df.columns]
     if missing:  # an absent column is entirely empty: its required check reports every row
         df = df.with_columns([pl.lit(None, dtype=pl.Utf8).alias(c) for c in missing])
+    norm = _normalized(spec, df)
     out: list[pl.Expr] = []
     for c in spec.columns:
-        raw = _blank_to_null(pl.col(c.name))
-        out.append(raw.alias(c.name))
-        clean = pl.col(f"{c.name}_clean") if f"{c.name}_clean" in df.columns else None
+        out.append(blank_to_null(pl.col(c.name)).alias(c.name))
         if c.kind == "id":
-            out += _id_columns(df, c, raw, clean)
+            kind = norm[f"{c.name}_kind"]
+            bad = _problems(df, norm, c.name).list.eval(pl.element().is_in(ROW_MISMATCH_PROBLEMS)).list.any()
+            consistent = pl.when(kind == "cccd12").then(~bad.fill_null(False)).otherwise(None)
+            out += [kind.alias(f"{c.name}_kind"), consistent.alias(f"{c.name}_consistent")]
         elif c.kind in ("date", "year"):
-            out += _date_columns(df, c, raw, clean)
+            out.append(norm[f"{c.name}_year"].cast(pl.Int32).alias(f"{c.name}_year"))
         elif c.kind == "sex":
-            src = _blank_to_null(clean) if clean is not None else raw
-            out.append(fold_expr(src).replace_strict(SEX_KEYS, default=None, return_dtype=pl.Utf8).alias(f"{c.name}_sex"))
+            out.append(norm[f"{c.name}_clean"].cast(pl.Utf8).alias(f"{c.name}_sex"))
         elif c.kind == "amount":
-            if clean is not None and df.schema[f"{c.name}_clean"].is_numeric():
-                value = clean.cast(pl.Float64)  # the normalizer's parse (pipeline frame)
-            else:
-                value = raw.map_elements(parse_amount, return_dtype=pl.Float64)
-            out.append(value.alias(f"{c.name}_value"))
+            out.append(norm[f"{c.name}_clean"].cast(pl.Float64).alias(f"{c.name}_value"))
     out.append(is_person_expr(spec, df).alias("is_person"))
     if spec.payment is not None:
         accounts = {fold(v) for v in spec.payment.account_values}
-        mode = _blank_to_null(pl.col(spec.payment.mode_column))
+        mode = blank_to_null(pl.col(spec.payment.mode_column))
         out.append(
             pl.when(mode.is_null()).then(None).otherwise(fold_expr(mode).is_in(sorted(accounts)))
             .alias(f"{spec.payment.mode_column}_is_account")
         )
     return df.with_columns(out)
+
+
+# The normalizer's column each checked column is read from, per column kind.
+_READS = {"id": ("_kind",), "date": ("_year",), "year": ("_year",), "sex": ("_clean",), "amount": ("_clean",)}
+
+
+def _has_normalized(df: pl.DataFrame, c: ColumnSpec) -> bool:
+    """Does the frame carry the normalizer's columns for `c` (the run's in-memory frame)?
+    An amount's `_clean` must be numeric: the warehouse keeps every `_clean` as text."""
+    cols = [f"{c.name}{suffix}" for suffix in _READS.get(c.kind, ())]
+    if not all(col in df.columns for col in cols):
+        return False
+    return c.kind != "amount" or df.schema[cols[0]].is_numeric()
+
+
+def _normalized(spec: RegistrySpec, df: pl.DataFrame) -> dict[str, pl.Expr]:
+    """The normalizer's columns the suite reads, as expressions over `df`: the frame's own when
+    it has them, else the normalizer's reading of the raw values (sex and date of birth given,
+    as in the pipeline, for the ID checks)."""
+    todo = [c for c in spec.columns if c.kind in _READS and not _has_normalized(df, c)]
+    exprs = {f"{c.name}{s}": pl.col(f"{c.name}{s}") for c in spec.columns for s in _READS.get(c.kind, ())}
+    if not todo:
+        return exprs
+    sex = next((c.name for c in spec.columns if c.role == "gioi_tinh"), None)
+    dob = next((c.name for c in spec.columns if c.role == "ngay_sinh"), None)
+    raw = df.select([c.name for c in spec.columns])
+    fresh = normalize_columns(raw, [(c.name, c.kind) for c in todo], sex_column=sex, dob_column=dob)
+    for c in todo:
+        for col in [f"{c.name}{s}" for s in _READS[c.kind]] + [f"{c.name}_problems"]:
+            exprs[col] = pl.lit(fresh[col])
+    return exprs
+
+
+def _problems(df: pl.DataFrame, norm: dict[str, pl.Expr], col: str) -> pl.Expr:
+    """List of problem codes of one column: the frame's `<c>_problems`, else its `problems`
+    entries 'c:code' (warehouse), else the normalizer's reading of the raw value."""
+    if f"{col}_problems" in df.columns and df.schema[f"{col}_problems"] == pl.List(pl.Utf8):
+        return pl.col(f"{col}_problems")
+    if "problems" in df.columns and isinstance(df.schema["problems"], pl.List):
+        prefix = f"{col}:"
+        return pl.col("problems").list.eval(
+            pl.element().filter(pl.element().str.starts_with(prefix)).str.strip_prefix(prefix)
+        )
+    return norm.get(f"{col}_problems", pl.lit(None, dtype=pl.List(pl.Utf8)))
 
 
 def is_person_expr(spec: RegistrySpec, df: pl.DataFrame) -> pl.Expr:
@@ -181,39 +181,6 @@ def is_person_expr(spec: RegistrySpec, df: pl.DataFrame) -> pl.Expr:
         if col in df.columns:
             return (pl.col(col).cast(pl.Utf8) != "organization").fill_null(True)
     return pl.lit(True)
-
-
-def _id_columns(df: pl.DataFrame, c: ColumnSpec, raw: pl.Expr, clean: pl.Expr | None) -> list[pl.Expr]:
-    if f"{c.name}_kind" in df.columns:
-        kind = pl.col(f"{c.name}_kind")
-    else:
-        digits = _blank_to_null(clean) if clean is not None else raw.str.replace_all(r"[\s.'’-]", "")
-        kind = (
-            pl.when(digits.is_null()).then(None)
-            .when(~digits.str.contains(r"^\d+$")).then(pl.lit("invalid"))
-            .otherwise(digits.str.len_chars().replace_strict({12: "cccd12", 9: "cmnd9", 10: "bhxh10"}, default="invalid", return_dtype=pl.Utf8))
-        )
-    problems = _problems_expr(df, c.name)
-    bad = problems.list.eval(
-        pl.any_horizontal([pl.element().str.starts_with(p) for p in ID_CONSISTENCY_PREFIXES])
-    ).list.any()
-    consistent = pl.when(kind == "cccd12").then(~bad.fill_null(False)).otherwise(None)
-    return [kind.alias(f"{c.name}_kind"), consistent.alias(f"{c.name}_consistent")]
-
-
-_YEAR = re.compile(r"(1[89]\d\d|20\d\d)")
-
-
-def _date_columns(df: pl.DataFrame, c: ColumnSpec, raw: pl.Expr, clean: pl.Expr | None) -> list[pl.Expr]:
-    if f"{c.name}_year" in df.columns:
-        year = pl.col(f"{c.name}_year").cast(pl.Int32)
-    else:
-        src = _blank_to_null(clean) if clean is not None else raw
-        year = src.str.extract(_YEAR.pattern, 1).cast(pl.Int32)
-    return [year.alias(f"{c.name}_year")]
-
-
-SEX_KEYS = {"nam": "Nam", "m": "Nam", "male": "Nam", "nu": "Nữ", "f": "Nữ", "female": "Nữ"}
 
 
 # --------------------------------------------------------------------------- the suite
@@ -236,7 +203,7 @@ def expectation_plan(spec: RegistrySpec) -> list[dict]:
             add("not_null", "required", c.name)
         present = ("raw_not_null", c.name)
         if c.kind == "id":
-            add("in_set", "id_format", f"{c.name}_kind", value_set=list(ID_KINDS_VALID))
+            add("in_set", "id_format", f"{c.name}_kind", value_set=list(PERSONAL_ID_KINDS))
             add("in_set", "id_consistent", f"{c.name}_consistent", value_set=[True])
         elif c.kind in ("date", "year"):
             add("not_null", "date_parsed", f"{c.name}_year", condition=present)

@@ -23,9 +23,9 @@ from functools import lru_cache
 
 import polars as pl
 
-from matching.normalize.admin_units import current_units, legacy_units
 from matching.normalize.fold import fold_expr
 from matching.normalize.problems import Distinct, finish, flags_to_str, prefix_col
+from matching.reference.admin_units import current_units, legacy_units
 
 _LIST_STR = pl.List(pl.Utf8)
 

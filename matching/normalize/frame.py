@@ -7,84 +7,28 @@ and a combined `problems` column (List[str]) whose entries are prefixed by the c
 
 Kinds beyond the table in ARCHITECTURE.md:
 - `year`: a year of birth only (land's nam_sinh): the date columns, precision `year`.
-- `amount`: `c_clean` (Float64) from "1.500.000", "1,500,000", "1500000 đ"; problems
-  `not_a_number`, `not_positive`.
+- `amount`: `c_clean` (Float64), problems `not_a_number`, `not_positive` (amounts.py).
 - `text`: `c_clean` (trimmed, NFC, null when empty), `c_problems` (always empty).
 Sex and date columns are processed first so the ID checks can use them.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 import polars as pl
 
 from matching.normalize.addresses import normalize_address_column
+from matching.normalize.amounts import normalize_amount_column
 from matching.normalize.dates import normalize_date_column
 from matching.normalize.ids import normalize_id_column
 from matching.normalize.names import normalize_name_column
 from matching.normalize.owners import normalize_owner_column
-from matching.normalize.problems import (
-    Distinct,
-    ProblemAccumulator,
-    finish,
-    flags_to_str,
-    list_to_str,
-    prefix_col,
-)
+from matching.normalize.problems import ProblemAccumulator, finish, prefix_col
 from matching.normalize.sex import normalize_sex_column, sex_exprs
 
-_LIST_STR = pl.List(pl.Utf8)
 KINDS = ("name", "owner", "date", "year", "id", "sex", "address", "amount", "text")
 _ORDER = {"sex": 0, "date": 1, "year": 1}
-
-
-def parse_amount(value: str | None) -> tuple[float | None, list[str]]:
-    """'1.500.000' / '1,500,000' / '1500000 đ' / '1.500.000,5' -> float; never guesses scale."""
-    if value is None:
-        return None, []
-    s = re.sub(r"(?i)\s|vnd|vnđ|đồng|dong|đ|m2|m²", "", str(value))
-    if not s:
-        return None, []
-    if not re.fullmatch(r"-?[\d.,]+", s):
-        return None, ["not_a_number"]
-    if "." in s and "," in s:
-        dec = "." if s.rfind(".") > s.rfind(",") else ","
-        s = s.replace("," if dec == "." else ".", "").replace(dec, ".")
-    elif s.count(".") + s.count(",") >= 1:
-        sep = "." if "." in s else ","
-        if re.fullmatch(rf"-?\d{{1,3}}(\{sep}\d{{3}})+", s):
-            s = s.replace(sep, "")  # thousands separators
-        elif s.count(sep) == 1:
-            s = s.replace(sep, ".")  # decimal
-        else:
-            return None, ["not_a_number"]
-    try:
-        number = float(s)
-    except ValueError:
-        return None, ["not_a_number"]
-    return number, ([] if number > 0 else ["not_positive"])
-
-
-def normalize_amount_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = False) -> pl.DataFrame:
-    """Add c_clean (Float64) and c_problems (`not_a_number`, `not_positive`)."""
-    col = df[c]
-    if col.dtype.is_numeric():
-        clean = col.cast(pl.Float64)
-        out = df.with_columns(clean.alias(f"{c}_clean"))
-        out = out.with_columns(flags_to_str([(pl.col(f"{c}_clean") <= 0, "not_positive")], c).alias(prefix_col(c)))
-        return finish(out, c, keep_prefixed)
-    distinct = Distinct(col)
-    uniq = distinct.values.to_list()
-    parsed = [parse_amount(v) for v in uniq]
-    table = pl.DataFrame(
-        {"__raw": uniq, f"{c}_clean": [p[0] for p in parsed], "__p": [p[1] for p in parsed]},
-        schema={"__raw": pl.Utf8, f"{c}_clean": pl.Float64, "__p": _LIST_STR},
-    )
-    table = table.with_columns(list_to_str(pl.col("__p"), c).alias(prefix_col(c))).drop("__p")
-    out = distinct.attach(df, table, "__raw")
-    return finish(out, c, keep_prefixed)
 
 
 def normalize_text_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = False) -> pl.DataFrame:

@@ -31,17 +31,22 @@ from functools import lru_cache
 
 import polars as pl
 
-from matching.normalize.admin_units import legacy_units
 from matching.normalize.problems import finish, flags_to_str_rows, prefix_col
+from matching.reference.admin_units import legacy_province_codes
 
 _LIST_STR = pl.List(pl.Utf8)
+
+# The kinds that are a personal ID number (`bhxh10` is a social-insurance code, `invalid` none).
+PERSONAL_ID_KINDS = ("cccd12", "cmnd9", "cmnd12")
+# The problems saying a 12-digit personal ID disagrees with its row (sex, birth year) or with the
+# known province codes.
+ROW_MISMATCH_PROBLEMS = ("id_sex_mismatch", "id_birth_year_mismatch", "id_province_unknown")
 
 
 @lru_cache(maxsize=1)
 def province_codes() -> tuple[str, ...]:
     """Three-digit province prefixes of personal IDs: "0" + the pre-2025 two-digit GSO code."""
-    codes = legacy_units()["ma_tinh_cu"].drop_nulls().unique().sort().to_list()
-    return tuple("0" + c for c in codes)
+    return tuple("0" + c for c in legacy_province_codes())
 
 
 def normalize_id_column(

@@ -21,30 +21,19 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Combining tone marks, in the order of the Telex keys s f r x j.
-TONES = {"\u0301": "s", "\u0300": "f", "\u0309": "r", "\u0303": "x", "\u0323": "j"}
-TONE_MARKS = tuple(TONES)
-SHAPE_MARKS = ("\u0302", "\u0306", "\u031b")  # circumflex, breve, horn
-
-VOWELS = set("aăâeêioôơuưy")
-SHAPED = set("ăâêôơư")
-
-ONSETS = (
-    "ngh", "ng", "nh", "gh", "gi", "kh", "ph", "th", "tr", "ch", "qu",
-    "b", "c", "d", "đ", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", "",
+from matching.reference.letters import (
+    CLOSED_NUCLEI,
+    FINALS,
+    ONSETS,
+    OPEN_RHYMES,
+    SHAPED,
+    STOP_FINALS,
+    TONES,
 )
+
 _ONSET_RE = "|".join(o for o in ONSETS if o)
 
-# Toneless rhymes: open rhymes, and nuclei that take a final consonant.
-_OPEN = (
-    "a ă â e ê i o ô ơ u ư y ai ao au ay âu ây eo êu ia iu oa oe oi ôi ơi ua uê ui uơ uy ưa ưi ưu "
-    "iêu yêu oai oay oeo uây uôi ươi ươu uya uyu".split()
-)
-_CLOSED_NUCLEI = "a ă â e ê i o ô ơ u ư y iê yê oa oă oe uâ uê uô ươ uy uyê".split()
-_FINALS = "c ch m n ng nh p t".split()
-_STOP_FINALS = ("c", "ch", "p", "t")
-
-_RHYMES = set(_OPEN) | {n + f for n in _CLOSED_NUCLEI for f in _FINALS}
+_RHYMES = set(OPEN_RHYMES) | {n + f for n in CLOSED_NUCLEI for f in FINALS}
 _SYLLABLE_RE = re.compile(rf"^({_ONSET_RE})?([aăâeêioôơuưy]+)(ch|ng|nh|c|m|n|p|t)?$")
 
 
@@ -121,7 +110,7 @@ def is_valid_syllable(word: str) -> bool:
     onset, vowels, final = parts
     if vowels + final not in _RHYMES:
         return False
-    if final in _STOP_FINALS and tone not in ("s", "j"):
+    if final in STOP_FINALS and tone not in ("s", "j"):
         return False
     # c/k/g/gh/ng/ngh spelling rules
     first = vowels[0]

@@ -20,8 +20,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from matching.normalize.admin_units import current_units
 from matching.normalize.fold import fold, fold_sql
+from matching.reference.admin_units import current_units
 from matching.sql import quote_identifier
 from pipelines.errors import DoisoatError
 from pipelines.registries import REGISTRIES

@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from matching.normalize.encodings import _VIET_LETTERS as VIET_LETTERS
+from matching.reference.letters import VIET_LETTERS
 from matching.normalize.encodings import (
     all_words_valid,
     tcvn3_to_unicode,

@@ -32,6 +32,7 @@ import re
 import unicodedata
 from datetime import date
 
+from matching.reference.letters import TONES
 from pipelines.sample.places import abbreviate
 
 ID_CODES = ("id_missing", "id_old_cmnd", "id_typo", "id_transposed", "id_excel_lost_zero")
@@ -61,7 +62,6 @@ DEFAULT_RATES: dict[str, dict[str, float]] = {
              "duplicate": 0.01, "absent": 0.03},
 }
 
-_TONES = {"\u0300": "f", "\u0301": "s", "\u0309": "r", "\u0303": "x", "\u0323": "j"}
 _SHAPES = {"\u0306": "w", "\u031b": "w"}  # breve (ă), horn (ơ, ư); circumflex doubles the letter
 # canonical (CSDLQG) "Hòa/Thủy/Khỏe" -> old-style "Hoà/Thuỷ/Khoẻ": the mark moves to the last vowel
 # (only oa, oe, uy: in ua/ia/ưa the mark stays on the first vowel in both styles — Tủa, Mùa)
@@ -113,8 +113,8 @@ def telex(syllable: str, tone_inside: bool) -> str:
         base, marks = parts[0], parts[1:]
         out.append(base)
         for mk in marks:
-            if mk in _TONES:
-                tone = _TONES[mk]
+            if mk in TONES:
+                tone = TONES[mk]
             elif mk == "\u0302":
                 out.append(base.lower())
             elif mk in _SHAPES:

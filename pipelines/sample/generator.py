@@ -20,11 +20,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from matching.reference.admin_units import legacy_province_codes
 from pipelines.errors import DoisoatError
 from pipelines.sample import land as land_mod
 from pipelines.sample import registries as reg
 from pipelines.sample.defects import DEFAULT_RATES
-from pipelines.sample.idnumbers import cmnd_numbers, legacy_province_codes, personal_ids
+from pipelines.sample.idnumbers import cmnd_numbers, personal_ids
 from pipelines.sample.persons import (
     REF_DATE,
     ROLE_CHILD,
@@ -86,7 +87,7 @@ def _locate(pool: pl.DataFrame, communes, rng: np.random.Generator) -> pl.DataFr
     )
     n = pool.height
     # birth registered where the household's old province was (85 %), elsewhere for migrants
-    codes = legacy_province_codes()
+    codes = np.array(legacy_province_codes())
     home = pool["ma_tinh_cu"].to_numpy().astype(np.int64)
     birth_prov = np.where(rng.random(n) < 0.85, home, codes[rng.integers(0, codes.size, n)].astype(np.int64))
     by = pool["by"].to_numpy().astype(np.int64)

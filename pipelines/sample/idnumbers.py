@@ -12,13 +12,6 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from matching.normalize.admin_units import legacy_units
-
-
-def legacy_province_codes() -> np.ndarray:
-    """The 63 pre-2025 province codes ('01' … '96'), sorted."""
-    return np.array(sorted(legacy_units()["ma_tinh_cu"].unique().to_list()))
-
 
 def _unique_random(rng: np.random.Generator, prefix: np.ndarray, low: int, high: int, scale: int) -> np.ndarray:
     """prefix * scale + a random number in [low, high), redrawn until all values are unique."""

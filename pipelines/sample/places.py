@@ -6,7 +6,7 @@ provinces (mixing big cities, lowland, Central Highlands and northern mountain p
 ethnic-minority names are common) and about one commune per 250 persons.
 
 Each household gets one current unit (ma_tinh, ten_tinh, ma_xa, ten_xa from
-`matching.normalize.admin_units.current_units()`) and one of the pre-2025 wards that merged into
+`matching.reference.admin_units.current_units()`) and one of the pre-2025 wards that merged into
 it (`legacy_units()` with `new_ma_xa` equal to the household's commune), so the "old
 three-level address" defect writes a real old address that really maps to the person's commune
 (or, for split wards, ambiguously — as in real files).
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from matching.normalize.admin_units import current_units, legacy_units
+from matching.reference.admin_units import current_units, legacy_units
 
 # Province (current code) -> share of the sample's households.
 PROVINCE_WEIGHTS = {

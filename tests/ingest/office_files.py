@@ -16,7 +16,8 @@ import xlsxwriter
 from e2e_support import to_cp1258, to_tcvn3
 from unidecode import unidecode
 
-from matching.normalize.encodings import _VIET_LETTERS, _VNI_SINGLE, VNI_PAIRS
+from matching.reference.legacy_fonts import VNI_PAIRS, VNI_SINGLE
+from matching.reference.letters import VIET_LETTERS
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample"
@@ -101,7 +102,7 @@ for _pair, _u in VNI_PAIRS.items():
     # lower-case pairs for lower-case letters, "Aù"-style mixed pairs for capitals (Title Case)
     if (_u.islower() and _pair.islower()) or (_u.isupper() and _pair[0].isupper() and not _pair[1:].isupper()):
         _VNI_FROM_UNICODE.setdefault(_u, _pair)
-for _single, _u in _VNI_SINGLE.items():
+for _single, _u in VNI_SINGLE.items():
     _VNI_FROM_UNICODE.setdefault(_u, _single)
 
 
@@ -119,7 +120,7 @@ def typeable(text: str) -> str:
     """What an 8-bit office could type: Vietnamese letters and ASCII (the sample's stray
     characters such as "ŭ" or "Ð" did not exist there)."""
     text = unicodedata.normalize("NFC", text).replace("Ð", "Đ")
-    return "".join(ch if ch.isascii() or ch in _VIET_LETTERS else unidecode(ch) for ch in text)
+    return "".join(ch if ch.isascii() or ch in VIET_LETTERS else unidecode(ch) for ch in text)
 
 
 ENCODERS = {

@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 
 from matching.normalize.addresses import normalize_address_column, parse_address
-from matching.normalize.admin_units import current_units, legacy_units
+from matching.reference.admin_units import current_units, legacy_units
 
 
 def _legacy_row(ward: str, district: str) -> dict:

@@ -3,7 +3,7 @@
 import polars as pl
 import pytest
 
-from matching.normalize.frame import normalize_columns, parse_amount
+from matching.normalize.frame import normalize_columns
 from pipelines.spec import ColumnSpec
 
 COLUMNS = [
@@ -74,16 +74,6 @@ def test_accepts_column_specs_and_rejects_unknown_kinds():
     assert out["ho_ten_clean"][0] == "Trần Văn B"
     with pytest.raises(ValueError):
         normalize_columns(df, [("ho_ten", "bogus")])
-
-
-@pytest.mark.parametrize(
-    "text,value,problems",
-    [("1.500.000", 1_500_000.0, []), ("1,500,000", 1_500_000.0, []), ("1500000 đ", 1_500_000.0, []),
-     ("1.500.000 VNĐ", 1_500_000.0, []), ("120,5", 120.5, []), ("120.5 m2", 120.5, []), ("0", 0.0, ["not_positive"]),
-     ("-5", -5.0, ["not_positive"]), ("abc", None, ["not_a_number"]), ("1.2.3", None, ["not_a_number"])],
-)
-def test_amounts(text, value, problems):
-    assert parse_amount(text) == (value, problems)
 
 
 from hypothesis import given, settings  # noqa: E402

@@ -1,12 +1,17 @@
 """Reference tables of Vietnamese administrative units, built from the `vietnamadminunits` package.
 
-Why here: both the sample generator and the address normalizer need the same two tables, and
+Source: the package's bundled data files (`data/dataset.db`, SQLite tables admin_units and
+admin_units_legacy; `data/converter_2025.json`, the old-ward → new-unit conversion), version
+bounded in pyproject.toml. Why here: the sample generator, the address normalizer and the ID
+normalizer (province codes) need the same tables, and
 the package's own `convert_address_2025` scans Python dicts per address and calls an online
 geocoder for split wards (see ../shared/reference/ecosystem.md), which is unusable offline and
 for millions of rows. We read its bundled data files once and expose them as polars frames, so
 mapping an address becomes a join.
 
 - `current_units()`: the 3,321 communes/wards in force since 1 July 2025 (two levels).
+- `legacy_province_codes()`: the 63 pre-2025 two-digit province codes (the ones personal IDs
+  start with, after a leading "0").
 - `legacy_units()`: the 10,040 wards before 1 July 2025 (three levels) with the current unit
   each one maps to; a ward that was split between several new units has `is_split = True`, its
   candidate codes in `new_ma_xa_candidates` and the package's default in `new_ma_xa`. The
@@ -124,3 +129,9 @@ def legacy_units() -> pl.DataFrame:
         .then(pl.concat_list(pl.col("zone_ma_xa")).list.drop_nulls())
         .otherwise("new_ma_xa_candidates"),
     ).drop("zone_ma_tinh", "zone_ma_xa")
+
+
+@lru_cache(maxsize=1)
+def legacy_province_codes() -> tuple[str, ...]:
+    """The pre-2025 (63-province) GSO codes, sorted ('01' … '96')."""
+    return tuple(legacy_units()["ma_tinh_cu"].drop_nulls().unique().sort().to_list())
