@@ -5,6 +5,7 @@ and the reports must all know the same registries, and adding one must need no P
 list is whatever registry spec files (`spec: registry`, pipelines/spec_files.py) the package
 ships in its registry folders (social_welfare/, pension/, civil_status/, land/, ...), found on
 disk, not a list of names written in code. A user's own file is loaded by `load_registry(path)`.
+The reference side (the CSDLQG extract) has its shipped spec too: `reference_columns()`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from importlib.resources import files
 from pathlib import Path
 
 from pipelines.errors import InputError
-from pipelines.spec import RegistrySpec
-from pipelines.spec_files import load_spec_file, spec_kind
+from pipelines.spec import ColumnSpec, RegistrySpec
+from pipelines.spec_files import load_reference_file, load_spec_file, spec_kind
+
+POPULATION_SPEC = "population.yaml"  # the shipped reference-side spec
 
 
 def shipped_spec_files() -> list[Path]:
@@ -59,3 +62,9 @@ def load_registry(path: str | Path) -> RegistrySpec:
         raise InputError(f"tên sổ '{spec.name}' trùng với một sổ có sẵn; hãy đặt tên khác trong khóa name",
                          file=str(path), code="spec_name_taken")
     return spec
+
+
+def reference_columns(path: str | Path | None = None) -> tuple[ColumnSpec, ...]:
+    """Columns of the reference side: the shipped CSDLQG extract spec (pipelines/population.yaml)
+    by default, or a user's own reference spec file (`spec: reference`)."""
+    return load_reference_file(Path(str(files("pipelines") / POPULATION_SPEC)) if path is None else Path(path))

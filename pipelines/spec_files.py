@@ -290,6 +290,8 @@ _TYPE_VI = {
 def _problem(doc: _Doc, err: dict) -> Problem:
     at = tuple(err["loc"])
     kind, key = err["type"], at[-1] if at else ""
+    if not isinstance(key, str):  # an item of a list: name it by its place, columns[2]
+        key = _dotted(at)
     en = f"{_dotted(at)}: {err['msg']}"
     if kind == "missing":
         line, col = doc.mark(at[:-1])

@@ -15,6 +15,7 @@ import pytest
 from pipelines.catalogue import (
     known_registries,
     load_registry,
+    reference_columns,
     registry_titles,
     shipped_spec_files,
 )
@@ -24,7 +25,13 @@ from pipelines.land.spec import SPEC as LAND
 from pipelines.pension.spec import SPEC as PENSION
 from pipelines.registries import REGISTRIES
 from pipelines.social_welfare.spec import SPEC as SOCIAL_WELFARE
-from pipelines.spec_files import SpecFileError, column_languages, load_spec_file
+from pipelines.spec_files import (
+    SpecFileError,
+    column_languages,
+    load_reference_file,
+    load_spec_file,
+)
+from pipelines.stages import POPULATION_COLUMNS
 
 PIPELINES = Path(__file__).resolve().parents[1] / "pipelines"
 SHIPPED = {
@@ -140,6 +147,11 @@ def test_wrong_types_each_reported(tmp_path):
     assert lines[1].startswith("tệp my.yaml, dòng 12, cột 20: match_threshold: cần một số (dấu chấm thập phân")
 
 
+def test_a_list_item_of_the_wrong_shape_is_named_by_its_place(tmp_path):
+    err = _error(tmp_path, MINIMAL.replace("  - {name: ma_the, kind: text, aliases: [Mã thẻ BHYT], required: true}", "  - ma_the"))
+    assert str(err).startswith("tệp my.yaml, dòng 5, cột 5: columns[0]: cần một bảng khóa: giá trị, gặp 'ma_the'")
+
+
 def test_references_checked_against_columns_and_the_engine(tmp_path):
     text = (MINIMAL.replace("key_column: ma_the", "key_column: ma_so")
             .replace("[ho_ten, ngay_sinh, id]", "[ho_ten, ngay_sinh, cccd]")
@@ -192,3 +204,17 @@ def test_not_a_spec_file(tmp_path):
     path.write_bytes("name: Trân\n".encode("cp1258"))
     with pytest.raises(SpecFileError, match="UTF-8"):
         load_spec_file(path)
+
+
+def test_shipped_reference_spec_declares_todays_population_columns(tmp_path):
+    assert reference_columns() == POPULATION_COLUMNS
+    assert load_reference_file(PIPELINES / "population.yaml") == POPULATION_COLUMNS
+    # a province's own master list with other headers: a file like the shipped one
+    own = (PIPELINES / "population.yaml").read_text(encoding="utf-8").replace("[Mã xã]", "[Mã xã, Mã ĐVHC xã]")
+    columns = reference_columns(_write(tmp_path, own, "tinh.yaml"))
+    assert next(c for c in columns if c.name == "ma_xa").aliases == ("Mã xã", "Mã ĐVHC xã")
+    # a reference spec is not a registry spec, and the other way round
+    err = _error(tmp_path, (PIPELINES / "population.yaml").read_text(encoding="utf-8"))
+    assert "spec 'reference' không hợp lệ (registry)" in str(err)
+    with pytest.raises(SpecFileError, match="spec 'registry' không hợp lệ"):
+        load_reference_file(PIPELINES / "land/registry.yaml")
