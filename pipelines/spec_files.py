@@ -260,7 +260,7 @@ class _Doc:
 
     def context(self, at: Path_) -> str:
         """ "cột 'ho_ten': " when `at` lies inside a named column."""
-        if len(at) >= 2 and at[0] == "columns" and isinstance(at[1], int):
+        if len(at) >= 3 and at[0] == "columns" and isinstance(at[1], int):
             try:
                 name = self.get(at[:2]).get("name")
             except (AttributeError, IndexError, KeyError, TypeError):
