@@ -7,6 +7,8 @@ English detail — never a traceback."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -218,3 +220,13 @@ def test_shipped_reference_spec_declares_todays_population_columns(tmp_path):
     assert "spec 'reference' không hợp lệ (registry)" in str(err)
     with pytest.raises(SpecFileError, match="spec 'registry' không hợp lệ"):
         load_reference_file(PIPELINES / "land/registry.yaml")
+
+
+def test_listing_the_registries_does_not_load_the_engine():
+    """`registry_titles()` serves `doisoat --help`: it must not import duckdb or polars (the
+    engine-vocabulary check that needs them runs in `known_registries()` and `load_spec_file`)."""
+    code = ("import sys; from pipelines.catalogue import registry_titles; titles = registry_titles(); "
+            "print(len(titles), 'duckdb' in sys.modules, 'polars' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=PIPELINES.parent)
+    assert out.stdout.split() == ["5", "False", "False"]
