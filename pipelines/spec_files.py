@@ -46,6 +46,9 @@ rather than silently repaired; `column_languages()` gives the declared languages
 
 The CSDLQG extract (or another reference list) has a spec file of the same column format:
 `spec: reference`, `name`, `title_vi`, `columns` (`load_reference_file`).
+
+A RegistrySpec saved with a run (`spec_to_dict`, i.e. this format with the lists spliced in) is
+read back by `spec_from_dict`, checked by the same model.
 """
 
 from __future__ import annotations
@@ -189,11 +192,14 @@ def _quote(value: Any) -> str:
 class _Doc:
     """A YAML document as plain data plus the line/column of every node and mapping key."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, data: Any = None, *, parsed: bool = False):
         self.path = path
         self.marks: dict[Path_, tuple[int, int]] = {}
         self.key_marks: dict[Path_, tuple[int, int]] = {}
         self.problems: list[Problem] = []
+        if parsed:  # data already in memory (a run's saved spec): no marks, problems name the path
+            self.data = data
+            return
         try:
             text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
@@ -331,8 +337,8 @@ class _Builder:
     """Checks what the model cannot (names that must exist, roles used once, ...) and builds the
     runtime dataclasses; collects every problem before raising."""
 
-    def __init__(self, doc: _Doc, own_lists: dict[str, list[str]]):
-        self.doc, self.problems, self.unsupported = doc, [], False
+    def __init__(self, doc: _Doc, own_lists: dict[str, list[str]], expand: bool = True):
+        self.doc, self.problems, self.unsupported, self.expand = doc, [], False, expand
         self.lists = {**_shared_aliases(), **own_lists}
 
     def fail(self, at: Path_, vi: str, en: str, key: bool = False) -> None:
@@ -345,6 +351,8 @@ class _Builder:
 
     def aliases(self, at: Path_, items: list[str]) -> tuple[str, ...]:
         out: list[str] = []
+        if not self.expand:  # a saved spec: aliases already spliced, a "$" is the header's own
+            return tuple(items)
         for i, item in enumerate(items):
             if item.startswith("$$"):
                 out.append(item[1:])
@@ -420,10 +428,8 @@ class _Builder:
         if f.payment is not None:
             for field in ("mode_column", "account_column", "bank_column"):
                 self.column_ref(("payment", field), getattr(f.payment, field), names)
-        roles = {c.role for c in columns if c.role}
-        for i, role in enumerate(f.mismatch_fields or ()):
-            if role not in roles:
-                self.fail(("mismatch_fields", i), f"không cột nào có vai trò '{role}'", "no column has this role")
+        # a mismatch field whose role no column has is skipped (findings/mismatches.py), as with
+        # the defaults: not an error
         for metric, share in (f.targets or {}).items():
             if not 0.0 <= share <= 1.0:
                 self.fail(("targets", metric), "mục tiêu là tỉ lệ từ 0 đến 1", "target must be a share 0..1")
@@ -466,6 +472,16 @@ def load_spec_file(path: str | Path, *, vocabulary: bool = True) -> RegistrySpec
     return _Builder(doc, f.alias_lists).registry(f, vocabulary=vocabulary)
 
 
+def spec_from_dict(data: dict, source: str) -> RegistrySpec:
+    """The RegistrySpec saved with a run (`spec_to_dict`, JSON in runs.parameters), rebuilt and
+    checked by the same model as a file: `doisoat report` and `review` of a run made with a
+    user's own spec file need that spec, and must not take a later edit of the file.
+    `source` names where the data came from in errors (e.g. "lần chạy <run_id>")."""
+    doc = _Doc(Path(source), data, parsed=True)
+    f = _validate(doc, RegistryFile)
+    return _Builder(doc, f.alias_lists, expand=False).registry(f)
+
+
 def load_reference_file(path: str | Path) -> tuple[ColumnSpec, ...]:
     """The columns of a reference-side spec file (`spec: reference`, e.g. the CSDLQG extract)."""
     doc = _Doc(Path(path))
@@ -491,5 +507,5 @@ def spec_kind(path: str | Path) -> str | None:
     return value if isinstance(value, str) else None
 
 
-__all__ = ["SpecFileError", "load_spec_file", "load_reference_file", "column_languages", "spec_kind",
+__all__ = ["SpecFileError", "load_spec_file", "spec_from_dict", "load_reference_file", "column_languages", "spec_kind",
            "RegistryFile", "ReferenceFile"]

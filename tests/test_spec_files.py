@@ -6,6 +6,7 @@ English detail — never a traceback."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -27,11 +28,13 @@ from pipelines.land.spec import SPEC as LAND
 from pipelines.pension.spec import SPEC as PENSION
 from pipelines.registries import REGISTRIES
 from pipelines.social_welfare.spec import SPEC as SOCIAL_WELFARE
+from pipelines.spec import spec_to_dict
 from pipelines.spec_files import (
     SpecFileError,
     column_languages,
     load_reference_file,
     load_spec_file,
+    spec_from_dict,
 )
 from pipelines.stages import POPULATION_COLUMNS
 
@@ -230,3 +233,17 @@ def test_listing_the_registries_does_not_load_the_engine():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=PIPELINES.parent)
     assert out.stdout.split() == ["5", "False", "False"]
+
+
+def test_a_runs_saved_spec_is_rebuilt_by_the_same_model(tmp_path):
+    for spec in REGISTRIES.values():
+        saved = json.loads(json.dumps(spec_to_dict(spec)))  # as runs.parameters holds it
+        assert spec_from_dict(saved, "lần chạy x") == spec
+    text = MINIMAL.replace("aliases: [Mã thẻ BHYT]", "aliases: [$$Mã]")
+    own = load_spec_file(_write(tmp_path, text))
+    assert spec_from_dict(json.loads(json.dumps(spec_to_dict(own))), "lần chạy x") == own  # "$Mã" kept
+    broken = json.loads(json.dumps(spec_to_dict(LAND)))
+    broken["columns"][0]["kind"] = "nam"
+    with pytest.raises(SpecFileError) as err:
+        spec_from_dict(broken, "lần chạy x")
+    assert str(err.value).startswith("tệp lần chạy x: cột 'so_giay_chung_nhan': kind 'nam' không hợp lệ")
