@@ -425,6 +425,8 @@ class _Builder:
         names = {c.name for c in columns}
         self.column_ref(("key_column",), f.key_column, names)
         self.column_ref(("death_column",), f.death_column, names)
+        if f.death_column in names and next(c for c in columns if c.name == f.death_column).kind != "date":
+            self.fail(("death_column",), f"cột ngày mất '{f.death_column}' cần kind date", "death column must be a date")
         if f.payment is not None:
             for field in ("mode_column", "account_column", "bank_column"):
                 self.column_ref(("payment", field), getattr(f.payment, field), names)

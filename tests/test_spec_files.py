@@ -161,13 +161,14 @@ def test_references_checked_against_columns_and_the_engine(tmp_path):
     text = (MINIMAL.replace("key_column: ma_the", "key_column: ma_so")
             .replace("[ho_ten, ngay_sinh, id]", "[ho_ten, ngay_sinh, cccd]")
             .replace("aliases: [$SO_CCCD]", "aliases: [$SO_CMT]")
-            + "targets: {linked: 1.0, lien_ket: 1.0}\n")
+            + "targets: {linked: 1.0, lien_ket: 1.0}\ndeath_column: ma_the\n")
     problems = [(p.line, p.column, p.vi.split(" (")[0]) for p in _error(tmp_path, text).problems]
     assert problems == [
         (3, 13, "không có cột 'ma_so' trong columns"),
         (8, 46, "cột 'so_dinh_danh': không có danh sách tiêu đề '$SO_CMT'"),
         (10, 36, "không có phép so sánh 'cccd'"),
         (12, 24, "không có chỉ tiêu 'lien_ket'"),
+        (13, 15, "cột ngày mất 'ma_the' cần kind date"),
     ]
 
 
