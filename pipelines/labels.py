@@ -7,6 +7,7 @@ so a new code from another stage is visible until it gets its label here."""
 from __future__ import annotations
 
 from matching.labels import COMPARISON, COMPARISON_LEVEL, RULE  # noqa: F401  (the engine owns these codes)
+from matching.normalize.dates import MIN_YEAR
 from pipelines.spec import RegistrySpec
 
 # The "Cần xem xét" sheet's round trip: written by reports/excel.py, read back by review.py.
@@ -164,14 +165,14 @@ PROBLEM = {
     "no_identifiers": "Thiếu thông tin để đối soát",
 }
 
-CHECKS = {  # validation.suites.CHECK_LABELS_VI, repeated so reports need not import GX code
+CHECKS = {  # the expectation suite's checks (validation/suites.py uses these as descriptions)
     "required": "Trường bắt buộc phải có giá trị",
-    "id_format": "Số định danh/CMND đúng định dạng",
-    "id_consistent": "Số định danh khớp giới tính, năm sinh, mã tỉnh",
+    "id_format": "Số định danh/CMND đúng định dạng (12 hoặc 9 chữ số)",
+    "id_consistent": "Số định danh khớp giới tính, năm sinh và mã tỉnh",
     "date_parsed": "Ngày tháng đọc được",
-    "date_range": "Năm trong khoảng hợp lệ",
+    "date_range": f"Năm trong khoảng {MIN_YEAR} đến năm hiện tại",
     "sex_valid": "Giới tính là Nam hoặc Nữ",
-    "account_present": "Chi trả qua tài khoản phải có số tài khoản",
+    "account_present": "Chi trả qua tài khoản thì phải có số tài khoản",
     "amount_parsed": "Số tiền/diện tích đọc được",
     "amount_positive": "Số tiền/diện tích lớn hơn 0",
 }

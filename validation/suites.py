@@ -34,6 +34,7 @@ from matching.normalize.dates import MIN_YEAR
 from matching.normalize.fold import fold, fold_expr
 from matching.normalize.frame import normalize_columns
 from matching.normalize.ids import PERSONAL_ID_KINDS, ROW_MISMATCH_PROBLEMS
+from pipelines.labels import CHECKS
 from pipelines.spec import ColumnSpec, RegistrySpec
 
 # Result format used everywhere: counts only, no unexpected values (personal data) kept.
@@ -44,17 +45,6 @@ RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
 PERSON_ONLY_ROLES = ("ngay_sinh", "gioi_tinh", "id", "ho_ten_cha", "ho_ten_me")
 
 # Vietnamese text for each check (the expectation description; reports show it too).
-CHECK_LABELS_VI = {
-    "required": "Trường bắt buộc phải có giá trị",
-    "id_format": "Số định danh/CMND đúng định dạng (12 hoặc 9 chữ số)",
-    "id_consistent": "Số định danh khớp giới tính, năm sinh và mã tỉnh",
-    "date_parsed": "Ngày tháng đọc được",
-    "date_range": f"Năm trong khoảng {MIN_YEAR} đến năm hiện tại",
-    "sex_valid": "Giới tính là Nam hoặc Nữ",
-    "account_present": "Chi trả qua tài khoản thì phải có số tài khoản",
-    "amount_parsed": "Số tiền/diện tích đọc được",
-    "amount_positive": "Số tiền/diện tích lớn hơn 0",
-}
 
 RESULT_COLUMNS = {
     "registry": pl.Utf8,
@@ -246,7 +236,7 @@ def build_suite(spec: RegistrySpec):
             op, col = cond
             kwargs["row_condition"] = Column(col).is_not_null() if op == "raw_not_null" else Column(col) == True  # noqa: E712
         label = spec.column(item["column"]).label_vi if item["column"] in {c.name for c in spec.columns} else None
-        desc = CHECK_LABELS_VI[item["check"]] + (f": {label}" if label else f" ({item['column']})")
+        desc = CHECKS[item["check"]] + (f": {label}" if label else f" ({item['column']})")
         suite.add_expectation(
             classes[item["type"]](**kwargs, description=desc, meta={"check": item["check"]})
         )
