@@ -27,7 +27,7 @@ _CLEANED_KINDS = ("name", "owner", "date", "year", "id", "sex", "address", "amou
 
 def _spec_columns(registry: str) -> tuple[ColumnSpec, ...]:
     if registry == "population":
-        from pipelines.stages import POPULATION_COLUMNS
+        from pipelines.normalize import POPULATION_COLUMNS
 
         return POPULATION_COLUMNS
     from pipelines.registries import get_spec

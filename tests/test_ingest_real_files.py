@@ -143,7 +143,7 @@ def test_a_line_no_encoding_reads_is_flagged_on_its_row(tmp_path):
     res = read_table(path, WELFARE.columns)
     assert res.frame["line_problem"].to_list() == [None, None, "dong:text_undecodable", None, None]
     assert any("1 dòng không đọc được" in n and "dòng 4" in n for n in res.notes)
-    from pipelines.stages import normalize_registry
+    from pipelines.normalize import normalize_registry
 
     rows_n = normalize_registry(WELFARE, res)
     assert "dong:text_undecodable" in rows_n["problems"][2].to_list()
