@@ -47,7 +47,7 @@ REGISTRY = "social_welfare"
 BIN = Path(sys.executable).parent
 TICK = os.sysconf("SC_CLK_TCK")
 
-# Stage names as the CLI logs them (pipelines/flow.py, stages.py, reports/__init__.py) → table labels.
+# Stage names as the CLI logs them (pipelines/flow.py, normalize.py, match.py, reports/__init__.py) → table labels.
 LABELS = {
     "startup": "start (imports, ledger)",
     "ingest": "read registry",

@@ -4,8 +4,9 @@
     .venv/bin/python bench/bench_matching.py --persons 50000 --tools doisoat
 
 1. generate the sample (pipelines.sample.generator.generate) unless it is already in --workdir;
-2. normalize population and registries (matching.normalize.frame.normalize_columns) and build
-   the person schema (matching.person_schema) once — both tools read these same parquet files;
+2. prepare population and registries exactly as `doisoat run` does (pipelines.normalize: ingest →
+   normalize → person schema, land owners exploded with the pipeline's fallback record;
+   pipelines.match.engine_input) once — both tools read these same parquet files;
 3. run each tool on each registry in its own child process (so peak memory is the tool's own:
    ru_maxrss of the child), timing the matching only (load excluded, model training included);
 4. score against truth/: precision, recall, F1 over persons present in CSDLQG, share of absent
@@ -40,14 +41,33 @@ REGISTRIES = ("social_welfare", "pension", "civil_births", "civil_deaths", "land
 # ------------------------------------------------------------------ prepare (parent process)
 
 
-def prepare(workdir: Path, persons: int, welfare_rows: int | None, seed: int) -> dict:
-    from matching.normalize.frame import normalize_columns
-    from matching.person_schema import (
-        POPULATION_NORMALIZE,
-        POPULATION_ROLES,
-        registry_person_schema,
-        to_person_schema,
+def registry_input(spec, path: Path) -> pl.DataFrame:
+    """What `doisoat run` hands the matcher for one registry file: ingest → normalize → person
+    schema (land owners exploded by pipelines/land/owners.py, its fallback record included)."""
+    # imported here, not at the top: the workers (child processes) import this file too, and
+    # their peak memory must be the matcher's own, not the normalizer's and the ingestion's
+    from pipelines.match import engine_input
+    from pipelines.normalize import (
+        ingest_registry,
+        normalize_registry,
+        registry_persons,
     )
+
+    rows = normalize_registry(spec, ingest_registry(spec, path))
+    return engine_input(registry_persons(spec, rows))
+
+
+def population_input(path: Path) -> pl.DataFrame:
+    """What `doisoat run` hands the matcher for the extract (the warehouse cache left out)."""
+    from pipelines.normalize import (  # see registry_input
+        population_persons,
+        read_population,
+    )
+
+    return population_persons(read_population(path))
+
+
+def prepare(workdir: Path, persons: int, welfare_rows: int | None, seed: int) -> dict:
     from pipelines.registries import REGISTRIES as SPECS
     from pipelines.sample.generator import generate
 
@@ -62,22 +82,13 @@ def prepare(workdir: Path, persons: int, welfare_rows: int | None, seed: int) ->
     out.mkdir(exist_ok=True)
     if not (out / "population.parquet").exists():
         t = time.perf_counter()
-        pop = pl.read_csv(sample / "population.csv", infer_schema=False)
-        norm = normalize_columns(pop, list(POPULATION_NORMALIZE), sex_column="gioi_tinh", dob_column="ngay_sinh")
-        to_person_schema(norm, POPULATION_ROLES).write_parquet(out / "population.parquet")
+        population_input(sample / "population.csv").write_parquet(out / "population.parquet")
         timings["normalize_population"] = time.perf_counter() - t
     for name in REGISTRIES:
         if (out / f"{name}.parquet").exists():
             continue
         t = time.perf_counter()
-        spec = SPECS[name]
-        df = pl.read_csv(sample / f"{name}.csv", infer_schema=False).with_row_index("source_row", offset=1)
-        cols = [c for c in spec.columns if c.role]
-        sex = spec.role_column("gioi_tinh")
-        dob = spec.role_column("ngay_sinh")
-        norm = normalize_columns(df, [(c.name, c.kind) for c in cols], sex_column=sex.name if sex else None,
-                                 dob_column=dob.name if dob else None)
-        registry_person_schema(norm, cols).write_parquet(out / f"{name}.parquet")
+        registry_input(SPECS[name], sample / f"{name}.csv").write_parquet(out / f"{name}.parquet")
         timings[f"normalize_{name}"] = time.perf_counter() - t
     return timings
 
@@ -91,13 +102,8 @@ def prepare_chunked(workdir: Path, persons: int, chunk: int, seed: int) -> dict:
     k * 10^8), with a matching combined truth file. Chunks draw IDs independently, so a few IDs
     may repeat across chunks — the deterministic pass then sees them as ambiguous, as it should.
     """
-    from matching.normalize.frame import normalize_columns
-    from matching.person_schema import (
-        POPULATION_NORMALIZE,
-        POPULATION_ROLES,
-        registry_person_schema,
-        to_person_schema,
-    )
+    import shutil
+
     from pipelines.registries import REGISTRIES as SPECS
     from pipelines.sample.generator import generate
 
@@ -105,7 +111,6 @@ def prepare_chunked(workdir: Path, persons: int, chunk: int, seed: int) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     (workdir / "sample" / "truth").mkdir(parents=True, exist_ok=True)
     spec = SPECS["social_welfare"]
-    cols = [c for c in spec.columns if c.role]
     small = {"pension": 1e-4, "civil_births": 1e-4, "civil_deaths": 1e-4, "land": 1e-4}
     timings: dict[str, float] = {}
     for k in range(persons // chunk):
@@ -114,19 +119,14 @@ def prepare_chunked(workdir: Path, persons: int, chunk: int, seed: int) -> dict:
         t = time.perf_counter()
         d = workdir / f"chunk_{k}"
         generate(chunk, seed + k, d, fractions=small)
-        pop = pl.read_csv(d / "population.csv", infer_schema=False)
-        norm = normalize_columns(pop, list(POPULATION_NORMALIZE), sex_column="gioi_tinh", dob_column="ngay_sinh")
-        to_person_schema(norm, POPULATION_ROLES).with_columns(pl.col("rec_id") + k * 10**7).write_parquet(
+        population_input(d / "population.csv").with_columns(pl.col("rec_id") + k * 10**7).write_parquet(
             out / f"population_{k}.parquet")
-        df = pl.read_csv(d / "social_welfare.csv", infer_schema=False).with_row_index("source_row", offset=1)
-        df = df.with_columns(pl.col("source_row").cast(pl.Int64) + k * 10**7)
-        norm = normalize_columns(df, [(c.name, c.kind) for c in cols], sex_column="gioi_tinh", dob_column="ngay_sinh")
-        registry_person_schema(norm, cols).write_parquet(out / f"social_welfare_{k}.parquet")
+        # rec_id = source_row * 10 + owner_index: a source_row offset of k * 10^7 is a rec_id offset of k * 10^8
+        registry_input(spec, d / "social_welfare.csv").with_columns(pl.col("rec_id") + k * 10**8).write_parquet(
+            out / f"social_welfare_{k}.parquet")
         truth = pl.read_csv(d / "truth" / "social_welfare.csv", infer_schema=False).with_columns(
             (pl.col("source_row").cast(pl.Int64) + k * 10**7).cast(pl.String))
         truth.write_csv(out / f"truth_{k}.csv")
-        import shutil
-
         shutil.rmtree(d)
         timings[f"chunk_{k}"] = time.perf_counter() - t
         print(f"# chunk {k}: {timings[f'chunk_{k}']:.0f}s", flush=True)
@@ -149,10 +149,10 @@ def _load(con, workdir: Path, registry: str) -> None:
 
 
 def run_doisoat(con, registry: str) -> pl.DataFrame:
-    from matching.link import LinkSettings, link_records
+    from matching.link import link_records
     from pipelines.registries import REGISTRIES as SPECS
 
-    res = link_records(con, "registry", "population", LinkSettings.from_object(SPECS[registry].match))
+    res = link_records(con, "registry", "population", SPECS[registry].match)
     print(json.dumps({"doisoat_timings": res.timings, "blocking": dict(res.blocking.iter_rows())}), file=sys.stderr)
     return res.links.select("rec_id", "so_dinh_danh", "status")
 

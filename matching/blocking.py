@@ -104,7 +104,7 @@ def block(
     ]
     names = ", ".join(f"'{r.name}'" for r in rules)
     union = "\nUNION ALL\n".join(selects) if selects else (
-        f"SELECT NULL::BIGINT AS rec_id, NULL::BIGINT AS pop_rec_id, NULL::TINYINT AS rule_no WHERE FALSE"
+        "SELECT NULL::BIGINT AS rec_id, NULL::BIGINT AS pop_rec_id, NULL::TINYINT AS rule_no WHERE FALSE"
     )
     con.execute(
         f"""

@@ -31,44 +31,11 @@ from matching.blocking import block, get_rules
 from matching.comparisons import Comparison, get_comparisons, level_sql
 from matching.deterministic import run_deterministic
 from matching.model import Model, estimate_u, patterns, train
+from matching.person_schema import SCHEMA
+from matching.settings import LinkSettings
 from matching.sql import quote_name
 
-PERSON_COLUMNS = (
-    "rec_id", "ho_ten", "ho_ten_key", "ho_ten_key_nomid", "ho_key", "ten_key",
-    "ngay_sinh_year", "ngay_sinh_month", "ngay_sinh_day", "ngay_sinh_precision",
-    "gioi_tinh", "id12", "cmnd9", "ma_tinh", "ma_xa", "ho_ten_cha_key", "ho_ten_me_key",
-)
 DETERMINISTIC_METHODS = ("id_exact", "cmnd9", "id_one_edit")
-
-
-@dataclass(frozen=True)
-class LinkSettings:
-    """What `pipelines.spec.MatchSettings` holds, plus the engine's own knobs (defaults measured)."""
-
-    comparisons: tuple[str, ...] = ("ho_ten", "ngay_sinh", "gioi_tinh", "id", "dia_chi")
-    blocking_rules: tuple[str, ...] = (
-        "ho_ten_nam_sinh", "ho_ten_ngay_thang", "ho_ten_xa", "ten_ngay_sinh", "ho_ngay_sinh", "ngay_sinh_xa",
-    )
-    match_threshold: float = 0.95
-    review_threshold: float = 0.50
-    max_pairs_per_rule: int = 50_000_000
-    top_k: int = 3  # candidates kept (with evidence) per registry row
-    min_margin: float = 4.0  # bits the best candidate must lead the runner-up by to be matched
-    u_sample_pairs: int = 1_000_000
-    em_iterations: int = 10
-    seed: int = 42
-
-    @classmethod
-    def from_object(cls, obj) -> "LinkSettings":
-        """Accept any object with MatchSettings' attributes (duck typing: no import of pipelines/)."""
-        if isinstance(obj, cls):
-            return obj
-        names = cls.__dataclass_fields__
-        kwargs = {n: getattr(obj, n) for n in names if hasattr(obj, n)}
-        for n in ("comparisons", "blocking_rules"):
-            if n in kwargs:
-                kwargs[n] = tuple(kwargs[n])
-        return cls(**kwargs)
 
 
 @dataclass
@@ -82,7 +49,7 @@ class LinkResult:
 
 def _prepare(con, registry: str, population: str, comparisons: list[Comparison]) -> tuple[int, int]:
     """Registry copy (small) and a *view* of the population (no copy), plus term-frequency tables."""
-    cols = ", ".join(PERSON_COLUMNS)
+    cols = ", ".join(SCHEMA)  # the person schema's columns, in its order
     pop_cols = {r[0] for r in con.execute(f"DESCRIBE {population}").fetchall()}
     ma_ho = "ma_ho" if "ma_ho" in pop_cols else "NULL::VARCHAR AS ma_ho"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _lk_r AS SELECT {cols} FROM {registry}")

@@ -1,9 +1,9 @@
 """Build the person schema (ARCHITECTURE.md) from a normalized frame.
 
-Why one function: the pipeline (for each registry and for the population) and the benchmark
-must feed the matcher exactly the same columns, derived the same way from the normalizers'
-output (`c_clean`, `c_key`, `c_year`, `c_kind`, `c_ma_xa`, ...). `roles` says which source
-column plays which person role:
+Why one function: every registry and the population must feed the matcher exactly the same
+columns, derived the same way from the normalizers' output (`c_clean`, `c_key`, `c_year`,
+`c_kind`, `c_ma_xa`, ...). The pipeline (`pipelines/normalize.py`, which the benchmark also
+runs) calls it; `roles` says which source column plays which person role:
 
     to_person_schema(df, {"ho_ten": "ho_ten", "ngay_sinh": "ngay_sinh", "gioi_tinh": "gioi_tinh",
                           "id": "so_cccd", "dia_chi": "dia_chi"})
@@ -115,62 +115,3 @@ def to_person_schema(df: pl.DataFrame, roles: Mapping[str, str]) -> pl.DataFrame
     out = df.select(cols)
     # Empty strings are missing values, never a key two people can share.
     return out.with_columns(pl.col(pl.String).replace("", None))
-
-
-def explode_owners(df: pl.DataFrame, owner_column: str, head_only: tuple[str, ...] = ()) -> pl.DataFrame:
-    """One row per person named in a land owner cell, with `owner_index` (0, 1, ...).
-
-    The normalized owner column (`c_owners`, see matching.normalize.owners) lists the persons;
-    each output row gets that person's `c_clean`, `c_key`, `c_key_nomid`, `c_ho_key`, `c_ten_key`
-    and `c_sex` (from "Ông"/"Bà"). Organizations (no persons) are dropped: they are never matched
-    against the population — the caller reports them. Columns in `head_only` (year of birth, ID
-    number) describe the first owner only, so they are emptied on the others' rows.
-    """
-    c = owner_column
-    owners = _need(df, f"{c}_owners", "ho_ten")
-    out = (
-        df.with_columns(owners.alias("__owner"))
-        .filter(pl.col("__owner").list.len() > 0)
-        .with_columns(pl.int_ranges(0, pl.col("__owner").list.len()).alias("owner_index"))
-        .explode("__owner", "owner_index")
-    )
-    fields = {"clean": "ho_ten_clean", "key": "key", "key_nomid": "key_nomid", "ho_key": "ho_key",
-              "ten_key": "ten_key", "sex": "sex"}
-    out = out.with_columns(
-        [pl.col("__owner").struct.field(f).alias(f"{c}_{suffix}") for suffix, f in fields.items()]
-    ).drop("__owner")
-    blank = [
-        pl.when(pl.col("owner_index") == 0).then(pl.col(col)).otherwise(None).alias(col)
-        for col in out.columns
-        if any(col == h or col.startswith(f"{h}_") for h in head_only)
-    ]
-    return out.with_columns(blank).with_columns(pl.col("owner_index").cast(pl.Int64))
-
-
-# The population extract's canonical columns (ARCHITECTURE.md) and how to normalize them.
-POPULATION_NORMALIZE = (("ho_ten", "name"), ("ngay_sinh", "date"), ("gioi_tinh", "sex"),
-                        ("ho_ten_cha", "name"), ("ho_ten_me", "name"))
-POPULATION_ROLES = {"ho_ten": "ho_ten", "ngay_sinh": "ngay_sinh", "gioi_tinh": "gioi_tinh", "id12": "so_dinh_danh",
-                    "cmnd9": "so_cmnd_cu", "ma_tinh": "ma_tinh", "ma_xa": "ma_xa", "ho_ten_cha": "ho_ten_cha",
-                    "ho_ten_me": "ho_ten_me", "ma_ho": "ma_ho"}
-
-
-def registry_person_schema(df: pl.DataFrame, columns) -> pl.DataFrame:
-    """Person schema of a normalized registry frame, from its spec's columns (name, kind, role).
-
-    `columns` is any sequence of objects with `name`, `kind` and `role` (e.g. RegistrySpec.columns;
-    duck-typed so matching/ does not import pipelines/). An `owner` column is exploded first.
-    """
-    roles: dict[str, str] = {}
-    owner = None
-    for col in columns:
-        if col.role is None:
-            continue
-        roles[col.role] = col.name
-        if col.kind == "owner":
-            owner = col.name
-    if owner:
-        head_only = tuple(roles[r] for r in ("ngay_sinh", "id") if r in roles)
-        df = explode_owners(df, owner, head_only)
-        roles.setdefault("gioi_tinh", f"{owner}_sex")
-    return to_person_schema(df, roles)

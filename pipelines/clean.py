@@ -21,10 +21,10 @@ from matching.normalize.frame import normalize_columns
 from pipelines.errors import InputError, OutputError
 from pipelines.ingest import alias_index, locate_header, read_grid, two_row_labels
 from pipelines.labels import PROBLEM
+from pipelines.normalize import POPULATION_COLUMNS
 from pipelines.registries import get_spec
 from pipelines.reports import ensure_writable_dir
 from pipelines.spec import ColumnSpec
-from pipelines.stages import POPULATION_COLUMNS
 
 _CLEANED_KINDS = ("name", "owner", "date", "year", "id", "sex", "address", "amount")
 

@@ -1,9 +1,10 @@
 """The one generic reconcile pipeline over a RegistrySpec, as plain functions (no Prefect here).
 
-`reconcile()` reads like a table of contents of the stages (`pipelines/stages.py`,
-`pipelines/findings/`). Every stage goes through a `step` callable: the CLI and tests pass
-`run_plain` (call the function), the Prefect flows in `pipelines/orchestration.py` pass
-`run_as_task` (the same function as a Prefect task, so a retry redoes one stage, not the run).
+`reconcile()` reads like a table of contents of the stages (`pipelines/normalize.py`,
+`pipelines/match.py`, `pipelines/findings/`). Every stage goes through a `step` callable: the
+CLI and tests pass `run_plain` (call the function), the Prefect flows in
+`pipelines/orchestration.py` pass `run_as_task` (the same function as a Prefect task, so a
+retry redoes one stage, not the run).
 The CLI does *not* go through Prefect and never imports it: importing Prefect costs seconds, and
 a flow called without a Prefect API starts a temporary local server, measured at 8.5–15.5 s
 before the first flow runs on this machine. Deployments (`prefect.yaml`) run the flows.
@@ -15,8 +16,11 @@ data never reaches the logger or artifacts: only counts, stage and file names ar
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib.metadata
 import json
 import multiprocessing
+import secrets
 import time
 import traceback
 from collections.abc import Callable
@@ -27,7 +31,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines import findings, progress, review, stages, warehouse
+from pipelines import findings, match, normalize, progress, review, warehouse
 from pipelines.errors import DoisoatError, InputError, safe_text, unexpected_error_text
 from pipelines.findings.alerts import registered_deaths
 from pipelines.findings.coverage import coverage_frame
@@ -48,6 +52,22 @@ Step = Callable[..., object]
 
 def run_plain(name: str, fn: Callable, *args, **kwargs):
     return fn(*args, **kwargs)
+
+
+def new_run_id(registry: str) -> str:
+    """The run's key in the ledger (`runs`): registry, UTC start second and a random suffix."""
+    return f"{registry}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+def package_versions() -> dict[str, str]:
+    """Versions recorded in the run ledger, so an auditor can tell which code linked a row."""
+    out = {}
+    for name in ("doisoat", "polars", "duckdb", "prefect", "great_expectations", "vietnamadminunits", "pyarrow"):
+        try:
+            out[name] = importlib.metadata.version(name.replace("_", "-"))
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
 
 
 @dataclass
@@ -158,7 +178,7 @@ def make_reports(db: Path, run_id: str, out_dir: Path, unmasked: bool, by_commun
 def reconcile(spec: RegistrySpec, population: Path, input_file: Path, db: Path, out_dir: Path, **options) -> RunSummary:
     """One run, holding the warehouse lock (`<db>.lock`) from before its ledger row to its reports:
     a second run on the same warehouse is refused with the holder's run id and start time."""
-    run_id = stages.new_run_id(spec.name)
+    run_id = new_run_id(spec.name)
     with warehouse.exclusive(db, command="run", run_id=run_id):
         step = options.pop("step", run_plain)
 
@@ -209,33 +229,33 @@ def _reconcile(
         "unmasked": unmasked, "column_map": str(column_map) if column_map else None, "spec": spec_to_dict(spec),
         "by_commune": by_commune, "password_file": str(password_file) if password_file else None,  # the path, never the password
     }
-    _ledger(db, warehouse.start_run, run_id, spec.name, parameters, stages.package_versions())
+    _ledger(db, warehouse.start_run, run_id, spec.name, parameters, package_versions())
     log.info(f"Lần chạy {run_id}: sổ {spec.title_vi}, tệp {Path(input_file).name}, CSDLQG {Path(population).name}")
     inputs: list[dict] = []
     pop_sha = None
     background = _Background(concurrent_validation)
     try:
         with stage("ingest", f"Đọc tệp {Path(input_file).name}…"):
-            ingested = step("ingest", stages.ingest_registry, spec, input_file, column_map)
+            ingested = step("ingest", normalize.ingest_registry, spec, input_file, column_map)
         inputs.append(ingested.info)
         with stage("load_population", f"Đọc trích xuất CSDLQG {Path(population).name}…"):
-            pop = step("load_population", stages.load_population, db, population)
+            pop = step("load_population", normalize.load_population, db, population)
         inputs.append(pop.info)
         pop_sha = pop.sha256
         log.info(f"  CSDLQG: {progress.number(pop.frame.height)} người"
                  + (" (đã chuẩn hoá ở lần chạy trước, lấy từ kho)" if pop.cached else " (chuẩn hoá lần đầu, lưu vào kho để dùng lại)"))
         with stage("normalize", f"Chuẩn hoá {progress.number(ingested.frame.height)} dòng…"):
-            rows = step("normalize", stages.normalize_registry, spec, ingested)
-        notes = ingested.notes + stages.legacy_text_notes(rows) + population_issue_notes(
+            rows = step("normalize", normalize.normalize_registry, spec, ingested)
+        notes = ingested.notes + normalize.legacy_text_notes(rows) + population_issue_notes(
             pop.issues, pop.frame.height, pop.info.get("file") or Path(population).name)
         validated = background.validate(step, spec, rows, log, times)
         with stage("person_schema", "Lập danh sách người cần ghép…"):
-            persons = step("person_schema", stages.registry_persons, spec, rows)
+            persons = step("person_schema", normalize.registry_persons, spec, rows)
         with stage("match", f"Ghép {progress.number(persons.height)} bản ghi với CSDLQG ({progress.number(pop.frame.height)} người)…"):
-            result = step("match", stages.match_registry, spec, persons, stages.population_persons(pop))
+            result = step("match", match.match_registry, spec, persons, normalize.population_persons(pop))
             log.debug("  ghép, từng bước: " + ", ".join(f"{k} {progress.seconds(v)}" for k, v in result.timings.items()))
-            links = stages.assemble_links(spec, run_id, rows, persons, result.links)
-            counts = stages.row_counts(rows, links)  # raises when a row has no outcome or two
+            links = match.assemble_links(spec, run_id, rows, persons, result.links)
+            counts = match.row_counts(rows, links)  # raises when a row has no outcome or two
         with stage("checks", "Tìm sai lệch, trường thiếu, trùng lặp và cảnh báo…"):
             found = step("checks", run_checks, spec, db, links, persons, rows, pop.frame)
         if not validated.done():
@@ -243,7 +263,7 @@ def _reconcile(
                 validated.result()
         expectations = validated.result()
         frames = result_frames(spec, run_id, rows, persons, links, result, found, expectations, pop)
-        frames["skipped_rows"] = stages.skipped_for_warehouse(spec, run_id, ingested)
+        frames["skipped_rows"] = normalize.skipped_for_warehouse(spec, run_id, ingested)
         counts["skipped_rows"] = frames["skipped_rows"].height
         counts.update(finding_counts(frames))
         with stage("write_warehouse", f"Ghi kho dữ liệu {Path(db).name}…"):
@@ -290,7 +310,7 @@ def run_coverage(db: Path, run_id: str) -> pl.DataFrame:
 def result_frames(spec, run_id, rows, persons, links, result, found, expectations, pop) -> dict[str, pl.DataFrame]:
     """Every warehouse table of one run, keyed by table name."""
     frames = {
-        warehouse.rows_table_name(spec.name): stages.rows_for_warehouse(spec, run_id, rows),
+        warehouse.rows_table_name(spec.name): normalize.rows_for_warehouse(spec, run_id, rows),
         "registry_persons": _with_run(persons.select(warehouse.TABLES["registry_persons"].column_names[2:]), run_id, spec.name),
         "links": links,
         "link_evidence": _with_run(evidence_frame(result.evidence, persons, pop.frame), run_id, spec.name),

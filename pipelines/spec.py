@@ -2,8 +2,9 @@
 
 A spec says which columns a registry file has (canonical name, Vietnamese display headers that
 mean the same thing, whether the column is required, what kind of value it holds), which of
-them feed the person fields the matcher compares, which comparisons and thresholds the matcher
-uses, and which fields are reported as mismatches against CSDLQG. The generic pipeline
+them feed the person fields the matcher compares, which comparisons and blocking rules the
+matcher uses (`matching.settings.LinkSettings`, the one home of the matching defaults), and
+which fields are reported as mismatches against CSDLQG. The generic pipeline
 (`pipelines/flow.py`) reads nothing else; adding a registry means adding a folder with a spec
 and listing it in `pipelines/registries.py`.
 
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Literal
+
+from matching.settings import LinkSettings
 
 # What kind of value a column holds; selects its normalizer.
 ColumnKind = Literal[
@@ -54,21 +57,12 @@ class PaymentSpec:
 
 
 @dataclass(frozen=True)
-class MatchSettings:
-    comparisons: tuple[str, ...]  # names defined in matching/comparisons.py
-    blocking_rules: tuple[str, ...]  # names defined in matching/blocking.py
-    match_threshold: float = 0.95  # match_probability >= this: matched
-    review_threshold: float = 0.50  # >= this and below match_threshold: needs review
-    max_pairs_per_rule: int = 50_000_000  # refuse a blocking rule that would make more pairs
-
-
-@dataclass(frozen=True)
 class RegistrySpec:
     name: str  # CLI and warehouse name, e.g. "social_welfare"
     title_vi: str  # shown to officers, e.g. "Đối tượng bảo trợ xã hội"
     key_column: str  # the registry's own record number (ma_doi_tuong, so_dang_ky, ...)
     columns: tuple[ColumnSpec, ...]
-    match: MatchSettings
+    match: LinkSettings  # comparisons and blocking rules; thresholds default in matching/settings.py
     mismatch_fields: tuple[PersonRole, ...] = ("ho_ten", "ngay_sinh", "gioi_tinh", "dia_chi")
     payment: PaymentSpec | None = None
     alive_check: bool = False  # alert when linked to a dead person while still paid

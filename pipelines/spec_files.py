@@ -63,11 +63,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from matching.settings import LinkSettings
 from pipelines.errors import DoisoatError, InputError, safe_excerpt, strip_control
 from pipelines.spec import (
     ColumnKind,
     ColumnSpec,
-    MatchSettings,
     PaymentSpec,
     PersonRole,
     RegistrySpec,
@@ -440,7 +440,7 @@ class _Builder:
         for k, v in thresholds.items():
             if not 0.0 < v <= 1.0:
                 self.fail(("match", k), "ngưỡng là xác suất trong khoảng (0, 1]", "threshold must be in (0, 1]")
-        match = MatchSettings(tuple(f.match.comparisons), tuple(f.match.blocking_rules), **thresholds,
+        match = LinkSettings(tuple(f.match.comparisons), tuple(f.match.blocking_rules), **thresholds,
                               **({"max_pairs_per_rule": f.match.max_pairs_per_rule} if f.match.max_pairs_per_rule is not None else {}))
         if match.review_threshold > match.match_threshold:
             self.fail(("match",), "review_threshold phải nhỏ hơn hoặc bằng match_threshold", "review_threshold > match_threshold")

@@ -22,9 +22,9 @@ import xlsxwriter
 from pipelines.errors import InputError
 from pipelines.flow import reconcile
 from pipelines.formats import VN_TZ, dmy, vn_time
+from pipelines.normalize import load_population
 from pipelines.registries import get_spec
 from pipelines.reports.masking import mask_id
-from pipelines.stages import load_population
 
 POPULATION = """so_dinh_danh,so_cmnd_cu,ho_ten,ngay_sinh,gioi_tinh,ho_ten_cha,ho_ten_me,ma_tinh,ten_tinh,ma_xa,ten_xa,dia_chi_thuong_tru,ma_ho,ngay_mat
 001050012345,012345678,Nguyễn Văn An,05/03/1950,Nam,,,01,Thành phố Hà Nội,00004,Phường Ba Đình,"Phường Ba Đình, Thành phố Hà Nội",H1,

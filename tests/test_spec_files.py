@@ -25,6 +25,7 @@ from pipelines.catalogue import (
 from pipelines.civil_status.spec import BIRTHS, DEATHS
 from pipelines.errors import InputError
 from pipelines.land.spec import SPEC as LAND
+from pipelines.normalize import POPULATION_COLUMNS
 from pipelines.pension.spec import SPEC as PENSION
 from pipelines.registries import REGISTRIES
 from pipelines.social_welfare.spec import SPEC as SOCIAL_WELFARE
@@ -36,7 +37,6 @@ from pipelines.spec_files import (
     load_spec_file,
     spec_from_dict,
 )
-from pipelines.stages import POPULATION_COLUMNS
 
 PIPELINES = Path(__file__).resolve().parents[1] / "pipelines"
 SHIPPED = {

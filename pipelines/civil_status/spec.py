@@ -4,6 +4,7 @@ Births are children, often with no ID yet: they are matched through name, date o
 parents' names. Deaths feed the "sống" check: a registered death that CSDLQG does not yet
 record is an alert, and every registry row linked to that person is flagged."""
 
+from matching.settings import LinkSettings
 from pipelines.spec import (
     DIA_CHI,
     GIOI_TINH,
@@ -11,7 +12,6 @@ from pipelines.spec import (
     NGAY_SINH,
     SO_CCCD,
     ColumnSpec,
-    MatchSettings,
     RegistrySpec,
 )
 
@@ -29,7 +29,7 @@ BIRTHS = RegistrySpec(
         ColumnSpec("ho_ten_me", "name", ("Họ tên mẹ", "Họ và tên mẹ", "Mẹ"), required=True, role="ho_ten_me", label_vi="Họ tên mẹ"),
         ColumnSpec("so_dinh_danh", "id", SO_CCCD, role="id", label_vi="Số định danh cá nhân"),
     ),
-    match=MatchSettings(
+    match=LinkSettings(
         comparisons=("ho_ten", "ngay_sinh", "gioi_tinh", "id", "ho_ten_cha", "ho_ten_me", "dia_chi"),
         blocking_rules=("ho_ten_nam_sinh", "ho_ten_ngay_thang", "ho_ten_xa", "ten_ngay_sinh", "ho_ngay_sinh", "ngay_sinh_xa", "me_ngay_sinh"),
     ),
@@ -50,7 +50,7 @@ DEATHS = RegistrySpec(
         ColumnSpec("so_dinh_danh", "id", SO_CCCD, required=True, role="id", label_vi="Số định danh cá nhân"),
         ColumnSpec("noi_cu_tru_cuoi", "address", ("Nơi cư trú cuối cùng", "Nơi cư trú cuối", "Nơi cư trú") + DIA_CHI, required=True, role="dia_chi", label_vi="Nơi cư trú cuối cùng"),
     ),
-    match=MatchSettings(
+    match=LinkSettings(
         comparisons=("ho_ten", "ngay_sinh", "gioi_tinh", "id", "dia_chi"),
         blocking_rules=("ho_ten_nam_sinh", "ho_ten_ngay_thang", "ho_ten_xa", "ten_ngay_sinh", "ho_ngay_sinh", "ngay_sinh_xa"),
     ),

@@ -16,12 +16,12 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from matching.reference.letters import VIET_LETTERS
 from matching.normalize.encodings import (
     all_words_valid,
     tcvn3_to_unicode,
     vni_to_unicode,
 )
+from matching.reference.letters import VIET_LETTERS
 
 # How a line's bytes were read, in Vietnamese for the run's notes.
 ENCODING_LABELS = {

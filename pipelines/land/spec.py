@@ -2,7 +2,8 @@
 or an organization, usually with a year of birth only and an old 9-digit CMND. One certificate
 row can name two owners; organizations are not matched as persons."""
 
-from pipelines.spec import ColumnSpec, MatchSettings, RegistrySpec
+from matching.settings import LinkSettings
+from pipelines.spec import ColumnSpec, RegistrySpec
 
 SPEC = RegistrySpec(
     name="land",
@@ -19,7 +20,7 @@ SPEC = RegistrySpec(
         ColumnSpec("dia_chi_thuong_tru", "address", ("Địa chỉ thường trú", "Địa chỉ chủ sử dụng", "Địa chỉ"), required=True, role="dia_chi", label_vi="Địa chỉ thường trú"),
         ColumnSpec("dia_chi_thua_dat", "text", ("Địa chỉ thửa đất", "Vị trí thửa đất"), label_vi="Địa chỉ thửa đất"),
     ),
-    match=MatchSettings(
+    match=LinkSettings(
         comparisons=("ho_ten", "ngay_sinh", "id", "dia_chi"),
         blocking_rules=("ho_ten_nam_sinh", "ho_ten_xa", "ten_nam_sinh_xa", "ho_ten_don_nam_sinh"),
     ),

@@ -1,6 +1,7 @@
 """Pensioners and monthly BHXH allowances: like welfare, paid monthly and through accounts;
 files hold the 10-digit BHXH code beside (or instead of) the personal ID."""
 
+from matching.settings import LinkSettings
 from pipelines.spec import (
     DIA_CHI,
     GIOI_TINH,
@@ -9,7 +10,6 @@ from pipelines.spec import (
     SO_CCCD,
     SO_TAI_KHOAN,
     ColumnSpec,
-    MatchSettings,
     PaymentSpec,
     RegistrySpec,
 )
@@ -30,7 +30,7 @@ SPEC = RegistrySpec(
         ColumnSpec("phuong_thuc_nhan", "text", ("Phương thức nhận", "Hình thức nhận", "Hình thức chi trả"), required=True, label_vi="Phương thức nhận"),
         ColumnSpec("so_tai_khoan", "text", SO_TAI_KHOAN, label_vi="Số tài khoản"),
     ),
-    match=MatchSettings(
+    match=LinkSettings(
         comparisons=("ho_ten", "ngay_sinh", "gioi_tinh", "id", "dia_chi"),
         blocking_rules=("ho_ten_nam_sinh", "ho_ten_ngay_thang", "ho_ten_xa", "ten_ngay_sinh", "ho_ngay_sinh", "ngay_sinh_xa"),
     ),

@@ -1,6 +1,7 @@
 """Social-welfare beneficiaries (đối tượng bảo trợ xã hội, LĐTBXH): paid monthly, so the "sống"
 check (no payments to the dead) and the payment-through-account target matter most."""
 
+from matching.settings import LinkSettings
 from pipelines.spec import (
     DIA_CHI,
     GIOI_TINH,
@@ -9,7 +10,6 @@ from pipelines.spec import (
     SO_CCCD,
     SO_TAI_KHOAN,
     ColumnSpec,
-    MatchSettings,
     PaymentSpec,
     RegistrySpec,
 )
@@ -31,7 +31,7 @@ SPEC = RegistrySpec(
         ColumnSpec("so_tai_khoan", "text", SO_TAI_KHOAN, label_vi="Số tài khoản"),
         ColumnSpec("ngan_hang", "text", ("Ngân hàng", "Tên ngân hàng", "Nơi mở tài khoản"), label_vi="Ngân hàng"),
     ),
-    match=MatchSettings(
+    match=LinkSettings(
         comparisons=("ho_ten", "ngay_sinh", "gioi_tinh", "id", "dia_chi"),
         blocking_rules=("ho_ten_nam_sinh", "ho_ten_ngay_thang", "ho_ten_xa", "ten_ngay_sinh", "ho_ngay_sinh", "ngay_sinh_xa"),
     ),

@@ -9,7 +9,7 @@ import pytest
 from e2e_support import to_cp1258
 
 from pipelines.ingest import read_csv_fast, read_table
-from pipelines.stages import POPULATION_COLUMNS
+from pipelines.normalize import POPULATION_COLUMNS
 
 HEADER = "Số định danh cá nhân,Họ và tên,Ngày sinh,Giới tính,Mã tỉnh,Ghi chú khác,Họ tên mẹ"
 ROWS = [

@@ -25,8 +25,8 @@ from pipelines.flow import reconcile
 from pipelines.ingest import mask_text, read_table
 from pipelines.ingest.lines import is_totals_label
 from pipelines.labels import problems_vi
+from pipelines.normalize import normalize_registry
 from pipelines.registries import get_spec
-from pipelines.stages import normalize_registry
 
 WELFARE = get_spec("social_welfare")
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"

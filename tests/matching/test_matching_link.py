@@ -15,7 +15,8 @@ from matching_factory import (
 
 from matching.blocking import RULES, PairLimitExceeded, count_pairs
 from matching.explain import explain_pair
-from matching.link import LinkSettings, link_records
+from matching.link import link_records
+from matching.settings import LinkSettings
 
 SETTINGS = LinkSettings(u_sample_pairs=100_000)
 

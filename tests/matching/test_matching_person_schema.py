@@ -1,4 +1,4 @@
-"""Person schema from normalized frames, land owners exploded, and the household pass."""
+"""Person schema from normalized frames, and the household pass (land owners: tests/test_land_owners.py)."""
 
 import duckdb
 import polars as pl
@@ -10,9 +10,10 @@ from matching_factory import (
     population,
 )
 
-from matching.link import LinkSettings, link_records
+from matching.link import link_records
 from matching.normalize.frame import normalize_columns
-from matching.person_schema import SCHEMA, explode_owners, to_person_schema
+from matching.person_schema import SCHEMA, to_person_schema
+from matching.settings import LinkSettings
 
 
 def test_registry_ids_sorted_by_kind_and_lost_zero_restored():
@@ -25,19 +26,6 @@ def test_registry_ids_sorted_by_kind_and_lost_zero_restored():
     assert out["id12"].to_list() == ["031063558124", None, None]
     assert out["cmnd9"].to_list() == [None, "123456789", None]
     assert out["ho_ten_key"].to_list() == ["nguyen van an", "le thi hoa", None]
-
-
-def test_land_owners_exploded_head_only_fields():
-    df = pl.DataFrame({"source_row": [1, 2], "chu": ["Ông Nguyễn Văn An và bà Lê Thị Hoa", "Công ty TNHH Minh Phát"],
-                       "nam_sinh": ["1950", ""], "so": ["123456789", ""]})
-    norm = normalize_columns(df, [("chu", "owner"), ("nam_sinh", "year"), ("so", "id")], dob_column="nam_sinh")
-    out = to_person_schema(explode_owners(norm, "chu", ("nam_sinh", "so")),
-                           {"ho_ten": "chu", "gioi_tinh": "chu_sex", "ngay_sinh": "nam_sinh", "id": "so"})
-    assert out["rec_id"].to_list() == [10, 11]  # the organization is not a person
-    assert out["gioi_tinh"].to_list() == ["Nam", "Nữ"]
-    assert out["ngay_sinh_year"].to_list() == [1950, None]
-    assert out["cmnd9"].to_list() == ["123456789", None]
-    assert out["ngay_sinh_precision"].to_list() == ["year", None]
 
 
 def test_co_owner_found_in_household_of_linked_owner():

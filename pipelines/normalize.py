@@ -1,25 +1,20 @@
-"""The reconcile stages as plain functions over polars frames and DuckDB.
+"""The normalize stage: registry rows and the CSDLQG extract, normalized and in the person schema.
 
-Why plain functions: the CLI, the tests and the Prefect flows (`pipelines/flow.py`) all run the
-same code; Prefect only wraps each stage as a task. Each stage takes what the previous one
-returned and nothing global, so a retried task redoes only its own step.
-
-ingest → normalize → validate → person schema → match → checks → write warehouse → reports.
+ingest → **normalize → person schema** → match. Plain functions over polars frames: the CLI,
+the tests, the Prefect flows (`pipelines/flow.py` wraps each as a task) and the benchmark
+(`bench/bench_matching.py`) all prepare the matcher's input through this module, so what is
+measured is what `doisoat run` runs. The normalized population is cached in the warehouse by
+the extract's SHA-256 (`load_population`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import importlib.metadata
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from matching import person_schema
-from matching.link import LinkSettings, link_records
 from matching.normalize.frame import normalize_columns
 from pipelines import progress, warehouse
 from pipelines.errors import InputError
@@ -53,31 +48,26 @@ POPULATION_COLUMNS: tuple[ColumnSpec, ...] = (
 )
 
 
+# Which extract column plays which person role (matching.person_schema); the household code
+# lets the matcher find a land co-owner in the household of the owner it linked.
+POPULATION_ROLES = {
+    "ho_ten": "ho_ten", "ngay_sinh": "ngay_sinh", "gioi_tinh": "gioi_tinh", "id12": "so_dinh_danh",
+    "cmnd9": "so_cmnd_cu", "ma_tinh": "ma_tinh", "ma_xa": "ma_xa", "ho_ten_cha": "ho_ten_cha", "ho_ten_me": "ho_ten_me",
+    "ma_ho": "ma_ho",
+}
+
+
 @dataclass
 class Population:
     frame: pl.DataFrame  # warehouse `population` columns (raw, clean and person schema)
     sha256: str
     info: dict
     cached: bool
-    issues: pl.DataFrame | None = None  # checks.population_issues of the extract
+    issues: pl.DataFrame | None = None  # findings.population.population_issues of the extract
     issues_stored: bool = False  # the warehouse already holds them (population_issues, same SHA-256)
 
 
-def new_run_id(registry: str) -> str:
-    return f"{registry}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
-
-
-def package_versions() -> dict[str, str]:
-    out = {}
-    for name in ("doisoat", "polars", "duckdb", "prefect", "great_expectations", "vietnamadminunits", "pyarrow"):
-        try:
-            out[name] = importlib.metadata.version(name.replace("_", "-"))
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-# ---------------------------------------------------------------- ingest + normalize -------
+# ---------------------------------------------------------------- ingest + normalize --------------
 
 
 def ingest_registry(spec: RegistrySpec, path: Path, column_map: Path | None = None) -> IngestResult:
@@ -104,15 +94,6 @@ def normalize_frame(frame: pl.DataFrame, columns: tuple[ColumnSpec, ...], label:
         return normalize_columns(frame, kinds, sex_column=sex, dob_column=dob, on_column=lambda name, done, total: bar.advance(1))
 
 
-# ---------------------------------------------------------------- person schema ------------
-
-PERSON_SCHEMA = person_schema.SCHEMA
-POPULATION_ROLES = {
-    "ho_ten": "ho_ten", "ngay_sinh": "ngay_sinh", "gioi_tinh": "gioi_tinh", "id12": "so_dinh_danh",
-    "cmnd9": "so_cmnd_cu", "ma_tinh": "ma_tinh", "ma_xa": "ma_xa", "ho_ten_cha": "ho_ten_cha", "ho_ten_me": "ho_ten_me",
-}
-
-
 def registry_roles(spec: RegistrySpec) -> dict[str, str]:
     """Person role → column, from the spec (an address role counts only for a parsed address)."""
     return {c.role: c.name for c in spec.columns if c.role and (c.role != "dia_chi" or c.kind == "address")}
@@ -122,7 +103,7 @@ def _null(dtype=pl.Utf8) -> pl.Expr:
     return pl.lit(None, dtype=dtype)
 
 
-# ---------------------------------------------------------------- population ---------------
+# ---------------------------------------------------------------- population ----------------------
 
 
 def load_population(db: Path, path: Path) -> Population:
@@ -147,6 +128,18 @@ def load_population(db: Path, path: Path) -> Population:
                               issues=issues if stored else population_issues(frame), issues_stored=stored)
     finally:
         con.close()
+    pop = read_population(path, sha)
+    with progress.part("population_checks", "  Kiểm tra trích xuất CSDLQG…"):
+        pop.issues = population_issues(pop.frame)
+    return pop
+
+
+def read_population(path: Path, sha: str = "") -> Population:
+    """Read and normalize an extract, without the warehouse cache and without its checks.
+
+    Why apart from `load_population`: the benchmark (bench/bench_matching.py) prepares its
+    population through exactly this path, so it measures the matcher on what `doisoat run` feeds it."""
+    path = Path(path)
     # a plain UTF-8 extract is parsed by polars; anything else by the forgiving reader (same result)
     with progress.part("read_population", "  Đọc tệp trích xuất…"):
         res = read_csv_fast(path, POPULATION_COLUMNS) or read_table(path, POPULATION_COLUMNS, role="population")
@@ -157,9 +150,7 @@ def load_population(db: Path, path: Path) -> Population:
             "trích xuất CSDLQG không có dòng nào có số định danh cá nhân 12 số hợp lệ: không thể đối soát "
             "(kiểm tra cột 'Số định danh cá nhân')", file=path.name,
         )
-    with progress.part("population_checks", "  Kiểm tra trích xuất CSDLQG…"):
-        issues = population_issues(frame)
-    return Population(frame=frame, sha256=sha, info=res.info | {"cached": False}, cached=False, issues=issues)
+    return Population(frame=frame, sha256=sha, info=res.info | {"cached": False}, cached=False)
 
 
 def _normalized_population(res: IngestResult, sha: str) -> pl.DataFrame:
@@ -178,7 +169,7 @@ def _normalized_population(res: IngestResult, sha: str) -> pl.DataFrame:
                 "ho_ten_cha", "ho_ten_me", "ma_tinh", "ten_tinh", "ma_xa", "ten_xa",
                 "dia_chi_thuong_tru", "ma_ho", "ngay_mat", "ngay_mat_clean",
             ),
-            persons.rename({"gioi_tinh": "gioi_tinh_clean"}).drop("rec_id", "ho_ten", "ma_tinh", "ma_xa"),
+            persons.rename({"gioi_tinh": "gioi_tinh_clean"}).drop("rec_id", "ho_ten", "ma_tinh", "ma_xa", "ma_ho"),
         ],
         how="horizontal",
     )
@@ -190,13 +181,13 @@ def population_persons(pop: Population) -> pl.DataFrame:
     return pop.frame.select(
         pl.col("pop_rec_id").alias("rec_id"),
         pl.col("ho_ten_clean").alias("ho_ten"),
-        *[pl.col(c) for c in PERSON_SCHEMA if c not in ("rec_id", "ho_ten", "gioi_tinh")],
+        *[pl.col(c) for c in person_schema.SCHEMA if c not in ("rec_id", "ho_ten", "gioi_tinh")],
         pl.col("gioi_tinh_clean").alias("gioi_tinh"),
         pl.col("ma_ho"),
-    ).select([pl.col(c).cast(t) for c, t in (PERSON_SCHEMA | person_schema.OPTIONAL).items()])
+    ).select([pl.col(c).cast(t) for c, t in (person_schema.SCHEMA | person_schema.OPTIONAL).items()])
 
 
-# ---------------------------------------------------------------- registry rows -------------
+# ---------------------------------------------------------------- registry rows -------------------
 
 
 def normalize_registry(spec: RegistrySpec, ingested: IngestResult) -> pl.DataFrame:
@@ -280,78 +271,3 @@ def registry_persons(spec: RegistrySpec, rows: pl.DataFrame) -> pl.DataFrame:
             pl.lit("person").alias("entity"),
         )
     return land.persons(spec, ok, base)
-
-
-# ---------------------------------------------------------------- match --------------------
-
-
-def match_registry(spec: RegistrySpec, persons: pl.DataFrame, pop_persons: pl.DataFrame):
-    """Run the matcher in a scratch in-memory DuckDB (the warehouse is only touched at write time)."""
-    con = duckdb.connect()
-    try:
-        for name, frame in (("registry_person", persons), ("population_person", pop_persons)):
-            schema = PERSON_SCHEMA | {c: t for c, t in person_schema.OPTIONAL.items() if c in frame.columns}
-            view = frame.select([pl.col(c).cast(t) for c, t in schema.items()]).to_arrow()
-            con.register(f"_{name}", view)
-            con.execute(f"CREATE TABLE {name} AS SELECT * FROM _{name}")
-            con.unregister(f"_{name}")
-        return link_records(con, "registry_person", "population_person", LinkSettings.from_object(spec.match))
-    finally:
-        con.close()
-
-
-def assemble_links(spec: RegistrySpec, run_id: str, rows: pl.DataFrame, persons: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
-    """Exactly one outcome per registry person record, rejected rows and organizations included."""
-    keys = rows.select("source_file", "source_row", "excel_row")
-    if spec.repeat_persons:
-        linked = land.repeated_persons_are_not_duplicates(spec, rows, linked)
-    matched = (
-        persons.select("rec_id", "source_row", "owner_index", "entity")
-        .join(linked, on="rec_id", how="left")
-        .with_columns(
-            pl.col("status").fill_null("unmatched"),
-            pl.col("method").fill_null("none"),
-            (pl.col("duplicate_of") // 10).cast(pl.Int64).alias("duplicate_of"),
-            _null().alias("reason"),
-        )
-    )
-    rejected = rows.filter(pl.col("row_status") == "rejected").select(
-        "source_row",
-        pl.lit(0, dtype=pl.Int16).alias("owner_index"),
-        pl.lit("rejected").alias("status"),
-        pl.lit("rejected").alias("method"),
-        pl.lit("person").alias("entity"),
-        pl.col("reject_reason").alias("reason"),
-    )
-    orgs = land.organization_rows(spec, rows).select(
-        "source_row",
-        pl.lit(0, dtype=pl.Int16).alias("owner_index"),
-        pl.lit("unmatched").alias("status"),
-        pl.lit("organization").alias("method"),
-        pl.lit("organization").alias("entity"),
-        pl.lit("organization_not_person").alias("reason"),
-    )
-    links = pl.concat([matched, rejected, orgs], how="diagonal_relaxed").join(keys, on="source_row", how="left")
-    return links.with_columns(
-        pl.lit(run_id).alias("run_id"),
-        pl.lit(spec.name).alias("registry"),
-        (pl.col("source_row") * 10 + pl.col("owner_index")).cast(pl.Int64).alias("rec_id"),
-    ).select(warehouse.TABLES["links"].column_names).sort("source_row", "owner_index")
-
-
-def row_counts(rows: pl.DataFrame, links: pl.DataFrame) -> dict[str, int]:
-    """Outcome counts, and the accounting invariant: every input row has at least one outcome and
-    every person record exactly one."""
-    counts = {s: 0 for s in warehouse.LINK_STATUSES}
-    counts.update(dict(links.group_by("status").len().iter_rows()))
-    counts = {"input_rows": rows.height, "records": links.height, **counts}
-    counts["organizations"] = links.filter(pl.col("method") == "organization").height
-    counts["extra_owner_records"] = links.filter(pl.col("owner_index") > 0).height
-    rows_with_outcome = links["source_row"].n_unique()
-    if rows_with_outcome != rows.height or links.select(["source_row", "owner_index"]).is_duplicated().any():
-        raise AssertionError(f"row accounting broken: {rows.height} input rows, {rows_with_outcome} with an outcome")
-    if sum(counts[s] for s in warehouse.LINK_STATUSES) != links.height:
-        raise AssertionError("row accounting broken: statuses do not add up to the records")
-    if rows.height + counts["extra_owner_records"] != links.height:
-        raise AssertionError("row accounting broken: input rows + extra owners != records")
-    return counts
