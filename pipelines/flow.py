@@ -35,13 +35,13 @@ from pipelines import findings, match, normalize, progress, review, warehouse
 from pipelines.errors import DoisoatError, InputError, safe_text, unexpected_error_text
 from pipelines.findings.alerts import registered_deaths
 from pipelines.findings.coverage import coverage_frame
-from pipelines.findings.population import population_issue_notes
 from pipelines.labels import STATUS_SHORT
 from pipelines.private_files import owner_only_umask, restrict
 from pipelines.registries import REGISTRIES, get_spec
 from pipelines.reports import ensure_writable_dir, write_reports
 from pipelines.spec import RegistrySpec, spec_to_dict
 from validation import suites
+from validation.population import population_issue_notes
 from validation.suites import checked_frame, run_suite, run_suite_checked
 
 # Deaths first: welfare and pension runs check their linked persons against the latest registered deaths.

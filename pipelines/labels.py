@@ -89,7 +89,7 @@ MISMATCH_KIND = {
     "cmnd9": "Số CMND 9 số khác số CMND cũ trong CSDLQG",
 }
 
-POPULATION_ISSUE = {  # pipelines.findings.population.population_issues
+POPULATION_ISSUE = {  # validation.population.population_issues
     "duplicate_id": "Số định danh lặp lại ở nhiều dòng",
     "id_invalid": "Số định danh trống hoặc sai định dạng",
     "id_sex_mismatch": "Chữ số thứ 4 của số định danh không khớp giới tính",

@@ -18,7 +18,6 @@ from matching import person_schema
 from matching.normalize.frame import normalize_columns
 from pipelines import progress, warehouse
 from pipelines.errors import InputError
-from pipelines.findings.population import population_issues
 from pipelines.ingest import (
     IngestResult,
     load_column_map,
@@ -28,6 +27,7 @@ from pipelines.ingest import (
 )
 from pipelines.land import owners as land
 from pipelines.spec import ColumnSpec, RegistrySpec
+from validation.population import population_issues
 
 # The CSDLQG extract, declared like a registry so ingestion and normalization treat it alike.
 POPULATION_COLUMNS: tuple[ColumnSpec, ...] = (
@@ -63,7 +63,7 @@ class Population:
     sha256: str
     info: dict
     cached: bool
-    issues: pl.DataFrame | None = None  # findings.population.population_issues of the extract
+    issues: pl.DataFrame | None = None  # validation.population.population_issues of the extract
     issues_stored: bool = False  # the warehouse already holds them (population_issues, same SHA-256)
 
 

@@ -36,6 +36,23 @@ ColumnKind = Literal[
 PersonRole = Literal["ho_ten", "ngay_sinh", "gioi_tinh", "id", "dia_chi", "ho_ten_cha", "ho_ten_me"]
 
 
+# Coverage metrics a spec may set a target for (`RegistrySpec.targets`), with the direction that
+# counts as progress and the default target; computed by pipelines/findings/coverage.py.
+METRICS: dict[str, tuple[str, float | None]] = {
+    "linked": ("up", 1.0),
+    "linked_id": ("info", None),
+    "linked_probabilistic": ("info", None),
+    "linked_household": ("info", None),
+    "verified": ("up", 1.0),
+    "complete": ("up", 1.0),
+    "review": ("info", None),
+    "not_found": ("info", None),
+    "duplicate": ("down", 0.0),
+    "dead_still_paid": ("down", 0.0),
+    "paid_by_account": ("up", 1.0),
+}
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     name: str  # canonical snake_case column name, e.g. "ho_ten"

@@ -66,6 +66,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from matching.settings import LinkSettings
 from pipelines.errors import DoisoatError, InputError, safe_excerpt, strip_control
 from pipelines.spec import (
+    METRICS,
     ColumnKind,
     ColumnSpec,
     PaymentSpec,
@@ -112,6 +113,12 @@ class MatchFile(_Model):
     match_threshold: float | None = None
     review_threshold: float | None = None
     max_pairs_per_rule: int | None = None
+    # the engine's own knobs (matching/settings.py); a run's saved spec lists them all
+    top_k: int | None = None
+    min_margin: float | None = None
+    u_sample_pairs: int | None = None
+    em_iterations: int | None = None
+    seed: int | None = None
 
 
 class PaymentFile(_Model):
@@ -404,9 +411,8 @@ class _Builder:
         target metrics. Imported here, not at the top: matching.blocking pulls in duckdb and
         findings.coverage polars, 0.85 s of the CLI's start-up (measured with -X importtime),
         which `doisoat --help` and `registry_titles()` do not need."""
-        from matching.blocking import RULES
-        from matching.comparisons import COMPARISONS
-        from pipelines.findings.coverage import METRICS
+        from matching.blocking import RULES  # lazy: duckdb at start-up (docstring)
+        from matching.comparisons import COMPARISONS  # lazy: as above
 
         for field, known, vi in (("comparisons", COMPARISONS, "phép so sánh"), ("blocking_rules", RULES, "quy tắc ghép khối")):
             for i, item in enumerate(getattr(f.match, field)):
@@ -440,8 +446,9 @@ class _Builder:
         for k, v in thresholds.items():
             if not 0.0 < v <= 1.0:
                 self.fail(("match", k), "ngưỡng là xác suất trong khoảng (0, 1]", "threshold must be in (0, 1]")
-        match = LinkSettings(tuple(f.match.comparisons), tuple(f.match.blocking_rules), **thresholds,
-                              **({"max_pairs_per_rule": f.match.max_pairs_per_rule} if f.match.max_pairs_per_rule is not None else {}))
+        knobs = ("max_pairs_per_rule", "top_k", "min_margin", "u_sample_pairs", "em_iterations", "seed")
+        given = {k: getattr(f.match, k) for k in knobs if getattr(f.match, k) is not None}
+        match = LinkSettings(tuple(f.match.comparisons), tuple(f.match.blocking_rules), **thresholds, **given)
         if match.review_threshold > match.match_threshold:
             self.fail(("match",), "review_threshold phải nhỏ hơn hoặc bằng match_threshold", "review_threshold > match_threshold")
         if f.match.max_pairs_per_rule is not None and f.match.max_pairs_per_rule <= 0:

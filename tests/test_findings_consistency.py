@@ -199,7 +199,7 @@ def test_sixty_repeated_ids_are_reported_not_fatal(tmp_path):
     loaded = load_population(tmp_path / "w.duckdb", tmp_path / "pop.csv")
     dup = loaded.issues.filter(pl.col("issue") == "duplicate_id")
     assert dup["so_dinh_danh"].n_unique() == 60 and dup.height == 120
-    from pipelines.findings.population import population_issue_notes
+    from validation.population import population_issue_notes
 
     assert "60 số định danh lặp lại (120 dòng)" in population_issue_notes(loaded.issues, loaded.frame.height, "pop.csv")[0]
 

@@ -2,8 +2,8 @@
 
 "đúng" (mismatches.py), "đủ" (missing fields: validation/completeness.py, the spec's required
 fields filled from CSDLQG where it can), "sạch" (duplicates.py), "sống" (alerts.py), the coverage
-of Đề án 06 targets (coverage.py, computed in the warehouse) and the problems of the CSDLQG
-extract itself (population.py).
+of Đề án 06 targets (coverage.py, computed in the warehouse). The problems of the CSDLQG extract
+itself are checked with the other inputs, in validation/population.py.
 """
 
 from __future__ import annotations

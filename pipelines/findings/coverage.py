@@ -25,23 +25,10 @@ from matching.reference.admin_units import current_units
 from matching.sql import quote_identifier
 from pipelines.errors import DoisoatError
 from pipelines.registries import REGISTRIES
-from pipelines.spec import RegistrySpec
+from pipelines.spec import METRICS, RegistrySpec
 from pipelines.warehouse import insert_frame, rows_table_name, transaction
 
 # metric -> (direction, default target); None = shown without a target
-METRICS: dict[str, tuple[str, float | None]] = {
-    "linked": ("up", 1.0),
-    "linked_id": ("info", None),
-    "linked_probabilistic": ("info", None),
-    "linked_household": ("info", None),
-    "verified": ("up", 1.0),
-    "complete": ("up", 1.0),
-    "review": ("info", None),
-    "not_found": ("info", None),
-    "duplicate": ("down", 0.0),
-    "dead_still_paid": ("down", 0.0),
-    "paid_by_account": ("up", 1.0),
-}
 
 DETERMINISTIC_METHODS = ("id_exact", "cmnd9", "cmnd12", "id_one_edit")
 UNKNOWN_UNIT = "Không xác định"

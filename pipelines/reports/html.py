@@ -321,7 +321,7 @@ MAX_POPULATION_ISSUES = 200
 
 
 def _population_section(con: duckdb.DuckDBPyConnection, run_id: str, unmasked: bool) -> str:
-    """The CSDLQG extract's own problems (findings.population.population_issues): counts, then the first rows."""
+    """The CSDLQG extract's own problems (validation.population.population_issues): counts, then the first rows."""
 
     counts = population_issue_counts(con, run_id)
     if counts.height == 0:
