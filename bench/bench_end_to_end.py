@@ -191,17 +191,23 @@ def stage_table(m: Measured) -> list[dict]:
         order += sorted((p for p in parts if top[0] - 0.2 <= p[0] and p[1] <= top[1] + 0.2), key=lambda i: i[1])
     for a, b, name, secs in order:
         inner = [n for a2, b2, n, _ in intervals if a <= a2 and b2 <= b and n != name]
-        rows.append({
-            "stage": name, "label": LABELS.get(name, name), "seconds": secs,
-            "cpu": cpu.get(name, 0.0) + sum(cpu.get(n, 0.0) for n in inner),
-            "peak_mib": max([peak.get(name, 0)] + [peak.get(n, 0) for n in inner]) / 1024,
-        })
+        rows.append(
+            {
+                "stage": name,
+                "label": LABELS.get(name, name),
+                "seconds": secs,
+                "cpu": cpu.get(name, 0.0) + sum(cpu.get(n, 0.0) for n in inner),
+                "peak_mib": max([peak.get(name, 0)] + [peak.get(n, 0) for n in inner]) / 1024,
+            }
+        )
     return rows
 
 
 def print_stage_table(title: str, m: Measured) -> None:
-    print(f"\n{title}: {m.seconds:.1f} s wall, peak RSS {m.hwm_kb / 1024:.0f} MiB (VmHWM), "
-          f"CPU {m.samples[-1][2] if m.samples else 0:.1f} s")
+    print(
+        f"\n{title}: {m.seconds:.1f} s wall, peak RSS {m.hwm_kb / 1024:.0f} MiB (VmHWM), "
+        f"CPU {m.samples[-1][2] if m.samples else 0:.1f} s"
+    )
     print("| stage | wall s | CPU s | peak RSS MiB |")
     print("|---|---:|---:|---:|")
     for r in stage_table(m):
@@ -216,8 +222,11 @@ def prepare(workdir: Path, persons: int, seed: int, population_format: str) -> t
     sample = workdir / "sample"
     if not (sample / "truth" / f"{REGISTRY}.csv").exists():
         t = time.perf_counter()
-        subprocess.run([str(BIN / "doisoat"), "sample", "--persons", str(persons), "--seed", str(seed), "--out", str(sample)],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [str(BIN / "doisoat"), "sample", "--persons", str(persons), "--seed", str(seed), "--out", str(sample)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         print(f"# generated {persons:,} persons in {time.perf_counter() - t:.0f} s: {sample}", flush=True)
     population = sample / "population.csv"
     if population_format == "parquet":
@@ -237,17 +246,32 @@ def doisoat_predictions(db: Path, workdir: Path) -> str:
 
     con = duckdb.connect(str(db), read_only=True)
     try:
-        run_id = con.execute("SELECT run_id FROM runs WHERE status = 'succeeded' ORDER BY started_at DESC LIMIT 1").fetchone()[0]
+        run_id = con.execute(
+            "SELECT run_id FROM runs WHERE status = 'succeeded' ORDER BY started_at DESC LIMIT 1"
+        ).fetchone()[0]
         con.execute("SELECT rec_id, so_dinh_danh, status FROM links WHERE run_id = ?", [run_id]).pl().write_parquet(
-            workdir / f"pred_doisoat_{REGISTRY}.parquet")
+            workdir / f"pred_doisoat_{REGISTRY}.parquet"
+        )
     finally:
         con.close()
     return run_id
 
 
 def run_doisoat(population: Path, registry_csv: Path, db: Path, out: Path) -> Measured:
-    cmd = [str(BIN / "doisoat"), "run", REGISTRY, "--population", str(population), "--input", str(registry_csv),
-           "--db", str(db), "--out", str(out), "--verbose"]
+    cmd = [
+        str(BIN / "doisoat"),
+        "run",
+        REGISTRY,
+        "--population",
+        str(population),
+        "--input",
+        str(registry_csv),
+        "--db",
+        str(db),
+        "--out",
+        str(out),
+        "--verbose",
+    ]
     m = run_measured(cmd)
     if m.returncode:
         print("\n".join(m.stderr[-30:]), file=sys.stderr)
@@ -325,8 +349,11 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     population, registry_csv = prepare(workdir, args.persons, args.seed, args.population_format)
     rows = pl.scan_csv(registry_csv, infer_schema=False).select(pl.len()).collect().item()
-    print(f"# {args.persons:,} persons ({population.name}) x {rows:,} {REGISTRY} rows; {os.cpu_count()} CPUs; "
-          f"load average before: {load_average()}", flush=True)
+    print(
+        f"# {args.persons:,} persons ({population.name}) x {rows:,} {REGISTRY} rows; {os.cpu_count()} CPUs; "
+        f"load average before: {load_average()}",
+        flush=True,
+    )
     from bench_matching import evaluate
 
     results = {}
@@ -344,16 +371,27 @@ def main() -> None:
         print("report files: " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sizes.items()))
     if "splink" in args.tools:
         shutil.rmtree(workdir / "duckdb_tmp", ignore_errors=True)
-        cmd = [sys.executable, __file__, "--persons", str(args.persons), "--workdir", str(workdir),
-               "--splink-worker", str(workdir / "sample" / "population.csv"), str(registry_csv)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--persons",
+            str(args.persons),
+            "--workdir",
+            str(workdir),
+            "--splink-worker",
+            str(workdir / "sample" / "population.csv"),
+            str(registry_csv),
+        ]
         m = run_measured(cmd)
         if m.returncode:
             print("\n".join(m.stderr[-30:]), file=sys.stderr)
             raise SystemExit(f"Splink run failed (exit {m.returncode})")
         phases = json.loads(m.stdout.strip().splitlines()[-1])
-        print(f"\n## Splink 5 complete run (load average after: {load_average()}): {m.seconds:.1f} s wall "
-              f"(prepare {phases['prepare_s']:.1f} s, train + predict {phases['train_predict_s']:.1f} s), "
-              f"peak RSS {m.hwm_kb / 1024:.0f} MiB, CPU {m.samples[-1][2] if m.samples else 0:.1f} s")
+        print(
+            f"\n## Splink 5 complete run (load average after: {load_average()}): {m.seconds:.1f} s wall "
+            f"(prepare {phases['prepare_s']:.1f} s, train + predict {phases['train_predict_s']:.1f} s), "
+            f"peak RSS {m.hwm_kb / 1024:.0f} MiB, CPU {m.samples[-1][2] if m.samples else 0:.1f} s"
+        )
         results["splink"] = m
 
     print("\n| run | wall s | CPU s | peak RSS MiB | precision | recall | F1 |")
@@ -361,12 +399,16 @@ def main() -> None:
     for name, m in results.items():
         ev = evaluate(workdir, REGISTRY, name.split()[0])
         cpu = m.samples[-1][2] if m.samples else 0.0
-        print(f"| {name} | {m.seconds:.1f} | {cpu:.1f} | {m.hwm_kb / 1024:.0f} | {ev['precision']:.4f} | {ev['recall']:.4f} | {ev['f1']:.4f} |")
+        print(
+            f"| {name} | {m.seconds:.1f} | {cpu:.1f} | {m.hwm_kb / 1024:.0f} | {ev['precision']:.4f} | {ev['recall']:.4f} | {ev['f1']:.4f} |"
+        )
     if "splink" in results:
         for kind in ("cold", "warm"):
             if f"doisoat {kind}" in results:
                 d, s = results[f"doisoat {kind}"], results["splink"]
-                print(f"Splink / doisoat {kind}: wall {s.seconds / d.seconds:.2f}x, peak RSS {s.hwm_kb / max(d.hwm_kb, 1):.2f}x")
+                print(
+                    f"Splink / doisoat {kind}: wall {s.seconds / d.seconds:.2f}x, peak RSS {s.hwm_kb / max(d.hwm_kb, 1):.2f}x"
+                )
     print(f"# load average at the end: {load_average()}")
 
 

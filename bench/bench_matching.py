@@ -120,22 +120,29 @@ def prepare_chunked(workdir: Path, persons: int, chunk: int, seed: int) -> dict:
         d = workdir / f"chunk_{k}"
         generate(chunk, seed + k, d, fractions=small)
         population_input(d / "population.csv").with_columns(pl.col("rec_id") + k * 10**7).write_parquet(
-            out / f"population_{k}.parquet")
+            out / f"population_{k}.parquet"
+        )
         # rec_id = source_row * 10 + owner_index: a source_row offset of k * 10^7 is a rec_id offset of k * 10^8
         registry_input(spec, d / "social_welfare.csv").with_columns(pl.col("rec_id") + k * 10**8).write_parquet(
-            out / f"social_welfare_{k}.parquet")
+            out / f"social_welfare_{k}.parquet"
+        )
         truth = pl.read_csv(d / "truth" / "social_welfare.csv", infer_schema=False).with_columns(
-            (pl.col("source_row").cast(pl.Int64) + k * 10**7).cast(pl.String))
+            (pl.col("source_row").cast(pl.Int64) + k * 10**7).cast(pl.String)
+        )
         truth.write_csv(out / f"truth_{k}.csv")
         shutil.rmtree(d)
         timings[f"chunk_{k}"] = time.perf_counter() - t
         print(f"# chunk {k}: {timings[f'chunk_{k}']:.0f}s", flush=True)
     n = persons // chunk
-    pl.concat([pl.read_parquet(out / f"population_{k}.parquet") for k in range(n)]).write_parquet(out / "population.parquet")
+    pl.concat([pl.read_parquet(out / f"population_{k}.parquet") for k in range(n)]).write_parquet(
+        out / "population.parquet"
+    )
     pl.concat([pl.read_parquet(out / f"social_welfare_{k}.parquet") for k in range(n)]).write_parquet(
-        out / "social_welfare.parquet")
+        out / "social_welfare.parquet"
+    )
     pl.concat([pl.read_csv(out / f"truth_{k}.csv", infer_schema=False) for k in range(n)]).write_csv(
-        workdir / "sample" / "truth" / "social_welfare.csv")
+        workdir / "sample" / "truth" / "social_welfare.csv"
+    )
     return timings
 
 
@@ -187,19 +194,28 @@ def run_splink(con, registry: str) -> pl.DataFrame:
     if births:
         comparisons += [cl.NameComparison("ho_ten_me_key"), cl.NameComparison("ho_ten_cha_key")]
     rules = [
-        block_on("id12"), block_on("cmnd9"), block_on("ho_ten_key", "nam_sinh"), block_on("dob", "ten_key"),
-        block_on("dob", "ma_xa"), block_on("ten_key", "nam_sinh", "ma_xa"),
+        block_on("id12"),
+        block_on("cmnd9"),
+        block_on("ho_ten_key", "nam_sinh"),
+        block_on("dob", "ten_key"),
+        block_on("dob", "ma_xa"),
+        block_on("ten_key", "nam_sinh", "ma_xa"),
     ]
     if births:
         rules.append(block_on("ho_ten_me_key", "nam_sinh"))
     settings = SettingsCreator(
-        link_type="link_only", unique_id_column_name="unique_id", comparisons=comparisons,
-        blocking_rules_to_generate_predictions=rules, retain_intermediate_calculation_columns=False,
+        link_type="link_only",
+        unique_id_column_name="unique_id",
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=rules,
+        retain_intermediate_calculation_columns=False,
         retain_matching_columns=False,
     )
     db = DuckDBAPI(connection=con)
-    inputs = [db.register("sp_registry", dataset_display_name="registry"),
-              db.register("sp_population", dataset_display_name="population")]
+    inputs = [
+        db.register("sp_registry", dataset_display_name="registry"),
+        db.register("sp_population", dataset_display_name="population"),
+    ]
     linker = Linker(inputs, settings, log_level=logging.WARNING)
     linker.training.estimate_probability_two_random_records_match([block_on("id12"), block_on("cmnd9")], recall=0.8)
     linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=1)
@@ -227,8 +243,11 @@ def run_splink(con, registry: str) -> pl.DataFrame:
         QUALIFY row_number() OVER (PARTITION BY {reg} ORDER BY match_probability DESC, {pop}) = 1
         """
     ).pl()
-    return con.execute("SELECT rec_id FROM registry").pl().join(best, on="rec_id", how="left").with_columns(
-        pl.col("status").fill_null("unmatched")
+    return (
+        con.execute("SELECT rec_id FROM registry")
+        .pl()
+        .join(best, on="rec_id", how="left")
+        .with_columns(pl.col("status").fill_null("unmatched"))
     )
 
 
@@ -285,16 +304,24 @@ def evaluate(workdir: Path, registry: str, tool: str) -> dict:
     p = tp / linked.height if linked.height else 1.0
     r = tp / positives if positives else 1.0
     by_defect = (
-        df.filter(pl.col("true_id").is_not_null()).explode("defects").drop_nulls("defects")
-        .group_by("defects").agg(pl.len().alias("n"), (pl.col("linked") == pl.col("true_id")).fill_null(False).mean().alias("recall"))
+        df.filter(pl.col("true_id").is_not_null())
+        .explode("defects")
+        .drop_nulls("defects")
+        .group_by("defects")
+        .agg(pl.len().alias("n"), (pl.col("linked") == pl.col("true_id")).fill_null(False).mean().alias("recall"))
         .sort("defects")
     )
     review = df.filter(pl.col("status") == "review")
     return {
-        "rows": df.height, "precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
-        "false_links": fp, "missed": positives - tp,
+        "rows": df.height,
+        "precision": p,
+        "recall": r,
+        "f1": 2 * p * r / (p + r) if p + r else 0.0,
+        "false_links": fp,
+        "missed": positives - tp,
         "absent_linked": absent.filter(pl.col("linked").is_not_null()).height / absent.height if absent.height else 0.0,
-        "n_absent": absent.height, "review": review.height,
+        "n_absent": absent.height,
+        "review": review.height,
         "absent_review": absent.filter(pl.col("status") == "review").height,
         "review_correct": review.filter(pl.col("so_dinh_danh") == pl.col("true_id")).height,
         "by_defect": {r_["defects"]: (r_["n"], r_["recall"]) for r_ in by_defect.iter_rows(named=True)},
@@ -312,9 +339,13 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--registries", default=",".join(REGISTRIES))
     ap.add_argument("--tools", default="doisoat,splink")
-    ap.add_argument("--chunk-persons", type=int, default=None,
-                    help="build the population from independent chunks of this size (welfare only), e.g. 1000000 "
-                         "for the 10,000,000-person run the generator cannot hold in memory at once")
+    ap.add_argument(
+        "--chunk-persons",
+        type=int,
+        default=None,
+        help="build the population from independent chunks of this size (welfare only), e.g. 1000000 "
+        "for the 10,000,000-person run the generator cannot hold in memory at once",
+    )
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     workdir = args.workdir or Path(f"/tmp/doisoat_bench_{args.persons}")
@@ -328,15 +359,29 @@ def main() -> None:
         args.registries = "social_welfare"
     else:
         prep = prepare(workdir, args.persons, args.welfare_rows, args.seed)
-    print(f"# persons={args.persons:,} prepare {time.perf_counter() - t:.1f}s "
-          + " ".join(f"{k}={v:.1f}s" for k, v in prep.items()), flush=True)
+    print(
+        f"# persons={args.persons:,} prepare {time.perf_counter() - t:.1f}s "
+        + " ".join(f"{k}={v:.1f}s" for k, v in prep.items()),
+        flush=True,
+    )
     results = {}
     for registry in args.registries.split(","):
         for tool in args.tools.split(","):
             proc = subprocess.run(
-                [sys.executable, __file__, "--worker", tool, "--registries", registry, "--workdir", str(workdir),
-                 "--persons", str(args.persons)],
-                capture_output=True, text=True,
+                [
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    tool,
+                    "--registries",
+                    registry,
+                    "--workdir",
+                    str(workdir),
+                    "--persons",
+                    str(args.persons),
+                ],
+                capture_output=True,
+                text=True,
             )
             if proc.returncode != 0:
                 print(f"{registry} {tool} FAILED:\n{proc.stderr[-3000:]}", flush=True)
@@ -344,11 +389,13 @@ def main() -> None:
             meta = json.loads(proc.stdout.strip().splitlines()[-1])
             ev = evaluate(workdir, registry, tool)
             results[(registry, tool)] = {**meta, **ev}
-            print(f"{registry:15} {tool:8} {meta['seconds']:8.1f}s {meta['peak_mib']:7.0f}MiB "
-                  f"P={ev['precision']:.4f} R={ev['recall']:.4f} F1={ev['f1']:.4f} "
-                  f"absent_linked={ev['absent_linked']:.3f} ({ev['n_absent']}, {ev['absent_review']} in review) review={ev['review']}"
-                  f" (correct {ev['review_correct']}) false_links={ev['false_links']} missed={ev['missed']}",
-                  flush=True)
+            print(
+                f"{registry:15} {tool:8} {meta['seconds']:8.1f}s {meta['peak_mib']:7.0f}MiB "
+                f"P={ev['precision']:.4f} R={ev['recall']:.4f} F1={ev['f1']:.4f} "
+                f"absent_linked={ev['absent_linked']:.3f} ({ev['n_absent']}, {ev['absent_review']} in review) review={ev['review']}"
+                f" (correct {ev['review_correct']}) false_links={ev['false_links']} missed={ev['missed']}",
+                flush=True,
+            )
             if tool == "doisoat":
                 for line in proc.stderr.strip().splitlines()[-2:]:
                     print("   ", line[:400])
@@ -359,8 +406,10 @@ def print_tables(results: dict) -> None:
     print("\n| registry | tool | rows | time s | peak MiB | precision | recall | F1 | absent linked | review |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for (registry, tool), r in results.items():
-        print(f"| {registry} | {tool} | {r['rows']:,} | {r['seconds']:.1f} | {r['peak_mib']:.0f} | {r['precision']:.4f} | "
-              f"{r['recall']:.4f} | {r['f1']:.4f} | {r['absent_linked']:.3f} of {r['n_absent']} | {r['review']} |")
+        print(
+            f"| {registry} | {tool} | {r['rows']:,} | {r['seconds']:.1f} | {r['peak_mib']:.0f} | {r['precision']:.4f} | "
+            f"{r['recall']:.4f} | {r['f1']:.4f} | {r['absent_linked']:.3f} of {r['n_absent']} | {r['review']} |"
+        )
     print("\nRecall by defect (rows with the defect; doisoat / splink):")
     for registry in dict.fromkeys(k[0] for k in results):
         d = results.get((registry, "doisoat"), {}).get("by_defect", {})

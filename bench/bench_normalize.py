@@ -25,16 +25,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SURNAMES = ("Nguyễn:38 Trần:11 Lê:9.5 Phạm:7 Hoàng:3 Huỳnh:2 Phan:4.5 Vũ:2 Võ:2 Đặng:2 Bùi:2 Đỗ:1.4 Hồ:1.3 "
-            "Ngô:1.3 Dương:1 Lý:0.5 Đinh:0.9 Trương:0.8 Lâm:0.5 Mai:0.5 Trịnh:0.5 Đào:0.5 Cao:0.4 Hà:0.4 "
-            "Lương:0.4 Tạ:0.3 Tô:0.3 Chu:0.3 Thái:0.3 Kiều:0.2 Quách:0.2 Hờ:0.1 Lò:0.2 Nông:0.2")
-MIDDLE = ("Văn:30 Thị:30 Đức:4 Ngọc:4 Minh:4 Thanh:4 Hữu:3 Quốc:2 Xuân:2 Thu:2 Hồng:2 Kim:2 Bảo:1 Gia:1 "
-          "Hoài:1 Thùy:1 Thủy:1 Khánh:1 Anh:1 Phương:1 Thị_Thanh:2 Văn_Minh:1 Thị_Hồng:1 Ngọc_Bảo:1")
-GIVEN = ("Hùng Dũng Hoa Lan Hương Tuấn Anh Linh Hà Nam Hải Hằng Thủy Hòa Mai Trang Long Sơn Thắng Hiếu Bình "
-         "Cường Phương Thảo Huy Quang Đạt Khánh Hạnh Nga Yến Nhung Hiền Tâm Loan Vinh Toàn Phúc Lộc Thọ "
-         "Thúy Quỳnh Vân Minh Tùng Kiên Trung Nhân Nghĩa Khoa Duy Việt Hậu Tú Hưng Thịnh Châu Giang Khỏe "
-         "Ngọc Hiệp Thuận Tài Trí Đông Tuyết Thanh Oanh Diệp Xuân Thu Hồng Chi Trâm Uyên Vy My Ly Thư Dung "
-         "Hòe Thoa Toản Quý Lực Biên Cúc Đào Lý Sang Tín Bảo Ân Khang Phát Tiến Lợi Chiến Hòa Thụy Thùy")
+SURNAMES = (
+    "Nguyễn:38 Trần:11 Lê:9.5 Phạm:7 Hoàng:3 Huỳnh:2 Phan:4.5 Vũ:2 Võ:2 Đặng:2 Bùi:2 Đỗ:1.4 Hồ:1.3 "
+    "Ngô:1.3 Dương:1 Lý:0.5 Đinh:0.9 Trương:0.8 Lâm:0.5 Mai:0.5 Trịnh:0.5 Đào:0.5 Cao:0.4 Hà:0.4 "
+    "Lương:0.4 Tạ:0.3 Tô:0.3 Chu:0.3 Thái:0.3 Kiều:0.2 Quách:0.2 Hờ:0.1 Lò:0.2 Nông:0.2"
+)
+MIDDLE = (
+    "Văn:30 Thị:30 Đức:4 Ngọc:4 Minh:4 Thanh:4 Hữu:3 Quốc:2 Xuân:2 Thu:2 Hồng:2 Kim:2 Bảo:1 Gia:1 "
+    "Hoài:1 Thùy:1 Thủy:1 Khánh:1 Anh:1 Phương:1 Thị_Thanh:2 Văn_Minh:1 Thị_Hồng:1 Ngọc_Bảo:1"
+)
+GIVEN = (
+    "Hùng Dũng Hoa Lan Hương Tuấn Anh Linh Hà Nam Hải Hằng Thủy Hòa Mai Trang Long Sơn Thắng Hiếu Bình "
+    "Cường Phương Thảo Huy Quang Đạt Khánh Hạnh Nga Yến Nhung Hiền Tâm Loan Vinh Toàn Phúc Lộc Thọ "
+    "Thúy Quỳnh Vân Minh Tùng Kiên Trung Nhân Nghĩa Khoa Duy Việt Hậu Tú Hưng Thịnh Châu Giang Khỏe "
+    "Ngọc Hiệp Thuận Tài Trí Đông Tuyết Thanh Oanh Diệp Xuân Thu Hồng Chi Trâm Uyên Vy My Ly Thư Dung "
+    "Hòe Thoa Toản Quý Lực Biên Cúc Đào Lý Sang Tín Bảo Ân Khang Phát Tiến Lợi Chiến Hòa Thụy Thùy"
+)
 
 
 def _weighted(spec: str):
@@ -65,11 +71,16 @@ def build_rows(n: int, seed: int = 6):
     tcvn3 = {v: k for k, v in TCVN3.items() if len(v) == 1 and v.islower()}
     df = df.with_columns(ho_ten=name, u=pl.Series(u))
     df = df.with_columns(
-        ho_ten=pl.when(pl.col("u") < 0.03).then(pl.col("ho_ten").str.replace_many(["Hòa", "Thủy", "Khỏe", "Hòe"], ["Hoà", "Thuỷ", "Khoẻ", "Hoè"]))
-        .when(pl.col("u") < 0.04).then(pl.col("ho_ten").str.normalize("NFD"))
-        .when(pl.col("u") < 0.06).then(pl.col("ho_ten").str.to_uppercase())
-        .when(pl.col("u") < 0.062).then(pl.col("ho_ten").str.replace_many(list(tcvn3), list(tcvn3.values())))
-        .when(pl.col("u") < 0.07).then(pl.col("ho_ten").str.replace(" ", "  "))
+        ho_ten=pl.when(pl.col("u") < 0.03)
+        .then(pl.col("ho_ten").str.replace_many(["Hòa", "Thủy", "Khỏe", "Hòe"], ["Hoà", "Thuỷ", "Khoẻ", "Hoè"]))
+        .when(pl.col("u") < 0.04)
+        .then(pl.col("ho_ten").str.normalize("NFD"))
+        .when(pl.col("u") < 0.06)
+        .then(pl.col("ho_ten").str.to_uppercase())
+        .when(pl.col("u") < 0.062)
+        .then(pl.col("ho_ten").str.replace_many(list(tcvn3), list(tcvn3.values())))
+        .when(pl.col("u") < 0.07)
+        .then(pl.col("ho_ten").str.replace(" ", "  "))
         .otherwise(pl.col("ho_ten"))
     )
     # dates of birth 1925..2025, 3 % year only
@@ -83,9 +94,15 @@ def build_rows(n: int, seed: int = 6):
     p = rng.choice(prov, n)
     cent = (years >= 2000).astype(int) * 2 + female.astype(int)
     tail = rng.integers(0, 1_000_000, n)
-    ids = pl.DataFrame({"p": p, "c": cent, "y": years % 100, "t": tail}).select(
-        pl.format("0{}{}{}{}", "p", "c", pl.col("y").cast(pl.Utf8).str.zfill(2), pl.col("t").cast(pl.Utf8).str.zfill(6))
-    ).to_series()
+    ids = (
+        pl.DataFrame({"p": p, "c": cent, "y": years % 100, "t": tail})
+        .select(
+            pl.format(
+                "0{}{}{}{}", "p", "c", pl.col("y").cast(pl.Utf8).str.zfill(2), pl.col("t").cast(pl.Utf8).str.zfill(6)
+            )
+        )
+        .to_series()
+    )
     lost = pl.Series(rng.random(n) < 0.02)
     # addresses: "Thôn k, <xã>, <tỉnh>" from real units; 25 % old three-level form
     cur = current_units()
@@ -94,7 +111,9 @@ def build_rows(n: int, seed: int = 6):
     li = rng.integers(0, leg.height, n)
     thon = pl.Series(rng.integers(1, 16, n)).cast(pl.Utf8)
     cur_addr = pl.format("Thôn {}, {}, {}", thon, cur["ten_xa"].gather(ci), cur["ten_tinh"].gather(ci))
-    leg_addr = pl.format("{}, {}, {}", leg["ten_xa_cu"].gather(li), leg["ten_huyen_cu"].gather(li), leg["ten_tinh_cu"].gather(li))
+    leg_addr = pl.format(
+        "{}, {}, {}", leg["ten_xa_cu"].gather(li), leg["ten_huyen_cu"].gather(li), leg["ten_tinh_cu"].gather(li)
+    )
     is_leg = pl.Series(rng.random(n) < 0.25)
     out = df.select(
         "ho_ten",
@@ -159,8 +178,22 @@ def main() -> int:
         print(f"built {args.rows:,} rows ({args.source}) in {time.perf_counter() - t:.1f} s -> {data}")
         return 0
     if not data.exists():
-        subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--seed", str(args.seed),
-                        "--data", str(data), "--source", args.source, "--build-only"], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--rows",
+                str(args.rows),
+                "--seed",
+                str(args.seed),
+                "--data",
+                str(data),
+                "--source",
+                args.source,
+                "--build-only",
+            ],
+            check=True,
+        )
 
     import polars as pl
 
@@ -174,8 +207,13 @@ def main() -> int:
     cpu0 = time.process_time()
     out = normalize_columns(
         df,
-        [("ho_ten", "name"), ("ngay_sinh", "date"), ("gioi_tinh", "sex"), ("so_dinh_danh", "id"),
-         ("dia_chi_thuong_tru", "address")],
+        [
+            ("ho_ten", "name"),
+            ("ngay_sinh", "date"),
+            ("gioi_tinh", "sex"),
+            ("so_dinh_danh", "id"),
+            ("dia_chi_thuong_tru", "address"),
+        ],
         sex_column="gioi_tinh",
         dob_column="ngay_sinh",
     )
@@ -184,8 +222,10 @@ def main() -> int:
     rows = out.height
     status = out["dia_chi_thuong_tru_address_status"].value_counts().sort("count", descending=True)
     with_problems = int((out["problems"].list.len() > 0).sum())
-    print(f"source: {args.source}  rows: {rows:,}  distinct names: {df['ho_ten'].n_unique():,}  "
-          f"distinct addresses: {df['dia_chi_thuong_tru'].n_unique():,}")
+    print(
+        f"source: {args.source}  rows: {rows:,}  distinct names: {df['ho_ten'].n_unique():,}  "
+        f"distinct addresses: {df['dia_chi_thuong_tru'].n_unique():,}"
+    )
     print(f"columns out: {out.width}  threads: {pl.thread_pool_size()}  cpus: {os.cpu_count()}")
     print(f"normalize time: {elapsed:.2f} s wall, {cpu:.2f} s CPU  ->  {rows / elapsed:,.0f} rows/s")
     print(f"load average during run (other processes share the 2 cores): {os.getloadavg()[0]:.1f}")

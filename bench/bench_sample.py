@@ -35,7 +35,9 @@ def main() -> int:
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, str(args.persons), str(args.seed), args.out],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     wall = time.perf_counter() - start
     if proc.returncode != 0:

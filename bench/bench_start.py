@@ -23,7 +23,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOISOAT = shutil.which("doisoat", path=str(Path(sys.executable).parent)) or "doisoat"
-STAGES = ("ingest", "load_population", "normalize", "validate", "person_schema", "match", "checks", "write_warehouse", "reports")
+STAGES = (
+    "ingest",
+    "load_population",
+    "normalize",
+    "validate",
+    "person_schema",
+    "match",
+    "checks",
+    "write_warehouse",
+    "reports",
+)
 
 
 def timed(args: list[str]) -> tuple[float, subprocess.CompletedProcess]:
@@ -63,21 +73,35 @@ def main() -> None:
         took, done = timed([DOISOAT, "--help"])
         assert done.returncode == 0, done.stderr
         helps.append(took)
-    print(f"doisoat --help: median {statistics.median(helps):.2f} s wall (min {min(helps):.2f}, {len(helps)} runs), "
-          f"{statistics.median(CPU):.2f} s CPU")
+    print(
+        f"doisoat --help: median {statistics.median(helps):.2f} s wall (min {min(helps):.2f}, {len(helps)} runs), "
+        f"{statistics.median(CPU):.2f} s CPU"
+    )
 
     rows = []
     for i in range(args.repeat):
         with tempfile.TemporaryDirectory(prefix="doisoat-bench-start-") as tmp:
             db, out = Path(tmp) / "w.duckdb", Path(tmp) / "out"
-            run = [DOISOAT, "run", args.registry, "--population", args.population, "--input", input_file,
-                   "--db", str(db), "--out", str(out), "--verbose"]
+            run = [
+                DOISOAT,
+                "run",
+                args.registry,
+                "--population",
+                args.population,
+                "--input",
+                input_file,
+                "--db",
+                str(db),
+                "--out",
+                str(out),
+                "--verbose",
+            ]
             for label in ("cold", "warm"):
                 log_file = out / "doisoat.log"
                 before = log_file.read_text(encoding="utf-8") if log_file.exists() else ""
                 took, done = timed(run)
                 assert done.returncode == 0, done.stderr[-2000:]
-                log = log_file.read_text(encoding="utf-8")[len(before):]
+                log = log_file.read_text(encoding="utf-8")[len(before) :]
                 rows.append((label, i + 1, took, stage_times(log), CPU[-1]))
                 print(f"  {label} run {i + 1}: {took:.1f} s wall, {CPU[-1]:.1f} s CPU", flush=True)
 

@@ -31,11 +31,25 @@ def commands(size: str, tools: str, workdir: Path) -> dict[str, list[str]]:
     return {
         "sample": ["bench_sample.py", "--persons", str(persons), "--out", str(workdir / f"sample_{persons}")],
         "normalize": ["bench_normalize.py", "--rows", str(rows)],
-        "matching": ["bench_matching.py", "--persons", str(persons), "--tools", tools,
-                     "--workdir", str(workdir / f"matching_{persons}")],
+        "matching": [
+            "bench_matching.py",
+            "--persons",
+            str(persons),
+            "--tools",
+            tools,
+            "--workdir",
+            str(workdir / f"matching_{persons}"),
+        ],
         # what the officer waits for: `doisoat run` as a process, per stage, beside Splink's complete run
-        "end_to_end": ["bench_end_to_end.py", "--persons", str(persons), "--tools", tools,
-                       "--workdir", str(workdir / f"e2e_{persons}")],
+        "end_to_end": [
+            "bench_end_to_end.py",
+            "--persons",
+            str(persons),
+            "--tools",
+            tools,
+            "--workdir",
+            str(workdir / f"e2e_{persons}"),
+        ],
     }
 
 

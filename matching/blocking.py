@@ -73,7 +73,7 @@ def count_pairs(con: duckdb.DuckDBPyConnection, rule: BlockingRule, left: str, r
     # key's registry group: a hash join probed by the population, no population group-by.
     sql = f"""
     WITH l AS (SELECT {keys}, count(*) AS n FROM {left} WHERE {not_null} GROUP BY ALL)
-    SELECT coalesce(sum(l.n), 0)::BIGINT FROM l JOIN {right} r ON {rule.condition('l', 'r')}
+    SELECT coalesce(sum(l.n), 0)::BIGINT FROM l JOIN {right} r ON {rule.condition("l", "r")}
     """
     return int(con.execute(sql).fetchone()[0])
 
@@ -103,8 +103,10 @@ def block(
         for i, rule in enumerate(rules)
     ]
     names = ", ".join(f"'{r.name}'" for r in rules)
-    union = "\nUNION ALL\n".join(selects) if selects else (
-        "SELECT NULL::BIGINT AS rec_id, NULL::BIGINT AS pop_rec_id, NULL::TINYINT AS rule_no WHERE FALSE"
+    union = (
+        "\nUNION ALL\n".join(selects)
+        if selects
+        else ("SELECT NULL::BIGINT AS rec_id, NULL::BIGINT AS pop_rec_id, NULL::TINYINT AS rule_no WHERE FALSE")
     )
     con.execute(
         f"""

@@ -108,9 +108,9 @@ def _one_edit_pass(con, registry: str, population: str) -> None:
             WHERE r.id12 IS NOT NULL OR r.cmnd9 IS NOT NULL
         ),
         near AS (
-            {_near_pairs_sql(registry, population, 'id12', 12)}
+            {_near_pairs_sql(registry, population, "id12", 12)}
             UNION
-            {_near_pairs_sql(registry, population, 'cmnd9', 9)}
+            {_near_pairs_sql(registry, population, "cmnd9", 9)}
         ),
         checked AS (
             SELECT n.rec_id, n.pop_rec_id, ({NAME_AGREES} AND {DOB_AGREES}) AS confirmed

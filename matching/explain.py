@@ -18,7 +18,11 @@ from matching.sql import quote_name
 
 
 def explain_pair(
-    con: duckdb.DuckDBPyConnection, registry_table: str, population_table: str, rec_id: int, pop_rec_id: int,
+    con: duckdb.DuckDBPyConnection,
+    registry_table: str,
+    population_table: str,
+    rec_id: int,
+    pop_rec_id: int,
     model: dict,
 ) -> pl.DataFrame:
     """One row per comparison: comparison, level, partial_weight, plus Vietnamese labels.
@@ -51,8 +55,13 @@ def explain_pair(
     out = []
     for c, lv, w in zip(comparisons, levels, ws):
         label = c.levels[lv].label
-        out.append({
-            "comparison": c.name, "level": label, "partial_weight": float(w),
-            "comparison_vi": COMPARISON.get(c.name, c.name), "level_vi": COMPARISON_LEVEL.get(label, label),
-        })
+        out.append(
+            {
+                "comparison": c.name,
+                "level": label,
+                "partial_weight": float(w),
+                "comparison_vi": COMPARISON.get(c.name, c.name),
+                "level_vi": COMPARISON_LEVEL.get(label, label),
+            }
+        )
     return pl.DataFrame(out)

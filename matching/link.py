@@ -122,10 +122,20 @@ def _train(con, comparisons, s: LinkSettings, n_p: int) -> Model:
     m, prior, iters = train(comparisons, u, lab, unl, s.em_iterations, total_pairs=n_rem * n_p)
 
     model = Model(
-        comparisons=comparisons, m=m, u=u, tf_mean=_tf_means(con), n_population=n_p,
-        lambda_blocked=prior * n_rem * n_p / max(n_unl, 1), prior_log2_odds=math.log2(prior / (1 - prior)),
-        stats={"u_sample_pairs": n_u, "labelled_pairs": int(lab[:, -1].sum()) if len(lab) else 0,
-               "unlabelled_pairs": n_unl, "em_iterations": iters, "remaining_rows": n_rem},
+        comparisons=comparisons,
+        m=m,
+        u=u,
+        tf_mean=_tf_means(con),
+        n_population=n_p,
+        lambda_blocked=prior * n_rem * n_p / max(n_unl, 1),
+        prior_log2_odds=math.log2(prior / (1 - prior)),
+        stats={
+            "u_sample_pairs": n_u,
+            "labelled_pairs": int(lab[:, -1].sum()) if len(lab) else 0,
+            "unlabelled_pairs": n_unl,
+            "em_iterations": iters,
+            "remaining_rows": n_rem,
+        },
     )
     return model
 
@@ -176,19 +186,42 @@ def _assign(con, s: LinkSettings) -> pl.DataFrame:
     ).pl()
     # ID-pass links (one candidate per row), vectorized: the likeliest row keeps each person.
     lab = cand.filter(pl.col("labelled")).with_columns(
-        pl.col("rec_id").first().over("pop_rec_id", order_by=[-pl.col("match_probability"), -pl.col("match_weight"),
-                                                              pl.col("rec_id")]).alias("keeper")
+        pl.col("rec_id")
+        .first()
+        .over("pop_rec_id", order_by=[-pl.col("match_probability"), -pl.col("match_weight"), pl.col("rec_id")])
+        .alias("keeper")
     )
     det = lab.select(
-        "rec_id", "pop_rec_id", "so_dinh_danh", pl.col("rule").alias("method"), "match_weight", "match_probability",
-        pl.when(pl.col("keeper") == pl.col("rec_id")).then(pl.lit("matched")).otherwise(pl.lit("duplicate")).alias("status"),
+        "rec_id",
+        "pop_rec_id",
+        "so_dinh_danh",
+        pl.col("rule").alias("method"),
+        "match_weight",
+        "match_probability",
+        pl.when(pl.col("keeper") == pl.col("rec_id"))
+        .then(pl.lit("matched"))
+        .otherwise(pl.lit("duplicate"))
+        .alias("status"),
         pl.when(pl.col("keeper") != pl.col("rec_id")).then(pl.col("keeper")).alias("duplicate_of"),
     )
-    owner: dict[int, int] = dict(lab.filter(pl.col("keeper") == pl.col("rec_id")).select("pop_rec_id", "rec_id").iter_rows())
+    owner: dict[int, int] = dict(
+        lab.filter(pl.col("keeper") == pl.col("rec_id")).select("pop_rec_id", "rec_id").iter_rows()
+    )
     out: dict[int, tuple] = {}
-    cols = cand.filter(~pl.col("labelled")).select(
-        "rec_id", "pop_rec_id", "so_dinh_danh", "rule", "labelled", "match_weight", "match_probability", "strong",
-    ).iter_rows()
+    cols = (
+        cand.filter(~pl.col("labelled"))
+        .select(
+            "rec_id",
+            "pop_rec_id",
+            "so_dinh_danh",
+            "rule",
+            "labelled",
+            "match_weight",
+            "match_probability",
+            "strong",
+        )
+        .iter_rows()
+    )
     for rec, pop, sdd, rule, labelled, w, prob, strong in cols:
         if rec in out:
             continue
@@ -200,17 +233,28 @@ def _assign(con, s: LinkSettings) -> pl.DataFrame:
         status = "matched" if strong else "review"
         owner[pop] = rec
         out[rec] = (pop, sdd, method, w, prob, status, None)
-    schema = {"rec_id": pl.Int64, "pop_rec_id": pl.Int64, "so_dinh_danh": pl.String, "method": pl.String,
-              "match_weight": pl.Float64, "match_probability": pl.Float64, "status": pl.String,
-              "duplicate_of": pl.Int64}
-    assigned = pl.concat([
-        det.select([pl.col(c).cast(t) for c, t in schema.items()]),
-        pl.DataFrame([(k, *v) for k, v in out.items()], schema=schema, orient="row"),
-    ])
+    schema = {
+        "rec_id": pl.Int64,
+        "pop_rec_id": pl.Int64,
+        "so_dinh_danh": pl.String,
+        "method": pl.String,
+        "match_weight": pl.Float64,
+        "match_probability": pl.Float64,
+        "status": pl.String,
+        "duplicate_of": pl.Int64,
+    }
+    assigned = pl.concat(
+        [
+            det.select([pl.col(c).cast(t) for c, t in schema.items()]),
+            pl.DataFrame([(k, *v) for k, v in out.items()], schema=schema, orient="row"),
+        ]
+    )
     best = con.execute(
         "SELECT rec_id, match_weight AS best_w, match_probability AS best_p FROM _lk_top WHERE rank = 1"
     ).pl()
-    everyone = con.execute("SELECT rec_id FROM _lk_r ORDER BY rec_id").pl().with_columns(pl.col("rec_id").cast(pl.Int64))
+    everyone = (
+        con.execute("SELECT rec_id FROM _lk_r ORDER BY rec_id").pl().with_columns(pl.col("rec_id").cast(pl.Int64))
+    )
     links = (
         everyone.join(assigned, on="rec_id", how="left")
         .join(best.with_columns(pl.col("rec_id").cast(pl.Int64)), on="rec_id", how="left")
@@ -270,8 +314,12 @@ def _household(con, links: pl.DataFrame) -> pl.DataFrame:
         pl.when(hit).then(pl.col("h_pop")).otherwise(pl.col("pop_rec_id")).alias("pop_rec_id"),
         pl.when(hit).then(pl.col("h_sdd")).otherwise(pl.col("so_dinh_danh")).alias("so_dinh_danh"),
         pl.when(hit).then(pl.lit("household")).otherwise(pl.col("method")).alias("method"),
-        pl.when(hit & pl.col("h_owner").is_not_null()).then(pl.lit("duplicate"))
-        .when(hit).then(pl.lit("matched")).otherwise(pl.col("status")).alias("status"),
+        pl.when(hit & pl.col("h_owner").is_not_null())
+        .then(pl.lit("duplicate"))
+        .when(hit)
+        .then(pl.lit("matched"))
+        .otherwise(pl.col("status"))
+        .alias("status"),
         pl.when(hit).then(pl.col("h_owner")).otherwise(pl.col("duplicate_of")).alias("duplicate_of"),
     ).drop("h_pop", "h_sdd", "h_owner")
 
@@ -290,8 +338,21 @@ def _evidence(con, comparisons: list[Comparison]) -> pl.DataFrame:
 
 def _cleanup(con) -> None:
     """Drop the working tables so a caller linking several registries in one connection keeps no pairs."""
-    for name in ("_lk_r", "_lk_tf_name", "_lk_tf_ten", "_lk_rem", "_lk_blocked", "_lk_cand", "_lk_cmp", "_lk_top",
-                 "_det_hits", "_det_done", "_det_near", "_det_links", "_det_candidates"):
+    for name in (
+        "_lk_r",
+        "_lk_tf_name",
+        "_lk_tf_ten",
+        "_lk_rem",
+        "_lk_blocked",
+        "_lk_cand",
+        "_lk_cmp",
+        "_lk_top",
+        "_det_hits",
+        "_det_done",
+        "_det_near",
+        "_det_links",
+        "_det_candidates",
+    ):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     con.execute("DROP VIEW IF EXISTS _lk_p")
     for view in ("_lk_hh_todo", "_lk_hh_heads"):

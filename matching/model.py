@@ -60,7 +60,7 @@ class Model:
         return f"(CASE {c.column} {' '.join(parts)} ELSE 0.0 END)"
 
     @classmethod
-    def from_dict(cls, d: dict, comparisons: list[Comparison]) -> "Model":
+    def from_dict(cls, d: dict, comparisons: list[Comparison]) -> Model:
         """Rebuild a trained model saved with `to_dict` (e.g. from the warehouse's match_models)."""
         levels = d["comparisons"]
         return cls(
@@ -190,7 +190,10 @@ def train(
     if len(labelled):
         m = m_step(lab_w, unlabelled, np.zeros(len(unlabelled)))
     else:  # no ID-linked pairs: a neutral start where agreeing levels are likelier for matches
-        m = {c.name: _normalise(np.linspace(len(c.levels), 1, len(c.levels)), nulls[j]) for j, c in enumerate(comparisons)}
+        m = {
+            c.name: _normalise(np.linspace(len(c.levels), 1, len(c.levels)), nulls[j])
+            for j, c in enumerate(comparisons)
+        }
     total_pairs = max(float(total_pairs), float(unlabelled[:, -1].sum()) if len(unlabelled) else 1.0, 1.0)
     lam = min(0.5, max(1.0, 0.5 * (unlabelled[:, -1].sum() if len(unlabelled) else 1)) / total_pairs)
     done = 0

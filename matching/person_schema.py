@@ -31,17 +31,41 @@ from collections.abc import Mapping
 import polars as pl
 
 SCHEMA: dict[str, pl.DataType] = {
-    "rec_id": pl.Int64, "ho_ten": pl.String, "ho_ten_key": pl.String, "ho_ten_key_nomid": pl.String,
-    "ho_key": pl.String, "ten_key": pl.String, "ngay_sinh_year": pl.Int16, "ngay_sinh_month": pl.Int16,
-    "ngay_sinh_day": pl.Int16, "ngay_sinh_precision": pl.String, "gioi_tinh": pl.String, "id12": pl.String,
-    "cmnd9": pl.String, "ma_tinh": pl.String, "ma_xa": pl.String, "ho_ten_cha_key": pl.String,
+    "rec_id": pl.Int64,
+    "ho_ten": pl.String,
+    "ho_ten_key": pl.String,
+    "ho_ten_key_nomid": pl.String,
+    "ho_key": pl.String,
+    "ten_key": pl.String,
+    "ngay_sinh_year": pl.Int16,
+    "ngay_sinh_month": pl.Int16,
+    "ngay_sinh_day": pl.Int16,
+    "ngay_sinh_precision": pl.String,
+    "gioi_tinh": pl.String,
+    "id12": pl.String,
+    "cmnd9": pl.String,
+    "ma_tinh": pl.String,
+    "ma_xa": pl.String,
+    "ho_ten_cha_key": pl.String,
     "ho_ten_me_key": pl.String,
 }
 # Optional columns, emitted only when their role is given: the population's household code lets
 # the matcher find a land co-owner ("Ông A và bà B") in the household of the owner it linked.
 OPTIONAL: dict[str, pl.DataType] = {"ma_ho": pl.String}
-ROLES = ("ho_ten", "ngay_sinh", "gioi_tinh", "id", "id12", "cmnd9", "dia_chi", "ma_tinh", "ma_xa",
-         "ho_ten_cha", "ho_ten_me", "ma_ho")
+ROLES = (
+    "ho_ten",
+    "ngay_sinh",
+    "gioi_tinh",
+    "id",
+    "id12",
+    "cmnd9",
+    "dia_chi",
+    "ma_tinh",
+    "ma_xa",
+    "ho_ten_cha",
+    "ho_ten_me",
+    "ma_ho",
+)
 
 
 def _need(df: pl.DataFrame, col: str, role: str) -> pl.Expr:
@@ -77,8 +101,12 @@ def to_person_schema(df: pl.DataFrame, roles: Mapping[str, str]) -> pl.DataFrame
     e: dict[str, pl.Expr] = {"rec_id": _rec_id(df)}
     if c := roles.get("ho_ten"):
         e["ho_ten"] = _need(df, f"{c}_clean", "ho_ten")
-        for out, suf in (("ho_ten_key", "key"), ("ho_ten_key_nomid", "key_nomid"), ("ho_key", "ho_key"),
-                         ("ten_key", "ten_key")):
+        for out, suf in (
+            ("ho_ten_key", "key"),
+            ("ho_ten_key_nomid", "key_nomid"),
+            ("ho_key", "ho_key"),
+            ("ten_key", "ten_key"),
+        ):
             e[out] = _need(df, f"{c}_{suf}", "ho_ten")
     if c := roles.get("ngay_sinh"):
         for part in ("year", "month", "day", "precision"):
@@ -107,9 +135,7 @@ def to_person_schema(df: pl.DataFrame, roles: Mapping[str, str]) -> pl.DataFrame
     for role in ("ho_ten_cha", "ho_ten_me"):
         if c := roles.get(role):
             e[f"{role}_key"] = _need(df, f"{c}_key", role)
-    cols = [
-        (e[name] if name in e else pl.lit(None)).cast(dtype).alias(name) for name, dtype in SCHEMA.items()
-    ]
+    cols = [(e[name] if name in e else pl.lit(None)).cast(dtype).alias(name) for name, dtype in SCHEMA.items()]
     if c := roles.get("ma_ho"):
         cols.append(_need(df, c, "ma_ho").cast(pl.String).alias("ma_ho"))
     out = df.select(cols)

@@ -21,7 +21,12 @@ class LinkSettings:
 
     comparisons: tuple[str, ...] = ("ho_ten", "ngay_sinh", "gioi_tinh", "id", "dia_chi")
     blocking_rules: tuple[str, ...] = (
-        "ho_ten_nam_sinh", "ho_ten_ngay_thang", "ho_ten_xa", "ten_ngay_sinh", "ho_ngay_sinh", "ngay_sinh_xa",
+        "ho_ten_nam_sinh",
+        "ho_ten_ngay_thang",
+        "ho_ten_xa",
+        "ten_ngay_sinh",
+        "ho_ngay_sinh",
+        "ngay_sinh_xa",
     )
     match_threshold: float = 0.95  # match_probability >= this: matched
     review_threshold: float = 0.50  # >= this and below match_threshold: needs review
@@ -33,7 +38,7 @@ class LinkSettings:
     seed: int = 42
 
     @classmethod
-    def from_object(cls, obj) -> "LinkSettings":
+    def from_object(cls, obj) -> LinkSettings:
         """Accept any object with these attributes (duck typing: the engine imports no caller)."""
         if isinstance(obj, cls):
             return obj

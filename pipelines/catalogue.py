@@ -46,8 +46,9 @@ def _load_shipped(vocabulary: bool) -> dict[str, RegistrySpec]:
     for path in shipped_spec_files():
         spec = load_spec_file(path, vocabulary=vocabulary)
         if spec.name in out:
-            raise InputError(f"sổ '{spec.name}' được khai báo hai lần ({where[spec.name]} và {path})",
-                             code="spec_duplicate")
+            raise InputError(
+                f"sổ '{spec.name}' được khai báo hai lần ({where[spec.name]} và {path})", code="spec_duplicate"
+            )
         out[spec.name], where[spec.name] = spec, path
     return out
 
@@ -59,8 +60,11 @@ def load_registry(path: str | Path) -> RegistrySpec:
     spec = load_spec_file(path)
     builtin = known_registries().get(spec.name)
     if builtin is not None and builtin != spec:
-        raise InputError(f"tên sổ '{spec.name}' trùng với một sổ có sẵn; hãy đặt tên khác trong khóa name",
-                         file=str(path), code="spec_name_taken")
+        raise InputError(
+            f"tên sổ '{spec.name}' trùng với một sổ có sẵn; hãy đặt tên khác trong khóa name",
+            file=str(path),
+            code="spec_name_taken",
+        )
     return spec
 
 

@@ -31,7 +31,6 @@ _CLEANED_KINDS = ("name", "owner", "date", "year", "id", "sex", "address", "amou
 
 def _spec_columns(registry: str) -> tuple[ColumnSpec, ...]:
     if registry == "population":
-
         return POPULATION_COLUMNS
 
     return get_spec(registry).columns

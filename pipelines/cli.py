@@ -46,8 +46,11 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         text = action.help or ""
         default = action.default
         if (
-            "%(default)" not in text and "mặc định" not in text and default not in (None, False, argparse.SUPPRESS)
-            and not action.required and action.option_strings
+            "%(default)" not in text
+            and "mặc định" not in text
+            and default not in (None, False, argparse.SUPPRESS)
+            and not action.required
+            and action.option_strings
         ):
             text += " (mặc định: %(default)s)"
         return text
@@ -56,7 +59,10 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
 # argparse's own messages (Python 3.11–3.13 wording) → Vietnamese.
 _ARGPARSE_VI = [
     (r"the following arguments are required: (.*)", r"thiếu tham số bắt buộc: \1"),
-    (r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)", r"tham số \1: giá trị \2 không có trong danh sách (chọn một trong: \3)"),
+    (
+        r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)",
+        r"tham số \1: giá trị \2 không có trong danh sách (chọn một trong: \3)",
+    ),
     (r"argument (.*?): invalid (\w+) value: (.*)", r"tham số \1: giá trị \3 không hợp lệ (cần kiểu \2)"),
     (r"argument (.*?): expected one argument", r"tham số \1: cần một giá trị"),
     (r"argument (.*?): ignored explicit argument (.*)", r"tham số \1: không nhận giá trị \2"),
@@ -109,7 +115,11 @@ def _output_options(p: argparse.ArgumentParser) -> None:
 
 
 def _verbosity(args: argparse.Namespace) -> int:
-    return progress.QUIET if getattr(args, "quiet", False) else (progress.VERBOSE if getattr(args, "verbose", False) else progress.NORMAL)
+    return (
+        progress.QUIET
+        if getattr(args, "quiet", False)
+        else (progress.VERBOSE if getattr(args, "verbose", False) else progress.NORMAL)
+    )
 
 
 def _starting() -> None:
@@ -166,22 +176,36 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     _starting()
     from pipelines.flow import run_demo_cli  # lazy: start-up (module docstring)
 
-    return run_demo_cli(sample_dir=Path(args.sample), db=Path(args.db), out_dir=Path(args.out), unmasked=args.unmasked,
-                        by_commune=args.by_commune, password_file=Path(args.password_file) if args.password_file else None)
+    return run_demo_cli(
+        sample_dir=Path(args.sample),
+        db=Path(args.db),
+        out_dir=Path(args.out),
+        unmasked=args.unmasked,
+        by_commune=args.by_commune,
+        password_file=Path(args.password_file) if args.password_file else None,
+    )
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from pipelines.reports import regenerate_cli  # lazy: start-up (module docstring)
 
-    return regenerate_cli(run_id=args.run_id, db=Path(args.db), out_dir=Path(args.out), unmasked=args.unmasked,
-                          by_commune=args.by_commune, password_file=Path(args.password_file) if args.password_file else None)
+    return regenerate_cli(
+        run_id=args.run_id,
+        db=Path(args.db),
+        out_dir=Path(args.out),
+        unmasked=args.unmasked,
+        by_commune=args.by_commune,
+        password_file=Path(args.password_file) if args.password_file else None,
+    )
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
     from pipelines.flow import review_cli  # lazy: start-up (module docstring)
 
     out = Path(args.out) if args.out else None
-    return review_cli(workbook=Path(args.workbook), db=Path(args.db), reviewer=args.reviewer, out_dir=out, unmasked=args.unmasked)
+    return review_cli(
+        workbook=Path(args.workbook), db=Path(args.db), reviewer=args.reviewer, out_dir=out, unmasked=args.unmasked
+    )
 
 
 def _cmd_registries(args: argparse.Namespace) -> int:
@@ -199,12 +223,17 @@ def _warehouse_options(p: argparse.ArgumentParser) -> None:
 
 def _commune_options(p: argparse.ArgumentParser) -> None:
     """--by-commune and its password option (run, report, demo)."""
-    p.add_argument("--by-commune", action="store_true",
-                   help="ghi thêm mỗi xã một sổ Excel riêng (chỉ các dòng của xã, số định danh KHÔNG che), mã hoá bằng mật khẩu; "
-                        "sổ cấp tỉnh vẫn che số định danh")
-    p.add_argument("--password-file",
-                   help="tệp văn bản chứa mật khẩu (dòng đầu, ít nhất 12 ký tự) dùng cho mọi sổ của xã; nếu bỏ trống, "
-                        "mỗi xã một mật khẩu ngẫu nhiên, ghi vào mat_khau_<sổ>.csv (chỉ chủ sở hữu đọc được) — gửi mật khẩu riêng, không kèm tệp")
+    p.add_argument(
+        "--by-commune",
+        action="store_true",
+        help="ghi thêm mỗi xã một sổ Excel riêng (chỉ các dòng của xã, số định danh KHÔNG che), mã hoá bằng mật khẩu; "
+        "sổ cấp tỉnh vẫn che số định danh",
+    )
+    p.add_argument(
+        "--password-file",
+        help="tệp văn bản chứa mật khẩu (dòng đầu, ít nhất 12 ký tự) dùng cho mọi sổ của xã; nếu bỏ trống, "
+        "mỗi xã một mật khẩu ngẫu nhiên, ghi vào mat_khau_<sổ>.csv (chỉ chủ sở hữu đọc được) — gửi mật khẩu riêng, không kèm tệp",
+    )
 
 
 KEY_FILE_HELP = (
@@ -241,72 +270,137 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, title="lệnh", metavar="<lệnh>")
     registries_help = "Các sổ đăng ký:\n" + _registry_list()
 
-    p = sub.add_parser("sample", help="sinh dữ liệu mẫu tổng hợp (CSDLQG + 5 sổ) kèm đáp án",
-                       description="Sinh dữ liệu mẫu tổng hợp: trích xuất CSDLQG, 5 sổ đăng ký và đáp án (truth/).")
-    p.add_argument("--persons", type=int, metavar="SỐ", default=5000, help="số người trong trích xuất CSDLQG (từ 200 trở lên)")
-    p.add_argument("--seed", type=int, metavar="SỐ", default=6, help="hạt giống ngẫu nhiên (cùng hạt giống → cùng dữ liệu)")
+    p = sub.add_parser(
+        "sample",
+        help="sinh dữ liệu mẫu tổng hợp (CSDLQG + 5 sổ) kèm đáp án",
+        description="Sinh dữ liệu mẫu tổng hợp: trích xuất CSDLQG, 5 sổ đăng ký và đáp án (truth/).",
+    )
+    p.add_argument(
+        "--persons", type=int, metavar="SỐ", default=5000, help="số người trong trích xuất CSDLQG (từ 200 trở lên)"
+    )
+    p.add_argument(
+        "--seed", type=int, metavar="SỐ", default=6, help="hạt giống ngẫu nhiên (cùng hạt giống → cùng dữ liệu)"
+    )
     p.add_argument("--out", default="data/generated", metavar="THƯ_MỤC", help="thư mục ghi dữ liệu mẫu")
     p.set_defaults(func=_cmd_sample)
 
-    p = sub.add_parser("clean", help="chuẩn hoá một tệp: thêm cột <cột>_clean và cột problems",
-                       description="Chuẩn hoá một tệp mà không ghép: ghi lại tệp, thêm <cột>_clean, problems và van_de.",
-                       epilog=registries_help)
+    p = sub.add_parser(
+        "clean",
+        help="chuẩn hoá một tệp: thêm cột <cột>_clean và cột problems",
+        description="Chuẩn hoá một tệp mà không ghép: ghi lại tệp, thêm <cột>_clean, problems và van_de.",
+        epilog=registries_help,
+    )
     p.add_argument("file", metavar="TỆP", help="tệp cần chuẩn hoá (.csv, .xlsx, .xls, .parquet)")
-    p.add_argument("--registry", required=True, choices=REGISTRY_CHOICES + ("population",), metavar="SỔ",
-                   help="sổ đăng ký của tệp (xem danh sách bên dưới), hoặc population cho trích xuất CSDLQG")
+    p.add_argument(
+        "--registry",
+        required=True,
+        choices=REGISTRY_CHOICES + ("population",),
+        metavar="SỔ",
+        help="sổ đăng ký của tệp (xem danh sách bên dưới), hoặc population cho trích xuất CSDLQG",
+    )
     p.add_argument("--out", required=True, metavar="TỆP", help="tệp kết quả (.csv hoặc .xlsx)")
     p.set_defaults(func=_cmd_clean)
 
-    p = sub.add_parser("run", help="đối soát một sổ với trích xuất CSDLQG",
-                       description="Đối soát một sổ đăng ký với trích xuất CSDLQG; ghi kết quả vào kho DuckDB và báo cáo Excel/HTML.",
-                       epilog=registries_help)
+    p = sub.add_parser(
+        "run",
+        help="đối soát một sổ với trích xuất CSDLQG",
+        description="Đối soát một sổ đăng ký với trích xuất CSDLQG; ghi kết quả vào kho DuckDB và báo cáo Excel/HTML.",
+        epilog=registries_help,
+    )
     p.add_argument("registry", choices=REGISTRY_CHOICES, metavar="SỔ", help="tên sổ đăng ký (xem danh sách bên dưới)")
-    p.add_argument("--population", required=True, metavar="TỆP", help="tệp trích xuất CSDLQG về dân cư (.csv, .xlsx, .parquet)")
-    p.add_argument("--input", required=True, metavar="TỆP", help="tệp sổ đăng ký cần đối soát (.csv, .xlsx, .xls, .parquet)")
+    p.add_argument(
+        "--population", required=True, metavar="TỆP", help="tệp trích xuất CSDLQG về dân cư (.csv, .xlsx, .parquet)"
+    )
+    p.add_argument(
+        "--input", required=True, metavar="TỆP", help="tệp sổ đăng ký cần đối soát (.csv, .xlsx, .xls, .parquet)"
+    )
     _warehouse_options(p)
-    p.add_argument("--out", default=DEFAULT_OUT, metavar="THƯ_MỤC", help="thư mục báo cáo; nhật ký chạy ghi vào <thư mục>/doisoat.log")
-    p.add_argument("--column-map", metavar="TỆP_YAML", help="tệp YAML ánh xạ tiêu đề cột → tên cột chuẩn (mặc định: không dùng)")
+    p.add_argument(
+        "--out",
+        default=DEFAULT_OUT,
+        metavar="THƯ_MỤC",
+        help="thư mục báo cáo; nhật ký chạy ghi vào <thư mục>/doisoat.log",
+    )
+    p.add_argument(
+        "--column-map", metavar="TỆP_YAML", help="tệp YAML ánh xạ tiêu đề cột → tên cột chuẩn (mặc định: không dùng)"
+    )
     _commune_options(p)
     _output_options(p)
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("demo", help="đối soát cả 5 sổ trên dữ liệu mẫu đi kèm",
-                       description="Đối soát cả 5 sổ của thư mục mẫu (khai tử trước) và in bảng tổng hợp.")
-    p.add_argument("--sample", metavar="THƯ_MỤC", default=str(Path(__file__).resolve().parent.parent / "data" / "sample"),
-                   help="thư mục có population.csv và tệp của 5 sổ")
+    p = sub.add_parser(
+        "demo",
+        help="đối soát cả 5 sổ trên dữ liệu mẫu đi kèm",
+        description="Đối soát cả 5 sổ của thư mục mẫu (khai tử trước) và in bảng tổng hợp.",
+    )
+    p.add_argument(
+        "--sample",
+        metavar="THƯ_MỤC",
+        default=str(Path(__file__).resolve().parent.parent / "data" / "sample"),
+        help="thư mục có population.csv và tệp của 5 sổ",
+    )
     _warehouse_options(p)
-    p.add_argument("--out", default=DEFAULT_OUT, metavar="THƯ_MỤC", help="thư mục báo cáo (mỗi sổ một thư mục con); nhật ký chạy ghi vào <thư mục>/doisoat.log")
+    p.add_argument(
+        "--out",
+        default=DEFAULT_OUT,
+        metavar="THƯ_MỤC",
+        help="thư mục báo cáo (mỗi sổ một thư mục con); nhật ký chạy ghi vào <thư mục>/doisoat.log",
+    )
     _commune_options(p)
     _output_options(p)
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("report", help="tạo lại báo cáo của một lần chạy từ kho DuckDB",
-                       description="Tạo lại sổ Excel và báo cáo HTML của một lần chạy đã có trong kho.")
+    p = sub.add_parser(
+        "report",
+        help="tạo lại báo cáo của một lần chạy từ kho DuckDB",
+        description="Tạo lại sổ Excel và báo cáo HTML của một lần chạy đã có trong kho.",
+    )
     p.add_argument("run_id", metavar="MÃ_LẦN_CHẠY", help="mã lần chạy (cột run_id của bảng runs, in ra khi chạy)")
     _warehouse_options(p)
     p.add_argument("--out", default=DEFAULT_OUT, metavar="THƯ_MỤC", help="thư mục báo cáo")
     _commune_options(p)
     p.set_defaults(func=_cmd_report)
 
-    p = sub.add_parser("review", help="nạp quyết định của người xem xét từ trang 'Cần xem xét' của sổ Excel",
-                       description="Nạp quyết định (Đồng ý / Bác bỏ) từ trang 'Cần xem xét' và viết lại báo cáo của lần chạy.")
+    p = sub.add_parser(
+        "review",
+        help="nạp quyết định của người xem xét từ trang 'Cần xem xét' của sổ Excel",
+        description="Nạp quyết định (Đồng ý / Bác bỏ) từ trang 'Cần xem xét' và viết lại báo cáo của lần chạy.",
+    )
     p.add_argument("workbook", metavar="SỔ_EXCEL", help="sổ .xlsx do doisoat tạo, đã điền cột Quyết định")
     p.add_argument("--reviewer", required=True, metavar="TÊN", help="tên người xem xét (ghi vào nhật ký kiểm toán)")
     _warehouse_options(p)
     p.add_argument("--out", metavar="THƯ_MỤC", help="thư mục báo cáo (mặc định: thư mục báo cáo của lần chạy đó)")
     p.set_defaults(func=_cmd_review)
 
-    p = sub.add_parser("registries", help="liệt kê các sổ đăng ký và tên tiếng Việt",
-                       description="Liệt kê các sổ đăng ký doisoat đối soát được.")
+    p = sub.add_parser(
+        "registries",
+        help="liệt kê các sổ đăng ký và tên tiếng Việt",
+        description="Liệt kê các sổ đăng ký doisoat đối soát được.",
+    )
     p.set_defaults(func=_cmd_registries)
 
-    p = sub.add_parser("serve", help="chạy các lịch đối soát: máy chủ Prefect, nhóm máy chạy, prefect.yaml và worker; Ctrl-C để dừng",
-                       description="Khởi động máy chủ Prefect cục bộ (127.0.0.1), tạo nhóm máy chạy doisoat-process, "
-                                   "triển khai prefect.yaml và chạy một worker; Ctrl-C hoặc SIGTERM dừng tất cả.")
-    p.add_argument("--port", type=int, default=4200, metavar="CỔNG", help="cổng của máy chủ Prefect trên 127.0.0.1 (mặc định: 4200)")
-    p.add_argument("--prefect-home", metavar="THƯ_MỤC", help="thư mục dữ liệu của Prefect (mặc định: out/prefect trong thư mục mã nguồn)")
+    p = sub.add_parser(
+        "serve",
+        help="chạy các lịch đối soát: máy chủ Prefect, nhóm máy chạy, prefect.yaml và worker; Ctrl-C để dừng",
+        description="Khởi động máy chủ Prefect cục bộ (127.0.0.1), tạo nhóm máy chạy doisoat-process, "
+        "triển khai prefect.yaml và chạy một worker; Ctrl-C hoặc SIGTERM dừng tất cả.",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=4200,
+        metavar="CỔNG",
+        help="cổng của máy chủ Prefect trên 127.0.0.1 (mặc định: 4200)",
+    )
+    p.add_argument(
+        "--prefect-home",
+        metavar="THƯ_MỤC",
+        help="thư mục dữ liệu của Prefect (mặc định: out/prefect trong thư mục mã nguồn)",
+    )
     p.add_argument("--no-ui", action="store_true", help="không mở giao diện web của Prefect (mặc định: có giao diện)")
-    p.add_argument("--timeout", type=float, default=180, metavar="GIÂY", help="số giây chờ máy chủ Prefect trả lời (mặc định: 180)")
+    p.add_argument(
+        "--timeout", type=float, default=180, metavar="GIÂY", help="số giây chờ máy chủ Prefect trả lời (mặc định: 180)"
+    )
     p.set_defaults(func=_cmd_serve)
     return parser
 
@@ -319,8 +413,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         progress.setup(Path(args.out) if args.command in ("run", "demo") else None, _verbosity(args))
     except OSError as exc:  # --out under a file or not writable: refused before anything runs
-        log.error(f"--out {safe_text(args.out)}: không ghi được vào thư mục này "
-                  f"({exc.strerror or type(exc).__name__}). [output_unwritable]")
+        log.error(
+            f"--out {safe_text(args.out)}: không ghi được vào thư mục này "
+            f"({exc.strerror or type(exc).__name__}). [output_unwritable]"
+        )
         return 2
     try:
         with _warehouse_session(args):
@@ -336,7 +432,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         # the traceback's frames, not the exception's text: a library message can quote a value
         log.debug(f"{type(exc).__name__} tại:\n" + "".join(traceback.format_tb(exc.__traceback__)))
-        log.error(f"lỗi không lường trước ({type(exc).__name__}); chạy lại với --verbose để ghi chi tiết vào doisoat.log [internal_error]")
+        log.error(
+            f"lỗi không lường trước ({type(exc).__name__}); chạy lại với --verbose để ghi chi tiết vào doisoat.log [internal_error]"
+        )
         return 1
 
 

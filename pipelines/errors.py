@@ -64,8 +64,10 @@ def header_cells_text(cells: list, matched: int, row: int) -> str:
     if not filled:
         return "(không có)"
     if 2 * matched < len(filled):
-        return (f"(không có dòng tiêu đề: dòng {row} có {len(filled)} ô, chỉ {matched} ô là tên cột đã biết — "
-                "có thể tệp thiếu dòng tiêu đề; nội dung dòng không được in ra vì có thể là dữ liệu cá nhân)")
+        return (
+            f"(không có dòng tiêu đề: dòng {row} có {len(filled)} ô, chỉ {matched} ô là tên cột đã biết — "
+            "có thể tệp thiếu dòng tiêu đề; nội dung dòng không được in ra vì có thể là dữ liệu cá nhân)"
+        )
     return ", ".join(f"'{safe_excerpt(c)}'" for c in filled)
 
 
@@ -99,8 +101,16 @@ class DoisoatError(Exception):
 class InputError(DoisoatError):
     code = "input_invalid"
 
-    def __init__(self, message: str, *, file: str | None = None, row: int | None = None, column: str | None = None,
-                 sheet: str | None = None, code: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        sheet: str | None = None,
+        code: str | None = None,
+    ):
         self.file, self.row, self.column, self.sheet = file, row, column, sheet
         where = ", ".join(
             part

@@ -113,8 +113,9 @@ class _Background:
         self.pool = None
         if enabled:
             if _Background._shared is None:
-
-                _Background._shared = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                _Background._shared = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                )
                 _Background._shared.submit(suites.warm_up)
             self.pool = _Background._shared
 
@@ -165,12 +166,16 @@ def _with_run(frame: pl.DataFrame, run_id: str, registry: str | None) -> pl.Data
     return frame.with_columns(cols)
 
 
-def make_reports(db: Path, run_id: str, out_dir: Path, unmasked: bool, by_commune: bool = False,
-                 password_file: Path | None = None) -> dict:
+def make_reports(
+    db: Path, run_id: str, out_dir: Path, unmasked: bool, by_commune: bool = False, password_file: Path | None = None
+) -> dict:
 
     con = warehouse.connect(db, REGISTRIES.values())
     try:
-        return write_reports(con, run_id, Path(out_dir), unmasked, by_commune=by_commune, password_file=password_file) or {}
+        return (
+            write_reports(con, run_id, Path(out_dir), unmasked, by_commune=by_commune, password_file=password_file)
+            or {}
+        )
     finally:
         con.close()
 
@@ -187,8 +192,17 @@ def reconcile(spec: RegistrySpec, population: Path, input_file: Path, db: Path, 
             return step(name, fn, *args, **kwargs)
 
         # validation beside the matcher only in the plain pipeline (Prefect runs one task after the other)
-        return _reconcile(run_id, spec, population, input_file, db, out_dir, step=noted_step,
-                          concurrent_validation=step is run_plain, **options)
+        return _reconcile(
+            run_id,
+            spec,
+            population,
+            input_file,
+            db,
+            out_dir,
+            step=noted_step,
+            concurrent_validation=step is run_plain,
+            **options,
+        )
 
 
 def _reconcile(
@@ -215,7 +229,6 @@ def _reconcile(
     `running` until the next open of the warehouse marks it failed (`warehouse.mark_interrupted_runs`)."""
     owner_only_umask()  # the warehouse, reports and logs written below are private (0600/0700)
     if reports:
-
         ensure_writable_dir(Path(out_dir))  # before anything is committed
     log = logger or progress.logger()
     times: dict[str, float] = {}
@@ -225,9 +238,15 @@ def _reconcile(
         return progress.stage(name, text, log, times)
 
     parameters = {
-        "population": str(population), "input_file": str(input_file), "db": str(db), "out_dir": str(out_dir),
-        "unmasked": unmasked, "column_map": str(column_map) if column_map else None, "spec": spec_to_dict(spec),
-        "by_commune": by_commune, "password_file": str(password_file) if password_file else None,  # the path, never the password
+        "population": str(population),
+        "input_file": str(input_file),
+        "db": str(db),
+        "out_dir": str(out_dir),
+        "unmasked": unmasked,
+        "column_map": str(column_map) if column_map else None,
+        "spec": spec_to_dict(spec),
+        "by_commune": by_commune,
+        "password_file": str(password_file) if password_file else None,  # the path, never the password
     }
     _ledger(db, warehouse.start_run, run_id, spec.name, parameters, package_versions())
     log.info(f"Lần chạy {run_id}: sổ {spec.title_vi}, tệp {Path(input_file).name}, CSDLQG {Path(population).name}")
@@ -242,18 +261,32 @@ def _reconcile(
             pop = step("load_population", normalize.load_population, db, population)
         inputs.append(pop.info)
         pop_sha = pop.sha256
-        log.info(f"  CSDLQG: {progress.number(pop.frame.height)} người"
-                 + (" (đã chuẩn hoá ở lần chạy trước, lấy từ kho)" if pop.cached else " (chuẩn hoá lần đầu, lưu vào kho để dùng lại)"))
+        log.info(
+            f"  CSDLQG: {progress.number(pop.frame.height)} người"
+            + (
+                " (đã chuẩn hoá ở lần chạy trước, lấy từ kho)"
+                if pop.cached
+                else " (chuẩn hoá lần đầu, lưu vào kho để dùng lại)"
+            )
+        )
         with stage("normalize", f"Chuẩn hoá {progress.number(ingested.frame.height)} dòng…"):
             rows = step("normalize", normalize.normalize_registry, spec, ingested)
-        notes = ingested.notes + normalize.legacy_text_notes(rows) + population_issue_notes(
-            pop.issues, pop.frame.height, pop.info.get("file") or Path(population).name)
+        notes = (
+            ingested.notes
+            + normalize.legacy_text_notes(rows)
+            + population_issue_notes(pop.issues, pop.frame.height, pop.info.get("file") or Path(population).name)
+        )
         validated = background.validate(step, spec, rows, log, times)
         with stage("person_schema", "Lập danh sách người cần ghép…"):
             persons = step("person_schema", normalize.registry_persons, spec, rows)
-        with stage("match", f"Ghép {progress.number(persons.height)} bản ghi với CSDLQG ({progress.number(pop.frame.height)} người)…"):
+        with stage(
+            "match",
+            f"Ghép {progress.number(persons.height)} bản ghi với CSDLQG ({progress.number(pop.frame.height)} người)…",
+        ):
             result = step("match", match.match_registry, spec, persons, normalize.population_persons(pop))
-            log.debug("  ghép, từng bước: " + ", ".join(f"{k} {progress.seconds(v)}" for k, v in result.timings.items()))
+            log.debug(
+                "  ghép, từng bước: " + ", ".join(f"{k} {progress.seconds(v)}" for k, v in result.timings.items())
+            )
             links = match.assemble_links(spec, run_id, rows, persons, result.links)
             counts = match.row_counts(rows, links)  # raises when a row has no outcome or two
         with stage("checks", "Tìm sai lệch, trường thiếu, trùng lặp và cảnh báo…"):
@@ -268,19 +301,37 @@ def _reconcile(
         counts.update(finding_counts(frames))
         with stage("write_warehouse", f"Ghi kho dữ liệu {Path(db).name}…"):
             ledger = {"input_files": inputs, "population_sha256": pop_sha, "row_counts": counts, "notes": notes}
-            step("write_warehouse", warehouse.write_run, db, run_id, frames, ledger, specs=REGISTRIES.values(),
-                 coverage=partial(coverage_frame, run_id=run_id, spec=spec))
+            step(
+                "write_warehouse",
+                warehouse.write_run,
+                db,
+                run_id,
+                frames,
+                ledger,
+                specs=REGISTRIES.values(),
+                coverage=partial(coverage_frame, run_id=run_id, spec=spec),
+            )
     except BaseException as exc:
         background.close(cancel=True)
         message = safe_text(str(exc)) if isinstance(exc, DoisoatError) else unexpected_error_text(exc)
-        _ledger(db, warehouse.finish_run, run_id, status="failed", error=message, input_files=inputs, population_sha256=pop_sha)
+        _ledger(
+            db,
+            warehouse.finish_run,
+            run_id,
+            status="failed",
+            error=message,
+            input_files=inputs,
+            population_sha256=pop_sha,
+        )
         if not isinstance(exc, DoisoatError):
             # frames only, not the exception's text: a library error message can quote a value
             log.debug(f"{type(exc).__name__} tại:\n" + "".join(traceback.format_tb(exc.__traceback__)))
         raise
     background.close()
     log.info(f"  Kết quả: {outcome_line(counts)}")
-    summary = RunSummary(run_id=run_id, registry=spec.name, row_counts=counts, notes=notes, coverage=run_coverage(db, run_id))
+    summary = RunSummary(
+        run_id=run_id, registry=spec.name, row_counts=counts, notes=notes, coverage=run_coverage(db, run_id)
+    )
     if reports:
         with stage("reports", "Viết báo cáo (Excel, HTML)…"):
             summary.reports = step("reports", make_reports, db, run_id, out_dir, unmasked, by_commune, password_file)
@@ -311,23 +362,29 @@ def result_frames(spec, run_id, rows, persons, links, result, found, expectation
     """Every warehouse table of one run, keyed by table name."""
     frames = {
         warehouse.rows_table_name(spec.name): normalize.rows_for_warehouse(spec, run_id, rows),
-        "registry_persons": _with_run(persons.select(warehouse.TABLES["registry_persons"].column_names[2:]), run_id, spec.name),
+        "registry_persons": _with_run(
+            persons.select(warehouse.TABLES["registry_persons"].column_names[2:]), run_id, spec.name
+        ),
         "links": links,
         "link_evidence": _with_run(evidence_frame(result.evidence, persons, pop.frame), run_id, spec.name),
         **{t: _with_run(f.drop("run_id", "registry", strict=False), run_id, spec.name) for t, f in found.items()},
         "expectation_results": _with_run(expectations.drop("registry", strict=False), run_id, spec.name),
-        "match_models": pl.DataFrame({
-            "run_id": [run_id], "registry": [spec.name],
-            "model": [json.dumps(result.model, default=str)],
-            "settings": [json.dumps(spec_to_dict(spec)["match"])],
-            "blocking": [json.dumps(result.blocking.to_dicts(), default=str)],
-        }),
+        "match_models": pl.DataFrame(
+            {
+                "run_id": [run_id],
+                "registry": [spec.name],
+                "model": [json.dumps(result.model, default=str)],
+                "settings": [json.dumps(spec_to_dict(spec)["match"])],
+                "blocking": [json.dumps(result.blocking.to_dicts(), default=str)],
+            }
+        ),
     }
     if not pop.cached:
         frames["population"] = pop.frame.with_columns(pl.lit(run_id).alias("run_id"))
     if not pop.issues_stored and pop.issues is not None and pop.issues.height:
         frames["population_issues"] = pop.issues.with_columns(
-            pl.lit(pop.sha256).alias("extract_sha256"), pl.lit(run_id).alias("run_id"))
+            pl.lit(pop.sha256).alias("extract_sha256"), pl.lit(run_id).alias("run_id")
+        )
     return frames
 
 
@@ -350,7 +407,17 @@ def evidence_frame(evidence: pl.DataFrame, persons: pl.DataFrame, population: pl
         evidence.join(ranked, on=["rec_id", "pop_rec_id"], how="left")
         .join(persons.select("rec_id", "source_row", "owner_index"), on="rec_id", how="left")
         .join(population.select(pl.col("pop_rec_id"), pl.col("so_dinh_danh")), on="pop_rec_id", how="left")
-        .select("source_row", "owner_index", "rec_id", "pop_rec_id", "so_dinh_danh", "candidate_rank", "comparison", "level", "partial_weight")
+        .select(
+            "source_row",
+            "owner_index",
+            "rec_id",
+            "pop_rec_id",
+            "so_dinh_danh",
+            "candidate_rank",
+            "comparison",
+            "level",
+            "partial_weight",
+        )
     )
 
 
@@ -369,20 +436,44 @@ def summary_table(summaries: list[RunSummary]) -> str:
 
     "Số người" counts person records (land couples count twice, organizations not at all);
     "Liên kết", "Đúng", "Đủ" are the coverage shares of the run (table `coverage`, level all)."""
-    head = ("Sổ đăng ký", "Số dòng", "Số người", "Khớp", "Xem xét", "Không thấy", "Bị loại", "Trùng",
-            "Liên kết", "Đúng", "Đủ", "Cảnh báo sống", "Đổi CMND")
+    head = (
+        "Sổ đăng ký",
+        "Số dòng",
+        "Số người",
+        "Khớp",
+        "Xem xét",
+        "Không thấy",
+        "Bị loại",
+        "Trùng",
+        "Liên kết",
+        "Đúng",
+        "Đủ",
+        "Cảnh báo sống",
+        "Đổi CMND",
+    )
     lines = []
     for s in summaries:
         c = s.row_counts
         cov = {}
         if s.coverage is not None and s.coverage.height:
             cov = dict(s.coverage.filter(pl.col("level") == "all").select("metric", "value").iter_rows())
-        lines.append((
-            REGISTRIES[s.registry].title_vi, f"{c['input_rows']:,}", f"{c['records'] - c['organizations']:,}",
-            f"{c['matched']:,}", f"{c['review']:,}", f"{c['unmatched'] - c['organizations']:,}", f"{c['rejected']:,}",
-            f"{c['duplicate']:,}", _pct(cov.get("linked")), _pct(cov.get("verified")), _pct(cov.get("complete")),
-            f"{sum(c.get(f'alert_{k}', 0) for k in ALIVE_ALERTS):,}", f"{c.get('alert_suggested_id_update', 0):,}",
-        ))
+        lines.append(
+            (
+                REGISTRIES[s.registry].title_vi,
+                f"{c['input_rows']:,}",
+                f"{c['records'] - c['organizations']:,}",
+                f"{c['matched']:,}",
+                f"{c['review']:,}",
+                f"{c['unmatched'] - c['organizations']:,}",
+                f"{c['rejected']:,}",
+                f"{c['duplicate']:,}",
+                _pct(cov.get("linked")),
+                _pct(cov.get("verified")),
+                _pct(cov.get("complete")),
+                f"{sum(c.get(f'alert_{k}', 0) for k in ALIVE_ALERTS):,}",
+                f"{c.get('alert_suggested_id_update', 0):,}",
+            )
+        )
     widths = [max(len(str(r[i])) for r in [head, *lines]) for i in range(len(head))]
     fmt = lambda r: "  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(r, widths)))  # noqa: E731
     return "\n".join([fmt(head), "  ".join("-" * w for w in widths), *map(fmt, lines)])
@@ -397,11 +488,29 @@ def _print_run(summary: RunSummary) -> None:
         log.info(f"  Báo cáo {kind}: {path}")
 
 
-def run_registry_cli(registry: str, population: Path, input_file: Path, db: Path, out_dir: Path, unmasked: bool, column_map: Path | None,
-                     by_commune: bool = False, password_file: Path | None = None) -> int:
+def run_registry_cli(
+    registry: str,
+    population: Path,
+    input_file: Path,
+    db: Path,
+    out_dir: Path,
+    unmasked: bool,
+    column_map: Path | None,
+    by_commune: bool = False,
+    password_file: Path | None = None,
+) -> int:
     spec = get_spec(registry)
-    summary = reconcile(spec, population, input_file, db, out_dir, unmasked=unmasked, column_map=column_map,
-                        by_commune=by_commune, password_file=password_file)
+    summary = reconcile(
+        spec,
+        population,
+        input_file,
+        db,
+        out_dir,
+        unmasked=unmasked,
+        column_map=column_map,
+        by_commune=by_commune,
+        password_file=password_file,
+    )
     _print_run(summary)
     print(f"Lần chạy {summary.run_id} ({spec.title_vi}) — kho dữ liệu {db}")
     print(summary_table([summary]))
@@ -420,16 +529,30 @@ def demo_inputs(sample_dir: Path) -> dict[str, Path]:
     return files
 
 
-def run_demo_cli(sample_dir: Path, db: Path, out_dir: Path, unmasked: bool, by_commune: bool = False,
-                 password_file: Path | None = None) -> int:
+def run_demo_cli(
+    sample_dir: Path,
+    db: Path,
+    out_dir: Path,
+    unmasked: bool,
+    by_commune: bool = False,
+    password_file: Path | None = None,
+) -> int:
     files = demo_inputs(sample_dir)
     summaries = []
     log = progress.logger()
     for i, registry in enumerate(DEMO_ORDER, start=1):
         spec = get_spec(registry)
         log.info(f"[{i}/{len(DEMO_ORDER)}] Đang đối soát: {spec.title_vi} ({files[registry].name})")
-        summary = reconcile(spec, files["population"], files[registry], db, Path(out_dir) / registry, unmasked=unmasked,
-                            by_commune=by_commune, password_file=password_file)
+        summary = reconcile(
+            spec,
+            files["population"],
+            files[registry],
+            db,
+            Path(out_dir) / registry,
+            unmasked=unmasked,
+            by_commune=by_commune,
+            password_file=password_file,
+        )
         _print_run(summary)
         summaries.append(summary)
     print()
@@ -456,7 +579,9 @@ def review_cli(workbook: Path, db: Path, reviewer: str, out_dir: Path | None = N
             f"Lần chạy {sheet.run_id}: {counts['sheet_rows']:,} dòng cần xem xét, {counts['decided']:,} dòng có quyết định "
             f"({counts['recorded']:,} ghi mới, {counts['unchanged']:,} không đổi)."
         )
-        print(f"Sau xem xét: {counts['accept']:,} đồng ý, {counts['reject']:,} bác bỏ, {counts['pending']:,} chưa quyết định.")
+        print(
+            f"Sau xem xét: {counts['accept']:,} đồng ý, {counts['reject']:,} bác bỏ, {counts['pending']:,} chưa quyết định."
+        )
         paths = write_reports(con, sheet.run_id, Path(out_dir), unmasked=unmasked)
         print(f"Đã cập nhật báo cáo: {paths['excel']}, {paths['html']}")
     finally:

@@ -29,8 +29,13 @@ STATUS = {
 }
 
 # The same outcomes in the CLI's one-line summary and its table's columns (lower case, short).
-STATUS_SHORT = {"matched": "khớp", "review": "cần xem xét", "unmatched": "không thấy", "rejected": "bị loại",
-                "duplicate": "trùng"}
+STATUS_SHORT = {
+    "matched": "khớp",
+    "review": "cần xem xét",
+    "unmatched": "không thấy",
+    "rejected": "bị loại",
+    "duplicate": "trùng",
+}
 
 METHOD = {
     "id_exact": "Khớp số định danh",
@@ -214,7 +219,15 @@ def is_id_field(spec: RegistrySpec, field: str | None) -> bool:
     return field == "id" or any(c.name == field and c.kind == "id" for c in spec.columns)
 
 
-DERIVED_SUFFIXES = ("_consistent", "_is_account", "_entity", "_value", "_kind", "_year", "_sex")  # validation.suites columns
+DERIVED_SUFFIXES = (
+    "_consistent",
+    "_is_account",
+    "_entity",
+    "_value",
+    "_kind",
+    "_year",
+    "_sex",
+)  # validation.suites columns
 
 
 def column_label(spec: RegistrySpec, column: str | None) -> str:

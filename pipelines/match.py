@@ -51,7 +51,9 @@ def _row_outcome(rows: pl.DataFrame, status: str, method: str, entity: str, reas
     )
 
 
-def assemble_links(spec: RegistrySpec, run_id: str, rows: pl.DataFrame, persons: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
+def assemble_links(
+    spec: RegistrySpec, run_id: str, rows: pl.DataFrame, persons: pl.DataFrame, linked: pl.DataFrame
+) -> pl.DataFrame:
     """Exactly one outcome per registry person record, rejected rows and organizations included."""
     keys = rows.select("source_file", "source_row", "excel_row")
     if spec.repeat_persons:
@@ -70,14 +72,22 @@ def assemble_links(spec: RegistrySpec, run_id: str, rows: pl.DataFrame, persons:
         rows.filter(pl.col("row_status") == "rejected"), "rejected", "rejected", "person", pl.col("reject_reason")
     )
     orgs = _row_outcome(
-        land.organization_rows(spec, rows), "unmatched", "organization", "organization", pl.lit("organization_not_person")
+        land.organization_rows(spec, rows),
+        "unmatched",
+        "organization",
+        "organization",
+        pl.lit("organization_not_person"),
     )
     links = pl.concat([matched, rejected, orgs], how="diagonal_relaxed").join(keys, on="source_row", how="left")
-    return links.with_columns(
-        pl.lit(run_id).alias("run_id"),
-        pl.lit(spec.name).alias("registry"),
-        (pl.col("source_row") * 10 + pl.col("owner_index")).cast(pl.Int64).alias("rec_id"),
-    ).select(warehouse.TABLES["links"].column_names).sort("source_row", "owner_index")
+    return (
+        links.with_columns(
+            pl.lit(run_id).alias("run_id"),
+            pl.lit(spec.name).alias("registry"),
+            (pl.col("source_row") * 10 + pl.col("owner_index")).cast(pl.Int64).alias("rec_id"),
+        )
+        .select(warehouse.TABLES["links"].column_names)
+        .sort("source_row", "owner_index")
+    )
 
 
 def row_counts(rows: pl.DataFrame, links: pl.DataFrame) -> dict[str, int]:

@@ -51,8 +51,15 @@ POPULATION_COLUMNS: tuple[ColumnSpec, ...] = (
 # Which extract column plays which person role (matching.person_schema); the household code
 # lets the matcher find a land co-owner in the household of the owner it linked.
 POPULATION_ROLES = {
-    "ho_ten": "ho_ten", "ngay_sinh": "ngay_sinh", "gioi_tinh": "gioi_tinh", "id12": "so_dinh_danh",
-    "cmnd9": "so_cmnd_cu", "ma_tinh": "ma_tinh", "ma_xa": "ma_xa", "ho_ten_cha": "ho_ten_cha", "ho_ten_me": "ho_ten_me",
+    "ho_ten": "ho_ten",
+    "ngay_sinh": "ngay_sinh",
+    "gioi_tinh": "gioi_tinh",
+    "id12": "so_dinh_danh",
+    "cmnd9": "so_cmnd_cu",
+    "ma_tinh": "ma_tinh",
+    "ma_xa": "ma_xa",
+    "ho_ten_cha": "ho_ten_cha",
+    "ho_ten_me": "ho_ten_me",
     "ma_ho": "ma_ho",
 }
 
@@ -91,7 +98,9 @@ def normalize_frame(frame: pl.DataFrame, columns: tuple[ColumnSpec, ...], label:
     if frame.height < progress.LONG_ROWS:
         return normalize_columns(frame, kinds, sex_column=sex, dob_column=dob)
     with progress.rows(f"{label} {progress.number(frame.height)} dòng", len(kinds), unit="cột") as bar:
-        return normalize_columns(frame, kinds, sex_column=sex, dob_column=dob, on_column=lambda name, done, total: bar.advance(1))
+        return normalize_columns(
+            frame, kinds, sex_column=sex, dob_column=dob, on_column=lambda name, done, total: bar.advance(1)
+        )
 
 
 def registry_roles(spec: RegistrySpec) -> dict[str, str]:
@@ -113,19 +122,31 @@ def load_population(db: Path, path: Path) -> Population:
     con = warehouse.connect(db)
     try:
         if sha and warehouse.population_cached(con, sha):
-            frame = con.execute(
-                "SELECT * FROM population WHERE extract_sha256 = ? ORDER BY pop_rec_id", [sha]
-            ).pl()
-            info = {"role": "population", "path": str(path), "file": path.name, "sha256": sha,
-                    "bytes": path.stat().st_size, "rows": frame.height, "cached": True}
+            frame = con.execute("SELECT * FROM population WHERE extract_sha256 = ? ORDER BY pop_rec_id", [sha]).pl()
+            info = {
+                "role": "population",
+                "path": str(path),
+                "file": path.name,
+                "sha256": sha,
+                "bytes": path.stat().st_size,
+                "rows": frame.height,
+                "cached": True,
+            }
             # the extract's problems were stored with it (an extract without any is simply re-checked)
             issues = con.execute(
                 "SELECT pop_rec_id, excel_row, so_dinh_danh, issue, detail FROM population_issues "
-                "WHERE extract_sha256 = ? ORDER BY pop_rec_id, issue", [sha],
+                "WHERE extract_sha256 = ? ORDER BY pop_rec_id, issue",
+                [sha],
             ).pl()
             stored = issues.height > 0
-            return Population(frame=frame, sha256=sha, info=info, cached=True,
-                              issues=issues if stored else population_issues(frame), issues_stored=stored)
+            return Population(
+                frame=frame,
+                sha256=sha,
+                info=info,
+                cached=True,
+                issues=issues if stored else population_issues(frame),
+                issues_stored=stored,
+            )
     finally:
         con.close()
     pop = read_population(path, sha)
@@ -148,7 +169,8 @@ def read_population(path: Path, sha: str = "") -> Population:
     if frame.height and frame["id12"].null_count() == frame.height:
         raise InputError(
             "trích xuất CSDLQG không có dòng nào có số định danh cá nhân 12 số hợp lệ: không thể đối soát "
-            "(kiểm tra cột 'Số định danh cá nhân')", file=path.name,
+            "(kiểm tra cột 'Số định danh cá nhân')",
+            file=path.name,
         )
     return Population(frame=frame, sha256=sha, info=res.info | {"cached": False}, cached=False)
 
@@ -165,9 +187,21 @@ def _normalized_population(res: IngestResult, sha: str) -> pl.DataFrame:
                 "excel_row",
                 pl.col("so_dinh_danh_clean").alias("so_dinh_danh"),
                 pl.col("so_cmnd_cu_clean").alias("so_cmnd_cu"),
-                "ho_ten", "ho_ten_clean", "ngay_sinh", "ngay_sinh_clean", "gioi_tinh",
-                "ho_ten_cha", "ho_ten_me", "ma_tinh", "ten_tinh", "ma_xa", "ten_xa",
-                "dia_chi_thuong_tru", "ma_ho", "ngay_mat", "ngay_mat_clean",
+                "ho_ten",
+                "ho_ten_clean",
+                "ngay_sinh",
+                "ngay_sinh_clean",
+                "gioi_tinh",
+                "ho_ten_cha",
+                "ho_ten_me",
+                "ma_tinh",
+                "ten_tinh",
+                "ma_xa",
+                "ten_xa",
+                "dia_chi_thuong_tru",
+                "ma_ho",
+                "ngay_mat",
+                "ngay_mat_clean",
             ),
             persons.rename({"gioi_tinh": "gioi_tinh_clean"}).drop("rec_id", "ho_ten", "ma_tinh", "ma_xa", "ma_ho"),
         ],
@@ -197,7 +231,11 @@ def normalize_registry(spec: RegistrySpec, ingested: IngestResult) -> pl.DataFra
     a = addr.name if addr and addr.kind == "address" else None
     norm = norm.with_columns(
         (pl.col(f"{a}_ma_tinh") if a else _null()).alias("ma_tinh"),
-        (pl.when(pl.col(f"{a}_address_status") == "legacy_split").then(None).otherwise(pl.col(f"{a}_ma_xa")) if a else _null()).alias("ma_xa"),
+        (
+            pl.when(pl.col(f"{a}_address_status") == "legacy_split").then(None).otherwise(pl.col(f"{a}_ma_xa"))
+            if a
+            else _null()
+        ).alias("ma_xa"),
         (pl.col(f"{a}_address_status") if a else _null()).alias("address_status"),
     )
     if "line_problem" in norm.columns:  # a line no encoding reads as Vietnamese: flagged on its row
@@ -262,7 +300,8 @@ def registry_persons(spec: RegistrySpec, rows: pl.DataFrame) -> pl.DataFrame:
     (they are not persons); their rows are accounted for in `links` as entity organization."""
     ok = rows.filter(pl.col("row_status") == "ok")
     base = pl.concat(
-        [ok.select("source_row"), person_schema.to_person_schema(ok, registry_roles(spec)).drop("rec_id")], how="horizontal"
+        [ok.select("source_row"), person_schema.to_person_schema(ok, registry_roles(spec)).drop("rec_id")],
+        how="horizontal",
     )
     if not spec.owner_split:
         return base.with_columns(

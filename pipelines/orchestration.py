@@ -66,8 +66,13 @@ def _doisoat_logs_to(run_logger):
 def run_as_task(name: str, fn: Callable, *args, **kwargs):
     """Run one stage as a Prefect task (no input hashing: frames hold personal data)."""
     t = task(
-        fn, name=name, cache_policy=NO_CACHE, retries=RETRIES.get(name, 0), retry_delay_seconds=2,
-        retry_condition_fn=_retry_unless_input_error, persist_result=False,
+        fn,
+        name=name,
+        cache_policy=NO_CACHE,
+        retries=RETRIES.get(name, 0),
+        retry_delay_seconds=2,
+        retry_condition_fn=_retry_unless_input_error,
+        persist_result=False,
     )
     return t(*args, **kwargs)
 
@@ -90,9 +95,17 @@ def reconcile_registry(
     input_path = Path(input_file) if input_file else Path(population).parent / f"{registry}.csv"
     with _doisoat_logs_to(logger):
         summary = reconcile(
-            spec, Path(population), input_path, Path(db), Path(out_dir), unmasked=unmasked,
-            column_map=Path(column_map) if column_map else None, by_commune=by_commune,
-            password_file=Path(password_file) if password_file else None, step=run_as_task, logger=logger,
+            spec,
+            Path(population),
+            input_path,
+            Path(db),
+            Path(out_dir),
+            unmasked=unmasked,
+            column_map=Path(column_map) if column_map else None,
+            by_commune=by_commune,
+            password_file=Path(password_file) if password_file else None,
+            step=run_as_task,
+            logger=logger,
         )
 
     con = warehouse.connect(db, REGISTRIES.values())
@@ -110,7 +123,9 @@ def reconcile_registry(
 
 
 @flow(name="reconcile-all", log_prints=False)
-def reconcile_all(sample_dir: str = "data/sample", db: str = "out/doisoat.duckdb", out_dir: str = "out", unmasked: bool = False) -> dict:
+def reconcile_all(
+    sample_dir: str = "data/sample", db: str = "out/doisoat.duckdb", out_dir: str = "out", unmasked: bool = False
+) -> dict:
     """All registries on one folder (population.csv + <registry>.csv), deaths first."""
     files = demo_inputs(Path(sample_dir))
     return {

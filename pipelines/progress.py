@@ -69,7 +69,9 @@ class _VnTimeFormatter(logging.Formatter):
 
 class _ConsoleFormatter(_VnTimeFormatter):
     def format(self, record):
-        prefix = "Lỗi: " if record.levelno >= logging.ERROR else ("Cảnh báo: " if record.levelno >= logging.WARNING else "")
+        prefix = (
+            "Lỗi: " if record.levelno >= logging.ERROR else ("Cảnh báo: " if record.levelno >= logging.WARNING else "")
+        )
         return f"{self.formatTime(record, '%H:%M:%S')}  {prefix}{record.getMessage()}"
 
 
@@ -114,8 +116,13 @@ def _heartbeat(text: str, log, start: float, stop: threading.Event, every: float
 
 
 @contextmanager
-def stage(name: str, text: str, log: logging.Logger | logging.LoggerAdapter | None = None, times: dict | None = None,
-          heartbeat: float = HEARTBEAT_S) -> Iterator[None]:
+def stage(
+    name: str,
+    text: str,
+    log: logging.Logger | logging.LoggerAdapter | None = None,
+    times: dict | None = None,
+    heartbeat: float = HEARTBEAT_S,
+) -> Iterator[None]:
     """Announce a stage as it starts ("Chuẩn hoá 20.000 dòng…"); while it runs, a line every
     `heartbeat` seconds (validation and matching of a large file take minutes and have no rows
     to count); its duration at debug level (`--verbose`) and in `times[name]` when given."""
@@ -151,8 +158,13 @@ class Rows:
         if show and _state["bars"]:
             from tqdm import tqdm  # lazy: 0.09 s of import, needed only on a terminal and for long stages
 
-            self.bar = tqdm(total=total, desc=f"  {label}", leave=False, file=sys.stderr,
-                            bar_format="{desc}: {n_fmt}/{total_fmt} " + unit + " {bar} {percentage:3.0f}% còn {remaining}")
+            self.bar = tqdm(
+                total=total,
+                desc=f"  {label}",
+                leave=False,
+                file=sys.stderr,
+                bar_format="{desc}: {n_fmt}/{total_fmt} " + unit + " {bar} {percentage:3.0f}% còn {remaining}",
+            )
 
     def advance(self, n: int) -> None:
         self.done += n
@@ -163,7 +175,9 @@ class Rows:
         if self.show and share >= self.next_line and self.done < self.total:
             elapsed = time.perf_counter() - self.start
             left = elapsed * (1 - share) / share if share else 0.0
-            self.log.info(f"  {self.label}: {number(self.done)}/{number(self.total)} {self.unit} ({share:.0%}), còn khoảng {seconds(left)}")
+            self.log.info(
+                f"  {self.label}: {number(self.done)}/{number(self.total)} {self.unit} ({share:.0%}), còn khoảng {seconds(left)}"
+            )
             self.next_line = (int(share * 10) + 1) / 10
 
     def close(self) -> None:

@@ -8,9 +8,7 @@ from pipelines.pension.spec import SPEC as PENSION
 from pipelines.social_welfare.spec import SPEC as SOCIAL_WELFARE
 from pipelines.spec import RegistrySpec
 
-REGISTRIES: dict[str, RegistrySpec] = {
-    spec.name: spec for spec in (SOCIAL_WELFARE, PENSION, BIRTHS, DEATHS, LAND)
-}
+REGISTRIES: dict[str, RegistrySpec] = {spec.name: spec for spec in (SOCIAL_WELFARE, PENSION, BIRTHS, DEATHS, LAND)}
 
 
 def get_spec(name: str) -> RegistrySpec:

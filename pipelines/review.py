@@ -97,7 +97,9 @@ def read_review_sheet(path: Path) -> ReviewSheet:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # not an xlsx, or damaged
-        raise DamagedFileError(f"không đọc được tệp Excel ({type(exc).__name__}); cần sổ .xlsx do doisoat tạo.", file=name) from None
+        raise DamagedFileError(
+            f"không đọc được tệp Excel ({type(exc).__name__}); cần sổ .xlsx do doisoat tạo.", file=name
+        ) from None
     try:
         if REVIEW_SHEET not in wb.sheetnames:
             raise InputError(f"không có trang '{REVIEW_SHEET}' (các trang có: {', '.join(wb.sheetnames)}).", file=name)
@@ -108,7 +110,9 @@ def read_review_sheet(path: Path) -> ReviewSheet:
         except Exception as exc:  # broken sheet XML
             raise DamagedFileError(
                 f"nội dung trang bị hỏng, không đọc tiếp được ({type(exc).__name__}); hãy mở bằng Excel và lưu lại.",
-                file=name, sheet=REVIEW_SHEET, row=len(lines) + 1,
+                file=name,
+                sheet=REVIEW_SHEET,
+                row=len(lines) + 1,
             ) from None
     finally:
         wb.close()
@@ -118,12 +122,14 @@ def read_review_sheet(path: Path) -> ReviewSheet:
         cells = [str(c).strip() if c is not None else "" for c in line]
         for c in cells:
             if c.startswith(REVIEW_RUN_PREFIX):
-                run_id = c[len(REVIEW_RUN_PREFIX):].strip()
+                run_id = c[len(REVIEW_RUN_PREFIX) :].strip()
         if REVIEW_DECISION_HEADER in cells:
             header_at = i
             break
     if run_id is None:
-        raise InputError(f"không thấy dòng '{REVIEW_RUN_PREFIX}…' phía trên bảng: tệp không phải sổ do doisoat tạo.", file=name)
+        raise InputError(
+            f"không thấy dòng '{REVIEW_RUN_PREFIX}…' phía trên bảng: tệp không phải sổ do doisoat tạo.", file=name
+        )
     if header_at is None:
         raise InputError(f"không thấy cột '{REVIEW_DECISION_HEADER}' trong trang '{REVIEW_SHEET}'.", file=name)
     header = [str(c).strip() if c is not None else "" for c in lines[header_at]]
@@ -134,7 +140,7 @@ def read_review_sheet(path: Path) -> ReviewSheet:
 
     # one line per (record, candidate): gather the lines of each record, then decide per record
     records: dict[tuple[str, int, int], list[tuple[int, str | None, int | None, str | None]]] = {}
-    for i, line in enumerate(lines[header_at + 1:], start=header_at + 2):
+    for i, line in enumerate(lines[header_at + 1 :], start=header_at + 2):
         get = lambda h: line[col[h]] if h in col and col[h] < len(line) else None  # noqa: E731
         key, source_file = get(REVIEW_KEY_HEADER), get(SOURCE_FILE_HEADER)
         if key is None and source_file is None:
@@ -144,15 +150,21 @@ def read_review_sheet(path: Path) -> ReviewSheet:
         except ValueError:
             raise InputError(
                 f"quyết định '{safe_excerpt(get(REVIEW_DECISION_HEADER), 20)}' không hợp lệ: ghi 'Đồng ý' hoặc 'Bác bỏ' (hoặc để trống).",
-                file=name, row=i, column=REVIEW_DECISION_HEADER,
+                file=name,
+                row=i,
+                column=REVIEW_DECISION_HEADER,
             ) from None
         try:
             source_row = int(float(str(key)))
-            owner = int(float(str(get(OWNER_HEADER)))) - 1 if OWNER_HEADER in col and get(OWNER_HEADER) is not None else 0
+            owner = (
+                int(float(str(get(OWNER_HEADER)))) - 1 if OWNER_HEADER in col and get(OWNER_HEADER) is not None else 0
+            )
             cand = get(REVIEW_CANDIDATE_HEADER)
             candidate = int(float(str(cand))) if cand is not None else None
         except ValueError:
-            raise InputError("mã dòng không hợp lệ (cột ẩn đã bị sửa).", file=name, row=i, column=REVIEW_KEY_HEADER) from None
+            raise InputError(
+                "mã dòng không hợp lệ (cột ẩn đã bị sửa).", file=name, row=i, column=REVIEW_KEY_HEADER
+            ) from None
         note = get(REVIEW_NOTE_HEADER)
         note = str(note).strip() if note is not None and str(note).strip() else None
         records.setdefault((str(source_file), source_row, owner), []).append((i, decision, candidate, note))
@@ -162,8 +174,12 @@ def read_review_sheet(path: Path) -> ReviewSheet:
         accepted = [f for f in found if f[1] == "accept"]
         rejected = [f for f in found if f[1] == "reject"]
         if len(accepted) > 1:
-            raise InputError("hai người gần giống cùng được 'Đồng ý' cho một bản ghi: chỉ chọn một người.",
-                             file=name, row=accepted[1][0], column=REVIEW_DECISION_HEADER)
+            raise InputError(
+                "hai người gần giống cùng được 'Đồng ý' cho một bản ghi: chỉ chọn một người.",
+                file=name,
+                row=accepted[1][0],
+                column=REVIEW_DECISION_HEADER,
+            )
         note = next((f[3] for f in accepted + rejected + found if f[3]), None)
         if accepted:  # the chosen candidate, even when other lines of the record say Bác bỏ
             line, _, candidate, _ = accepted[0]
@@ -174,7 +190,9 @@ def read_review_sheet(path: Path) -> ReviewSheet:
     return ReviewSheet(run_id=run_id, decisions=decisions, rows=rows)
 
 
-def record_decisions(con: duckdb.DuckDBPyConnection, sheet: ReviewSheet, reviewer: str, workbook: Path) -> dict[str, int]:
+def record_decisions(
+    con: duckdb.DuckDBPyConnection, sheet: ReviewSheet, reviewer: str, workbook: Path
+) -> dict[str, int]:
     """Check the decisions against the run, write the new ones and recompute the run's findings.
 
     Returns counts: decided (in the sheet), recorded (new), unchanged, accept, reject, pending."""
@@ -193,8 +211,15 @@ def record_decisions(con: duckdb.DuckDBPyConnection, sheet: ReviewSheet, reviewe
             "note": [d.note for d in sheet.decisions],
             "candidate": [d.pop_rec_id for d in sheet.decisions],
         },
-        schema={"excel_line": pl.Int64, "source_file": pl.Utf8, "source_row": pl.Int64, "owner_index": pl.Int16,
-                "decision": pl.Utf8, "note": pl.Utf8, "candidate": pl.Int64},
+        schema={
+            "excel_line": pl.Int64,
+            "source_file": pl.Utf8,
+            "source_row": pl.Int64,
+            "owner_index": pl.Int16,
+            "decision": pl.Utf8,
+            "note": pl.Utf8,
+            "candidate": pl.Int64,
+        },
     )
     dup = frame.filter(pl.struct("source_file", "source_row", "owner_index").is_duplicated())
     if dup.height:
@@ -239,16 +264,31 @@ def record_decisions(con: duckdb.DuckDBPyConnection, sheet: ReviewSheet, reviewe
         raise InputError(
             f"dòng này không phải bản ghi cần xem xét của lần chạy {sheet.run_id} ({unknown.height} dòng như vậy); "
             "hãy dùng đúng sổ Excel của lần chạy đó.",
-            file=name, row=int(unknown["excel_line"][0]), column=REVIEW_KEY_HEADER,
+            file=name,
+            row=int(unknown["excel_line"][0]),
+            column=REVIEW_KEY_HEADER,
         )
     stray = checked.filter(pl.col("unknown_candidate").fill_null(False))
     if stray.height:
-        raise InputError("người gần giống này không thuộc bản ghi (cột ẩn đã bị sửa hoặc dòng bị chép sang bản ghi khác).",
-                         file=name, row=int(stray["excel_line"][0]), column=REVIEW_CANDIDATE_HEADER)
+        raise InputError(
+            "người gần giống này không thuộc bản ghi (cột ẩn đã bị sửa hoặc dòng bị chép sang bản ghi khác).",
+            file=name,
+            row=int(stray["excel_line"][0]),
+            column=REVIEW_CANDIDATE_HEADER,
+        )
     new = checked.filter(~pl.col("unchanged").fill_null(False)).select(
-        pl.lit(sheet.run_id).alias("run_id"), pl.lit(registry).alias("registry"), "source_file", "source_row",
-        "owner_index", "so_dinh_danh", pl.lit(reviewer).alias("reviewer"), "decision", "note",
-        pl.lit(name).alias("decision_file"), pl.lit(sha256_file(workbook)).alias("decision_file_sha256"), "pop_rec_id",
+        pl.lit(sheet.run_id).alias("run_id"),
+        pl.lit(registry).alias("registry"),
+        "source_file",
+        "source_row",
+        "owner_index",
+        "so_dinh_danh",
+        pl.lit(reviewer).alias("reviewer"),
+        "decision",
+        "note",
+        pl.lit(name).alias("decision_file"),
+        pl.lit(sha256_file(workbook)).alias("decision_file_sha256"),
+        "pop_rec_id",
     )
     with transaction(con):
         if new.height:

@@ -93,7 +93,8 @@ def deployed_schedules(api: str) -> list[tuple[str, str]]:
     for d in _post_json(f"{api}/deployments/filter", {}):
         crons = [s["schedule"] for s in d.get("schedules") or [] if s.get("active")]
         when = ", ".join(
-            f"{c['cron']} ({c.get('timezone') or 'UTC'})" if "cron" in c else f"mỗi {c.get('interval')} giây" for c in crons
+            f"{c['cron']} ({c.get('timezone') or 'UTC'})" if "cron" in c else f"mỗi {c.get('interval')} giây"
+            for c in crons
         )
         out.append((f"{flows.get(d['flow_id'], '?')}/{d['name']}", when or "không có lịch"))
     return sorted(out)
@@ -111,8 +112,14 @@ class Services:
         log = self.log_dir / log_name
         with open(log, "ab") as fh:
             proc = subprocess.Popen(
-                args, env=env, cwd=CHECKOUT, stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT,
-                start_new_session=True, preexec_fn=_child_setup,
+                args,
+                env=env,
+                cwd=CHECKOUT,
+                stdin=subprocess.DEVNULL,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_child_setup,
             )
         self.children.append((label, proc, log))
         return proc
@@ -179,10 +186,13 @@ def _wait_healthy(api: str, server: subprocess.Popen, log: Path, timeout: float)
 
 def _run_step(what: str, args: list[str], env: dict, log: Path, timeout: float) -> None:
     with open(log, "ab") as fh:
-        done = subprocess.run(args, env=env, cwd=CHECKOUT, stdin=subprocess.DEVNULL, stdout=fh,
-                              stderr=subprocess.STDOUT, timeout=timeout)
+        done = subprocess.run(
+            args, env=env, cwd=CHECKOUT, stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT, timeout=timeout
+        )
     if done.returncode != 0:
-        raise DoisoatError(f"{what} không thành công (mã thoát {done.returncode}); xem nhật ký {log} (prefect_step_failed)")
+        raise DoisoatError(
+            f"{what} không thành công (mã thoát {done.returncode}); xem nhật ký {log} (prefect_step_failed)"
+        )
 
 
 def _pool_exists(api: str) -> bool:
@@ -200,18 +210,28 @@ def _wait_worker(api: str, worker: subprocess.Popen, log: Path, timeout: float) 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if worker.poll() is not None:
-            raise DoisoatError(f"worker dừng ngay khi khởi động (mã thoát {worker.returncode}); xem nhật ký {log} (prefect_worker_exited)")
+            raise DoisoatError(
+                f"worker dừng ngay khi khởi động (mã thoát {worker.returncode}); xem nhật ký {log} (prefect_worker_exited)"
+            )
         try:
             if _post_json(f"{api}/work_pools/{POOL}/workers/filter", {}):
                 return
         except (OSError, ValueError):
             pass
         time.sleep(1)
-    raise DoisoatError(f"worker chưa kết nối với máy chủ sau {timeout:.0f} giây; xem nhật ký {log} (prefect_worker_timeout)")
+    raise DoisoatError(
+        f"worker chưa kết nối với máy chủ sau {timeout:.0f} giây; xem nhật ký {log} (prefect_worker_timeout)"
+    )
 
 
-def serve(*, host: str = "127.0.0.1", port: int = 4200, prefect_home: Path | None = None, ui: bool = True,
-          timeout: float = 180) -> int:
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 4200,
+    prefect_home: Path | None = None,
+    ui: bool = True,
+    timeout: float = 180,
+) -> int:
     """Start server → wait for /api/health → worker (creating the work pool) → deploy prefect.yaml; then wait
     for Ctrl-C/SIGTERM and stop the worker and the server with one SIGTERM each.
 
@@ -247,8 +267,9 @@ def serve(*, host: str = "127.0.0.1", port: int = 4200, prefect_home: Path | Non
     previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     requested = False
     try:
-        server = services.start("máy chủ Prefect", [prefect, "server", "start", "--host", host, "--port", str(port)],
-                                env, "server.log")
+        server = services.start(
+            "máy chủ Prefect", [prefect, "server", "start", "--host", host, "--port", str(port)], env, "server.log"
+        )
         took = _wait_healthy(api, server, home / "server.log", timeout)
         print(f"Máy chủ Prefect đã sẵn sàng sau {took:.0f} giây.", flush=True)
         # The worker creates the process pool when it is missing (as `prefect work-pool create
@@ -256,20 +277,33 @@ def serve(*, host: str = "127.0.0.1", port: int = 4200, prefect_home: Path | Non
         # `prefect deploy` needs the pool to exist. --limit 1: one flow run at a time, since a
         # DuckDB warehouse file has a single writer.
         existed = _pool_exists(api)
-        worker = services.start("worker", [prefect, "worker", "start", "--pool", POOL, "--type", "process", "--limit", "1"],
-                                env, "worker.log")
+        worker = services.start(
+            "worker",
+            [prefect, "worker", "start", "--pool", POOL, "--type", "process", "--limit", "1"],
+            env,
+            "worker.log",
+        )
         _wait_worker(api, worker, home / "worker.log", 180)
         print(f"Nhóm máy chạy (work pool) {POOL}: {'đã có' if existed else 'đã tạo'}; worker đã kết nối.", flush=True)
         print("Đang triển khai các lịch đối soát trong prefect.yaml …", flush=True)
-        _run_step("Triển khai prefect.yaml", [prefect, "--no-prompt", "deploy", "--all", "--prefect-file", str(prefect_file)],
-                  env, home / "setup.log", 600)
+        _run_step(
+            "Triển khai prefect.yaml",
+            [prefect, "--no-prompt", "deploy", "--all", "--prefect-file", str(prefect_file)],
+            env,
+            home / "setup.log",
+            600,
+        )
         _print_ready(base, api, ui, home, services)
         while True:
             dead = services.died()
             if dead:
                 label, proc, log = dead
-                print(f"Lỗi: {label} (PID {proc.pid}) đã dừng bất ngờ (mã thoát {proc.returncode}); xem nhật ký {log}. "
-                      "Dừng các phần còn lại.", file=sys.stderr, flush=True)
+                print(
+                    f"Lỗi: {label} (PID {proc.pid}) đã dừng bất ngờ (mã thoát {proc.returncode}); xem nhật ký {log}. "
+                    "Dừng các phần còn lại.",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 break
             time.sleep(1)
     except _Stop as stop:

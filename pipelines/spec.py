@@ -84,7 +84,9 @@ class RegistrySpec:
     payment: PaymentSpec | None = None
     alive_check: bool = False  # alert when linked to a dead person while still paid
     owner_split: bool = False  # land: one row may name several owners or an organization
-    repeat_persons: bool = False  # land: one person may hold several rows (certificates); only a repeated key is a duplicate
+    repeat_persons: bool = (
+        False  # land: one person may hold several rows (certificates); only a repeated key is a duplicate
+    )
     death_column: str | None = None  # civil deaths: the registered date of death
     targets: dict[str, float] = field(default_factory=dict)  # Đề án 06 targets, share 0..1
 

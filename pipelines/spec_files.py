@@ -79,14 +79,20 @@ IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")  # names become SQL identifiers an
 LANGUAGE_KINDS = ("name", "owner", "address")  # kinds whose values a language repair could touch
 # which column kinds may feed each person field (the normalizer's outputs the matcher reads)
 ROLE_KINDS: dict[str, tuple[str, ...]] = {
-    "ho_ten": ("name", "owner"), "ngay_sinh": ("date", "year"), "gioi_tinh": ("sex",), "id": ("id",),
-    "dia_chi": ("address",), "ho_ten_cha": ("name",), "ho_ten_me": ("name",),
+    "ho_ten": ("name", "owner"),
+    "ngay_sinh": ("date", "year"),
+    "gioi_tinh": ("sex",),
+    "id": ("id",),
+    "dia_chi": ("address",),
+    "ho_ten_cha": ("name",),
+    "ho_ten_me": ("name",),
 }
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when built: same nodes and marks
 Path_ = tuple[str | int, ...]  # a place in the YAML document: keys and list indexes
 
 
 # ------------------------------------------------------------------------- the file model ----
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
@@ -160,6 +166,7 @@ class AliasFile(_Model):
 
 # ------------------------------------------------------------------------------ errors ------
 
+
 @dataclass(frozen=True)
 class Problem:
     line: int | None  # 1-based, None when the whole file is concerned
@@ -196,6 +203,7 @@ def _quote(value: Any) -> str:
 
 # -------------------------------------------------------------------- YAML with marks -------
 
+
 class _Doc:
     """A YAML document as plain data plus the line/column of every node and mapping key."""
 
@@ -212,11 +220,13 @@ class _Doc:
         except FileNotFoundError:
             raise InputError(f"không tìm thấy tệp khai báo {path}", code="spec_not_found") from None
         except UnicodeDecodeError:
-            raise SpecFileError(path, [Problem(None, None, "tệp không phải văn bản UTF-8 (YAML)",
-                                               "not UTF-8 text")]) from None
+            raise SpecFileError(
+                path, [Problem(None, None, "tệp không phải văn bản UTF-8 (YAML)", "not UTF-8 text")]
+            ) from None
         except OSError as exc:
-            raise InputError(f"không đọc được tệp khai báo {path} ({exc.strerror or type(exc).__name__})",
-                             code="spec_unreadable") from None
+            raise InputError(
+                f"không đọc được tệp khai báo {path} ({exc.strerror or type(exc).__name__})", code="spec_unreadable"
+            ) from None
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
@@ -225,8 +235,10 @@ class _Doc:
             mark = exc.problem_mark or exc.context_mark
             # only PyYAML's description of the problem: its snippet would quote the file's text
             en = " ".join(p for p in (exc.context, exc.problem) if p)
-            raise SpecFileError(path, [Problem(mark.line + 1 if mark else None, mark.column + 1 if mark else None,
-                                               "lỗi cú pháp YAML", en)]) from None
+            raise SpecFileError(
+                path,
+                [Problem(mark.line + 1 if mark else None, mark.column + 1 if mark else None, "lỗi cú pháp YAML", en)],
+            ) from None
         except yaml.YAMLError as exc:
             raise SpecFileError(path, [Problem(None, None, "lỗi cú pháp YAML", type(exc).__name__)]) from None
         finally:
@@ -245,7 +257,9 @@ class _Doc:
                 key = loader.construct_object(key_node, deep=True)
                 mark = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
                 if not isinstance(key, str):
-                    self.problems.append(Problem(*mark, f"khóa '{_quote(key)}' phải là chữ", "mapping key must be a string"))
+                    self.problems.append(
+                        Problem(*mark, f"khóa '{_quote(key)}' phải là chữ", "mapping key must be a string")
+                    )
                     continue
                 if key in out:
                     self.problems.append(Problem(*mark, f"khóa '{_quote(key)}' lặp lại", f"duplicate key {key!r}"))
@@ -292,11 +306,17 @@ def _dotted(at: Path_) -> str:
 
 
 _TYPE_VI = {
-    "string_type": "cần một chuỗi chữ", "bool_type": "cần true hoặc false",
-    "float_type": "cần một số (dấu chấm thập phân, ví dụ 0.95)", "int_type": "cần một số nguyên",
-    "list_type": "cần một danh sách [..]", "dict_type": "cần một bảng khóa: giá trị",
-    "model_type": "cần một bảng khóa: giá trị", "float_parsing": "cần một số", "int_parsing": "cần một số nguyên",
-    "int_from_float": "cần một số nguyên", "finite_number": "cần một số hữu hạn",
+    "string_type": "cần một chuỗi chữ",
+    "bool_type": "cần true hoặc false",
+    "float_type": "cần một số (dấu chấm thập phân, ví dụ 0.95)",
+    "int_type": "cần một số nguyên",
+    "list_type": "cần một danh sách [..]",
+    "dict_type": "cần một bảng khóa: giá trị",
+    "model_type": "cần một bảng khóa: giá trị",
+    "float_parsing": "cần một số",
+    "int_parsing": "cần một số nguyên",
+    "int_from_float": "cần một số nguyên",
+    "finite_number": "cần một số hữu hạn",
 }
 
 
@@ -324,8 +344,10 @@ def _problem(doc: _Doc, err: dict) -> Problem:
 
 def _validate(doc: _Doc, model: type[_Model]) -> Any:
     if not isinstance(doc.data, dict):
-        raise SpecFileError(doc.path, [Problem(*doc.mark(()), "tệp khai báo phải là một bảng khóa: giá trị",
-                                               "top level must be a mapping")])
+        raise SpecFileError(
+            doc.path,
+            [Problem(*doc.mark(()), "tệp khai báo phải là một bảng khóa: giá trị", "top level must be a mapping")],
+        )
     try:
         return model.model_validate(doc.data)
     except ValidationError as exc:
@@ -333,6 +355,7 @@ def _validate(doc: _Doc, model: type[_Model]) -> Any:
 
 
 # ------------------------------------------------------------------------ build the spec ----
+
 
 @cache
 def _shared_aliases() -> dict[str, list[str]]:
@@ -353,8 +376,11 @@ class _Builder:
 
     def identifier(self, at: Path_, value: str) -> None:
         if not IDENTIFIER.match(value):
-            self.fail(at, f"tên '{_quote(value)}' phải viết thường không dấu, chữ số và '_' (ví dụ ho_ten)",
-                      "must match [a-z][a-z0-9_]*")
+            self.fail(
+                at,
+                f"tên '{_quote(value)}' phải viết thường không dấu, chữ số và '_' (ví dụ ho_ten)",
+                "must match [a-z][a-z0-9_]*",
+            )
 
     def aliases(self, at: Path_, items: list[str]) -> tuple[str, ...]:
         out: list[str] = []
@@ -367,8 +393,11 @@ class _Builder:
                 if item[1:] in self.lists:
                     out.extend(self.lists[item[1:]])
                 else:
-                    self.fail(at + (i,), f"không có danh sách tiêu đề '{_quote(item)}' (có: {', '.join(sorted(self.lists))})",
-                              f"unknown alias list {item!r}")
+                    self.fail(
+                        at + (i,),
+                        f"không có danh sách tiêu đề '{_quote(item)}' (có: {', '.join(sorted(self.lists))})",
+                        f"unknown alias list {item!r}",
+                    )
             else:
                 out.append(item)
         return tuple(out)
@@ -386,17 +415,28 @@ class _Builder:
                     self.fail(at + ("role",), f"vai trò '{c.role}' đã gán cho cột '{roles[c.role]}'", "role used twice")
                 roles[c.role] = c.name
                 if c.kind not in ROLE_KINDS[c.role]:
-                    self.fail(at + ("kind",), f"vai trò '{c.role}' cần kind {' hoặc '.join(ROLE_KINDS[c.role])}, gặp '{c.kind}'",
-                              f"role {c.role} needs kind {ROLE_KINDS[c.role]}")
+                    self.fail(
+                        at + ("kind",),
+                        f"vai trò '{c.role}' cần kind {' hoặc '.join(ROLE_KINDS[c.role])}, gặp '{c.kind}'",
+                        f"role {c.role} needs kind {ROLE_KINDS[c.role]}",
+                    )
             if c.language is not None and c.kind not in LANGUAGE_KINDS:
-                self.fail(at + ("language",), f"language chỉ dùng cho kind {', '.join(LANGUAGE_KINDS)}",
-                          "language applies to name, owner and address columns only")
+                self.fail(
+                    at + ("language",),
+                    f"language chỉ dùng cho kind {', '.join(LANGUAGE_KINDS)}",
+                    "language applies to name, owner and address columns only",
+                )
             elif c.language == "other":
                 self.unsupported = True
-                self.fail(at + ("language",), "chưa hỗ trợ language: other (bộ chuẩn hoá hiện luôn sửa lỗi gõ "
-                          "Telex/VNI trên cột tên; cần phiên bản sau)", "non-Vietnamese columns not supported yet")
-            given = {k: v for k, v in (("required", c.required), ("role", c.role), ("label_vi", c.label_vi))
-                     if v is not None}
+                self.fail(
+                    at + ("language",),
+                    "chưa hỗ trợ language: other (bộ chuẩn hoá hiện luôn sửa lỗi gõ "
+                    "Telex/VNI trên cột tên; cần phiên bản sau)",
+                    "non-Vietnamese columns not supported yet",
+                )
+            given = {
+                k: v for k, v in (("required", c.required), ("role", c.role), ("label_vi", c.label_vi)) if v is not None
+            }
             out.append(ColumnSpec(c.name, c.kind, self.aliases(at + ("aliases",), c.aliases), **given))
         return tuple(out)
 
@@ -414,14 +454,26 @@ class _Builder:
         from matching.blocking import RULES  # lazy: duckdb at start-up (docstring)
         from matching.comparisons import COMPARISONS  # lazy: as above
 
-        for field, known, vi in (("comparisons", COMPARISONS, "phép so sánh"), ("blocking_rules", RULES, "quy tắc ghép khối")):
+        for field, known, vi in (
+            ("comparisons", COMPARISONS, "phép so sánh"),
+            ("blocking_rules", RULES, "quy tắc ghép khối"),
+        ):
             for i, item in enumerate(getattr(f.match, field)):
                 if item not in known:
-                    self.fail(("match", field, i), f"không có {vi} '{_quote(item)}' (có: {', '.join(known)})", f"unknown {field[:-1]}")
+                    self.fail(
+                        ("match", field, i),
+                        f"không có {vi} '{_quote(item)}' (có: {', '.join(known)})",
+                        f"unknown {field[:-1]}",
+                    )
         for metric in f.targets or {}:
             if METRICS.get(metric, ("info",))[0] == "info":
                 targetable = ", ".join(m for m, (d, _) in METRICS.items() if d != "info")
-                self.fail(("targets", metric), f"không có chỉ tiêu '{_quote(metric)}' (có: {targetable})", "unknown target metric", key=True)
+                self.fail(
+                    ("targets", metric),
+                    f"không có chỉ tiêu '{_quote(metric)}' (có: {targetable})",
+                    "unknown target metric",
+                    key=True,
+                )
 
     def registry(self, f: RegistryFile, vocabulary: bool = True) -> RegistrySpec:
         self.identifier(("name",), f.name)
@@ -432,7 +484,9 @@ class _Builder:
         self.column_ref(("key_column",), f.key_column, names)
         self.column_ref(("death_column",), f.death_column, names)
         if f.death_column in names and next(c for c in columns if c.name == f.death_column).kind != "date":
-            self.fail(("death_column",), f"cột ngày mất '{f.death_column}' cần kind date", "death column must be a date")
+            self.fail(
+                ("death_column",), f"cột ngày mất '{f.death_column}' cần kind date", "death column must be a date"
+            )
         if f.payment is not None:
             for field in ("mode_column", "account_column", "bank_column"):
                 self.column_ref(("payment", field), getattr(f.payment, field), names)
@@ -441,8 +495,11 @@ class _Builder:
         for metric, share in (f.targets or {}).items():
             if not 0.0 <= share <= 1.0:
                 self.fail(("targets", metric), "mục tiêu là tỉ lệ từ 0 đến 1", "target must be a share 0..1")
-        thresholds = {k: v for k, v in (("match_threshold", f.match.match_threshold),
-                                        ("review_threshold", f.match.review_threshold)) if v is not None}
+        thresholds = {
+            k: v
+            for k, v in (("match_threshold", f.match.match_threshold), ("review_threshold", f.match.review_threshold))
+            if v is not None
+        }
         for k, v in thresholds.items():
             if not 0.0 < v <= 1.0:
                 self.fail(("match", k), "ngưỡng là xác suất trong khoảng (0, 1]", "threshold must be in (0, 1]")
@@ -450,15 +507,32 @@ class _Builder:
         given = {k: getattr(f.match, k) for k in knobs if getattr(f.match, k) is not None}
         match = LinkSettings(tuple(f.match.comparisons), tuple(f.match.blocking_rules), **thresholds, **given)
         if match.review_threshold > match.match_threshold:
-            self.fail(("match",), "review_threshold phải nhỏ hơn hoặc bằng match_threshold", "review_threshold > match_threshold")
+            self.fail(
+                ("match",),
+                "review_threshold phải nhỏ hơn hoặc bằng match_threshold",
+                "review_threshold > match_threshold",
+            )
         if f.match.max_pairs_per_rule is not None and f.match.max_pairs_per_rule <= 0:
             self.fail(("match", "max_pairs_per_rule"), "cần một số nguyên dương", "must be positive")
-        payment = None if f.payment is None else PaymentSpec(
-            f.payment.mode_column, tuple(f.payment.account_values), f.payment.account_column, f.payment.bank_column)
-        optional = {k: v for k, v in (
-            ("mismatch_fields", None if f.mismatch_fields is None else tuple(f.mismatch_fields)),
-            ("alive_check", f.alive_check), ("owner_split", f.owner_split), ("repeat_persons", f.repeat_persons),
-            ("death_column", f.death_column), ("targets", f.targets)) if v is not None}
+        payment = (
+            None
+            if f.payment is None
+            else PaymentSpec(
+                f.payment.mode_column, tuple(f.payment.account_values), f.payment.account_column, f.payment.bank_column
+            )
+        )
+        optional = {
+            k: v
+            for k, v in (
+                ("mismatch_fields", None if f.mismatch_fields is None else tuple(f.mismatch_fields)),
+                ("alive_check", f.alive_check),
+                ("owner_split", f.owner_split),
+                ("repeat_persons", f.repeat_persons),
+                ("death_column", f.death_column),
+                ("targets", f.targets),
+            )
+            if v is not None
+        }
         spec = RegistrySpec(f.name, f.title_vi, f.key_column, columns, match, payment=payment, **optional)
         self.raise_if_any()
         return spec
@@ -516,5 +590,13 @@ def spec_kind(path: str | Path) -> str | None:
     return value if isinstance(value, str) else None
 
 
-__all__ = ["SpecFileError", "load_spec_file", "spec_from_dict", "load_reference_file", "column_languages", "spec_kind",
-           "RegistryFile", "ReferenceFile"]
+__all__ = [
+    "SpecFileError",
+    "load_spec_file",
+    "spec_from_dict",
+    "load_reference_file",
+    "column_languages",
+    "spec_kind",
+    "RegistryFile",
+    "ReferenceFile",
+]

@@ -36,13 +36,26 @@ class PageReport:
 def _launch(profile: Path) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
         [
-            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps",
-            "--disable-extensions", f"--user-data-dir={profile}", "--remote-debugging-port=0",
-            "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "about:blank",
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-default-apps",
+            "--disable-extensions",
+            f"--user-data-dir={profile}",
+            "--remote-debugging-port=0",
+            "--proxy-server=http://127.0.0.1:9",
+            "--proxy-bypass-list=<-loopback>",
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            "about:blank",
         ],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # "DevTools listening on ws://127.0.0.1:PORT/devtools/browser/..."
@@ -76,7 +89,7 @@ async def _visit(port: str, url: str, settle: float, warmup: str) -> PageReport:
             while loop.time() < end:
                 try:
                     msg = json.loads(await asyncio.wait_for(ws.recv(), timeout=max(0.05, end - loop.time())))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     break
                 method, params = msg.get("method"), msg.get("params", {})
                 if method == "Page.loadEventFired" and not loaded:
@@ -92,7 +105,9 @@ async def _visit(port: str, url: str, settle: float, warmup: str) -> PageReport:
                 elif method == "Network.loadingFailed" and "ERR_FILE_NOT_FOUND" not in params.get("errorText", ""):
                     report.errors.append(f"loading failed: {params.get('errorText')}")
                 elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert", "warning"):
-                    report.errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", [])))
+                    report.errors.append(
+                        " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
+                    )
                 elif method == "Runtime.exceptionThrown":
                     report.errors.append(params["exceptionDetails"].get("text", "exception"))
                 elif method == "Log.entryAdded" and params["entry"].get("level") in ("error", "warning"):

@@ -154,10 +154,13 @@ def links_and_truth(e2e: E2E, registry: str) -> pl.DataFrame:
     finally:
         con.close()
     truth = pl.read_csv(e2e.sample / "truth" / f"{registry}.csv", infer_schema=False).with_columns(
-        pl.col("source_row").cast(pl.Int64), pl.col("owner_index").cast(pl.Int16),
+        pl.col("source_row").cast(pl.Int64),
+        pl.col("owner_index").cast(pl.Int16),
         pl.col("duplicate_of").cast(pl.Int64, strict=False),
     )
-    return truth.rename({"so_dinh_danh": "true_id"}).join(links, on=["source_row", "owner_index"], how="full", coalesce=True)
+    return truth.rename({"so_dinh_danh": "true_id"}).join(
+        links, on=["source_row", "owner_index"], how="full", coalesce=True
+    )
 
 
 def scores(frame: pl.DataFrame) -> dict[str, float]:

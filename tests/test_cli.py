@@ -58,7 +58,16 @@ def _personal_values(*files: Path) -> set[str]:
     for f in files:
         with open(f, encoding="utf-8-sig", newline="") as fh:
             for row in csv.DictReader(fh):
-                for col in ("so_dinh_danh", "so_cmnd_cu", "so_cccd", "ho_ten", "ho_ten_cha", "ho_ten_me", "ngay_sinh", "so_tai_khoan"):
+                for col in (
+                    "so_dinh_danh",
+                    "so_cmnd_cu",
+                    "so_cccd",
+                    "ho_ten",
+                    "ho_ten_cha",
+                    "ho_ten_me",
+                    "ngay_sinh",
+                    "so_tai_khoan",
+                ):
                     v = (row.get(col) or "").strip()
                     if len(v) >= 8 or (col.startswith("ho_ten") and " " in v):
                         values.add(v)
@@ -158,14 +167,44 @@ def test_usage_errors_are_vietnamese(capsys):
 
 
 def test_errors_are_vietnamese_with_the_english_code_in_brackets(tmp_path, capsys):
-    code = main(["run", "pension", "--population", str(tmp_path / "khong_co.csv"), "--input", str(TINY / "pension.csv"),
-                 "--db", str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "out")])
+    code = main(
+        [
+            "run",
+            "pension",
+            "--population",
+            str(tmp_path / "khong_co.csv"),
+            "--input",
+            str(TINY / "pension.csv"),
+            "--db",
+            str(tmp_path / "w.duckdb"),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     err = capsys.readouterr().err
-    assert code == 2 and "Lỗi: tệp" in err and "khong_co.csv" in err and "không tìm thấy" in err and "[input_not_found]" in err
+    assert (
+        code == 2
+        and "Lỗi: tệp" in err
+        and "khong_co.csv" in err
+        and "không tìm thấy" in err
+        and "[input_not_found]" in err
+    )
     empty = tmp_path / "rong.csv"
     empty.write_bytes(b"")
-    code = main(["run", "pension", "--population", str(TINY / "population.csv"), "--input", str(empty),
-                 "--db", str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "out")])
+    code = main(
+        [
+            "run",
+            "pension",
+            "--population",
+            str(TINY / "population.csv"),
+            "--input",
+            str(empty),
+            "--db",
+            str(tmp_path / "w.duckdb"),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "rỗng" in err and "[input_invalid]" in err and "Traceback" not in err
     assert "[input_invalid]" in (tmp_path / "out" / "doisoat.log").read_text(encoding="utf-8"), "errors are logged too"
@@ -178,9 +217,21 @@ def test_errors_are_vietnamese_with_the_english_code_in_brackets(tmp_path, capsy
 
 @pytest.mark.slow
 def test_stage_lines_appear_in_order_on_stderr_and_in_the_log_without_personal_data(tmp_path):
-    out = _run(["run", "social_welfare", "--population", str(SAMPLE / "population.csv"),
-                "--input", str(SAMPLE / "social_welfare.csv"), "--db", str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "out")],
-               tmp_path)
+    out = _run(
+        [
+            "run",
+            "social_welfare",
+            "--population",
+            str(SAMPLE / "population.csv"),
+            "--input",
+            str(SAMPLE / "social_welfare.csv"),
+            "--db",
+            str(tmp_path / "w.duckdb"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        tmp_path,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert _in_order(out.stderr, STAGES), out.stderr
     assert "Tổng hợp" not in out.stderr and "Đối tượng bảo trợ xã hội" in out.stdout and "Liên kết" in out.stdout
@@ -196,17 +247,31 @@ def test_stage_lines_appear_in_order_on_stderr_and_in_the_log_without_personal_d
 
 @pytest.mark.slow
 def test_quiet_prints_only_the_final_summary_and_verbose_adds_stage_times(tmp_path):
-    args = ["run", "pension", "--population", str(TINY / "population.csv"), "--input", str(TINY / "pension.csv"),
-            "--db", str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "out")]
+    args = [
+        "run",
+        "pension",
+        "--population",
+        str(TINY / "population.csv"),
+        "--input",
+        str(TINY / "pension.csv"),
+        "--db",
+        str(tmp_path / "w.duckdb"),
+        "--out",
+        str(tmp_path / "out"),
+    ]
     quiet = _run([*args, "--quiet"], tmp_path)
     assert quiet.returncode == 0, quiet.stderr[-2000:]
     assert quiet.stderr.strip() == ""
     assert "Người hưởng lương hưu" in quiet.stdout and "Liên kết" in quiet.stdout
     assert "Đọc tệp" not in quiet.stdout
-    assert "Đọc tệp pension.csv…" in (tmp_path / "out" / "doisoat.log").read_text(encoding="utf-8"), "the log file keeps the stages"
+    assert "Đọc tệp pension.csv…" in (tmp_path / "out" / "doisoat.log").read_text(encoding="utf-8"), (
+        "the log file keeps the stages"
+    )
     verbose = _run([*args, "--verbose"], tmp_path)
     assert verbose.returncode == 0
-    assert _in_order(verbose.stderr, ("Đọc tệp pension.csv…", "ingest:", "Chuẩn hoá 2 dòng…", "normalize:", "match:", "reports:"))
+    assert _in_order(
+        verbose.stderr, ("Đọc tệp pension.csv…", "ingest:", "Chuẩn hoá 2 dòng…", "normalize:", "match:", "reports:")
+    )
     both = _run([*args, "--quiet", "--verbose"], tmp_path)
     assert both.returncode == 2 and "[usage_error]" in both.stderr
 
@@ -250,7 +315,10 @@ def test_a_long_stage_says_it_is_still_working():
     assert times["validate"] >= 0.7
     stream.truncate(0)
     stream.seek(0)
-    with progress.stage("normalize", "Chuẩn hoá…", heartbeat=0.2), progress.rows("Chuẩn hoá 200.000 dòng", 2, unit="cột") as bar:
+    with (
+        progress.stage("normalize", "Chuẩn hoá…", heartbeat=0.2),
+        progress.rows("Chuẩn hoá 200.000 dòng", 2, unit="cột") as bar,
+    ):
         time.sleep(0.7)  # a stage counting its own progress: no "still working" line in between
         bar.advance(2)
     assert not any("vẫn đang làm" in line for line in stream.getvalue().splitlines()), stream.getvalue()

@@ -41,7 +41,8 @@ POPULATION = """so_dinh_danh,so_cmnd_cu,ho_ten,ngay_sinh,gioi_tinh,ho_ten_cha,ho
 """
 # rows of the extract (excel_row = data row + 1) with a known problem
 POP_ISSUES = {
-    ("duplicate_id", 8), ("duplicate_id", 9),  # one so_dinh_danh, two people
+    ("duplicate_id", 8),
+    ("duplicate_id", 9),  # one so_dinh_danh, two people
     ("id_sex_mismatch", 10),  # digit 4 odd (female) for a man
     ("id_birth_year_mismatch", 11),  # digits 5-6 say 1981, born 1975
     ("death_before_birth", 12),
@@ -53,7 +54,14 @@ WELFARE = [
     ("DT2", "Lê Văn Cường", "12/11/1960", "Nam", "031060001235", "Phường Hồng Bàng, Hải Phòng"),  # one digit off
     ("DT3", "Hoàng Văn Em", "07/07/1970", "Nam", "011111111", "Phường Ba Đình, Hà Nội"),  # old CMND CSDLQG confirms
     ("DT4", "Vũ Văn Giang", "03/04/1972", "Nam", "022222223", "Phường Hồng Bàng, Hải Phòng"),  # CMND CSDLQG contradicts
-    ("DT5", "Phạm Thị Dung", "1985-02-20", "Nữ", 79185002222, "Phường Sài Gòn, TP Hồ Chí Minh"),  # number cell, ISO date
+    (
+        "DT5",
+        "Phạm Thị Dung",
+        "1985-02-20",
+        "Nữ",
+        79185002222,
+        "Phường Sài Gòn, TP Hồ Chí Minh",
+    ),  # number cell, ISO date
     ("DT6", "", "01/01/1960", "", "", ""),  # nothing to match on: rejected
 ]
 
@@ -137,17 +145,27 @@ def test_a_row_linked_with_a_different_id_is_a_mismatch_and_not_verified(runs):
     _, db, w, _ = runs
     links = dict(_q(db, "SELECT excel_row, method FROM links WHERE run_id = ?", [w.run_id]))
     assert links[5] == "id_one_edit" and links[4] == "id_exact" and links[6] == "cmnd9"
-    got = _q(db, "SELECT excel_row, field, registry_value, csdlqg_value, kind, method FROM mismatches "
-                 "WHERE run_id = ? AND kind IN ('id', 'cmnd9') ORDER BY excel_row", [w.run_id])
+    got = _q(
+        db,
+        "SELECT excel_row, field, registry_value, csdlqg_value, kind, method FROM mismatches "
+        "WHERE run_id = ? AND kind IN ('id', 'cmnd9') ORDER BY excel_row",
+        [w.run_id],
+    )
     by_row = {r[0]: r[1:] for r in got}
     assert by_row[5] == ("so_cccd", "031060001235", "031060001234", "id", "id_one_edit")
     # a 9-digit CMND CSDLQG contradicts is wrong, whatever way the row was linked
     assert by_row[7][:4] == ("so_cccd", "022222223", "022222222", "cmnd9")
     # the exact ID, the old CMND CSDLQG confirms and the ID typed as a number are right
     assert not {4, 6, 8} & set(by_row)
-    alerts = _q(db, "SELECT excel_row FROM alerts WHERE run_id = ? AND kind = 'suggested_id_update' ORDER BY 1", [w.run_id])
+    alerts = _q(
+        db, "SELECT excel_row FROM alerts WHERE run_id = ? AND kind = 'suggested_id_update' ORDER BY 1", [w.run_id]
+    )
     assert (6,) in alerts  # outdated, not wrong: still the 12-digit suggestion
-    verified = _q(db, "SELECT numerator, denominator FROM coverage WHERE run_id = ? AND level = 'all' AND metric = 'verified'", [w.run_id])
+    verified = _q(
+        db,
+        "SELECT numerator, denominator FROM coverage WHERE run_id = ? AND level = 'all' AND metric = 'verified'",
+        [w.run_id],
+    )
     linked = {r[0] for r in _q(db, "SELECT excel_row FROM links WHERE run_id = ? AND status = 'matched'", [w.run_id])}
     wrong = {r[0] for r in _q(db, "SELECT DISTINCT excel_row FROM mismatches WHERE run_id = ?", [w.run_id])}
     assert 5 in wrong and verified[0][0] == len(linked - wrong)
@@ -182,9 +200,11 @@ def test_extract_problems_in_warehouse_notes_and_reports(runs):
         assert not re.search(r"\d{9,}", note) and "Khoa" not in note  # counts only
     headers, rows = _sheet(w.reports["excel"], "Vấn đề trích xuất CSDLQG")
     assert {(r["Vấn đề"], r["Dòng trong tệp CSDLQG"]) for r in rows} == {
-        ("Số định danh lặp lại ở nhiều dòng", 8), ("Số định danh lặp lại ở nhiều dòng", 9),
+        ("Số định danh lặp lại ở nhiều dòng", 8),
+        ("Số định danh lặp lại ở nhiều dòng", 9),
         ("Chữ số thứ 4 của số định danh không khớp giới tính", 10),
-        ("Chữ số 4–6 của số định danh không khớp năm sinh", 11), ("Ngày mất trước ngày sinh", 12),
+        ("Chữ số 4–6 của số định danh không khớp năm sinh", 11),
+        ("Ngày mất trước ngày sinh", 12),
     }
     assert {r["Số định danh trong CSDLQG"] for r in rows if r["Dòng trong tệp CSDLQG"] == 8} == {"*********555"}
     text = _text(w.reports["html"])
@@ -201,7 +221,9 @@ def test_sixty_repeated_ids_are_reported_not_fatal(tmp_path):
     assert dup["so_dinh_danh"].n_unique() == 60 and dup.height == 120
     from validation.population import population_issue_notes
 
-    assert "60 số định danh lặp lại (120 dòng)" in population_issue_notes(loaded.issues, loaded.frame.height, "pop.csv")[0]
+    assert (
+        "60 số định danh lặp lại (120 dòng)" in population_issue_notes(loaded.issues, loaded.frame.height, "pop.csv")[0]
+    )
 
 
 def test_an_extract_without_one_usable_id_is_refused(tmp_path):
@@ -218,8 +240,11 @@ def test_an_extract_without_one_usable_id_is_refused(tmp_path):
 
 def _coverage(db: Path, run_id: str, level: str = "all") -> dict:
     out: dict = {}
-    for unit, metric, num, den in _q(db, "SELECT coalesce(ma_don_vi, ''), metric, numerator, denominator FROM coverage "
-                                         "WHERE run_id = ? AND level = ?", [run_id, level]):
+    for unit, metric, num, den in _q(
+        db,
+        "SELECT coalesce(ma_don_vi, ''), metric, numerator, denominator FROM coverage WHERE run_id = ? AND level = ?",
+        [run_id, level],
+    ):
         out.setdefault(unit, {"_n": den})[metric] = num
     return out
 
@@ -229,8 +254,13 @@ def test_land_cards_table_and_workbook_share_one_denominator(runs):
     cov = _coverage(db, land.run_id)[""]
     assert cov["_n"] == 4  # An, Bình (household), Cường, Xuân; the company is not a person
     text = _text(land.reports["html"])
-    cards = dict((label.strip(), int(n.replace(",", ""))) for n, label in re.findall(
-        r'<div class="card"><div class="n">([\d,]+)</div><div>([^<]+)</div>', land.reports["html"].read_text(encoding="utf-8")))
+    cards = dict(
+        (label.strip(), int(n.replace(",", "")))
+        for n, label in re.findall(
+            r'<div class="card"><div class="n">([\d,]+)</div><div>([^<]+)</div>',
+            land.reports["html"].read_text(encoding="utf-8"),
+        )
+    )
     assert cards["Bản ghi cá nhân"] == cov["_n"]
     assert cards["Không tìm thấy trong CSDLQG"] + cards["Bị loại (thiếu dữ liệu để đối soát)"] == cov["not_found"] == 1
     assert cards["Tổ chức (không đối soát)"] == 1
@@ -268,13 +298,19 @@ def test_dates_are_dd_mm_yyyy_at_the_registrys_precision_everywhere(runs):
     assert dob[6] == "07/07/1970"
     _, nf = _sheet(land.reports["excel"], "Không tìm thấy")
     assert {r["Ngày sinh (trong sổ)"] for r in nf} == {"1977"}  # land keeps a year: shown as a year
-    assert (dmy("1942-01-01"), dmy("1942-01"), dmy("1942"), dmy("01.01.1942")) == ("01/01/1942", "01/1942", "1942", "01.01.1942")
+    assert (dmy("1942-01-01"), dmy("1942-01"), dmy("1942"), dmy("01.01.1942")) == (
+        "01/01/1942",
+        "01/1942",
+        "1942",
+        "01.01.1942",
+    )
 
 
 def test_masked_id_comes_from_the_normalized_id(runs):
     _, db, w, _ = runs
-    assert _q(db, "SELECT so_cccd, so_cccd_clean FROM social_welfare_rows WHERE run_id = ? AND excel_row = 8", [w.run_id]) == [
-        ("79185002222", "079185002222")]
+    assert _q(
+        db, "SELECT so_cccd, so_cccd_clean FROM social_welfare_rows WHERE run_id = ? AND excel_row = 8", [w.run_id]
+    ) == [("79185002222", "079185002222")]
     cells = _all_cells(w.reports["excel"])
     # 12 digits (leading zero restored) masked to the last three: 9 stars; the raw 11-digit cell would give 8
     assert "*********222" in cells and "********222" not in cells and not any(c.startswith("791") for c in cells)
@@ -282,7 +318,14 @@ def test_masked_id_comes_from_the_normalized_id(runs):
 
 def test_codes_officers_see_have_vietnamese_labels(runs):
     _, _, w, land = runs
-    codes = ("no_name_no_id", "gioi_tinh_sex", "so_cccd_kind", "organization_not_person", "id_one_edit", "csdlqg;civil_deaths")
+    codes = (
+        "no_name_no_id",
+        "gioi_tinh_sex",
+        "so_cccd_kind",
+        "organization_not_person",
+        "id_one_edit",
+        "csdlqg;civil_deaths",
+    )
     for path in (w.reports["excel"], land.reports["excel"]):
         cells = _all_cells(path)
         assert not [c for c in cells if any(code in c for code in codes)], path.name
@@ -308,7 +351,9 @@ def test_times_are_vietnam_time_with_the_zone_shown(runs):
     started = _q(db, "SELECT started_at FROM runs WHERE run_id = ?", [w.run_id])[0][0]
     want = started.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
     book = openpyxl.load_workbook(w.reports["excel"], read_only=True)
-    line = next(r[0] for r in book["Tổng hợp"].iter_rows(values_only=True) if r[0] and str(r[0]).startswith("Thời gian"))
+    line = next(
+        r[0] for r in book["Tổng hợp"].iter_rows(values_only=True) if r[0] and str(r[0]).startswith("Thời gian")
+    )
     book.close()
     assert line == f"Thời gian: {want} (giờ Việt Nam, UTC+7)"
     text = _text(w.reports["html"])

@@ -23,7 +23,16 @@ from pipelines.registries import REGISTRIES, get_spec
 
 TINY = Path(__file__).resolve().parent / "fixtures" / "tiny"
 
-LINK_COLUMNS = {"run_id", "registry", "source_file", "source_row", "so_dinh_danh", "status", "method", "match_probability"}
+LINK_COLUMNS = {
+    "run_id",
+    "registry",
+    "source_file",
+    "source_row",
+    "so_dinh_danh",
+    "status",
+    "method",
+    "match_probability",
+}
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +81,9 @@ def test_every_input_row_has_exactly_one_outcome(tiny_runs):
                 "SELECT count(*), count(DISTINCT source_row) FROM links WHERE run_id = ?", [summary.run_id]
             ).fetchone()
             assert (n, distinct_rows) == (c["records"], rows)
-            stored = json.loads(con.execute("SELECT row_counts FROM runs WHERE run_id = ?", [summary.run_id]).fetchone()[0])
+            stored = json.loads(
+                con.execute("SELECT row_counts FROM runs WHERE run_id = ?", [summary.run_id]).fetchone()[0]
+            )
             assert stored["input_rows"] == rows
     finally:
         con.close()
@@ -82,7 +93,9 @@ def test_links_contract_and_outcomes(tiny_runs):
     db, runs = tiny_runs
     con = _con(db)
     try:
-        cols = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'links'").fetchall()}
+        cols = {
+            r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'links'").fetchall()
+        }
         assert LINK_COLUMNS <= cols
         links = con.execute(
             "SELECT registry, source_row, owner_index, status, method, entity, so_dinh_danh FROM links WHERE run_id IN (SELECT unnest(?))",
@@ -117,7 +130,16 @@ def test_alive_checks_use_csdlqg_and_registered_deaths(tiny_runs):
     assert ("social_welfare", 4, "dead_still_paid", "civil_deaths", None, "2026-04-03", None, None) in alerts
     assert ("pension", 2, "dead_still_paid", "civil_deaths", None, "2026-04-03", None, None) in alerts
     # Trần Thị Bình: dead in CSDLQG and registered: both dates
-    assert ("social_welfare", 2, "dead_still_paid", "csdlqg;civil_deaths", "2025-06-01", "2025-06-01", None, None) in alerts
+    assert (
+        "social_welfare",
+        2,
+        "dead_still_paid",
+        "csdlqg;civil_deaths",
+        "2025-06-01",
+        "2025-06-01",
+        None,
+        None,
+    ) in alerts
     # old CMND replaced by a 12-digit ID: suggested update
     assert ("social_welfare", 1, "suggested_id_update", None, None, None, "012345678", "001050012345") in alerts
 
@@ -144,7 +166,9 @@ def test_every_table_and_column_has_a_comment(tiny_runs):
     db, _ = tiny_runs
     con = _con(db)
     try:
-        missing_t = con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT internal AND (comment IS NULL OR comment = '')").fetchall()
+        missing_t = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND (comment IS NULL OR comment = '')"
+        ).fetchall()
         missing_c = con.execute(
             "SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal AND schema_name = 'main' AND (comment IS NULL OR comment = '')"
         ).fetchall()
@@ -159,8 +183,12 @@ def test_population_is_normalized_once_per_extract(tiny_runs):
     try:
         shas = con.execute("SELECT DISTINCT population_sha256 FROM runs WHERE status = 'succeeded'").fetchall()
         n = con.execute("SELECT count(*) FROM population").fetchone()[0]
-        cached = [json.loads(r[0])[1].get("cached") for r in con.execute(
-            "SELECT input_files FROM runs WHERE status = 'succeeded' ORDER BY started_at").fetchall()]
+        cached = [
+            json.loads(r[0])[1].get("cached")
+            for r in con.execute(
+                "SELECT input_files FROM runs WHERE status = 'succeeded' ORDER BY started_at"
+            ).fetchall()
+        ]
     finally:
         con.close()
     assert len(shas) == 1
@@ -174,7 +202,9 @@ def test_failed_write_leaves_previous_results_intact(tiny_runs, tmp_path):
     shutil.copy(db_src, db)
     con = warehouse.connect(db, REGISTRIES.values())
     try:
-        before = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in ("links", "alerts", "mismatches")}
+        before = {
+            t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in ("links", "alerts", "mismatches")
+        }
         good = con.execute("SELECT * FROM links LIMIT 3").pl().with_columns(pl.lit("run-x").alias("run_id"))
     finally:
         con.close()
@@ -200,7 +230,9 @@ def test_failed_run_is_recorded_and_earlier_runs_stay(tiny_runs, tmp_path):
         reconcile(get_spec("pension"), TINY / "population.csv", bad, db, tmp_path / "out", reports=False)
     con = _con(db)
     try:
-        status, error = con.execute("SELECT status, error FROM runs WHERE status <> 'succeeded' ORDER BY started_at DESC LIMIT 1").fetchone()
+        status, error = con.execute(
+            "SELECT status, error FROM runs WHERE status <> 'succeeded' ORDER BY started_at DESC LIMIT 1"
+        ).fetchone()
         n = con.execute("SELECT count(*) FROM links WHERE run_id = ?", [runs["pension"].run_id]).fetchone()[0]
     finally:
         con.close()
@@ -221,7 +253,14 @@ def test_excel_input_gives_the_same_outcomes_as_csv(tiny_runs, tmp_path):
         ws.write_row(3 + i, 0, [i + 1] + [v or "" for v in row])
     ws.write_row(3 + csv.height, 0, ["Tổng cộng"])
     wb.close()
-    summary = reconcile(get_spec("social_welfare"), TINY / "population.csv", path, tmp_path / "x.duckdb", tmp_path / "out", reports=False)
+    summary = reconcile(
+        get_spec("social_welfare"),
+        TINY / "population.csv",
+        path,
+        tmp_path / "x.duckdb",
+        tmp_path / "out",
+        reports=False,
+    )
     want = {k: runs["social_welfare"].row_counts[k] for k in ("input_rows", "matched", "rejected", "duplicate")}
     assert {k: summary.row_counts[k] for k in want} == want
     assert any("tổng cộng" in n for n in summary.notes)
@@ -254,7 +293,12 @@ def test_workbook_with_one_sheet_per_commune_gives_the_same_outcomes(tiny_runs, 
         con.close()
     assert files == [("bao_tro_theo_xa.xlsx [Xã 1]", half, 2), ("bao_tro_theo_xa.xlsx [Xã 2]", csv.height - half, 2)]
     book = openpyxl.load_workbook(summary.reports["excel"], read_only=True)
-    listed = {r[0] for name in ("Sai lệch", "Không tìm thấy") for r in book[name].iter_rows(min_row=5, values_only=True) if r and r[0]}
+    listed = {
+        r[0]
+        for name in ("Sai lệch", "Không tìm thấy")
+        for r in book[name].iter_rows(min_row=5, values_only=True)
+        if r and r[0]
+    }
     book.close()
     assert listed and listed <= {"bao_tro_theo_xa.xlsx [Xã 1]", "bao_tro_theo_xa.xlsx [Xã 2]"}
 
@@ -262,8 +306,20 @@ def test_workbook_with_one_sheet_per_commune_gives_the_same_outcomes(tiny_runs, 
 def test_cli_reports_bad_files_without_traceback(tmp_path, capsys):
     empty = tmp_path / "rong.csv"
     empty.write_bytes(b"")
-    code = main(["run", "pension", "--population", str(TINY / "population.csv"), "--input", str(empty),
-                 "--db", str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "out")])
+    code = main(
+        [
+            "run",
+            "pension",
+            "--population",
+            str(TINY / "population.csv"),
+            "--input",
+            str(empty),
+            "--db",
+            str(tmp_path / "w.duckdb"),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "rong.csv" in err and "rỗng" in err and "Traceback" not in err
 
@@ -295,13 +351,15 @@ def test_garbage_rows_are_kept_with_one_outcome_each(tmp_path):
     path = tmp_path / "dat_loi.csv"
     path.write_text(
         "so_giay_chung_nhan,so_to,so_thua,dien_tich,chu_su_dung,nam_sinh,so_giay_to,dia_chi_thuong_tru,dia_chi_thua_dat\n"
-        "CN1,1,1,-5,???,abc,012345678,???,\n"          # no readable owner, but an old CMND: matched by ID
-        "CN2,1,2,10,,,,,\n"                              # nothing at all: rejected
-        "CN3,1,3,x,Ông Nguyễn Văn An,1850,,Hà Nội,\n"    # impossible year, no ID: matched or not, never lost
-        "CN4,1,4,10,Công ty TNHH Minh Phát,,,,\n",       # organization
+        "CN1,1,1,-5,???,abc,012345678,???,\n"  # no readable owner, but an old CMND: matched by ID
+        "CN2,1,2,10,,,,,\n"  # nothing at all: rejected
+        "CN3,1,3,x,Ông Nguyễn Văn An,1850,,Hà Nội,\n"  # impossible year, no ID: matched or not, never lost
+        "CN4,1,4,10,Công ty TNHH Minh Phát,,,,\n",  # organization
         encoding="utf-8",
     )
-    summary = reconcile(get_spec("land"), TINY / "population.csv", path, tmp_path / "w.duckdb", tmp_path / "out", reports=False)
+    summary = reconcile(
+        get_spec("land"), TINY / "population.csv", path, tmp_path / "w.duckdb", tmp_path / "out", reports=False
+    )
     c = summary.row_counts
     assert c["input_rows"] == 4 and c["records"] == 4
     con = _con(tmp_path / "w.duckdb")
@@ -315,8 +373,20 @@ def test_garbage_rows_are_kept_with_one_outcome_each(tmp_path):
 
 
 def test_cli_run_reconciles_one_file_and_prints_the_summary(tmp_path, capsys):
-    code = main(["run", "pension", "--population", str(TINY / "population.csv"), "--input", str(TINY / "pension.csv"),
-                 "--db", str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "out")])
+    code = main(
+        [
+            "run",
+            "pension",
+            "--population",
+            str(TINY / "population.csv"),
+            "--input",
+            str(TINY / "pension.csv"),
+            "--db",
+            str(tmp_path / "w.duckdb"),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "Người hưởng lương hưu" in out and "Liên kết" in out and "100.0 %" in out
@@ -330,6 +400,8 @@ def test_a_file_with_no_matchable_row_still_gives_outcomes_and_reports(tmp_path)
         "DT1,,,,,,Người cao tuổi,500000,Tiền mặt\nDT2,,,,,,Người cao tuổi,500000,Tiền mặt\n",
         encoding="utf-8",
     )
-    summary = reconcile(get_spec("social_welfare"), TINY / "population.csv", path, tmp_path / "w.duckdb", tmp_path / "out")
+    summary = reconcile(
+        get_spec("social_welfare"), TINY / "population.csv", path, tmp_path / "w.duckdb", tmp_path / "out"
+    )
     assert summary.row_counts["rejected"] == summary.row_counts["input_rows"] == 2
     assert summary.reports, "reports are written even when nothing could be matched"

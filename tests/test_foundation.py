@@ -56,6 +56,7 @@ def test_unknown_registry_is_a_clear_error():
 def test_cli_help_runs_without_heavy_imports():
     out = subprocess.run(
         [sys.executable, "-c", "import sys; from pipelines.cli import main; main(['--help'])"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert "đối soát" in out.stdout.lower() or "Đối soát" in out.stdout

@@ -22,11 +22,23 @@ def _chromium(tmp_path, *args: str) -> subprocess.CompletedProcess:
     profile = tmp_path / "profile"
     return subprocess.run(
         [
-            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-            "--host-resolver-rules=MAP * ~NOTFOUND", "--enable-logging=stderr", "--v=0", *args,
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--enable-logging=stderr",
+            "--v=0",
+            *args,
         ],
-        capture_output=True, text=True, timeout=90,
+        capture_output=True,
+        text=True,
+        timeout=90,
     )
 
 
@@ -66,11 +78,10 @@ def test_row_lookup_renders_from_the_address(tmp_path):
     done = _chromium(tmp_path, "--dump-dom", html.as_uri() + "#dong=9")
     assert done.returncode == 0, done.stderr[-2000:]
     dom = done.stdout
-    result = dom[dom.index('id="lookup-result"'):]
+    result = dom[dom.index('id="lookup-result"') :]
     result = result[: result.index("</div>")]
     assert 'data-shown="9:0"' in dom
     assert "Dòng 9 — Cần xem xét" in result
     assert result.count('<rect class="bar"') == 7  # prior + 5 comparisons + total
     assert "*********077" in result and "*********055" in result
     assert "Content Security Policy" not in done.stderr
-

@@ -69,8 +69,18 @@ ALLOWED = {
     "findings": {"base", "catalogue", "validation", "normalizer", "warehouse"},
     "review": {"base", "catalogue", "ingest", "normalizer", "findings", "warehouse"},
     "reports": {"base", "catalogue", "normalizer", "findings", "warehouse"},
-    "flow": {"base", "catalogue", "ingest", "normalize", "validation", "match", "findings", "warehouse", "review",
-             "reports"},
+    "flow": {
+        "base",
+        "catalogue",
+        "ingest",
+        "normalize",
+        "validation",
+        "match",
+        "findings",
+        "warehouse",
+        "review",
+        "reports",
+    },
     "orchestration": {"base", "catalogue", "flow", "findings", "warehouse"},
     "serve": {"base"},
     "clean": {"base", "catalogue", "ingest", "normalize", "normalizer", "reports"},
@@ -180,8 +190,7 @@ def test_components_import_only_what_the_architecture_allows():
 @pytest.mark.parametrize("library", sorted(ONLY_IN))
 def test_libraries_stay_in_their_home(library):
     wrong = [
-        _where(e) for e in EDGES
-        if e.target.split(".")[0] == library and component(e.source) not in ONLY_IN[library]
+        _where(e) for e in EDGES if e.target.split(".")[0] == library and component(e.source) not in ONLY_IN[library]
     ]
     assert not wrong, "\n".join(wrong)
 
@@ -199,7 +208,9 @@ def test_no_import_cycles_counting_function_level_imports():
         state[node] = "open"
         for nxt in sorted(graph[node]):
             if state.get(nxt) == "open":
-                cycles.append(" -> ".join(stack[stack.index(nxt):] + [node, nxt]) if nxt in stack else f"{node} -> {nxt}")
+                cycles.append(
+                    " -> ".join(stack[stack.index(nxt) :] + [node, nxt]) if nxt in stack else f"{node} -> {nxt}"
+                )
             elif nxt not in state:
                 visit(nxt, stack + [node])
         state[node] = "done"

@@ -22,10 +22,13 @@ def _persons(tmp_path, lines: list[str]) -> pl.DataFrame:
 
 
 def test_land_owners_exploded_head_only_fields(tmp_path):
-    out = _persons(tmp_path, [
-        "CS01,1,10,120,Ông Nguyễn Văn An và bà Lê Thị Hoa,1950,123456789,Xã Tân Hòa",
-        "CS02,1,11,300,Công ty TNHH Minh Phát,,,Xã Tân Hòa",
-    ])
+    out = _persons(
+        tmp_path,
+        [
+            "CS01,1,10,120,Ông Nguyễn Văn An và bà Lê Thị Hoa,1950,123456789,Xã Tân Hòa",
+            "CS02,1,11,300,Công ty TNHH Minh Phát,,,Xã Tân Hòa",
+        ],
+    )
     assert out["rec_id"].to_list() == [10, 11]  # the organization is not a person
     assert out["gioi_tinh"].to_list() == ["Nam", "Nữ"]
     assert out["ngay_sinh_year"].to_list() == [1950, None]

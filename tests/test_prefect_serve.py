@@ -72,14 +72,35 @@ def test_serve_runs_a_scheduled_deployment_and_stops_on_one_sigterm(tmp_path):
     db = tmp_path / "doisoat.duckdb"
     out = tmp_path / "serve.out"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    cmd = [str(DOISOAT), "serve", "--port", str(port), "--prefect-home", str(tmp_path / "prefect"), "--no-ui", "--timeout", "300"]
+    cmd = [
+        str(DOISOAT),
+        "serve",
+        "--port",
+        str(port),
+        "--prefect-home",
+        str(tmp_path / "prefect"),
+        "--no-ui",
+        "--timeout",
+        "300",
+    ]
     with open(out, "wb") as fh:
-        serve = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=fh, stderr=subprocess.STDOUT,
-                                 start_new_session=True, preexec_fn=_ignore_sigint)
+        serve = subprocess.Popen(
+            cmd,
+            cwd=tmp_path,
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_ignore_sigint,
+        )
     pids: dict[str, int] = {}
     try:
-        text = _wait_for(lambda: "Sẵn sàng." in out.read_text(encoding="utf-8") and out.read_text(encoding="utf-8"),
-                         420, "doisoat serve not ready", out)
+        text = _wait_for(
+            lambda: "Sẵn sàng." in out.read_text(encoding="utf-8") and out.read_text(encoding="utf-8"),
+            420,
+            "doisoat serve not ready",
+            out,
+        )
         pids["server"] = int(re.search(r"Máy chủ Prefect: \S+ \(PID (\d+)\)", text).group(1))
         pids["worker"] = int(re.search(r"Worker \(PID (\d+)\)", text).group(1))
         assert "reconcile-registry/social-welfare: 0 1 * * * (Asia/Ho_Chi_Minh)" in text, text
@@ -89,7 +110,9 @@ def test_serve_runs_a_scheduled_deployment_and_stops_on_one_sigterm(tmp_path):
         assert len(deployments) == 6
 
         def scheduled_per_deployment():
-            scheduled = _api("POST", f"{api}/flow_runs/filter", {"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}})
+            scheduled = _api(
+                "POST", f"{api}/flow_runs/filter", {"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}
+            )
             per = {d["id"]: 0 for d in deployments}
             for r in scheduled:
                 per[r["deployment_id"]] += r["auto_scheduled"]
@@ -102,12 +125,29 @@ def test_serve_runs_a_scheduled_deployment_and_stops_on_one_sigterm(tmp_path):
         # whose runs read the tiny fixture and write a warehouse in tmp_path
         dep = _api("GET", f"{api}/deployments/name/reconcile-registry/social-welfare")
         anchor = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)).replace(microsecond=0)
-        params = {"population": str(TINY / "population.csv"), "input_file": str(TINY / "social_welfare.csv"),
-                  "db": str(db), "out_dir": str(tmp_path / "reports")}
-        _api("PATCH", f"{api}/deployments/{dep['id']}", {"schedules": [{
-            "schedule": {"interval": 3600, "anchor_date": anchor.isoformat(), "timezone": "Asia/Ho_Chi_Minh"},
-            "active": True, "parameters": params,
-        }]})
+        params = {
+            "population": str(TINY / "population.csv"),
+            "input_file": str(TINY / "social_welfare.csv"),
+            "db": str(db),
+            "out_dir": str(tmp_path / "reports"),
+        }
+        _api(
+            "PATCH",
+            f"{api}/deployments/{dep['id']}",
+            {
+                "schedules": [
+                    {
+                        "schedule": {
+                            "interval": 3600,
+                            "anchor_date": anchor.isoformat(),
+                            "timezone": "Asia/Ho_Chi_Minh",
+                        },
+                        "active": True,
+                        "parameters": params,
+                    }
+                ]
+            },
+        )
 
         def runs():
             return _api("POST", f"{api}/flow_runs/filter", {"deployments": {"id": {"any_": [dep["id"]]}}})
@@ -117,7 +157,10 @@ def test_serve_runs_a_scheduled_deployment_and_stops_on_one_sigterm(tmp_path):
             return done
 
         done = _wait_for(finished, 300, "no finished run of the scheduled deployment", out)
-        assert [r["state_type"] for r in done] == ["COMPLETED"], (done, (tmp_path / "prefect" / "worker.log").read_text()[-3000:])
+        assert [r["state_type"] for r in done] == ["COMPLETED"], (
+            done,
+            (tmp_path / "prefect" / "worker.log").read_text()[-3000:],
+        )
         run = done[0]
         # the scheduler made it: auto-scheduled, at the schedule's time, with the schedule's parameters
         assert run["auto_scheduled"] is True
@@ -129,13 +172,16 @@ def test_serve_runs_a_scheduled_deployment_and_stops_on_one_sigterm(tmp_path):
         con = duckdb.connect(str(db), read_only=True)
         try:
             run_id, status, counts = con.execute(
-                "SELECT run_id, status, row_counts FROM runs WHERE registry = 'social_welfare'").fetchone()
+                "SELECT run_id, status, row_counts FROM runs WHERE registry = 'social_welfare'"
+            ).fetchone()
             assert status == "succeeded" and json.loads(counts)["input_rows"] == 5
             assert con.execute("SELECT count(*) FROM links WHERE run_id = ?", [run_id]).fetchone()[0] == 5
             assert con.execute("SELECT count(*) FROM coverage WHERE run_id = ?", [run_id]).fetchone()[0] > 0
         finally:
             con.close()
-        artifacts = _api("POST", f"{api}/artifacts/filter", {"artifacts": {"key": {"any_": ["coverage-social-welfare"]}}})
+        artifacts = _api(
+            "POST", f"{api}/artifacts/filter", {"artifacts": {"key": {"any_": ["coverage-social-welfare"]}}}
+        )
         assert artifacts and run_id in artifacts[0]["description"]
 
         # one SIGTERM to serve: it sends one SIGTERM to the worker, then to the server; both stop
@@ -158,8 +204,12 @@ def test_serve_refuses_a_busy_port_in_vietnamese_without_starting_anything(tmp_p
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        done = subprocess.run([str(DOISOAT), "serve", "--port", str(port), "--prefect-home", str(tmp_path / "prefect")],
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [str(DOISOAT), "serve", "--port", str(port), "--prefect-home", str(tmp_path / "prefect")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert done.returncode == 2
     assert f"cổng {port} trên 127.0.0.1 đang được dùng" in done.stderr and "--port" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout

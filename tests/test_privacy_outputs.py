@@ -42,8 +42,11 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 NOT_PER_COMMUNE = {"Vấn đề trích xuất CSDLQG", "Dòng không phải dữ liệu"}
 
+
 def _doisoat(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=900
+    )
 
 
 def _bad_inputs(folder: Path) -> dict[str, Path]:
@@ -59,7 +62,10 @@ def _bad_inputs(folder: Path) -> dict[str, Path]:
         "binary_csv": ("nhi_phan.csv", binary),
         "binary_xls": ("nhi_phan.xls", binary),
         "binary_xlsx": ("nhi_phan.xlsx", binary),
-        "escape_in_header": ("tieu_de_la.csv", f"Họ và tên,{ESC}[2J{ESC}[31mSố CC,Ngày sinh\nNguyễn Văn An,{some_id},01/02/1950\n"),
+        "escape_in_header": (
+            "tieu_de_la.csv",
+            f"Họ và tên,{ESC}[2J{ESC}[31mSố CC,Ngày sinh\nNguyễn Văn An,{some_id},01/02/1950\n",
+        ),
     }
     out = {}
     for key, (name, content) in files.items():
@@ -89,9 +95,11 @@ def demo(tmp_path_factory):
 def _latest_runs(db: Path) -> dict[str, str]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return dict(con.execute(
-            "SELECT registry, arg_max(run_id, started_at) FROM runs WHERE status = 'succeeded' GROUP BY registry"
-        ).fetchall())
+        return dict(
+            con.execute(
+                "SELECT registry, arg_max(run_id, started_at) FROM runs WHERE status = 'succeeded' GROUP BY registry"
+            ).fetchall()
+        )
     finally:
         con.close()
 
@@ -138,9 +146,13 @@ def test_commune_workbooks_open_with_their_password_and_hold_only_their_rows(dem
         listed = list(csv.DictReader(open(folder / f"mat_khau_{registry}.csv", encoding="utf-8-sig")))
         files = sorted((folder / "theo_xa").glob("*.xlsx"))
         assert files and sorted(r["tep"] for r in listed) == [f.name for f in files]
-        commune_of = dict(((f, r), x) for f, r, x in con.execute(
-            f'SELECT source_file, excel_row, coalesce(ma_xa, \'khong_xac_dinh\') FROM "{registry}_rows" WHERE run_id = ?', [run_id]
-        ).fetchall())
+        commune_of = dict(
+            ((f, r), x)
+            for f, r, x in con.execute(
+                f"SELECT source_file, excel_row, coalesce(ma_xa, 'khong_xac_dinh') FROM \"{registry}_rows\" WHERE run_id = ?",
+                [run_id],
+            ).fetchall()
+        )
         province = _action_rows(openpyxl.load_workbook(folder / f"{registry}.xlsx", read_only=True))
         # about the extract or about lines that are not data: the province's, in no commune's file
         province = {sheet: rows for sheet, rows in province.items() if sheet not in NOT_PER_COMMUNE}
@@ -160,7 +172,10 @@ def test_commune_workbooks_open_with_their_password_and_hold_only_their_rows(dem
                 union[sheet] += len(rows)
                 for row in rows:
                     # only this commune's rows
-                    assert commune_of[(row["Tệp nguồn"], row["Dòng trong tệp"])] == entry["ma_xa"], (entry["tep"], sheet)
+                    assert commune_of[(row["Tệp nguồn"], row["Dòng trong tệp"])] == entry["ma_xa"], (
+                        entry["tep"],
+                        sheet,
+                    )
                     for header in ("Số định danh trong CSDLQG", "Số CCCD/CMND (trong sổ)"):
                         value = row.get(header)
                         if value:
@@ -189,7 +204,18 @@ def test_password_from_a_file(demo, tmp_path):
     run_id = _latest_runs(db)["social_welfare"]
     secret = tmp_path / "mat_khau.txt"
     secret.write_text("Mật-khẩu-của-tỉnh-2026\n", encoding="utf-8")
-    done = _doisoat(root, "report", run_id, "--db", str(db), "--out", str(tmp_path / "r"), "--by-commune", "--password-file", str(secret))
+    done = _doisoat(
+        root,
+        "report",
+        run_id,
+        "--db",
+        str(db),
+        "--out",
+        str(tmp_path / "r"),
+        "--by-commune",
+        "--password-file",
+        str(secret),
+    )
     assert done.returncode == 0, done.stderr
     folder = tmp_path / "r" / run_id
     assert not list(folder.glob("mat_khau_*.csv"))  # the province chose it: nothing to list
@@ -203,7 +229,18 @@ def test_password_from_a_file(demo, tmp_path):
     con.close()
     short = tmp_path / "ngan.txt"
     short.write_text("123\n", encoding="utf-8")
-    done = _doisoat(root, "report", run_id, "--db", str(db), "--out", str(tmp_path / "r2"), "--by-commune", "--password-file", str(short))
+    done = _doisoat(
+        root,
+        "report",
+        run_id,
+        "--db",
+        str(db),
+        "--out",
+        str(tmp_path / "r2"),
+        "--by-commune",
+        "--password-file",
+        str(short),
+    )
     assert done.returncode == 2 and "ít nhất 12 ký tự" in done.stderr and "Traceback" not in done.stderr
 
 
@@ -269,7 +306,11 @@ def test_no_personal_data_outside_the_data_files(demo):
                 leaks[f"{key} {stream}"] = hit
         if key != "demo":
             last = done.stderr.strip().splitlines()[-1]
-            assert done.returncode == 2 and re.match(r"^(\d\d:\d\d:\d\d\s+)?Lỗi: ", last) and "Traceback" not in done.stderr, (key, done.stderr[-500:])
+            assert (
+                done.returncode == 2
+                and re.match(r"^(\d\d:\d\d:\d\d\s+)?Lỗi: ", last)
+                and "Traceback" not in done.stderr
+            ), (key, done.stderr[-500:])
 
     scanned = 0
     for path in out.rglob("*"):
@@ -322,23 +363,31 @@ def test_offline_settings_forced_by_doisoat():
     (GX 1.24.1 as installed ships no analytics module at all; the variable is set for versions that do.)"""
     env = {**os.environ, "GX_ANALYTICS_ENABLED": "True", "PREFECT_SERVER_ANALYTICS_ENABLED": "true"}
     env.pop("DO_NOT_TRACK", None)
-    code = ("import os, pipelines.cli; from prefect.settings import get_current_settings;"
-            "from prefect._internal.analytics.enabled import is_telemetry_enabled;"
-            "print(os.environ['GX_ANALYTICS_ENABLED'], get_current_settings().server.analytics_enabled, is_telemetry_enabled(),"
-            " get_current_settings().cloud.enable_orchestration_telemetry)")
+    code = (
+        "import os, pipelines.cli; from prefect.settings import get_current_settings;"
+        "from prefect._internal.analytics.enabled import is_telemetry_enabled;"
+        "print(os.environ['GX_ANALYTICS_ENABLED'], get_current_settings().server.analytics_enabled, is_telemetry_enabled(),"
+        " get_current_settings().cloud.enable_orchestration_telemetry)"
+    )
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.stdout.split() == ["False", "False", "False", "False"], done.stderr[-2000:]
 
 
-chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium); .ci/run installs it")
+chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium); .ci/run installs it"
+)
 
 
 @chromium
 def test_the_offline_check_catches_a_request_and_a_console_error(tmp_path):
     page = tmp_path / "remote.html"
-    page.write_text('<!doctype html><meta charset="utf-8"><title>x</title><img src="http://example.com/x.png">', encoding="utf-8")
+    page.write_text(
+        '<!doctype html><meta charset="utf-8"><title>x</title><img src="http://example.com/x.png">', encoding="utf-8"
+    )
     quiet = tmp_path / "quiet.html"
-    quiet.write_text('<!doctype html><meta charset="utf-8"><title>x</title><script>console.error("lỗi")</script>', encoding="utf-8")
+    quiet.write_text(
+        '<!doctype html><meta charset="utf-8"><title>x</title><script>console.error("lỗi")</script>', encoding="utf-8"
+    )
     remote, noisy = check_pages([page.as_uri(), quiet.as_uri()])
     assert remote.loaded and remote.requests == ["http://example.com/x.png"]
     assert noisy.loaded and noisy.requests == [] and "lỗi" in noisy.errors
@@ -372,13 +421,21 @@ def test_prefect_logs_and_artifacts_carry_no_personal_data(tmp_path):
     bad = _bad_inputs(tmp_path / "bad")["population_no_header"]
     with prefect_test_harness(server_startup_timeout=120):
         result = reconcile_registry(
-            "social_welfare", population=str(SAMPLE / "population.csv"), input_file=str(SAMPLE / "social_welfare.csv"),
-            db=str(tmp_path / "w.duckdb"), out_dir=str(tmp_path / "out"),
+            "social_welfare",
+            population=str(SAMPLE / "population.csv"),
+            input_file=str(SAMPLE / "social_welfare.csv"),
+            db=str(tmp_path / "w.duckdb"),
+            out_dir=str(tmp_path / "out"),
         )
         assert result["input_rows"] == 500
         with pytest.raises(InputError):
-            reconcile_registry("social_welfare", population=str(bad), input_file=str(SAMPLE / "social_welfare.csv"),
-                               db=str(tmp_path / "w.duckdb"), out_dir=str(tmp_path / "out"))
+            reconcile_registry(
+                "social_welfare",
+                population=str(bad),
+                input_file=str(SAMPLE / "social_welfare.csv"),
+                db=str(tmp_path / "w.duckdb"),
+                out_dir=str(tmp_path / "out"),
+            )
 
         from prefect.logging.handlers import APILogWorker
 

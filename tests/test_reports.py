@@ -37,8 +37,16 @@ def test_coverage_math_on_crafted_run(run):
     con, _, _ = run
     cov = con.execute("SELECT * FROM coverage WHERE run_id = ?", [rw.RUN_ID]).pl()
     expect = {  # numerators over 8 records, from the table in reports_warehouse.py
-        "linked": 5, "linked_id": 4, "linked_probabilistic": 1, "verified": 4, "complete": 5,
-        "review": 1, "not_found": 2, "duplicate": 1, "dead_still_paid": 1, "paid_by_account": 3,
+        "linked": 5,
+        "linked_id": 4,
+        "linked_probabilistic": 1,
+        "verified": 4,
+        "complete": 5,
+        "review": 1,
+        "not_found": 2,
+        "duplicate": 1,
+        "dead_still_paid": 1,
+        "paid_by_account": 3,
     }
     for metric, n in expect.items():
         r = _cov(cov, "all", metric)
@@ -110,7 +118,9 @@ def test_workbook_ids_are_masked_text_with_leading_zeros(run):
     assert sdd == "*********022"
     assert ws.cell(5, header.index("Số định danh trong CSDLQG") + 1).data_type == "s"
     assert row[header.index("Dòng trong tệp")] == 6  # excel_row, for fixing the file at the source
-    everything = " ".join(str(v) for s in wb.worksheets for r in s.iter_rows(values_only=True) for v in r if v is not None)
+    everything = " ".join(
+        str(v) for s in wb.worksheets for r in s.iter_rows(values_only=True) for v in r if v is not None
+    )
     for raw in rw.POP_IDS + ["0011223344"]:
         assert raw not in everything
 
@@ -159,7 +169,9 @@ def test_html_lookup_holds_every_record_masked(run):
     html = paths["html"].read_text(encoding="utf-8")
     blob = re.search(r'<script type="application/json" id="lookup-data">(.*?)</script>', html, re.S).group(1)
     data = json.loads(blob)
-    links = con.execute("SELECT excel_row, owner_index, status, method FROM links WHERE run_id = ?", [rw.RUN_ID]).fetchall()
+    links = con.execute(
+        "SELECT excel_row, owner_index, status, method FROM links WHERE run_id = ?", [rw.RUN_ID]
+    ).fetchall()
     assert set(data["records"]) == {f"{r}:{o}" for r, o, _, _ in links}
     for r, o, status, method in links:
         assert data["records"][f"{r}:{o}"][:2] == [status, method]

@@ -31,9 +31,15 @@ def test_empty_run_still_gives_every_report(tmp_path, name):
 def test_organizations_do_not_count_as_not_found(tmp_path):
     con = rw.build(tmp_path / "w.duckdb")
     before = coverage_frame(con, rw.RUN_ID)
-    org = con.execute("SELECT * FROM links WHERE run_id = ? AND source_row = 6", [rw.RUN_ID]).pl().with_columns(
-        pl.lit(9).cast(pl.Int64).alias("source_row"), pl.lit(90).cast(pl.Int64).alias("rec_id"),
-        pl.lit("organization").alias("entity"), pl.lit("organization").alias("method"),
+    org = (
+        con.execute("SELECT * FROM links WHERE run_id = ? AND source_row = 6", [rw.RUN_ID])
+        .pl()
+        .with_columns(
+            pl.lit(9).cast(pl.Int64).alias("source_row"),
+            pl.lit(90).cast(pl.Int64).alias("rec_id"),
+            pl.lit("organization").alias("entity"),
+            pl.lit("organization").alias("method"),
+        )
     )
     insert_frame(con, "links", org)
     after = coverage_frame(con, rw.RUN_ID)

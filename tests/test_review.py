@@ -31,9 +31,20 @@ RANK_HEADER = "Người gần giống thứ"
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("Đồng ý", "accept"), ("đồng ý", "accept"), ("DONG Y", "accept"), (" Đúng ", "accept"), ("accept", "accept"),
-     ("Bác bỏ", "reject"), ("bac bo", "reject"), ("Không phải", "reject"), ("Sai.", "reject"),
-     (None, None), ("", None), ("   ", None)],
+    [
+        ("Đồng ý", "accept"),
+        ("đồng ý", "accept"),
+        ("DONG Y", "accept"),
+        (" Đúng ", "accept"),
+        ("accept", "accept"),
+        ("Bác bỏ", "reject"),
+        ("bac bo", "reject"),
+        ("Không phải", "reject"),
+        ("Sai.", "reject"),
+        (None, None),
+        ("", None),
+        ("   ", None),
+    ],
 )
 def test_parse_decision(text, expected):
     assert parse_decision(text) == expected
@@ -51,8 +62,12 @@ def reviewed_run(tmp_path_factory):
     link needs review: dozens of review rows whose truth is known."""
     root = tmp_path_factory.mktemp("review")
     spec = get_spec("social_welfare")
-    strict = dataclasses.replace(spec, match=dataclasses.replace(spec.match, match_threshold=0.999999999, review_threshold=0.05))
-    summary = reconcile(strict, SAMPLE / "population.csv", SAMPLE / "social_welfare.csv", root / "w.duckdb", root / "out")
+    strict = dataclasses.replace(
+        spec, match=dataclasses.replace(spec.match, match_threshold=0.999999999, review_threshold=0.05)
+    )
+    summary = reconcile(
+        strict, SAMPLE / "population.csv", SAMPLE / "social_welfare.csv", root / "w.duckdb", root / "out"
+    )
     return root, summary
 
 
@@ -90,7 +105,7 @@ def _sheet_decisions(workbook: Path) -> dict[int, set]:
     header = list(rows[at])
     d, k = header.index(REVIEW_DECISION_HEADER), header.index(REVIEW_KEY_HEADER)
     out: dict[int, set] = {}
-    for r in rows[at + 1:]:
+    for r in rows[at + 1 :]:
         if r[k] is not None:
             out.setdefault(int(r[k]), set()).add(r[d])
     return out
@@ -106,13 +121,17 @@ def test_round_trip_follows_the_truth(reviewed_run, capsys):
     truth = pl.read_csv(SAMPLE / "truth" / "social_welfare.csv", schema_overrides={"so_dinh_danh": pl.Utf8})
     truth_id = dict(zip(truth["source_row"], truth["so_dinh_danh"]))
     con = _db(root)
-    review = con.execute("SELECT source_row, so_dinh_danh FROM links WHERE run_id = ? AND status = 'review'", [run_id]).pl()
+    review = con.execute(
+        "SELECT source_row, so_dinh_danh FROM links WHERE run_id = ? AND status = 'review'", [run_id]
+    ).pl()
     cands = con.execute(
         "SELECT DISTINCT source_row, pop_rec_id, so_dinh_danh, candidate_rank FROM link_evidence WHERE run_id = ? AND candidate_rank <= 3",
         [run_id],
     ).pl()
     links_before = con.execute("SELECT * FROM links WHERE run_id = ? ORDER BY source_row", [run_id]).pl()
-    cov_before = dict(con.execute("SELECT metric, numerator FROM coverage WHERE run_id = ? AND level = 'all'", [run_id]).fetchall())
+    cov_before = dict(
+        con.execute("SELECT metric, numerator FROM coverage WHERE run_id = ? AND level = 'all'", [run_id]).fetchall()
+    )
     con.close()
     assert review.height >= 20, "the strict threshold must leave many rows for review"
     candidate = dict(zip(review["source_row"], review["so_dinh_danh"]))
@@ -136,7 +155,9 @@ def test_round_trip_follows_the_truth(reviewed_run, capsys):
     workbook = root / "out" / run_id / "social_welfare.xlsx"
     filled = root / "filled.xlsx"
     written = _fill(workbook, filled, decide)
-    code = main(["review", str(filled), "--db", str(root / "w.duckdb"), "--out", str(root / "out"), "--reviewer", "Cán bộ A"])
+    code = main(
+        ["review", str(filled), "--db", str(root / "w.duckdb"), "--out", str(root / "out"), "--reviewer", "Cán bộ A"]
+    )
     printed = capsys.readouterr().out
     assert code == 0
     n_acc = sum(1 for v in written.values() if v == "Đồng ý")
@@ -148,19 +169,29 @@ def test_round_trip_follows_the_truth(reviewed_run, capsys):
     try:
         decisions = con.execute("SELECT * FROM review_decisions WHERE run_id = ?", [run_id]).pl()
         assert decisions.height == len(written)
-        assert set(decisions["reviewer"]) == {"Cán bộ A"} and decisions["decision_file_sha256"].str.len_chars().min() == 64
+        assert (
+            set(decisions["reviewer"]) == {"Cán bộ A"} and decisions["decision_file_sha256"].str.len_chars().min() == 64
+        )
         eff = con.execute("SELECT * FROM links_effective WHERE run_id = ? ORDER BY source_row", [run_id]).pl()
         # links keeps what the matcher decided
-        assert con.execute("SELECT * FROM links WHERE run_id = ? ORDER BY source_row", [run_id]).pl().equals(links_before)
+        assert (
+            con.execute("SELECT * FROM links WHERE run_id = ? ORDER BY source_row", [run_id]).pl().equals(links_before)
+        )
         for rec in eff.filter(pl.col("review_decision").is_not_null()).iter_rows(named=True):
             if rec["review_decision"] == "accept":
                 assert rec["status"] in ("matched", "duplicate") and rec["method"] == "review_accepted"
                 assert rec["so_dinh_danh"] == truth_id[rec["source_row"]]
             else:
-                assert rec["status"] == "unmatched" and rec["so_dinh_danh"] is None and rec["reason"] == "review_rejected"
+                assert (
+                    rec["status"] == "unmatched" and rec["so_dinh_danh"] is None and rec["reason"] == "review_rejected"
+                )
         assert eff.filter(pl.col("status") == "review").height == len(keep_pending)
         assert eff.height == links_before.height  # still exactly one outcome per record
-        cov = dict(con.execute("SELECT metric, numerator FROM coverage WHERE run_id = ? AND level = 'all'", [run_id]).fetchall())
+        cov = dict(
+            con.execute(
+                "SELECT metric, numerator FROM coverage WHERE run_id = ? AND level = 'all'", [run_id]
+            ).fetchall()
+        )
         assert cov["linked"] == cov_before["linked"] + n_acc
         assert cov["review"] == len(keep_pending)
         assert cov["not_found"] == cov_before["not_found"] + n_rej
@@ -179,7 +210,9 @@ def test_round_trip_follows_the_truth(reviewed_run, capsys):
 
     # the regenerated workbook shows the decisions, and rejected rows are in "Không tìm thấy"
     shown = _sheet_decisions(workbook)
-    assert {r: ({"Đồng ý", "Bác bỏ"} & v or {None}).pop() for r, v in shown.items()} == {r: written.get(r) for r in candidate}
+    assert {r: ({"Đồng ý", "Bác bỏ"} & v or {None}).pop() for r, v in shown.items()} == {
+        r: written.get(r) for r in candidate
+    }
     wb = openpyxl.load_workbook(workbook, read_only=True)
     not_found = [r for r in wb["Không tìm thấy"].iter_rows(values_only=True) if r and "Người xem xét bác bỏ" in str(r)]
     assert len(not_found) == n_rej
@@ -188,19 +221,55 @@ def test_round_trip_follows_the_truth(reviewed_run, capsys):
     assert "Cán bộ A" in html and f"{n_acc:,} được xác nhận là cùng một người, {n_rej:,} bị bác bỏ" in html
 
     # importing the same workbook again records nothing new; changing one decision adds history
-    assert main(["review", str(filled), "--db", str(root / "w.duckdb"), "--out", str(root / "out"), "--reviewer", "Cán bộ A"]) == 0
+    assert (
+        main(
+            [
+                "review",
+                str(filled),
+                "--db",
+                str(root / "w.duckdb"),
+                "--out",
+                str(root / "out"),
+                "--reviewer",
+                "Cán bộ A",
+            ]
+        )
+        == 0
+    )
     assert "(0 ghi mới" in capsys.readouterr().out
     flip = next(r for r in sorted(written) if r in unsure)  # rejected before; now accepted (best candidate)
     refilled = root / "refilled.xlsx"
-    _fill(filled, refilled, lambda r, pop, rank: (
-        ("Bác bỏ" if written[r] == "Đồng ý" else "Đồng ý") if r == flip and rank == 1 else None))
-    assert main(["review", str(refilled), "--db", str(root / "w.duckdb"), "--out", str(root / "out"), "--reviewer", "Cán bộ B"]) == 0
+    _fill(
+        filled,
+        refilled,
+        lambda r, pop, rank: ("Bác bỏ" if written[r] == "Đồng ý" else "Đồng ý") if r == flip and rank == 1 else None,
+    )
+    assert (
+        main(
+            [
+                "review",
+                str(refilled),
+                "--db",
+                str(root / "w.duckdb"),
+                "--out",
+                str(root / "out"),
+                "--reviewer",
+                "Cán bộ B",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     con = _db(root)
     try:
-        history = con.execute("SELECT decision, reviewer FROM review_decisions WHERE run_id = ? AND source_row = ? ORDER BY decided_at", [run_id, flip]).fetchall()
+        history = con.execute(
+            "SELECT decision, reviewer FROM review_decisions WHERE run_id = ? AND source_row = ? ORDER BY decided_at",
+            [run_id, flip],
+        ).fetchall()
         assert len(history) == 2 and history[-1][1] == "Cán bộ B"
-        latest = con.execute("SELECT review_decision FROM links_effective WHERE run_id = ? AND source_row = ?", [run_id, flip]).fetchone()[0]
+        latest = con.execute(
+            "SELECT review_decision FROM links_effective WHERE run_id = ? AND source_row = ?", [run_id, flip]
+        ).fetchone()[0]
         assert latest == history[-1][0] != history[0][0]
     finally:
         con.close()
@@ -266,17 +335,29 @@ def test_recompute_without_decisions_reproduces_the_run(tmp_path):
     from pipelines.flow import run_demo_cli
 
     with contextlib.redirect_stdout(io.StringIO()):
-        assert run_demo_cli(Path(__file__).resolve().parent / "fixtures" / "tiny", tmp_path / "w.duckdb", tmp_path / "out", unmasked=False) == 0
+        assert (
+            run_demo_cli(
+                Path(__file__).resolve().parent / "fixtures" / "tiny",
+                tmp_path / "w.duckdb",
+                tmp_path / "out",
+                unmasked=False,
+            )
+            == 0
+        )
     con = connect(tmp_path / "w.duckdb")
     try:
         runs = con.execute("SELECT run_id, registry FROM runs WHERE status = 'succeeded'").fetchall()
         assert len(runs) == 5
         for run_id, registry in runs:
             tables = FINDING_TABLES + ("coverage",)
-            before = {t: con.execute(f'SELECT * FROM "{t}" WHERE run_id = ? ORDER BY ALL', [run_id]).pl() for t in tables}
+            before = {
+                t: con.execute(f'SELECT * FROM "{t}" WHERE run_id = ? ORDER BY ALL', [run_id]).pl() for t in tables
+            }
             con.execute("BEGIN TRANSACTION")
             recompute_findings(con, run_id, registry)
-            after = {t: con.execute(f'SELECT * FROM "{t}" WHERE run_id = ? ORDER BY ALL', [run_id]).pl() for t in tables}
+            after = {
+                t: con.execute(f'SELECT * FROM "{t}" WHERE run_id = ? ORDER BY ALL', [run_id]).pl() for t in tables
+            }
             con.execute("ROLLBACK")
             for t in tables:
                 assert before[t].equals(after[t]), (registry, t)
@@ -287,13 +368,20 @@ def test_recompute_without_decisions_reproduces_the_run(tmp_path):
 def test_older_warehouse_gets_new_columns_and_views(tmp_path):
     db = tmp_path / "old.duckdb"
     con = duckdb.connect(str(db))
-    con.execute("CREATE TABLE review_decisions (run_id VARCHAR, registry VARCHAR, source_row BIGINT, owner_index SMALLINT, "
-                "so_dinh_danh VARCHAR, reviewer VARCHAR, decision VARCHAR, decided_at TIMESTAMPTZ, note VARCHAR)")
+    con.execute(
+        "CREATE TABLE review_decisions (run_id VARCHAR, registry VARCHAR, source_row BIGINT, owner_index SMALLINT, "
+        "so_dinh_danh VARCHAR, reviewer VARCHAR, decision VARCHAR, decided_at TIMESTAMPTZ, note VARCHAR)"
+    )
     con.execute("INSERT INTO review_decisions (run_id, decision) VALUES ('r1', 'accept')")
     con.close()
     con = connect(db)
     try:
-        cols = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'review_decisions'").fetchall()}
+        cols = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = 'review_decisions'"
+            ).fetchall()
+        }
         assert {"source_file", "decision_file", "decision_file_sha256"} <= cols
         assert con.execute("SELECT decision FROM review_decisions").fetchall() == [("accept",)]
         assert con.execute("SELECT count(*) FROM links_effective").fetchone()[0] == 0
@@ -327,15 +415,23 @@ def test_reviewer_can_choose_a_runner_up_candidate(reviewed_run, tmp_path, capsy
 
     second = tmp_path / "second.xlsx"
     _fill(workbook, second, lambda r, pop, rank: ("Đồng ý" if rank == 2 else "Bác bỏ") if r == row else None)
-    assert main(["review", str(second), "--db", str(root / "w.duckdb"), "--out", str(tmp_path), "--reviewer", "Cán bộ C"]) == 0
+    assert (
+        main(["review", str(second), "--db", str(root / "w.duckdb"), "--out", str(tmp_path), "--reviewer", "Cán bộ C"])
+        == 0
+    )
     capsys.readouterr()
     con = _db(root)
     try:
-        eff = con.execute("SELECT status, method, so_dinh_danh, pop_rec_id FROM links_effective WHERE run_id = ? AND source_row = ?",
-                          [run_id, row]).fetchone()
+        eff = con.execute(
+            "SELECT status, method, so_dinh_danh, pop_rec_id FROM links_effective WHERE run_id = ? AND source_row = ?",
+            [run_id, row],
+        ).fetchone()
         assert eff[1] == "review_accepted" and eff[2] == sdd2 and eff[3] == pop2 and eff[0] in ("matched", "duplicate")
-        stored = con.execute("SELECT decision, pop_rec_id, so_dinh_danh FROM review_decisions WHERE run_id = ? AND source_row = ? "
-                             "ORDER BY decided_at DESC LIMIT 1", [run_id, row]).fetchone()
+        stored = con.execute(
+            "SELECT decision, pop_rec_id, so_dinh_danh FROM review_decisions WHERE run_id = ? AND source_row = ? "
+            "ORDER BY decided_at DESC LIMIT 1",
+            [run_id, row],
+        ).fetchone()
         assert stored == ("accept", pop2, sdd2)
     finally:
         con.close()
@@ -350,6 +446,8 @@ def test_reviewer_can_choose_a_runner_up_candidate(reviewed_run, tmp_path, capsy
     line = next(r for r in range(5, ws.max_row + 1) if ws.cell(r, d).value == "Đồng ý")
     ws.cell(line, c).value = 999_999_999
     wb.save(tampered)
-    assert main(["review", str(tampered), "--db", str(root / "w.duckdb"), "--out", str(tmp_path), "--reviewer", "X"]) == 2
+    assert (
+        main(["review", str(tampered), "--db", str(root / "w.duckdb"), "--out", str(tmp_path), "--reviewer", "X"]) == 2
+    )
     err = capsys.readouterr().err
     assert f"dòng {line}" in err and REVIEW_CANDIDATE_HEADER in err

@@ -19,8 +19,16 @@ from pipelines.sample.defects import strip_diacritics
 from pipelines.sample.generator import COLUMNS, generate
 
 REGISTRIES = ("social_welfare", "pension", "civil_births", "civil_deaths", "land")
-NAME_DEFECTS = ("name_no_diacritics", "name_upper", "name_nfd", "name_old_tone", "name_telex",
-                "name_drop_middle", "name_extra_spaces", "name_eth_d")
+NAME_DEFECTS = (
+    "name_no_diacritics",
+    "name_upper",
+    "name_nfd",
+    "name_old_tone",
+    "name_telex",
+    "name_drop_middle",
+    "name_extra_spaces",
+    "name_eth_d",
+)
 
 
 def _read(path: Path) -> pl.DataFrame:
@@ -38,7 +46,11 @@ def sample(tmp_path_factory):
 
 
 def _hashes(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_columns_and_counts_follow_the_contract(sample):
@@ -90,8 +102,13 @@ def test_families_parents_and_twins(sample):
     pop = sample["data"]["population"]
     births = sample["data"]["civil_births"].with_row_index("i", offset=1)
     truth = sample["truth"]["civil_births"]
-    rows = births.drop("so_dinh_danh").join(truth.select(pl.col("source_row").cast(pl.UInt32).alias("i"), "so_dinh_danh", "defects"), on="i")
-    rows = rows.join(pop.select("so_dinh_danh", "ma_ho", pl.col("ho_ten_me").alias("pop_me"), pl.col("ho_ten_cha").alias("pop_cha")), on="so_dinh_danh")
+    rows = births.drop("so_dinh_danh").join(
+        truth.select(pl.col("source_row").cast(pl.UInt32).alias("i"), "so_dinh_danh", "defects"), on="i"
+    )
+    rows = rows.join(
+        pop.select("so_dinh_danh", "ma_ho", pl.col("ho_ten_me").alias("pop_me"), pl.col("ho_ten_cha").alias("pop_cha")),
+        on="so_dinh_danh",
+    )
     assert rows.height == births.height
     clean = rows.filter(~pl.col("defects").fill_null("").str.contains("name_"))
     assert clean.height > 50
@@ -103,7 +120,9 @@ def test_families_parents_and_twins(sample):
     assert mothers.select("i").n_unique() == clean.height
     # twins: same household, parents and date of birth, different given names
     kids = pop.filter(pl.col("ngay_sinh").str.slice(-4).cast(int) >= 1990)
-    twins = kids.group_by("ma_ho", "ho_ten_me", "ngay_sinh").agg(pl.col("ho_ten")).filter(pl.col("ho_ten").list.len() >= 2)
+    twins = (
+        kids.group_by("ma_ho", "ho_ten_me", "ngay_sinh").agg(pl.col("ho_ten")).filter(pl.col("ho_ten").list.len() >= 2)
+    )
     assert twins.height >= 1
     assert all(len(set(n)) == len(n) for n in twins["ho_ten"])
 
@@ -116,10 +135,17 @@ def test_truth_is_complete(sample):
         assert set(rows) == set(range(1, data.height + 1)), name
         persons = truth.filter(pl.col("entity") == "person")
         assert set(persons["so_dinh_danh"]) <= pop_ids, name
-        assert truth.filter(pl.col("entity") != "person")["so_dinh_danh"].null_count() == truth.filter(pl.col("entity") != "person").height
+        assert (
+            truth.filter(pl.col("entity") != "person")["so_dinh_danh"].null_count()
+            == truth.filter(pl.col("entity") != "person").height
+        )
         # duplicates point at an earlier row of the same person
         dups = truth.filter(pl.col("duplicate_of").is_not_null() & (pl.col("owner_index") == "0"))
-        first = truth.filter(pl.col("owner_index") == "0").select(pl.col("source_row").alias("duplicate_of"), pl.col("so_dinh_danh").alias("first_id"), pl.col("entity").alias("first_entity"))
+        first = truth.filter(pl.col("owner_index") == "0").select(
+            pl.col("source_row").alias("duplicate_of"),
+            pl.col("so_dinh_danh").alias("first_id"),
+            pl.col("entity").alias("first_entity"),
+        )
         joined = dups.join(first, on="duplicate_of")
         assert joined.height == dups.height
         assert (joined["duplicate_of"].cast(int) < joined["source_row"].cast(int)).all()
@@ -128,7 +154,10 @@ def test_truth_is_complete(sample):
         assert (same["so_dinh_danh"] == same["first_id"]).all()
         assert dups["defects"].str.contains("duplicate").all()
     land, truth = sample["data"]["land"], sample["truth"]["land"]
-    texts = [re.sub(r"\s+", " ", strip_diacritics(unicodedata.normalize("NFC", t or "")).lower()) for t in land["chu_su_dung"]]
+    texts = [
+        re.sub(r"\s+", " ", strip_diacritics(unicodedata.normalize("NFC", t or "")).lower())
+        for t in land["chu_su_dung"]
+    ]
     couples = {i for i, t in enumerate(texts, start=1) if re.match(r"^ ?ong .+ va ba ", t)}
     owners = set(truth.filter(pl.col("owner_index") == "1")["source_row"].cast(int))
     assert couples and couples == owners
@@ -159,7 +188,9 @@ def test_deaths_and_deceased_still_paid(sample):
     for name in ("social_welfare", "pension"):
         ghosts = sample["truth"][name].filter(pl.col("defects").str.contains("deceased_still_paid").fill_null(False))
         assert ghosts.height > 0 and set(ghosts["so_dinh_danh"]) <= dead_ids
-        alive = sample["truth"][name].filter(~pl.col("defects").str.contains("deceased_still_paid").fill_null(False) & (pl.col("entity") == "person"))
+        alive = sample["truth"][name].filter(
+            ~pl.col("defects").str.contains("deceased_still_paid").fill_null(False) & (pl.col("entity") == "person")
+        )
         assert not (set(alive["so_dinh_danh"]) & set(pop.filter(pl.col("pop_ngay_mat").is_not_null())["so_dinh_danh"]))
 
 
@@ -167,9 +198,12 @@ def test_legacy_addresses_map_to_the_persons_commune(sample):
     leg = legacy_units().select("ten_tinh_cu", "ten_huyen_cu", "ten_xa_cu", "new_ma_xa_candidates")
     pop = sample["data"]["population"].select("so_dinh_danh", "ma_xa")
     data = sample["data"]["social_welfare"].with_row_index("i", offset=1)
-    truth = sample["truth"]["social_welfare"].select(pl.col("source_row").cast(pl.UInt32).alias("i"), "so_dinh_danh", "defects", "entity")
+    truth = sample["truth"]["social_welfare"].select(
+        pl.col("source_row").cast(pl.UInt32).alias("i"), "so_dinh_danh", "defects", "entity"
+    )
     rows = (
-        data.join(truth, on="i").join(pop, on="so_dinh_danh")
+        data.join(truth, on="i")
+        .join(pop, on="so_dinh_danh")
         .filter(pl.col("defects").str.contains("addr_legacy") & ~pl.col("defects").str.contains("addr_abbrev"))
     )
     assert rows.height > 20
@@ -177,14 +211,27 @@ def test_legacy_addresses_map_to_the_persons_commune(sample):
     rows = rows.with_columns(
         ten_xa_cu=parts.list.get(-3), ten_huyen_cu=parts.list.get(-2), ten_tinh_cu=parts.list.get(-1)
     ).join(leg, on=["ten_tinh_cu", "ten_huyen_cu", "ten_xa_cu"], how="left")
-    assert all(cands is not None and ma in cands for ma, cands in rows.select("ma_xa", "new_ma_xa_candidates").iter_rows())
+    assert all(
+        cands is not None and ma in cands for ma, cands in rows.select("ma_xa", "new_ma_xa_candidates").iter_rows()
+    )
 
 
 def test_defect_rates_within_tolerance(sample):
     """Every configured code shows up; measured shares never exceed the rate (beyond noise), and
     the codes that apply to every row land near their rate."""
-    always = {"id_missing", "name_upper", "name_extra_spaces", "sex_wrong", "addr_abbrev", "addr_legacy",
-              "duplicate", "absent", "deceased_still_paid", "name_no_diacritics", "dob_format"}
+    always = {
+        "id_missing",
+        "name_upper",
+        "name_extra_spaces",
+        "sex_wrong",
+        "addr_abbrev",
+        "addr_legacy",
+        "duplicate",
+        "absent",
+        "deceased_still_paid",
+        "name_no_diacritics",
+        "dob_format",
+    }
     seen: set[str] = set()
     for name in REGISTRIES:
         truth = sample["truth"][name].filter(pl.col("owner_index") == "0")
@@ -225,13 +272,15 @@ def test_moved_persons_are_registered_in_another_commune(sample):
     for name, col in (("social_welfare", "dia_chi"), ("pension", "dia_chi")):
         data = sample["data"][name].with_row_index("i", offset=1)
         truth = sample["truth"][name].select(pl.col("source_row").cast(pl.UInt32).alias("i"), "so_dinh_danh", "defects")
-        rows = data.join(truth, on="i").join(pop, on="so_dinh_danh").filter(
-            pl.col("defects").str.contains("addr_moved") & ~pl.col("defects").str.contains("addr_abbrev"))
+        rows = (
+            data.join(truth, on="i")
+            .join(pop, on="so_dinh_danh")
+            .filter(pl.col("defects").str.contains("addr_moved") & ~pl.col("defects").str.contains("addr_abbrev"))
+        )
         moved += rows.height
         for addr, xa, tinh in rows.select(col, "ten_xa", "ten_tinh").iter_rows():
             assert f"{xa}, {tinh}" not in addr
     assert moved > 5
-
 
 
 def test_the_generator_shares_no_code_with_the_normalizer():
@@ -241,6 +290,8 @@ def test_the_generator_shares_no_code_with_the_normalizer():
         "import sys, pipelines.sample.generator;"
         "print([m for m in sys.modules if m.startswith('matching.') and not m.startswith('matching.reference')])"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"

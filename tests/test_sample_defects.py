@@ -46,7 +46,10 @@ def test_dates():
     assert d.render_date(date(1945, 9, 2), "day", {}, rnd) == ("02/09/1945", [])
     assert d.render_date(date(1945, 9, 2), "day", {"dob_swapped": True}, rnd) == ("09/02/1945", ["dob_swapped"])
     assert d.render_date(date(1945, 9, 20), "day", {"dob_swapped": True}, rnd) == ("20/09/1945", [])
-    assert d.render_date(date(1945, 9, 2), "day", {"dob_placeholder_0101": True}, rnd) == ("01/01/1945", ["dob_placeholder_0101"])
+    assert d.render_date(date(1945, 9, 2), "day", {"dob_placeholder_0101": True}, rnd) == (
+        "01/01/1945",
+        ["dob_placeholder_0101"],
+    )
     assert d.render_date(date(1985, 9, 2), "day", {"dob_placeholder_0101": True}, rnd) == ("02/09/1985", [])
     assert d.render_date(date(1945, 9, 2), "year", {}, rnd) == ("1945", [])
     formats = {d.render_date(date(1945, 9, 2), "day", {"dob_format": True}, random.Random(s))[0] for s in range(40)}
@@ -67,9 +70,13 @@ def test_ids():
 
 def test_address_abbreviation():
     assert d.render_address("Thôn 3, Xã Gia Phúc, Thành phố Hải Phòng", "", {"addr_abbrev": True}) == (
-        "Thôn 3, X. Gia Phúc, TP. Hải Phòng", ["addr_abbrev"])
+        "Thôn 3, X. Gia Phúc, TP. Hải Phòng",
+        ["addr_abbrev"],
+    )
     assert d.render_address("a", "Thôn 3, Thị trấn B, Huyện C, Tỉnh D", {"addr_legacy": True, "addr_abbrev": True}) == (
-        "Thôn 3, TT. B, H. C, T. D", ["addr_legacy", "addr_abbrev"])
+        "Thôn 3, TT. B, H. C, T. D",
+        ["addr_legacy", "addr_abbrev"],
+    )
 
 
 def test_regional_surname_forms():
@@ -82,6 +89,7 @@ def test_regional_surname_forms():
 
 
 def test_moved_address_replaces_the_current_one():
-    assert d.render_address("Xã A, Tỉnh B", "Xã A cũ, Huyện C, Tỉnh B", {"addr_moved": True, "addr_legacy": True}, "Xã D, Tỉnh B") == (
-        "Xã D, Tỉnh B", ["addr_moved"])
+    assert d.render_address(
+        "Xã A, Tỉnh B", "Xã A cũ, Huyện C, Tỉnh B", {"addr_moved": True, "addr_legacy": True}, "Xã D, Tỉnh B"
+    ) == ("Xã D, Tỉnh B", ["addr_moved"])
     assert d.render_address("Xã A, Tỉnh B", "", {"addr_moved": True}, None) == ("Xã A, Tỉnh B", [])

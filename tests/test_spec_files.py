@@ -88,7 +88,10 @@ match:
 
 
 def test_a_users_own_file_with_shared_and_own_alias_lists(tmp_path):
-    text = MINIMAL.replace("aliases: [Mã thẻ BHYT]", "aliases: [$MA_THE, $$Mã]") + "alias_lists:\n  MA_THE: [Mã thẻ BHYT, Mã thẻ]\n"
+    text = (
+        MINIMAL.replace("aliases: [Mã thẻ BHYT]", "aliases: [$MA_THE, $$Mã]")
+        + "alias_lists:\n  MA_THE: [Mã thẻ BHYT, Mã thẻ]\n"
+    )
     spec = load_registry(_write(tmp_path, text))
     assert spec.name == "bhyt" and spec.key_column == "ma_the"
     assert spec.column("ma_the").aliases == ("Mã thẻ BHYT", "Mã thẻ", "$Mã")
@@ -137,7 +140,9 @@ def test_missing_required_key_points_at_its_mapping(tmp_path):
 
 
 def test_yaml_syntax_error_has_line_and_column_and_no_quoted_text(tmp_path):
-    err = _error(tmp_path, MINIMAL.replace("  comparisons: [ho_ten, ngay_sinh, id]", "  comparisons: [ho_ten, ngay_sinh, id"))
+    err = _error(
+        tmp_path, MINIMAL.replace("  comparisons: [ho_ten, ngay_sinh, id]", "  comparisons: [ho_ten, ngay_sinh, id")
+    )
     assert err.code == "spec_invalid"
     assert str(err).startswith("tệp my.yaml, dòng 11, cột ") and "lỗi cú pháp YAML" in str(err)
     assert "^" not in str(err)  # PyYAML's snippet of the file is not quoted
@@ -153,15 +158,20 @@ def test_wrong_types_each_reported(tmp_path):
 
 
 def test_a_list_item_of_the_wrong_shape_is_named_by_its_place(tmp_path):
-    err = _error(tmp_path, MINIMAL.replace("  - {name: ma_the, kind: text, aliases: [Mã thẻ BHYT], required: true}", "  - ma_the"))
+    err = _error(
+        tmp_path,
+        MINIMAL.replace("  - {name: ma_the, kind: text, aliases: [Mã thẻ BHYT], required: true}", "  - ma_the"),
+    )
     assert str(err).startswith("tệp my.yaml, dòng 5, cột 5: columns[0]: cần một bảng khóa: giá trị, gặp 'ma_the'")
 
 
 def test_references_checked_against_columns_and_the_engine(tmp_path):
-    text = (MINIMAL.replace("key_column: ma_the", "key_column: ma_so")
-            .replace("[ho_ten, ngay_sinh, id]", "[ho_ten, ngay_sinh, cccd]")
-            .replace("aliases: [$SO_CCCD]", "aliases: [$SO_CMT]")
-            + "targets: {linked: 1.0, lien_ket: 1.0}\ndeath_column: ma_the\n")
+    text = (
+        MINIMAL.replace("key_column: ma_the", "key_column: ma_so")
+        .replace("[ho_ten, ngay_sinh, id]", "[ho_ten, ngay_sinh, cccd]")
+        .replace("aliases: [$SO_CCCD]", "aliases: [$SO_CMT]")
+        + "targets: {linked: 1.0, lien_ket: 1.0}\ndeath_column: ma_the\n"
+    )
     problems = [(p.line, p.column, p.vi.split(" (")[0]) for p in _error(tmp_path, text).problems]
     assert problems == [
         (3, 13, "không có cột 'ma_so' trong columns"),
@@ -173,10 +183,13 @@ def test_references_checked_against_columns_and_the_engine(tmp_path):
 
 
 def test_roles_kinds_names_and_duplicates(tmp_path):
-    text = (MINIMAL.replace("{name: ngay_sinh, kind: date,", "{name: ngay_sinh, kind: text,")
-            .replace("{name: so_dinh_danh, kind: id, aliases: [$SO_CCCD], role: id}",
-                     "{name: Số CCCD, kind: id, role: ho_ten}")
-            .replace("name: bhyt\n", "name: bhyt\nname: bhyt2\n"))
+    text = (
+        MINIMAL.replace("{name: ngay_sinh, kind: date,", "{name: ngay_sinh, kind: text,")
+        .replace(
+            "{name: so_dinh_danh, kind: id, aliases: [$SO_CCCD], role: id}", "{name: Số CCCD, kind: id, role: ho_ten}"
+        )
+        .replace("name: bhyt\n", "name: bhyt\nname: bhyt2\n")
+    )
     vi = [p.vi for p in _error(tmp_path, text).problems]
     assert vi[0] == "khóa 'name' lặp lại"  # found while reading the YAML, before the model
     text = text.replace("name: bhyt\nname: bhyt2\n", "name: bhyt\n")
@@ -229,10 +242,11 @@ def test_shipped_reference_spec_declares_todays_population_columns(tmp_path):
 def test_listing_the_registries_does_not_load_the_engine():
     """`registry_titles()` serves `doisoat --help`: it must not import duckdb or polars (the
     engine-vocabulary check that needs them runs in `known_registries()` and `load_spec_file`)."""
-    code = ("import sys; from pipelines.catalogue import registry_titles; titles = registry_titles(); "
-            "print(len(titles), 'duckdb' in sys.modules, 'polars' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=PIPELINES.parent)
+    code = (
+        "import sys; from pipelines.catalogue import registry_titles; titles = registry_titles(); "
+        "print(len(titles), 'duckdb' in sys.modules, 'polars' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PIPELINES.parent)
     assert out.stdout.split() == ["5", "False", "False"]
 
 

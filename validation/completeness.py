@@ -48,6 +48,7 @@ def _display_date(iso: str | None) -> str | None:
 
 def _population_values(spec: RegistrySpec, population: pl.DataFrame) -> dict[str, pl.Expr]:
     """For each registry column CSDLQG can fill, the expression over population giving it."""
+
     def col(*names: str) -> pl.Expr | None:
         for n in names:
             if n in population.columns:
@@ -67,7 +68,9 @@ def _population_values(spec: RegistrySpec, population: pl.DataFrame) -> dict[str
     for c in spec.columns:
         expr = None
         if c.role == "ngay_sinh" and birth is not None:
-            expr = birth.str.slice(0, 4) if c.kind == "year" else birth.map_elements(_display_date, return_dtype=pl.Utf8)
+            expr = (
+                birth.str.slice(0, 4) if c.kind == "year" else birth.map_elements(_display_date, return_dtype=pl.Utf8)
+            )
         elif c.role is not None:
             expr = by_role.get(c.role)
         elif spec.death_column and c.name == spec.death_column:
@@ -89,7 +92,11 @@ def missing_fields(spec: RegistrySpec, registry_df: Any, population_df: Any, lin
     population = _frame(population_df)
 
     if "entity" not in rows.columns and "entity" in links.columns:  # organizations, from the links
-        first = links.filter(pl.col("owner_index") == 0).select(pl.col("source_row").cast(pl.Int64), "entity").unique("source_row")
+        first = (
+            links.filter(pl.col("owner_index") == 0)
+            .select(pl.col("source_row").cast(pl.Int64), "entity")
+            .unique("source_row")
+        )
         rows = rows.with_columns(pl.col("source_row").cast(pl.Int64)).join(first, on="source_row", how="left")
     person = is_person_expr(spec, rows)
     checks: list[tuple[str, pl.Expr]] = []
@@ -135,13 +142,18 @@ def missing_fields(spec: RegistrySpec, registry_df: Any, population_df: Any, lin
     records = links.select(
         pl.col("source_row").cast(pl.Int64),
         pl.col("owner_index").cast(pl.Int16),
-        pl.when(pl.col("status").is_in(LINKED_STATUSES)).then(pl.col("so_dinh_danh").cast(pl.Utf8)).otherwise(None).alias("so_dinh_danh"),
+        pl.when(pl.col("status").is_in(LINKED_STATUSES))
+        .then(pl.col("so_dinh_danh").cast(pl.Utf8))
+        .otherwise(None)
+        .alias("so_dinh_danh"),
     ).unique(["source_row", "owner_index"], keep="first")
     long = long.join(records, on="source_row", how="left").with_columns(pl.col("owner_index").fill_null(0))
 
     pop_exprs = _population_values(spec, population)
     if pop_exprs:
-        pop = population.select(pl.col("so_dinh_danh").cast(pl.Utf8), *pop_exprs.values()).unique("so_dinh_danh", keep="first")
+        pop = population.select(pl.col("so_dinh_danh").cast(pl.Utf8), *pop_exprs.values()).unique(
+            "so_dinh_danh", keep="first"
+        )
         long = long.join(pop, on="so_dinh_danh", how="left")
         supplied = pl.lit(None, dtype=pl.Utf8)
         for name in pop_exprs:

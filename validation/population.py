@@ -22,9 +22,15 @@ def population_issues(population: pl.DataFrame) -> pl.DataFrame:
     frame = population.select(
         "pop_rec_id",
         (pl.col("excel_row") if "excel_row" in population.columns else pl.lit(None, dtype=pl.Int64)).alias("excel_row"),
-        "so_dinh_danh", "gioi_tinh_clean", "ngay_sinh_year", "ngay_sinh_clean", "ngay_mat_clean",
+        "so_dinh_danh",
+        "gioi_tinh_clean",
+        "ngay_sinh_year",
+        "ngay_sinh_clean",
+        "ngay_mat_clean",
     )
-    checked = normalize_id_column(frame, "so_dinh_danh", sex=pl.col("gioi_tinh_clean"), birth_year=pl.col("ngay_sinh_year"))
+    checked = normalize_id_column(
+        frame, "so_dinh_danh", sex=pl.col("gioi_tinh_clean"), birth_year=pl.col("ngay_sinh_year")
+    )
     base = ["pop_rec_id", "excel_row", "so_dinh_danh"]
     parts: list[pl.DataFrame] = []
     row_ref = pl.coalesce(pl.col("excel_row"), pl.col("pop_rec_id")).cast(pl.Utf8)
@@ -33,7 +39,8 @@ def population_issues(population: pl.DataFrame) -> pl.DataFrame:
         rows_of = repeated.group_by("so_dinh_danh").agg(row_ref.sort().alias("_rows"), pl.len().alias("_n"))
         parts.append(
             repeated.join(rows_of, on="so_dinh_danh").select(
-                *base, pl.lit("duplicate_id").alias("issue"),
+                *base,
+                pl.lit("duplicate_id").alias("issue"),
                 pl.format("{} dòng cùng số: {}", pl.col("_n"), pl.col("_rows").list.join(", ")).alias("detail"),
             )
         )
@@ -73,5 +80,8 @@ def population_issue_notes(issues: pl.DataFrame, rows: int, file: str) -> list[s
             parts.append(f"{ids:,} số định danh lặp lại ({counts[code]:,} dòng)")
         else:
             parts.append(f"{counts[code]:,} dòng: {POPULATION_ISSUE[code].lower()}")
-    return [f"Trích xuất CSDLQG {file} ({rows:,} dòng) có vấn đề: " + "; ".join(parts)
-            + ". Xem mục \"Vấn đề của trích xuất CSDLQG\" trong báo cáo."]
+    return [
+        f"Trích xuất CSDLQG {file} ({rows:,} dòng) có vấn đề: "
+        + "; ".join(parts)
+        + '. Xem mục "Vấn đề của trích xuất CSDLQG" trong báo cáo.'
+    ]

@@ -113,7 +113,9 @@ def prepare_frame(spec: RegistrySpec, df: Any) -> pl.DataFrame:
         accounts = {fold(v) for v in spec.payment.account_values}
         mode = blank_to_null(pl.col(spec.payment.mode_column))
         out.append(
-            pl.when(mode.is_null()).then(None).otherwise(fold_expr(mode).is_in(sorted(accounts)))
+            pl.when(mode.is_null())
+            .then(None)
+            .otherwise(fold_expr(mode).is_in(sorted(accounts)))
             .alias(f"{spec.payment.mode_column}_is_account")
         )
     return df.with_columns(out)
@@ -205,7 +207,9 @@ def expectation_plan(spec: RegistrySpec) -> list[dict]:
             add("between", "amount_positive", f"{c.name}_value", min_value=0, strict_min=True)
     if spec.payment is not None:
         add(
-            "not_null", "account_present", spec.payment.account_column,
+            "not_null",
+            "account_present",
+            spec.payment.account_column,
             condition=("equals_true", f"{spec.payment.mode_column}_is_account"),
         )
     return plan
@@ -237,9 +241,7 @@ def build_suite(spec: RegistrySpec):
             kwargs["row_condition"] = Column(col).is_not_null() if op == "raw_not_null" else Column(col) == True  # noqa: E712
         label = spec.column(item["column"]).label_vi if item["column"] in {c.name for c in spec.columns} else None
         desc = CHECKS[item["check"]] + (f": {label}" if label else f" ({item['column']})")
-        suite.add_expectation(
-            classes[item["type"]](**kwargs, description=desc, meta={"check": item["check"]})
-        )
+        suite.add_expectation(classes[item["type"]](**kwargs, description=desc, meta={"check": item["check"]}))
     return suite
 
 
@@ -279,7 +281,9 @@ def run_suite_checked(spec: RegistrySpec, frame: pl.DataFrame) -> pl.DataFrame:
         .add_batch_definition_whole_dataframe("whole")
     )
     suite = ctx.suites.add(build_suite(spec))
-    vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"{spec.name}_validation", data=batch, suite=suite))
+    vd = ctx.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{spec.name}_validation", data=batch, suite=suite)
+    )
     results = vd.run(batch_parameters={"dataframe": checked}, result_format=RESULT_FORMAT).results
     return _results_frame(spec, results)
 
@@ -303,7 +307,9 @@ def _results_frame(spec: RegistrySpec, results) -> pl.DataFrame:
                 "unexpected_count": unexpected,
                 "unexpected_rate": unexpected / element if element else 0.0,
                 "success": bool(r.success),
-                "details": json.dumps({"check": (cfg.meta or {}).get("check"), **kwargs}, ensure_ascii=False, default=str),
+                "details": json.dumps(
+                    {"check": (cfg.meta or {}).get("check"), **kwargs}, ensure_ascii=False, default=str
+                ),
             }
         )
     return pl.DataFrame(rows, schema=RESULT_COLUMNS)

@@ -48,11 +48,7 @@ _PROVINCE_ALIASES = {"hcm": "hochiminh", "tphcm": "hochiminh", "thanhphohcm": "h
 
 def part_key(expr: pl.Expr) -> pl.Expr:
     """Accent-free key of one address part, as vietnamadminunits writes them ("phuong3")."""
-    return (
-        fold_expr(expr)
-        .str.replace_all(r"[^a-z0-9]", "")
-        .str.replace_all(r"([a-z])0+(\d)", "${1}${2}")
-    )
+    return fold_expr(expr).str.replace_all(r"[^a-z0-9]", "").str.replace_all(r"([a-z])0+(\d)", "${1}${2}")
 
 
 def accent_key(expr: pl.Expr) -> pl.Expr:
@@ -94,7 +90,10 @@ def _lookups(mode: str = "p") -> dict[str, pl.DataFrame]:
         + [cur.select(k=pl.lit("tp") + key(pl.col("ten_tinh_ngan")), ma_tinh="ma_tinh")]  # "TP Hà Nội"
     ).unique()
     prov_old = pl.concat(
-        [leg.select(k=key(pl.col(n)), ma_tinh_cu="ma_tinh_cu", ma_tinh="new_ma_tinh") for n in ("ten_tinh_cu", "ten_tinh_cu_ngan")]
+        [
+            leg.select(k=key(pl.col(n)), ma_tinh_cu="ma_tinh_cu", ma_tinh="new_ma_tinh")
+            for n in ("ten_tinh_cu", "ten_tinh_cu_ngan")
+        ]
         + [leg.select(k=pl.lit("tp") + key(pl.col("ten_tinh_cu_ngan")), ma_tinh_cu="ma_tinh_cu", ma_tinh="new_ma_tinh")]
     ).unique()
     if mode == "p":
@@ -106,8 +105,12 @@ def _lookups(mode: str = "p") -> dict[str, pl.DataFrame]:
     # A province key: its current code, and its pre-2025 code when it was a province then.
     province = (
         _unique_keys(prov_cur, ["k"], "ma_tinh")
-        .join(_unique_keys(prov_old.select("k", "ma_tinh_cu", ma_tinh_via_old="ma_tinh"), ["k"], "ma_tinh_cu"),
-              on="k", how="full", coalesce=True)
+        .join(
+            _unique_keys(prov_old.select("k", "ma_tinh_cu", ma_tinh_via_old="ma_tinh"), ["k"], "ma_tinh_cu"),
+            on="k",
+            how="full",
+            coalesce=True,
+        )
         .with_columns(ma_tinh=pl.coalesce("ma_tinh", "ma_tinh_via_old"))
         .drop("ma_tinh_via_old")
     )
@@ -132,15 +135,25 @@ def _lookups(mode: str = "p") -> dict[str, pl.DataFrame]:
         "target",
     )
     legacy2 = _unique_keys(
-        pl.concat([leg_rows.select("ma_tinh_cu", xk=key(pl.col(x)), **keep) for x in ("ten_xa_cu", "ten_xa_cu_ngan")]).drop_nulls("xk"),
+        pl.concat(
+            [leg_rows.select("ma_tinh_cu", xk=key(pl.col(x)), **keep) for x in ("ten_xa_cu", "ten_xa_cu_ngan")]
+        ).drop_nulls("xk"),
         ["ma_tinh_cu", "xk"],
         "target",
     )
     # No province written (a commune office's own list): only full names, unique nationwide.
-    commune_np = _unique_keys(cur.select(xk=key(pl.col("ten_xa")), np_ma_xa="ma_xa", np_ma_tinh="ma_tinh"), ["xk"], "np_ma_xa")
+    commune_np = _unique_keys(
+        cur.select(xk=key(pl.col("ten_xa")), np_ma_xa="ma_xa", np_ma_tinh="ma_tinh"), ["xk"], "np_ma_xa"
+    )
     legacy_np = _unique_keys(
-        leg_rows.select(hk=key(pl.col("ten_huyen_cu")), xk=key(pl.col("ten_xa_cu")), np_l_tinh="new_ma_tinh",
-                        np_l_xa="new_ma_xa", np_l_split="is_split", target="target").drop_nulls(["hk", "xk"]),
+        leg_rows.select(
+            hk=key(pl.col("ten_huyen_cu")),
+            xk=key(pl.col("ten_xa_cu")),
+            np_l_tinh="new_ma_tinh",
+            np_l_xa="new_ma_xa",
+            np_l_split="is_split",
+            target="target",
+        ).drop_nulls(["hk", "xk"]),
         ["hk", "xk"],
         "target",
     ).drop("target")
@@ -162,9 +175,13 @@ def _match(df: pl.DataFrame, mode: str) -> pl.DataFrame:
     lk = _lookups(mode)
     k1, k2, k3 = (f"{mode}{i}" for i in (1, 2, 3))
     out = df.select("raw", k1, k2, k3).join(lk["province"].rename({"k": k1}), on=k1, how="left", maintain_order="left")
-    out = out.join(lk["commune"].rename({"xk": k2, "ma_xa": "cur_ma_xa"}), on=["ma_tinh", k2], how="left", maintain_order="left")
     out = out.join(
-        lk["legacy3"].rename({"hk2": k2, "xk": k3, "new_ma_tinh": "l3_tinh", "new_ma_xa": "l3_xa", "is_split": "l3_split"}),
+        lk["commune"].rename({"xk": k2, "ma_xa": "cur_ma_xa"}), on=["ma_tinh", k2], how="left", maintain_order="left"
+    )
+    out = out.join(
+        lk["legacy3"].rename(
+            {"hk2": k2, "xk": k3, "new_ma_tinh": "l3_tinh", "new_ma_xa": "l3_xa", "is_split": "l3_split"}
+        ),
         on=["ma_tinh_cu", k2, k3],
         how="left",
         maintain_order="left",
@@ -222,13 +239,21 @@ def address_table(raw: pl.Series) -> pl.DataFrame:
     df = df.hstack(k1.get_columns()).hstack(k2.get_columns())
     df = df.with_columns(pl.col("p1").replace(_PROVINCE_ALIASES))
     # third-from-last part: keyed only where the second-from-last can be an old district
-    df = df.join(lk_p["province"].select(pl.col("k").alias("p1"), pl.col("ma_tinh_cu").alias("__tcu")), on="p1",
-                 how="left", maintain_order="left")
+    df = df.join(
+        lk_p["province"].select(pl.col("k").alias("p1"), pl.col("ma_tinh_cu").alias("__tcu")),
+        on="p1",
+        how="left",
+        maintain_order="left",
+    )
     districts = lk_p["districts"]
     maybe3 = (
         df.select("__tcu", "p2", "a2")
-        .join(districts.rename({"hk2": "p2", "ma_tinh_cu": "__tcu"}).with_columns(__d=pl.lit(True)),
-              on=["__tcu", "p2"], how="left", maintain_order="left")["__d"]
+        .join(
+            districts.rename({"hk2": "p2", "ma_tinh_cu": "__tcu"}).with_columns(__d=pl.lit(True)),
+            on=["__tcu", "p2"],
+            how="left",
+            maintain_order="left",
+        )["__d"]
         .fill_null(False)
     )
     p3 = parts.list.get(-3, null_on_oob=True)
@@ -236,13 +261,28 @@ def address_table(raw: pl.Series) -> pl.DataFrame:
     df = df.hstack(_part_keys(p3, "3").get_columns()).drop("__tcu")
     a = _match(df, "a")
     p = _match(df, "p")
-    cols = ["ma_tinh", "ma_tinh_cu", "cur_ma_xa", "l3_tinh", "l3_xa", "l2_tinh", "l2_xa",
-            "np_ma_xa", "np_ma_tinh", "np_l_tinh", "np_l_xa"]
+    cols = [
+        "ma_tinh",
+        "ma_tinh_cu",
+        "cur_ma_xa",
+        "l3_tinh",
+        "l3_xa",
+        "l2_tinh",
+        "l2_xa",
+        "np_ma_xa",
+        "np_ma_tinh",
+        "np_l_tinh",
+        "np_l_xa",
+    ]
     # accented matches first, accent-free ones fill the gaps (both come in the order of df)
-    df = df.select("raw", "clean").with_columns(pl.coalesce(a[c], p[c]).alias(c) for c in cols).with_columns(
-        l3_split=pl.when(a["l3_tinh"].is_not_null()).then(a["l3_split"]).otherwise(p["l3_split"]),
-        l2_split=pl.when(a["l2_tinh"].is_not_null()).then(a["l2_split"]).otherwise(p["l2_split"]),
-        np_l_split=pl.when(a["np_l_tinh"].is_not_null()).then(a["np_l_split"]).otherwise(p["np_l_split"]),
+    df = (
+        df.select("raw", "clean")
+        .with_columns(pl.coalesce(a[c], p[c]).alias(c) for c in cols)
+        .with_columns(
+            l3_split=pl.when(a["l3_tinh"].is_not_null()).then(a["l3_split"]).otherwise(p["l3_split"]),
+            l2_split=pl.when(a["l2_tinh"].is_not_null()).then(a["l2_split"]).otherwise(p["l2_split"]),
+            np_l_split=pl.when(a["np_l_tinh"].is_not_null()).then(a["np_l_split"]).otherwise(p["np_l_split"]),
+        )
     )
     # only where nothing was found with a province
     no_province = pl.col("ma_tinh").is_null() & pl.col("l3_tinh").is_null() & pl.col("l2_tinh").is_null()
@@ -281,11 +321,20 @@ def address_table(raw: pl.Series) -> pl.DataFrame:
         .then(pl.col("np_ma_xa"))
     )
     ma_tinh = (
-        pl.when(pl.col("np_leg")).then(pl.col("np_l_tinh")).when(pl.col("np_cur")).then(pl.col("np_ma_tinh"))
+        pl.when(pl.col("np_leg"))
+        .then(pl.col("np_l_tinh"))
+        .when(pl.col("np_cur"))
+        .then(pl.col("np_ma_tinh"))
         .otherwise(pl.coalesce("l3_tinh", "ma_tinh"))
     )
-    df = df.select("raw", "clean", address_status=status, ma_xa=ma_xa, ma_tinh=ma_tinh,
-                   no_province=pl.col("np_leg") | pl.col("np_cur"))
+    df = df.select(
+        "raw",
+        "clean",
+        address_status=status,
+        ma_xa=ma_xa,
+        ma_tinh=ma_tinh,
+        no_province=pl.col("np_leg") | pl.col("np_cur"),
+    )
     df = df.join(lk_p["names"], on="ma_xa", how="left", maintain_order="left")
     df = df.join(lk_p["tinh_names"], on="ma_tinh", how="left", maintain_order="left")
     st = pl.col("address_status")
@@ -336,6 +385,11 @@ def parse_address(value: str | None) -> ParsedAddress:
     """One address through the same joins as a column."""
     row = normalize_address_column(pl.DataFrame({"v": [value]}, schema={"v": pl.Utf8}), "v").row(0, named=True)
     return ParsedAddress(
-        row["v_ma_tinh"], row["v_ma_xa"], row["v_ten_tinh"], row["v_ten_xa"],
-        row["v_address_status"], row["v_clean"], tuple(row["v_problems"]),
+        row["v_ma_tinh"],
+        row["v_ma_xa"],
+        row["v_ten_tinh"],
+        row["v_ten_xa"],
+        row["v_address_status"],
+        row["v_clean"],
+        tuple(row["v_problems"]),
     )

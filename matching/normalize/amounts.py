@@ -78,5 +78,3 @@ def normalize_amount_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = F
     table = table.with_columns(list_to_str(pl.col("__p"), c).alias(prefix_col(c))).drop("__p")
     out = distinct.attach(df, table, "__raw")
     return finish(out, c, keep_prefixed)
-
-

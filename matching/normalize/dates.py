@@ -168,13 +168,17 @@ def _as_text(col: pl.Series) -> pl.Series:
         return col.cast(pl.Date).dt.strftime("%Y-%m-%d")
     if col.dtype.is_float():
         whole = col.is_finite() & (col == col.floor())
-        return pl.select(
-            pl.when(whole).then(col.cast(pl.Int64, strict=False).cast(pl.Utf8)).otherwise(col.cast(pl.Utf8))
-        ).to_series().alias(col.name)
+        return (
+            pl.select(pl.when(whole).then(col.cast(pl.Int64, strict=False).cast(pl.Utf8)).otherwise(col.cast(pl.Utf8)))
+            .to_series()
+            .alias(col.name)
+        )
     return col.cast(pl.Utf8)
 
 
-def normalize_date_column(df: pl.DataFrame, c: str, *, year_only: bool = False, keep_prefixed: bool = False) -> pl.DataFrame:
+def normalize_date_column(
+    df: pl.DataFrame, c: str, *, year_only: bool = False, keep_prefixed: bool = False
+) -> pl.DataFrame:
     """Add the date columns for `c` (parse distinct values, join back; row order kept)."""
     text = _as_text(df[c]).alias("__raw")
     distinct = Distinct(text)

@@ -41,9 +41,7 @@ def vni_to_unicode(s: str) -> str:
 
 
 def _strip_tone(ch: str) -> str:
-    return unicodedata.normalize(
-        "NFC", "".join(c for c in unicodedata.normalize("NFD", ch) if c not in TONE_ORDER)
-    )
+    return unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", ch) if c not in TONE_ORDER))
 
 
 _WORD_RE = re.compile(r"[^\W\d_]+")

@@ -82,7 +82,9 @@ def normalize_columns(
         elif kind == "id":
             sex = birth_year = None
             if sex_column:
-                sex = pl.col(f"{sex_column}_clean") if f"{sex_column}_clean" in out.columns else sex_exprs(sex_column)[0]
+                sex = (
+                    pl.col(f"{sex_column}_clean") if f"{sex_column}_clean" in out.columns else sex_exprs(sex_column)[0]
+                )
             if dob_column:
                 if f"{dob_column}_year" in out.columns:
                     birth_year = pl.col(f"{dob_column}_year")

@@ -79,7 +79,11 @@ def normalize_id_column(
     rsub = (padded.str.len_bytes() == 9) | (
         padded.str.slice(0, 3).is_in(provinces) & padded.str.slice(3, 1).is_between("0", "3")
     )
-    restore = pl.repeat(False, df.height, eager=True).scatter(sidx.filter(rsub), True) if sidx.len() else pl.repeat(False, df.height, eager=True)
+    restore = (
+        pl.repeat(False, df.height, eager=True).scatter(sidx.filter(rsub), True)
+        if sidx.len()
+        else pl.repeat(False, df.height, eager=True)
+    )
     clean = digits.clone().scatter(sidx.filter(rsub), padded.filter(rsub)) if sidx.len() else digits
     bad = (~ok).arg_true()
     clean = clean.scatter(bad, None) if bad.len() else clean
@@ -99,12 +103,18 @@ def normalize_id_column(
     clen, d4 = pl.col("__len"), pl.col("__d4")
     is_cccd = (clen == 12) & pl.col("__prov") & (d4 <= 5)
     kind = (
-        pl.when(pl.col("__raw").is_null()).then(None)
-        .when(cl.is_null()).then(pl.lit("invalid"))
-        .when(is_cccd).then(pl.lit("cccd12"))
-        .when(clen == 12).then(pl.lit("cmnd12"))
-        .when(clen == 9).then(pl.lit("cmnd9"))
-        .when(clen == 10).then(pl.lit("bhxh10"))
+        pl.when(pl.col("__raw").is_null())
+        .then(None)
+        .when(cl.is_null())
+        .then(pl.lit("invalid"))
+        .when(is_cccd)
+        .then(pl.lit("cccd12"))
+        .when(clen == 12)
+        .then(pl.lit("cmnd12"))
+        .when(clen == 9)
+        .then(pl.lit("cmnd9"))
+        .when(clen == 10)
+        .then(pl.lit("bhxh10"))
         .otherwise(pl.lit("invalid"))
     )
     restored = pl.col("__restored")

@@ -50,9 +50,7 @@ _TELEX_PATTERN = (
     r"|[aeiouyAEIOUY][sfrxjSFRXJ][a-zA-Z]"  # tone key typed inside the word: "Toafn"
 )
 _VIQR_PATTERN = r"[A-Za-z][\^(+~`]|[A-Za-z][1-9]"  # VIQR marks, or VNI typing digits
-_TONE_STYLE_PATTERN = (
-    r"(?:[oO][àáảãạèéẻẽẹÀÁẢÃẠÈÉẺẼẸ]|(?:^|[^qQ])[uU][ỳýỷỹỵỲÝỶỸỴ]|[ưuƯU][àáảãạÀÁẢÃẠ])(?:[ ,.;]|$)"
-)
+_TONE_STYLE_PATTERN = r"(?:[oO][àáảãạèéẻẽẹÀÁẢÃẠÈÉẺẼẸ]|(?:^|[^qQ])[uU][ỳýỷỹỵỲÝỶỸỴ]|[ưuƯU][àáảãạÀÁẢÃẠ])(?:[ ,.;]|$)"
 RARE_PATTERN = "|".join(
     f"(?:{p})" for p in (LEGACY_CANDIDATE_PATTERN, _TELEX_PATTERN, _VIQR_PATTERN, _TONE_STYLE_PATTERN)
 )
@@ -64,12 +62,7 @@ SURNAME_KEYS = frozenset(fold(s) for s in SURNAMES) - set(_MIDDLE_DROPPABLE)
 
 def key_expr(expr: pl.Expr) -> pl.Expr:
     """Accent-free key: đ→d, combining marks removed, lower case, letters/digits/spaces only."""
-    return (
-        fold_expr(expr)
-        .str.replace_all(r"[^a-z0-9 ]", "")
-        .str.replace_all(r" {2,}", " ")
-        .str.strip_chars()
-    )
+    return fold_expr(expr).str.replace_all(r"[^a-z0-9 ]", "").str.replace_all(r" {2,}", " ").str.strip_chars()
 
 
 # --- rare path: per-value Python -----------------------------------------------------------
@@ -244,7 +237,10 @@ def name_table(raw: pl.Series) -> pl.DataFrame:
     df = df.with_columns(
         p_eth=pl.col("s").str.contains("[Ðð]"),
         p_stray=pl.col("s").str.contains(r"[^\p{L}\p{M}'\s]"),
-        s=letters_only.str.replace_all("Ð", "Đ").str.replace_all("ð", "đ").str.replace_all(r"\s+", " ").str.strip_chars(" '"),
+        s=letters_only.str.replace_all("Ð", "Đ")
+        .str.replace_all("ð", "đ")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars(" '"),
     )
     hon = df["s"].str.extract_groups(_HONORIFIC_RE + r"(\S+)\s+\S")
     df = df.with_columns(_next=hon.struct.field("2"))
@@ -264,9 +260,7 @@ def name_table(raw: pl.Series) -> pl.DataFrame:
         & pl.col("key").str.extract(r"^(\S+)").is_in(list(SURNAME_KEYS)),
         ho_key=pl.col("key").str.extract(r"^(\S+)"),
         ten_key=pl.col("key").str.extract(r"(\S+)$"),
-        key_nomid=pl.col("key")
-        .str.replace_all(r" (?:thi|van) ", " ")
-        .str.replace_all(r" (?:thi|van) ", " "),
+        key_nomid=pl.col("key").str.replace_all(r" (?:thi|van) ", " ").str.replace_all(r" (?:thi|van) ", " "),
     )
     df = df.with_columns(ho_key=pl.col("ho_key").replace(_SURNAME_FOLD))
     # An accent-free name is flagged only when some word cannot be a plain syllable ("Nguyen",
@@ -285,7 +279,12 @@ def name_table(raw: pl.Series) -> pl.DataFrame:
         ignore_nulls=True,
     ).str.extract_all("[^;]+")
     return df.select(
-        "raw", "clean", "key", "key_nomid", "ho_key", "ten_key",
+        "raw",
+        "clean",
+        "key",
+        "key_nomid",
+        "ho_key",
+        "ten_key",
         problems=pl.col("p_rare").list.concat(problems),
     )
 

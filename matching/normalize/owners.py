@@ -35,7 +35,9 @@ _ORG_ASCII = re.compile(
     r"tieu hoc|thcs|thpt|mam non|mau giao|trung hoc|dai hoc|cao dang|tram y te)\b"
 )
 # Words that are also names or surnames without diacritics: only with their diacritics.
-_ORG_ACCENTED = re.compile(r"(?i)(^|\s)(trường|chùa|hội|sở|phòng|văn phòng|đoàn thể|nhà văn hóa|nhà văn hoá|cp|đình làng)(\s|$)")
+_ORG_ACCENTED = re.compile(
+    r"(?i)(^|\s)(trường|chùa|hội|sở|phòng|văn phòng|đoàn thể|nhà văn hóa|nhà văn hoá|cp|đình làng)(\s|$)"
+)
 # Structure is read on an accent-free, lower-case "shadow" of the text with the same length, so
 # "Ong A va ba B" (typed without diacritics) splits like "Ông A và bà B"; positions found in the
 # shadow cut the original text.
@@ -157,8 +159,15 @@ def owner_table(raw: pl.Series) -> pl.DataFrame:
             if n is None:
                 continue
             owners.append(
-                {"ho_ten_clean": n["clean"], "key": n["key"], "key_nomid": n["key_nomid"],
-                 "ho_key": n["ho_key"], "ten_key": n["ten_key"], "role": role, "sex": sex}
+                {
+                    "ho_ten_clean": n["clean"],
+                    "key": n["key"],
+                    "key_nomid": n["key_nomid"],
+                    "ho_key": n["ho_key"],
+                    "ten_key": n["ten_key"],
+                    "role": role,
+                    "sex": sex,
+                }
             )
             problems += [p for p in n["problems"] if p not in problems]
         first = owners[0] if owners else None
@@ -170,14 +179,30 @@ def owner_table(raw: pl.Series) -> pl.DataFrame:
             rows.append((value, clean, key, None, None, None, [], entity, problems))
         else:
             rows.append(
-                (value, first and first["ho_ten_clean"], first and first["key"], first and first["key_nomid"],
-                 first and first["ho_key"], first and first["ten_key"], owners, entity, problems)
+                (
+                    value,
+                    first and first["ho_ten_clean"],
+                    first and first["key"],
+                    first and first["key_nomid"],
+                    first and first["ho_key"],
+                    first and first["ten_key"],
+                    owners,
+                    entity,
+                    problems,
+                )
             )
     return pl.DataFrame(
         rows,
         schema={
-            "raw": pl.Utf8, "clean": pl.Utf8, "key": pl.Utf8, "key_nomid": pl.Utf8, "ho_key": pl.Utf8,
-            "ten_key": pl.Utf8, "owners": pl.List(_OWNER_STRUCT), "entity": pl.Utf8, "problems": _LIST_STR,
+            "raw": pl.Utf8,
+            "clean": pl.Utf8,
+            "key": pl.Utf8,
+            "key_nomid": pl.Utf8,
+            "ho_key": pl.Utf8,
+            "ten_key": pl.Utf8,
+            "owners": pl.List(_OWNER_STRUCT),
+            "entity": pl.Utf8,
+            "problems": _LIST_STR,
         },
         orient="row",
     )

@@ -39,13 +39,17 @@ def flags_to_str_rows(frame: pl.DataFrame, flags: Sequence[tuple[pl.Expr, str]])
     idx = conds.select(pl.any_horizontal(pl.all())).to_series().arg_true()
     text = pl.repeat("", frame.height, eager=True, dtype=pl.Utf8)
     if idx.len():
-        sub = conds[idx].select(
-            pl.concat_str(
-                [pl.when(pl.col(f"f{i}")).then(pl.lit(code)) for i, (_, code) in enumerate(flags)],
-                separator=";",
-                ignore_nulls=True,
+        sub = (
+            conds[idx]
+            .select(
+                pl.concat_str(
+                    [pl.when(pl.col(f"f{i}")).then(pl.lit(code)) for i, (_, code) in enumerate(flags)],
+                    separator=";",
+                    ignore_nulls=True,
+                )
             )
-        ).to_series()
+            .to_series()
+        )
         text = text.scatter(idx, sub)
     return text
 
@@ -56,7 +60,7 @@ def list_to_str(expr: pl.Expr, c: str | None = None) -> pl.Expr:
 
 
 def str_to_list(expr: pl.Expr) -> pl.Expr:
-    """"code1;code2" -> ["code1", "code2"]; "" or null -> []."""
+    """ "code1;code2" -> ["code1", "code2"]; "" or null -> []."""
     return expr.replace("", None).str.split(";").fill_null(_EMPTY)
 
 

@@ -79,9 +79,7 @@ def legacy_units() -> pl.DataFrame:
     with open(_data_path("converter_2025.json"), encoding="utf-8") as fh:
         conv = json.load(fh)
     cur = current_units()
-    code_of = {
-        (p, w): c for p, w, c in cur.select("tinh_key", "xa_key", "ma_xa").iter_rows()
-    }
+    code_of = {(p, w): c for p, w, c in cur.select("tinh_key", "xa_key", "ma_xa").iter_rows()}
     prov_code = dict(cur.select("tinh_key", "ma_tinh").unique().iter_rows())
 
     rows: list[tuple] = []
@@ -110,9 +108,7 @@ def legacy_units() -> pl.DataFrame:
         },
         orient="row",
     ).unique(subset="old_key", keep="first")
-    legacy = legacy.with_columns(
-        old_key=pl.concat_str(["tinh_cu_key", "huyen_cu_key", "xa_cu_key"], separator="_")
-    )
+    legacy = legacy.with_columns(old_key=pl.concat_str(["tinh_cu_key", "huyen_cu_key", "xa_cu_key"], separator="_"))
     legacy = legacy.join(mapping, on="old_key", how="left").drop("old_key")
     # Island districts had no wards; since 2025 they are special zones ("Đặc khu") named like
     # the old district. Map them by name.

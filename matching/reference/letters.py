@@ -19,8 +19,34 @@ _LOWER_LETTERS = "aàảãáạăằẳẵắặâầẩẫấậeèẻẽéẹ�
 VIET_LETTERS = frozenset(_LOWER_LETTERS) | frozenset(_LOWER_LETTERS.upper())
 
 ONSETS = (
-    "ngh", "ng", "nh", "gh", "gi", "kh", "ph", "th", "tr", "ch", "qu",
-    "b", "c", "d", "đ", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", "",
+    "ngh",
+    "ng",
+    "nh",
+    "gh",
+    "gi",
+    "kh",
+    "ph",
+    "th",
+    "tr",
+    "ch",
+    "qu",
+    "b",
+    "c",
+    "d",
+    "đ",
+    "g",
+    "h",
+    "k",
+    "l",
+    "m",
+    "n",
+    "p",
+    "r",
+    "s",
+    "t",
+    "v",
+    "x",
+    "",
 )
 
 # Toneless rhymes: open rhymes, and nuclei that take a final consonant.

@@ -18,8 +18,14 @@ from pipelines.spec import RegistrySpec
 from validation.completeness import missing_fields
 
 
-def findings(spec: RegistrySpec, links: pl.DataFrame, persons: pl.DataFrame, rows: pl.DataFrame,
-             population: pl.DataFrame, deaths: pl.DataFrame) -> dict[str, pl.DataFrame]:
+def findings(
+    spec: RegistrySpec,
+    links: pl.DataFrame,
+    persons: pl.DataFrame,
+    rows: pl.DataFrame,
+    population: pl.DataFrame,
+    deaths: pl.DataFrame,
+) -> dict[str, pl.DataFrame]:
     """All finding tables of a run from its links: the pipeline calls this after matching, and
     `doisoat review` again after reviewers' decisions changed which rows are linked."""
     pairs = linked_pairs(links, persons, rows, population)

@@ -1,4 +1,4 @@
-""""Sống": alerts that cross registries.
+""" "Sống": alerts that cross registries.
 
 A welfare or pension row linked to someone dead — in CSDLQG (`population.ngay_mat`) or in the
 latest civil-status death registrations in the warehouse — is flagged with both dates; a death
@@ -37,10 +37,22 @@ def registered_deaths(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def alerts(spec: RegistrySpec, pairs: pl.DataFrame, deaths: pl.DataFrame) -> pl.DataFrame:
     parts: list[pl.DataFrame] = []
-    cols = [*KEY, "kind", "severity", "death_source", "ngay_mat_csdlqg", "ngay_mat_khai_tu", "old_value", "new_value", "message_vi"]
+    cols = [
+        *KEY,
+        "kind",
+        "severity",
+        "death_source",
+        "ngay_mat_csdlqg",
+        "ngay_mat_khai_tu",
+        "old_value",
+        "new_value",
+        "message_vi",
+    ]
     if spec.alive_check and pairs.height:
-        j = pairs.join(deaths, on="so_dinh_danh", how="left") if deaths.height else pairs.with_columns(
-            pl.lit(None, dtype=pl.Utf8).alias("ngay_mat_khai_tu")
+        j = (
+            pairs.join(deaths, on="so_dinh_danh", how="left")
+            if deaths.height
+            else pairs.with_columns(pl.lit(None, dtype=pl.Utf8).alias("ngay_mat_khai_tu"))
         )
         dead = j.filter(pl.col("p_ngay_mat_clean").is_not_null() | pl.col("ngay_mat_khai_tu").is_not_null())
         parts.append(
@@ -58,7 +70,9 @@ def alerts(spec: RegistrySpec, pairs: pl.DataFrame, deaths: pl.DataFrame) -> pl.
                 pl.col("ngay_mat_khai_tu").cast(pl.Utf8),
                 pl.lit(None, dtype=pl.Utf8).alias("old_value"),
                 pl.lit(None, dtype=pl.Utf8).alias("new_value"),
-                pl.lit("Người hưởng đã chết nhưng vẫn có trong danh sách chi trả: dừng chi trả và thu hồi nếu đã chi sau ngày mất.").alias("message_vi"),
+                pl.lit(
+                    "Người hưởng đã chết nhưng vẫn có trong danh sách chi trả: dừng chi trả và thu hồi nếu đã chi sau ngày mất."
+                ).alias("message_vi"),
             )
         )
     if spec.death_column and pairs.height:
@@ -66,18 +80,32 @@ def alerts(spec: RegistrySpec, pairs: pl.DataFrame, deaths: pl.DataFrame) -> pl.
         not_in = pairs.filter(pl.col("p_ngay_mat_clean").is_null())
         parts.append(
             not_in.select(
-                *KEY, pl.lit("death_not_in_csdlqg").alias("kind"), pl.lit("high").alias("severity"),
-                pl.lit("civil_deaths").alias("death_source"), pl.lit(None, dtype=pl.Utf8).alias("ngay_mat_csdlqg"),
-                reg.alias("ngay_mat_khai_tu"), pl.lit(None, dtype=pl.Utf8).alias("old_value"), pl.lit(None, dtype=pl.Utf8).alias("new_value"),
-                pl.lit("Đã đăng ký khai tử nhưng CSDLQG vẫn ghi nhận còn sống: cần cập nhật CSDLQG (xoá đăng ký thường trú).").alias("message_vi"),
+                *KEY,
+                pl.lit("death_not_in_csdlqg").alias("kind"),
+                pl.lit("high").alias("severity"),
+                pl.lit("civil_deaths").alias("death_source"),
+                pl.lit(None, dtype=pl.Utf8).alias("ngay_mat_csdlqg"),
+                reg.alias("ngay_mat_khai_tu"),
+                pl.lit(None, dtype=pl.Utf8).alias("old_value"),
+                pl.lit(None, dtype=pl.Utf8).alias("new_value"),
+                pl.lit(
+                    "Đã đăng ký khai tử nhưng CSDLQG vẫn ghi nhận còn sống: cần cập nhật CSDLQG (xoá đăng ký thường trú)."
+                ).alias("message_vi"),
             )
         )
-        differs = pairs.filter(pl.col("p_ngay_mat_clean").is_not_null() & reg.is_not_null() & (reg != pl.col("p_ngay_mat_clean")))
+        differs = pairs.filter(
+            pl.col("p_ngay_mat_clean").is_not_null() & reg.is_not_null() & (reg != pl.col("p_ngay_mat_clean"))
+        )
         parts.append(
             differs.select(
-                *KEY, pl.lit("death_date_differs").alias("kind"), pl.lit("medium").alias("severity"),
-                pl.lit("csdlqg;civil_deaths").alias("death_source"), pl.col("p_ngay_mat_clean").alias("ngay_mat_csdlqg"),
-                reg.alias("ngay_mat_khai_tu"), pl.lit(None, dtype=pl.Utf8).alias("old_value"), pl.lit(None, dtype=pl.Utf8).alias("new_value"),
+                *KEY,
+                pl.lit("death_date_differs").alias("kind"),
+                pl.lit("medium").alias("severity"),
+                pl.lit("csdlqg;civil_deaths").alias("death_source"),
+                pl.col("p_ngay_mat_clean").alias("ngay_mat_csdlqg"),
+                reg.alias("ngay_mat_khai_tu"),
+                pl.lit(None, dtype=pl.Utf8).alias("old_value"),
+                pl.lit(None, dtype=pl.Utf8).alias("new_value"),
                 pl.lit("Ngày mất trong giấy khai tử khác ngày mất trong CSDLQG.").alias("message_vi"),
             )
         )
@@ -85,11 +113,17 @@ def alerts(spec: RegistrySpec, pairs: pl.DataFrame, deaths: pl.DataFrame) -> pl.
         old = pairs.filter(pl.col("r_cmnd9").is_not_null() & pl.col("so_dinh_danh").is_not_null())
         parts.append(
             old.select(
-                *KEY, pl.lit("suggested_id_update").alias("kind"), pl.lit("low").alias("severity"),
-                pl.lit(None, dtype=pl.Utf8).alias("death_source"), pl.lit(None, dtype=pl.Utf8).alias("ngay_mat_csdlqg"),
-                pl.lit(None, dtype=pl.Utf8).alias("ngay_mat_khai_tu"), pl.col("r_cmnd9").alias("old_value"),
+                *KEY,
+                pl.lit("suggested_id_update").alias("kind"),
+                pl.lit("low").alias("severity"),
+                pl.lit(None, dtype=pl.Utf8).alias("death_source"),
+                pl.lit(None, dtype=pl.Utf8).alias("ngay_mat_csdlqg"),
+                pl.lit(None, dtype=pl.Utf8).alias("ngay_mat_khai_tu"),
+                pl.col("r_cmnd9").alias("old_value"),
                 pl.col("so_dinh_danh").alias("new_value"),
-                pl.lit("Sổ còn ghi CMND 9 số; CSDLQG đã cấp số định danh cá nhân 12 số: đề nghị cập nhật.").alias("message_vi"),
+                pl.lit("Sổ còn ghi CMND 9 số; CSDLQG đã cấp số định danh cá nhân 12 số: đề nghị cập nhật.").alias(
+                    "message_vi"
+                ),
             )
         )
     if not parts:

@@ -170,7 +170,6 @@ def coverage_frame(con: duckdb.DuckDBPyConnection, run_id: str, spec: RegistrySp
 def run_registry(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
     row = con.execute("SELECT registry FROM runs WHERE run_id = ?", [run_id]).fetchone()
     if row is None:
-
         raise DoisoatError(f"Không có lần chạy '{run_id}' trong kho dữ liệu.", code="run_not_found")
     return row[0]
 
@@ -199,12 +198,18 @@ def coverage_rows_for_artifact(con: duckdb.DuckDBPyConnection, run_id: str) -> l
         [run_id],
     ).pl()
     if frame.height == 0:
-        frame = coverage_frame(con, run_id).filter(pl.col("level").is_in(["all", "province"])).select(
-            "level",
-            pl.col("ten_don_vi").fill_null("Toàn bộ").alias("don_vi"),
-            "metric", "numerator", "denominator",
-            (pl.col("value") * 100).round(2).alias("phan_tram"),
-            (pl.col("target") * 100).round(2).alias("muc_tieu"),
-            (pl.col("gap") * 100).round(2).alias("con_thieu"),
+        frame = (
+            coverage_frame(con, run_id)
+            .filter(pl.col("level").is_in(["all", "province"]))
+            .select(
+                "level",
+                pl.col("ten_don_vi").fill_null("Toàn bộ").alias("don_vi"),
+                "metric",
+                "numerator",
+                "denominator",
+                (pl.col("value") * 100).round(2).alias("phan_tram"),
+                (pl.col("target") * 100).round(2).alias("muc_tieu"),
+                (pl.col("gap") * 100).round(2).alias("con_thieu"),
+            )
         )
     return frame.to_dicts()

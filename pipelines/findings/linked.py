@@ -27,10 +27,14 @@ def date_at_precision() -> pl.Expr:
     )
 
 
-def linked_pairs(links: pl.DataFrame, persons: pl.DataFrame, rows: pl.DataFrame, population: pl.DataFrame) -> pl.DataFrame:
+def linked_pairs(
+    links: pl.DataFrame, persons: pl.DataFrame, rows: pl.DataFrame, population: pl.DataFrame
+) -> pl.DataFrame:
     """Matched records with the registry's person fields (r_*), row values and CSDLQG's (p_*)."""
     pop = population.select(pl.all().name.prefix("p_"))
-    per = persons.select(pl.col("rec_id"), pl.all().exclude("rec_id", "source_row", "owner_index", "entity").name.prefix("r_"))
+    per = persons.select(
+        pl.col("rec_id"), pl.all().exclude("rec_id", "source_row", "owner_index", "entity").name.prefix("r_")
+    )
     return (
         links.filter(pl.col("status").is_in(LINKED))
         .join(per, on="rec_id", how="left")

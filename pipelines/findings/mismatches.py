@@ -1,4 +1,4 @@
-""""Đúng": one row per linked record and field where the registry and CSDLQG differ."""
+""" "Đúng": one row per linked record and field where the registry and CSDLQG differ."""
 
 from __future__ import annotations
 
@@ -31,19 +31,34 @@ def mismatches(spec: RegistrySpec, pairs: pl.DataFrame) -> pl.DataFrame:
         if role == "ho_ten":
             add(col.name, pl.col("r_ho_ten") != pl.col("p_ho_ten_clean"), pl.col("r_ho_ten"), pl.col("p_ho_ten_clean"))
         elif role == "ngay_sinh":
-            with_reg = pairs.with_columns(date_at_precision().alias("_reg_dob")).with_columns(pl.col("p_ngay_sinh_clean").str.slice(0, pl.col("_reg_dob").str.len_chars()).alias("_pop_dob"))
-            sub = with_reg.filter(pl.col("r_ngay_sinh_year").is_not_null() & (pl.col("_reg_dob") != pl.col("_pop_dob")).fill_null(False))
+            with_reg = pairs.with_columns(date_at_precision().alias("_reg_dob")).with_columns(
+                pl.col("p_ngay_sinh_clean").str.slice(0, pl.col("_reg_dob").str.len_chars()).alias("_pop_dob")
+            )
+            sub = with_reg.filter(
+                pl.col("r_ngay_sinh_year").is_not_null() & (pl.col("_reg_dob") != pl.col("_pop_dob")).fill_null(False)
+            )
             parts.append(
                 sub.select(
-                    *KEY, pl.lit(col.name).alias("field"), pl.col("_reg_dob").alias("registry_value"),
-                    pl.col("p_ngay_sinh_clean").alias("csdlqg_value"), pl.lit("value").alias("kind"), pl.col("method"),
+                    *KEY,
+                    pl.lit(col.name).alias("field"),
+                    pl.col("_reg_dob").alias("registry_value"),
+                    pl.col("p_ngay_sinh_clean").alias("csdlqg_value"),
+                    pl.lit("value").alias("kind"),
+                    pl.col("method"),
                 )
             )
         elif role == "gioi_tinh":
-            add(col.name, pl.col("r_gioi_tinh") != pl.col("p_gioi_tinh_clean"), pl.col("r_gioi_tinh"), pl.col("p_gioi_tinh_clean"))
+            add(
+                col.name,
+                pl.col("r_gioi_tinh") != pl.col("p_gioi_tinh_clean"),
+                pl.col("r_gioi_tinh"),
+                pl.col("p_gioi_tinh_clean"),
+            )
         elif role == "dia_chi":
-            differs = pl.when(pl.col("r_ma_xa").is_not_null()).then(pl.col("r_ma_xa") != pl.col("p_ma_xa")).otherwise(
-                pl.col("r_ma_tinh").is_not_null() & (pl.col("r_ma_tinh") != pl.col("p_ma_tinh"))
+            differs = (
+                pl.when(pl.col("r_ma_xa").is_not_null())
+                .then(pl.col("r_ma_xa") != pl.col("p_ma_xa"))
+                .otherwise(pl.col("r_ma_tinh").is_not_null() & (pl.col("r_ma_tinh") != pl.col("p_ma_tinh")))
             )
             reg = pl.col(f"{col.name}_clean") if f"{col.name}_clean" in pairs.columns else pl.col(col.name)
             pop = pl.concat_str([pl.col("p_ten_xa"), pl.col("p_ten_tinh")], separator=", ", ignore_nulls=True)
@@ -61,8 +76,20 @@ def mismatches(spec: RegistrySpec, pairs: pl.DataFrame) -> pl.DataFrame:
         # ID, probabilistically or by a reviewer is only "đúng" when its ID is CSDLQG's. A 12-digit
         # number is compared with so_dinh_danh; a 9-digit CMND with so_cmnd_cu — when CSDLQG keeps
         # that old number the row is not wrong, only outdated (alert suggested_id_update).
-        add(id_col.name, pl.col("r_id12") != pl.col("p_so_dinh_danh"), pl.col("r_id12"), pl.col("p_so_dinh_danh"), kind="id")
-        add(id_col.name, pl.col("r_cmnd9") != pl.col("p_so_cmnd_cu"), pl.col("r_cmnd9"), pl.col("p_so_cmnd_cu"), kind="cmnd9")
+        add(
+            id_col.name,
+            pl.col("r_id12") != pl.col("p_so_dinh_danh"),
+            pl.col("r_id12"),
+            pl.col("p_so_dinh_danh"),
+            kind="id",
+        )
+        add(
+            id_col.name,
+            pl.col("r_cmnd9") != pl.col("p_so_cmnd_cu"),
+            pl.col("r_cmnd9"),
+            pl.col("p_so_cmnd_cu"),
+            kind="cmnd9",
+        )
     if not parts:
         return pl.DataFrame()
     return pl.concat(parts, how="vertical_relaxed").sort("source_row", "owner_index", "field")

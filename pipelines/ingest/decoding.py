@@ -58,10 +58,10 @@ def decode_lines(data: bytes) -> Decoded:
     unreadable (the better of the two readings is kept, never silently)."""
     if data.startswith(codecs.BOM_UTF8):
         try:
-            text = data[len(codecs.BOM_UTF8):].decode("utf-8")
+            text = data[len(codecs.BOM_UTF8) :].decode("utf-8")
             return Decoded(unicodedata.normalize("NFC", text), "utf-8-sig")
         except UnicodeDecodeError:
-            data = data[len(codecs.BOM_UTF8):]
+            data = data[len(codecs.BOM_UTF8) :]
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return Decoded(unicodedata.normalize("NFC", data.decode("utf-16")), "utf-16")
@@ -123,7 +123,9 @@ def decode_lines(data: bytes) -> Decoded:
             runs.append((runs[-1][1] + 1 if runs else 1, n, key))
     used = list(dict.fromkeys(k for _, _, k in runs))
     names = {"utf-8": "utf-8", "cp1258": "cp1258", "legacy": LEGACY_BYTES}
-    encoding = names[used[0]] if len(used) == 1 else ("mixed: " + ", ".join(names[k] for k in used) if used else "utf-8")
+    encoding = (
+        names[used[0]] if len(used) == 1 else ("mixed: " + ", ".join(names[k] for k in used) if used else "utf-8")
+    )
     return Decoded("\n".join(parts), encoding, runs, unreadable)
 
 
@@ -178,8 +180,10 @@ def _legacy_penalty(word: str) -> tuple[int, int]:
     """The penalty of a word read as Latin-1 bytes once converted as TCVN3 and as VNI."""
     if word.isascii():
         return 0, 0
-    return (_word_penalty(unicodedata.normalize("NFC", tcvn3_to_unicode(word))),
-            _word_penalty(unicodedata.normalize("NFC", vni_to_unicode(word))))
+    return (
+        _word_penalty(unicodedata.normalize("NFC", tcvn3_to_unicode(word))),
+        _word_penalty(unicodedata.normalize("NFC", vni_to_unicode(word))),
+    )
 
 
 def _penalty(text: str) -> int:
@@ -188,7 +192,7 @@ def _penalty(text: str) -> int:
 
 
 def line_ranges(lines: Sequence[int], limit: int = 8) -> str:
-    """"3–5, 9, 12–40" for the run's notes (line numbers only, never content)."""
+    """ "3–5, 9, 12–40" for the run's notes (line numbers only, never content)."""
     out: list[str] = []
     for n in sorted(lines):
         if out and out[-1][1] == n - 1:
@@ -204,9 +208,14 @@ def encoding_notes(name: str, decoded: Decoded) -> list[str]:
     notes: list[str] = []
     keys = {k for _, _, k in decoded.runs}
     if len(keys) > 1:
-        notes.append(f"Tệp {name}: các dòng được đọc theo bảng mã riêng của từng dòng: " + "; ".join(
-            f"dòng {a}–{b}: {ENCODING_LABELS[k]}" if a != b else f"dòng {a}: {ENCODING_LABELS[k]}" for a, b, k in decoded.runs
-        ) + ".")
+        notes.append(
+            f"Tệp {name}: các dòng được đọc theo bảng mã riêng của từng dòng: "
+            + "; ".join(
+                f"dòng {a}–{b}: {ENCODING_LABELS[k]}" if a != b else f"dòng {a}: {ENCODING_LABELS[k]}"
+                for a, b, k in decoded.runs
+            )
+            + "."
+        )
     elif keys == {"cp1258"}:
         notes.append(f"Tệp {name}: đọc theo bảng mã Windows-1258.")
     elif keys == {"legacy"}:

@@ -85,7 +85,9 @@ def find_header(
             candidates.append((2, merged))
         for height, found in candidates:
             # a two-row header must beat the one-row reading by itself, or row 2 is just data
-            if len(found) > len(best[2]) or (height == 1 and len(found) == len(best[2]) and best[1] == 2 and best[0] == r):
+            if len(found) > len(best[2]) or (
+                height == 1 and len(found) == len(best[2]) and best[1] == 2 and best[0] == r
+            ):
                 best = (r, height, found)
     return best
 
@@ -111,8 +113,15 @@ def load_column_map(path: Path | None) -> dict[str, str]:
     return mapping
 
 
-def _missing_columns_error(where: str, columns: Sequence[ColumnSpec], need: Sequence[str], missing: Sequence[str],
-                           header_cells: Sequence[str], matched: int, row: int) -> InputError:
+def _missing_columns_error(
+    where: str,
+    columns: Sequence[ColumnSpec],
+    need: Sequence[str],
+    missing: Sequence[str],
+    header_cells: Sequence[str],
+    matched: int,
+    row: int,
+) -> InputError:
     """The refusal names the required columns; the cells of the row taken for the header are
     quoted only when that row looks like a header (`header_cells_text`): a file without a header
     row would otherwise print a whole record of personal data."""
@@ -130,8 +139,12 @@ def _missing_columns_error(where: str, columns: Sequence[ColumnSpec], need: Sequ
 
 
 def locate_header(
-    path: Path, sheet: str | None, rows: Iterator[list[str | None]], columns: Sequence[ColumnSpec],
-    index: dict[str, str], need: Sequence[str],
+    path: Path,
+    sheet: str | None,
+    rows: Iterator[list[str | None]],
+    columns: Sequence[ColumnSpec],
+    index: dict[str, str],
+    need: Sequence[str],
 ) -> tuple[list, list, int, int, dict[int, str], InputError | None] | None:
     """(leading blank rows, grid of the next rows, header start, height, {position: column},
     error) — the header among the first rows after leading blank ones; None for an empty sheet.
@@ -152,6 +165,13 @@ def locate_header(
     error = None
     if missing:
         header_cells = [c for c in (grid[start] if found else grid[0]) if c]
-        error = _missing_columns_error(where, columns, need, missing, header_cells, matched=len(found),
-                                       row=row_number(grid[start] if found else grid[0], len(lead) + (start if found else 0)))
+        error = _missing_columns_error(
+            where,
+            columns,
+            need,
+            missing,
+            header_cells,
+            matched=len(found),
+            row=row_number(grid[start] if found else grid[0], len(lead) + (start if found else 0)),
+        )
     return lead, grid, start, height, found, error

@@ -34,8 +34,32 @@ SKIP_REASONS = {
 # surname Tống and the name Công never look like them; typed without diacritics ("TONG CONG"),
 # the words after the label must be a unit, an amount word or a number, not a given name.
 _TOTALS_HEADS = {("tổng", "cộng"), ("tổng", "số"), ("cộng", "tổng"), ("tổng",), ("cộng",)}
-_TOTALS_AFTER = {"thôn", "xã", "phường", "tổ", "ấp", "bản", "khu", "xóm", "làng", "buôn", "đội", "toàn", "chung",
-                 "tiền", "người", "hộ", "đối", "cả", "cộng", "số", "danh", "trang", "lũy", "kế"}
+_TOTALS_AFTER = {
+    "thôn",
+    "xã",
+    "phường",
+    "tổ",
+    "ấp",
+    "bản",
+    "khu",
+    "xóm",
+    "làng",
+    "buôn",
+    "đội",
+    "toàn",
+    "chung",
+    "tiền",
+    "người",
+    "hộ",
+    "đối",
+    "cả",
+    "cộng",
+    "số",
+    "danh",
+    "trang",
+    "lũy",
+    "kế",
+}
 _TOTALS_AFTER_ASCII = {compact_key(w) for w in _TOTALS_AFTER}
 # The fast CSV path's screen (a polars regex on a row's first filled cell, lower case): broader
 # than `is_totals_label` on purpose — any row it flags sends the file to the forgiving reader.
@@ -43,10 +67,38 @@ TOTALS_SCREEN = r"^(t[ổô]ng|c[ộô]ng|tong|cong)\b"
 _TEXT_WORDS = re.compile(r"[^\W_]+")
 # Signature block under a commune list: place-and-date line, signers' titles, "(Ký, ghi rõ họ tên)".
 _FOOTER_PREFIXES = (
-    "nguoilap", "thutruong", "tmuyban", "tmubnd", "ktchutich", "ktgiamdoc", "ktthutruong", "kttruong", "uybannhandan",
-    "ubnd", "kyghiro", "kyvaghiro", "kytenvaghiro", "kyhoten", "kyten", "kydongdau", "kyxacnhan", "chutich", "phochutich",
-    "ketoan", "xacnhancua", "giamdoc", "phogiamdoc", "truongphong", "lanhdao", "daky", "noinhan", "canbolap",
-    "nguoiduyet", "nguoikiemtra", "truongthon", "congchuc",
+    "nguoilap",
+    "thutruong",
+    "tmuyban",
+    "tmubnd",
+    "ktchutich",
+    "ktgiamdoc",
+    "ktthutruong",
+    "kttruong",
+    "uybannhandan",
+    "ubnd",
+    "kyghiro",
+    "kyvaghiro",
+    "kytenvaghiro",
+    "kyhoten",
+    "kyten",
+    "kydongdau",
+    "kyxacnhan",
+    "chutich",
+    "phochutich",
+    "ketoan",
+    "xacnhancua",
+    "giamdoc",
+    "phogiamdoc",
+    "truongphong",
+    "lanhdao",
+    "daky",
+    "noinhan",
+    "canbolap",
+    "nguoiduyet",
+    "nguoikiemtra",
+    "truongthon",
+    "congchuc",
 )
 _PLACE_DATE = re.compile(r"\bngay\b.*\bthang\b.*\bnam\b")
 _ID_SHAPE = re.compile(r"\d{9}|\d{11,12}")  # CMND, CCCD, CCCD whose leading zero Excel dropped
@@ -124,7 +176,9 @@ def mask_text(cells: Sequence[str | None], keep: set[str] = frozenset(), limit: 
     that are not form labels become '…' ("…, ngày ## tháng ## năm ####")."""
     text = " | ".join(c for c in cells if c)
     text = re.sub(r"\d", "#", text)
-    text = _WORD.sub(lambda m: m.group(0) if m.group(0).lower() in _KEEP_WORDS or m.group(0).lower() in keep else "…", text)
+    text = _WORD.sub(
+        lambda m: m.group(0) if m.group(0).lower() in _KEEP_WORDS or m.group(0).lower() in keep else "…", text
+    )
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -143,9 +197,17 @@ def skipped_notes(where: str, skipped: Sequence[dict], header_row: int, last_dat
         if reason == "totals":
             notes.append(f"Tệp {where}: bỏ dòng tổng cộng ở dòng {line_ranges(rows)} (không phải dòng dữ liệu).")
             continue
-        notes.append(f"Tệp {where}: {len(rows)} dòng {SKIP_REASONS[reason]} (dòng {line_ranges(rows)}) không phải dòng dữ liệu.")
+        notes.append(
+            f"Tệp {where}: {len(rows)} dòng {SKIP_REASONS[reason]} (dòng {line_ranges(rows)}) không phải dòng dữ liệu."
+        )
     return notes
 
 
-SKIPPED_COLUMNS = {"source_file": pl.Utf8, "sheet": pl.Utf8, "excel_row": pl.Int64, "reason_code": pl.Utf8,
-                   "reason": pl.Utf8, "text_masked": pl.Utf8}
+SKIPPED_COLUMNS = {
+    "source_file": pl.Utf8,
+    "sheet": pl.Utf8,
+    "excel_row": pl.Int64,
+    "reason_code": pl.Utf8,
+    "reason": pl.Utf8,
+    "text_masked": pl.Utf8,
+}

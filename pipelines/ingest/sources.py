@@ -89,8 +89,10 @@ def _grid_csv(path: Path) -> tuple[Iterator[list[str | None]], str, Decoded]:
             first, last = last + 1, reader.line_num
             if last - first >= MAX_RECORD_LINES or (last > first and _swallowed_record(row, delimiter)):
                 raise DamagedFileError(
-                    f"dấu ngoặc kép (\") mở ở dòng {first} không được đóng: các dòng {first}–{last} bị gộp vào một ô. "
-                    "Hãy sửa dấu ngoặc kép trong tệp gốc.", file=path.name, row=first,
+                    f'dấu ngoặc kép (") mở ở dòng {first} không được đóng: các dòng {first}–{last} bị gộp vào một ô. '
+                    "Hãy sửa dấu ngoặc kép trong tệp gốc.",
+                    file=path.name,
+                    row=first,
                 )
             line = Line(v.strip() or None for v in row)
             line.line = first
@@ -147,16 +149,27 @@ def _sniff_workbook(path: Path, suffix: str) -> str:
 def _not_a_workbook(path: Path, kind: str) -> InputError:
     hints = {
         "empty": ("tệp rỗng, không có dữ liệu", InputError),
-        "encrypted": ("tệp Excel có mật khẩu: hãy mở bằng Excel, bỏ mật khẩu (Tệp > Thông tin > Bảo vệ sổ làm việc) "
-                      "rồi lưu lại và chạy lại.", EncryptedWorkbookError),
-        "html": ("tệp mang đuôi Excel nhưng thực chất là trang HTML/XML (thường do phần mềm khác xuất ra): "
-                 "hãy mở bằng Excel và lưu lại dạng .xlsx.", DamagedFileError),
-        "text": ("tệp mang đuôi Excel nhưng thực chất là tệp văn bản: nếu là CSV hãy đổi đuôi thành .csv.", DamagedFileError),
+        "encrypted": (
+            "tệp Excel có mật khẩu: hãy mở bằng Excel, bỏ mật khẩu (Tệp > Thông tin > Bảo vệ sổ làm việc) "
+            "rồi lưu lại và chạy lại.",
+            EncryptedWorkbookError,
+        ),
+        "html": (
+            "tệp mang đuôi Excel nhưng thực chất là trang HTML/XML (thường do phần mềm khác xuất ra): "
+            "hãy mở bằng Excel và lưu lại dạng .xlsx.",
+            DamagedFileError,
+        ),
+        "text": (
+            "tệp mang đuôi Excel nhưng thực chất là tệp văn bản: nếu là CSV hãy đổi đuôi thành .csv.",
+            DamagedFileError,
+        ),
         "zip": ("tệp nén không phải sổ Excel (thiếu các phần của sổ .xlsx) hoặc đã bị hỏng.", DamagedFileError),
         "ole": ("tệp Excel dạng cũ (OLE) bị hỏng hoặc không phải sổ Excel.", DamagedFileError),
         "ole_xlsx": ("tệp Excel dạng cũ (.xls) hoặc có mật khẩu; cần sổ .xlsx do doisoat tạo.", DamagedFileError),
     }
-    message, cls = hints.get(kind, ("tệp không phải sổ Excel hoặc đã bị hỏng/cắt cụt: hãy mở bằng Excel và lưu lại.", DamagedFileError))
+    message, cls = hints.get(
+        kind, ("tệp không phải sổ Excel hoặc đã bị hỏng/cắt cụt: hãy mở bằng Excel và lưu lại.", DamagedFileError)
+    )
     return cls(message, file=path.name)
 
 
@@ -186,7 +199,10 @@ def _rows_xlsx(path: Path, sheet: str) -> Iterator[list[str | None]]:
             except Exception as exc:  # zlib/XML errors inside the sheet part
                 raise DamagedFileError(
                     f"nội dung trang bị hỏng, không đọc tiếp được sau dòng {n} ({type(exc).__name__}). "
-                    "Hãy mở tệp bằng Excel và lưu lại.", file=path.name, sheet=sheet, row=n + 1,
+                    "Hãy mở tệp bằng Excel và lưu lại.",
+                    file=path.name,
+                    sheet=sheet,
+                    row=n + 1,
                 ) from None
             n += 1
             yield [cell_text(v) for v in row]
@@ -211,7 +227,8 @@ def _sheets_xlsx(path: Path) -> list[tuple[str, Iterator[list[str | None]]]]:
     except Exception as exc:  # zip/XML errors: the file is not a readable workbook
         raise DamagedFileError(
             f"không mở được tệp Excel: tệp bị hỏng, bị cắt cụt hoặc không phải sổ .xlsx ({type(exc).__name__}). "
-            "Hãy mở bằng Excel và lưu lại.", file=path.name,
+            "Hãy mở bằng Excel và lưu lại.",
+            file=path.name,
         ) from None
     return [(name, _rows_xlsx(path, name)) for name in names]
 
@@ -248,7 +265,8 @@ def _sheets_xls(path: Path) -> list[tuple[str, Iterator[list[str | None]]]]:
         if "encrypt" in str(exc).lower():
             raise _not_a_workbook(path, "encrypted") from None
         raise DamagedFileError(
-            f"không mở được tệp Excel (.xls): tệp bị hỏng hoặc không phải sổ Excel ({type(exc).__name__}).", file=path.name
+            f"không mở được tệp Excel (.xls): tệp bị hỏng hoặc không phải sổ Excel ({type(exc).__name__}).",
+            file=path.name,
         ) from None
     return [(book.sheet_by_index(i).name, _rows_xls(book, i)) for i in range(book.nsheets)]
 
@@ -257,7 +275,9 @@ def _grid_parquet(path: Path) -> Iterator[list[str | None]]:
     try:
         df = pl.read_parquet(path)
     except Exception as exc:
-        raise InputError(f"không đọc được tệp Parquet: tệp hỏng hoặc không phải Parquet ({type(exc).__name__})", file=path.name) from None
+        raise InputError(
+            f"không đọc được tệp Parquet: tệp hỏng hoặc không phải Parquet ({type(exc).__name__})", file=path.name
+        ) from None
     df = df.select(pl.all().cast(pl.Utf8))
     return chain([list(df.columns)], ([cell_text(v) for v in row] for row in df.iter_rows()))
 

@@ -82,8 +82,14 @@ class _Sheet:
 
 
 def _read_sheet(
-    path: Path, sheet: str | None, rows: Iterator[list[str | None]], columns: Sequence[ColumnSpec],
-    index: dict[str, str], need: Sequence[str], *, tolerant: bool = False,
+    path: Path,
+    sheet: str | None,
+    rows: Iterator[list[str | None]],
+    columns: Sequence[ColumnSpec],
+    index: dict[str, str],
+    need: Sequence[str],
+    *,
+    tolerant: bool = False,
 ) -> _Sheet | None:
     """Header, data rows and skipped lines of one sheet; None when the sheet is empty.
 
@@ -115,9 +121,11 @@ def _read_sheet(
         return _Sheet(sheet, {}, [], [], [], skipped, 0, 0, {}, [], refused=error)
     for i, cells in enumerate(grid[:start], start=offset):
         skip(row_number(cells, i), cells, "above_header" if any(c for c in cells) else "blank")
-    unmapped = [
-        c for j, c in enumerate(grid[start]) if c and j not in found and compact_key(c) not in ("stt", "tt", "sott")
-    ] if height == 1 else []
+    unmapped = (
+        [c for j, c in enumerate(grid[start]) if c and j not in found and compact_key(c) not in ("stt", "tt", "sott")]
+        if height == 1
+        else []
+    )
     twice = [c for c in unmapped if any(k in index for k in header_keys(c))]
 
     data: dict[str, list] = {name: [] for name in found.values()}
@@ -128,7 +136,8 @@ def _read_sheet(
     name_column = next((c.name for c in columns if c.kind in ("name", "owner")), None)
     id_positions = [j for j in positions if kinds.get(found[j]) == "id"]
     dob_name = next((c.name for c in columns if c.role == "ngay_sinh"), None) or next(
-        (c.name for c in columns if c.kind == "year"), None)
+        (c.name for c in columns if c.kind == "year"), None
+    )
     dob_position = next((j for j in positions if found[j] == dob_name), None)
     name_position = next((j for j in positions if found[j] == name_column), None)
     repeat_min = max(2, (len(found) + 1) // 2)
@@ -144,9 +153,14 @@ def _read_sheet(
 
     def inner_reason(cells: Sequence[str | None]) -> str | None:
         name_value = cells[name_position] if name_position is not None and name_position < len(cells) else None
-        if any(is_totals_label(t) for t in [c for c in cells if c][:3]) and (name_value is None or is_totals_label(name_value)):
+        if any(is_totals_label(t) for t in [c for c in cells if c][:3]) and (
+            name_value is None or is_totals_label(name_value)
+        ):
             return "totals"
-        if sum(1 for j in positions if j < len(cells) and cells[j] and index.get(compact_key(cells[j])) == found[j]) >= repeat_min:
+        if (
+            sum(1 for j in positions if j < len(cells) and cells[j] and index.get(compact_key(cells[j])) == found[j])
+            >= repeat_min
+        ):
             return "repeated_header"
         if is_column_numbers(cells):
             return "column_numbers"
@@ -183,18 +197,31 @@ def _read_sheet(
         skip(pn, pcells, "footer")
     skipped.sort(key=lambda d: d["excel_row"])
     if seen != height + len(excel_rows) + len(skipped):
-        raise AssertionError(f"row accounting broken in {where}: {seen} lines, {len(excel_rows)} data, {len(skipped)} skipped")
+        raise AssertionError(
+            f"row accounting broken in {where}: {seen} lines, {len(excel_rows)} data, {len(skipped)} skipped"
+        )
     if not excel_rows:
         error = InputError("có dòng tiêu đề nhưng không có dòng dữ liệu nào", file=where)
         if not tolerant:
             raise error
         return _Sheet(sheet, {}, [], [], [], skipped, start + offset + 1, height, {}, [], refused=error)
-    notes = [f"Tệp {where}: cột '{safe_excerpt(header)}' trùng nghĩa với một cột đã dùng ở bên trái nên không được đọc." for header in twice]
+    notes = [
+        f"Tệp {where}: cột '{safe_excerpt(header)}' trùng nghĩa với một cột đã dùng ở bên trái nên không được đọc."
+        for header in twice
+    ]
     header_row = row_number(grid[start], offset + start)
     return _Sheet(
-        name=sheet, data=data, excel_rows=excel_rows, unreadable=unreadable, notes=notes, skipped=skipped,
-        header_row=header_row, header_rows=height,
-        columns_found={found[j]: grid[start][j] if j < len(grid[start]) and grid[start][j] else None for j in positions},
+        name=sheet,
+        data=data,
+        excel_rows=excel_rows,
+        unreadable=unreadable,
+        notes=notes,
+        skipped=skipped,
+        header_row=header_row,
+        header_rows=height,
+        columns_found={
+            found[j]: grid[start][j] if j < len(grid[start]) and grid[start][j] else None for j in positions
+        },
         unmapped=unmapped,
     )
 
@@ -237,7 +264,8 @@ def read_table(
             raise InputError("tệp rỗng, không có dữ liệu", file=path.name)
         raise InputError(
             f"không trang nào có dòng tiêu đề với các cột cần có (đã xem {len(sheets)} trang: "
-            + ", ".join(f"'{s}'" for s, _ in sheets) + f"). Trang đầu tiên có dữ liệu: {refused[0].refused}",
+            + ", ".join(f"'{s}'" for s, _ in sheets)
+            + f"). Trang đầu tiên có dữ liệu: {refused[0].refused}",
             file=path.name,
         )
 
@@ -245,11 +273,17 @@ def read_table(
     label = (lambda r: f"{path.name} [{r.name}]") if several else (lambda r: path.name)
     notes = [f"Tệp {path.name}: bỏ qua trang '{p.name}' (không có dòng tiêu đề với các cột cần có)." for p in refused]
     if several:
-        notes.append(f"Tệp {path.name}: đọc {len(read)} trang: " + ", ".join(f"'{r.name}' ({len(r.excel_rows)} dòng)" for r in read) + ".")
+        notes.append(
+            f"Tệp {path.name}: đọc {len(read)} trang: "
+            + ", ".join(f"'{r.name}' ({len(r.excel_rows)} dòng)" for r in read)
+            + "."
+        )
     n = sum(len(r.excel_rows) for r in read)
     frame = pl.DataFrame(
         {
-            c.name: pl.Series(c.name, [v for r in read for v in r.data.get(c.name, [None] * len(r.excel_rows))], dtype=pl.Utf8)
+            c.name: pl.Series(
+                c.name, [v for r in read for v in r.data.get(c.name, [None] * len(r.excel_rows))], dtype=pl.Utf8
+            )
             for c in columns
         }
     ).with_columns(
@@ -263,8 +297,11 @@ def read_table(
         )
     skipped = pl.DataFrame(
         {
-            "source_file": [f"{path.name} [{p.name}]" if (several or p.refused is not None) and p.name is not None else path.name
-                            for p in parts for _ in p.skipped],
+            "source_file": [
+                f"{path.name} [{p.name}]" if (several or p.refused is not None) and p.name is not None else path.name
+                for p in parts
+                for _ in p.skipped
+            ],
             "sheet": [d["sheet"] for p in parts for d in p.skipped],
             "excel_row": [d["excel_row"] for p in parts for d in p.skipped],
             "reason_code": [d["reason"] for p in parts for d in p.skipped],
@@ -289,7 +326,8 @@ def read_table(
         "unmapped_columns": first.unmapped,
         "dropped_rows": [
             {"excel_row": d["excel_row"], "reason": d["reason"], **({"sheet": d["sheet"]} if several else {})}
-            for p in parts for d in p.skipped
+            for p in parts
+            for d in p.skipped
         ],
     }
     if decoded is not None and decoded.runs and len({k for _, _, k in decoded.runs}) > 1:
@@ -343,8 +381,13 @@ def read_csv_fast(path: Path, columns: Sequence[ColumnSpec], *, role: str = "pop
         return None
     try:
         raw = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")), has_header=False, skip_rows=1, separator=delimiter,
-            infer_schema=False, quote_char='"', truncate_ragged_lines=False,
+            io.BytesIO(text.encode("utf-8")),
+            has_header=False,
+            skip_rows=1,
+            separator=delimiter,
+            infer_schema=False,
+            quote_char='"',
+            truncate_ragged_lines=False,
         )
     except Exception:  # noqa: BLE001 - any parse problem: the forgiving path reports it properly
         return None
@@ -352,9 +395,7 @@ def read_csv_fast(path: Path, columns: Sequence[ColumnSpec], *, role: str = "pop
     positions = sorted(found)
     if raw.height != records or raw.width <= positions[-1]:
         return None  # blank lines at the end, values spanning lines: not reproduced here
-    frame = raw.select(
-        [pl.col(raw.columns[j]).str.strip_chars().replace("", None).alias(found[j]) for j in positions]
-    )
+    frame = raw.select([pl.col(raw.columns[j]).str.strip_chars().replace("", None).alias(found[j]) for j in positions])
     # a blank row or a totals row anywhere: the forgiving path drops and reports it
     cells = raw.select(pl.all().str.strip_chars().replace("", None))
     if cells.select(pl.all_horizontal(pl.all().is_null()).any()).item():
@@ -372,9 +413,18 @@ def read_csv_fast(path: Path, columns: Sequence[ColumnSpec], *, role: str = "pop
         pl.int_range(2, n + 2, dtype=pl.Int64).alias("excel_row"),
     )
     info = {
-        "role": role, "path": str(path), "file": path.name, "sha256": hashlib.sha256(data).hexdigest(),
-        "bytes": len(data), "format": "csv", "encoding": "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8",
-        "rows": n, "header_row": sheet.header_row, "header_rows": sheet.header_rows,
-        "columns_found": sheet.columns_found, "unmapped_columns": sheet.unmapped, "dropped_rows": [],
+        "role": role,
+        "path": str(path),
+        "file": path.name,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": len(data),
+        "format": "csv",
+        "encoding": "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8",
+        "rows": n,
+        "header_row": sheet.header_row,
+        "header_rows": sheet.header_rows,
+        "columns_found": sheet.columns_found,
+        "unmapped_columns": sheet.unmapped,
+        "dropped_rows": [],
     }
     return IngestResult(frame=frame, info=info, notes=list(sheet.notes))

@@ -29,7 +29,9 @@ def persons(spec: RegistrySpec, ok: pl.DataFrame, base: pl.DataFrame) -> pl.Data
     o = pl.col("_owners").struct
     first = base.drop("ho_ten", "ho_ten_key", "ho_ten_key_nomid", "ho_key", "ten_key", "gioi_tinh")
     persons = owners.select(
-        "source_row", "owner_index", "entity",
+        "source_row",
+        "owner_index",
+        "entity",
         o.field("ho_ten_clean").alias("ho_ten"),
         o.field("key").alias("ho_ten_key"),
         o.field("key_nomid").alias("ho_ten_key_nomid"),
@@ -54,7 +56,9 @@ def organization_rows(spec: RegistrySpec, rows: pl.DataFrame) -> pl.DataFrame:
     if not spec.owner_split:
         return rows.head(0).select("source_row")
     owner = spec.role_column("ho_ten").name
-    return rows.filter((pl.col("row_status") == "ok") & (pl.col(f"{owner}_entity") == "organization")).select("source_row")
+    return rows.filter((pl.col("row_status") == "ok") & (pl.col(f"{owner}_entity") == "organization")).select(
+        "source_row"
+    )
 
 
 def repeated_persons_are_not_duplicates(spec: RegistrySpec, rows: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
@@ -63,7 +67,9 @@ def repeated_persons_are_not_duplicates(spec: RegistrySpec, rows: pl.DataFrame, 
     key = rows.select("source_row", pl.col(f"{spec.key_column}_clean").alias("_key"))
     first = key.rename({"source_row": "_first_row", "_key": "_first_key"})
     out = (
-        linked.with_columns((pl.col("rec_id") // 10).alias("source_row"), (pl.col("duplicate_of") // 10).alias("_first_row"))
+        linked.with_columns(
+            (pl.col("rec_id") // 10).alias("source_row"), (pl.col("duplicate_of") // 10).alias("_first_row")
+        )
         .join(key, on="source_row", how="left")
         .join(first, on="_first_row", how="left")
     )

@@ -39,12 +39,18 @@ def ensure_writable_dir(path: Path, option: str = "--out") -> None:
         with tempfile.NamedTemporaryFile(dir=path, prefix=".doisoat-ghi-thu-"):
             pass
     except OSError as exc:
-        raise OutputError(f"{option} {path}: không ghi được vào thư mục này ({exc.strerror or type(exc).__name__}).") from None
+        raise OutputError(
+            f"{option} {path}: không ghi được vào thư mục này ({exc.strerror or type(exc).__name__})."
+        ) from None
 
 
 def write_reports(
-    con: duckdb.DuckDBPyConnection, run_id: str, out_dir: Path, unmasked: bool = False,
-    by_commune: bool = False, password_file: Path | None = None,
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    out_dir: Path,
+    unmasked: bool = False,
+    by_commune: bool = False,
+    password_file: Path | None = None,
 ) -> dict[str, Path]:
     """Write the workbook, the HTML audit report (and the communes' workbooks) of one run; returns their paths.
 
@@ -64,7 +70,6 @@ def write_reports(
     with part("report_html", "  Báo cáo HTML…"):
         paths["html"] = write_html(con, spec, run_id, coverage, folder / f"{spec.name}_audit.html", unmasked=unmasked)
     if by_commune:
-
         password = read_password_file(Path(password_file)) if password_file else None
         with part("report_communes", "  Sổ từng xã…"):
             communes = write_commune_workbooks(con, spec, run_id, coverage, folder, password=password)
@@ -76,8 +81,14 @@ def write_reports(
     return paths
 
 
-def regenerate_cli(run_id: str, db: Path, out_dir: Path, unmasked: bool = False, by_commune: bool = False,
-                   password_file: Path | None = None) -> int:
+def regenerate_cli(
+    run_id: str,
+    db: Path,
+    out_dir: Path,
+    unmasked: bool = False,
+    by_commune: bool = False,
+    password_file: Path | None = None,
+) -> int:
     """`doisoat report RUN_ID`: rebuild a run's reports from the warehouse file."""
     if not Path(db).exists():
         raise DoisoatError(f"Không tìm thấy kho dữ liệu {db}.", code="warehouse_not_found")
@@ -85,11 +96,17 @@ def regenerate_cli(run_id: str, db: Path, out_dir: Path, unmasked: bool = False,
     ensure_writable_dir(Path(out_dir))
     con = connect(db, REGISTRIES.values())
     try:
-        paths = write_reports(con, run_id, Path(out_dir), unmasked=unmasked, by_commune=by_commune, password_file=password_file)
+        paths = write_reports(
+            con, run_id, Path(out_dir), unmasked=unmasked, by_commune=by_commune, password_file=password_file
+        )
     finally:
         con.close()
-    labels = {"excel": "Sổ Excel cho cán bộ", "html": "Báo cáo kiểm toán HTML",
-              "communes": "Sổ riêng từng xã (có mật khẩu)", "passwords": "Danh sách mật khẩu (gửi riêng, không kèm tệp)"}
+    labels = {
+        "excel": "Sổ Excel cho cán bộ",
+        "html": "Báo cáo kiểm toán HTML",
+        "communes": "Sổ riêng từng xã (có mật khẩu)",
+        "passwords": "Danh sách mật khẩu (gửi riêng, không kèm tệp)",
+    }
     for kind, path in paths.items():
         print(f"{labels.get(kind, kind)}: {path}", file=sys.stdout)
     return 0

@@ -58,7 +58,9 @@ def read_password_file(path: Path) -> str:
     except FileNotFoundError:
         raise InputError("không tìm thấy tệp mật khẩu", file=str(path)) from None
     except (OSError, UnicodeDecodeError):
-        raise InputError("không đọc được tệp mật khẩu (cần tệp văn bản UTF-8, mật khẩu ở dòng đầu)", file=str(path)) from None
+        raise InputError(
+            "không đọc được tệp mật khẩu (cần tệp văn bản UTF-8, mật khẩu ở dòng đầu)", file=str(path)
+        ) from None
     password = lines[0].strip() if lines else ""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InputError(f"mật khẩu ở dòng đầu của tệp phải dài ít nhất {MIN_PASSWORD_LENGTH} ký tự", file=path.name)
@@ -102,7 +104,11 @@ def _commune_coverage(coverage: pl.DataFrame, code: str) -> pl.DataFrame:
 
 
 def write_commune_workbooks(
-    con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, coverage: pl.DataFrame, run_folder: Path,
+    con: duckdb.DuckDBPyConnection,
+    spec: RegistrySpec,
+    run_id: str,
+    coverage: pl.DataFrame,
+    run_folder: Path,
     password: str | None = None,
 ) -> CommuneFiles:
     """`run_folder/theo_xa/<registry>_<ma_xa>_<name>.xlsx`, encrypted; generated passwords listed
@@ -113,7 +119,9 @@ def write_commune_workbooks(
     restrict(folder)
     names = dict(
         coverage.filter(pl.col("level") == "commune")
-        .select(pl.col("ma_don_vi").fill_null(UNKNOWN_CODE), "ten_don_vi").unique(subset="ma_don_vi").iter_rows()
+        .select(pl.col("ma_don_vi").fill_null(UNKNOWN_CODE), "ten_don_vi")
+        .unique(subset="ma_don_vi")
+        .iter_rows()
     )
     rows = commune_rows(con, spec, run_id)
     result = CommuneFiles(folder=folder)
@@ -123,14 +131,18 @@ def write_commune_workbooks(
         name = names.get(code) or UNKNOWN_UNIT
         path = folder / f"{spec.name}_{code}_{_slug(name.split(',')[0]) if code != UNKNOWN_CODE else UNKNOWN_CODE}.xlsx"
         plain = io.BytesIO()
-        write_workbook(con, spec, run_id, _commune_coverage(coverage, code), plain, unmasked=True, keep=keep, scope=name)
+        write_workbook(
+            con, spec, run_id, _commune_coverage(coverage, code), plain, unmasked=True, keep=keep, scope=name
+        )
         pw = password or generate_password()
         write_private_bytes(path, encrypt_workbook(plain.getvalue(), pw))
         result.files.append({"ma_xa": code, "ten_xa": name, "file": path, "rows": keep.height})
         listed.append((code, name, path.name, pw))
     if password is None:
         lines = ["ma_xa,ten_xa,tep,mat_khau"] + [",".join(_csv(v) for v in row) for row in listed]
-        result.passwords = write_private_text(Path(run_folder) / f"mat_khau_{spec.name}.csv", "\ufeff" + "\n".join(lines) + "\n")
+        result.passwords = write_private_text(
+            Path(run_folder) / f"mat_khau_{spec.name}.csv", "\ufeff" + "\n".join(lines) + "\n"
+        )
     restrict_tree(folder)
     return result
 

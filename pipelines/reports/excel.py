@@ -75,9 +75,15 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "detail": ("Chi tiết", "text"),
 }
 HIDDEN = {"source_row", "duplicate_of"}
-LABEL_TABLES = {"kind": {**L.MISMATCH_KIND, **L.ALERT}, "basis": L.DUPLICATE_BASIS, "severity": L.SEVERITY,
-                "death_source": L.DEATH_SOURCE, "status": L.STATUS, "method": L.METHOD,
-                "population_issue": L.POPULATION_ISSUE}
+LABEL_TABLES = {
+    "kind": {**L.MISMATCH_KIND, **L.ALERT},
+    "basis": L.DUPLICATE_BASIS,
+    "severity": L.SEVERITY,
+    "death_source": L.DEATH_SOURCE,
+    "status": L.STATUS,
+    "method": L.METHOD,
+    "population_issue": L.POPULATION_ISSUE,
+}
 
 
 class _Book:
@@ -87,10 +93,25 @@ class _Book:
         # a file object (a commune's unmasked workbook, encrypted before it touches the disk) is
         # written in memory: xlsxwriter's default temporary files would hold the plaintext in /tmp
         in_memory = not isinstance(target, (str, Path))
-        self.wb = xlsxwriter.Workbook(target if in_memory else str(target), {
-            "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False, "in_memory": in_memory,
-        })
-        self.head = self.wb.add_format({"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF", "text_wrap": True, "valign": "top", "border": 1})
+        self.wb = xlsxwriter.Workbook(
+            target if in_memory else str(target),
+            {
+                "strings_to_numbers": False,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "in_memory": in_memory,
+            },
+        )
+        self.head = self.wb.add_format(
+            {
+                "bold": True,
+                "bg_color": "#1F4E79",
+                "font_color": "#FFFFFF",
+                "text_wrap": True,
+                "valign": "top",
+                "border": 1,
+            }
+        )
         self.title = self.wb.add_format({"bold": True, "font_size": 14})
         self.note = self.wb.add_format({"italic": True, "font_color": "#555555"})
         self.text = self.wb.add_format({"num_format": "@"})
@@ -179,7 +200,9 @@ MASKED_SUGGESTION_NOTE = (
 )
 
 
-def _action_sheet(book: _Book, spec: RegistrySpec, sheet: str, title: str, frame: pl.DataFrame, unmasked: bool, run_id: str) -> None:
+def _action_sheet(
+    book: _Book, spec: RegistrySpec, sheet: str, title: str, frame: pl.DataFrame, unmasked: bool, run_id: str
+) -> None:
     ws = book.wb.add_worksheet(sheet)
     cols = [c for c in frame.columns if c not in HIDDEN and not (c == "owner_index" and not spec.owner_split)]
     headers = [COLUMNS.get(c, (c, "text"))[0] for c in cols]
@@ -201,10 +224,18 @@ def _action_sheet(book: _Book, spec: RegistrySpec, sheet: str, title: str, frame
             ws.set_column(j, j, w, None, {"hidden": True})
         elif kind == "decision":
             ws.set_column(j, j, max(w, 16), book.unlocked)
-            ws.data_validation(header_row + 1, j, max(end - 1, header_row + 1), j, {
-                "validate": "list", "source": list(L.DECISION.values()),
-                "input_title": "Quyết định", "input_message": "Đồng ý: cùng một người. Bác bỏ: không phải người này.",
-            })
+            ws.data_validation(
+                header_row + 1,
+                j,
+                max(end - 1, header_row + 1),
+                j,
+                {
+                    "validate": "list",
+                    "source": list(L.DECISION.values()),
+                    "input_title": "Quyết định",
+                    "input_message": "Đồng ý: cùng một người. Bác bỏ: không phải người này.",
+                },
+            )
         elif kind == "note":
             ws.set_column(j, j, max(w, 30), book.unlocked)
         else:
@@ -215,7 +246,15 @@ def _action_sheet(book: _Book, spec: RegistrySpec, sheet: str, title: str, frame
     _print_setup(ws)
 
 
-def _summary_sheet(book: _Book, spec: RegistrySpec, con: duckdb.DuckDBPyConnection, run_id: str, coverage: pl.DataFrame, unmasked: bool, scope: str | None = None) -> None:
+def _summary_sheet(
+    book: _Book,
+    spec: RegistrySpec,
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    coverage: pl.DataFrame,
+    unmasked: bool,
+    scope: str | None = None,
+) -> None:
     ws = book.wb.add_worksheet("Tổng hợp")
     info = run_info(con, run_id)
     ws.write_string(0, 0, f"Kết quả đối soát: {spec.title_vi} với CSDLQG về dân cư (Đề án 06)", book.title)
@@ -226,14 +265,21 @@ def _summary_sheet(book: _Book, spec: RegistrySpec, con: duckdb.DuckDBPyConnecti
         f"Mã lần chạy: {run_id}",
         f"Thời gian: {vn_time(started)}",
         "Tệp đầu vào: " + "; ".join(f"{f.get('file') or f.get('path')} ({f.get('rows', '?')} dòng)" for f in files),
-        "Số định danh trong báo cáo: " + ("KHÔNG che (theo yêu cầu --unmasked)" if unmasked else "đã che một phần để bảo vệ dữ liệu cá nhân"),
+        "Số định danh trong báo cáo: "
+        + ("KHÔNG che (theo yêu cầu --unmasked)" if unmasked else "đã che một phần để bảo vệ dữ liệu cá nhân"),
     ]
     if scope:
-        lines[-1] = (f"Sổ riêng của {scope}: chỉ gồm các dòng của đơn vị này; số định danh KHÔNG che để xã sửa danh sách. "
-                     "Tệp được mã hoá bằng mật khẩu; không chuyển tiếp, không lưu bản không mật khẩu.")
-    orgs = con.execute("SELECT count(*) FROM links_effective WHERE run_id = ? AND entity = 'organization'", [run_id]).fetchone()[0]
+        lines[-1] = (
+            f"Sổ riêng của {scope}: chỉ gồm các dòng của đơn vị này; số định danh KHÔNG che để xã sửa danh sách. "
+            "Tệp được mã hoá bằng mật khẩu; không chuyển tiếp, không lưu bản không mật khẩu."
+        )
+    orgs = con.execute(
+        "SELECT count(*) FROM links_effective WHERE run_id = ? AND entity = 'organization'", [run_id]
+    ).fetchone()[0]
     if orgs:
-        lines.append(f"Tổ chức (không phải cá nhân, không đối soát với CSDLQG, không tính vào các tỷ lệ dưới đây): {orgs:,} bản ghi")
+        lines.append(
+            f"Tổ chức (không phải cá nhân, không đối soát với CSDLQG, không tính vào các tỷ lệ dưới đây): {orgs:,} bản ghi"
+        )
     notes = info.get("notes")
     lines += [f"Lưu ý: {n}" for n in (json.loads(notes) if isinstance(notes, str) else (notes or []))]
     for i, line in enumerate(lines, start=1):
@@ -245,24 +291,48 @@ def _summary_sheet(book: _Book, spec: RegistrySpec, con: duckdb.DuckDBPyConnecti
     headers = ["Chỉ tiêu", "Tỷ lệ đạt", "Mục tiêu", "Còn thiếu", "Số bản ghi đạt", "Tổng số bản ghi"]
     kinds = ["text", "pct", "pct", "pct_gap", "int", "int"]
     overall = coverage.filter(pl.col("level") == "all")
-    rows = [[L.label(L.METRIC, r["metric"]), r["value"], r["target"], r["gap"], r["numerator"], r["denominator"]] for r in overall.iter_rows(named=True)]
+    rows = [
+        [L.label(L.METRIC, r["metric"]), r["value"], r["target"], r["gap"], r["numerator"], r["denominator"]]
+        for r in overall.iter_rows(named=True)
+    ]
     top = book.table(ws, top + 1, headers, rows, kinds, widths) + 2
 
-    ws.write_string(top, 0, "Theo tỉnh/thành phố (tỷ lệ đạt; mục tiêu 100 %, riêng trùng lặp và đã chết vẫn hưởng là 0 %)", book.title)
+    ws.write_string(
+        top,
+        0,
+        "Theo tỉnh/thành phố (tỷ lệ đạt; mục tiêu 100 %, riêng trùng lặp và đã chết vẫn hưởng là 0 %)",
+        book.title,
+    )
     headers, kinds, rows = _wide(coverage, "province", ["Tỉnh/thành phố"])
     widths += [12] * max(0, len(headers) - len(widths))
     top = book.table(ws, top + 1, headers, [r[1:] for r in rows], kinds, widths) + 2
 
     checks = con.execute(
-        "SELECT \"column\", element_count, unexpected_count, unexpected_rate, success, details FROM expectation_results WHERE run_id = ? ORDER BY suite, \"column\"",
+        'SELECT "column", element_count, unexpected_count, unexpected_rate, success, details FROM expectation_results WHERE run_id = ? ORDER BY suite, "column"',
         [run_id],
     ).pl()
     ws.write_string(top, 0, "Kiểm tra chất lượng dữ liệu (Great Expectations)", book.title)
     rows = []
     for r in checks.iter_rows(named=True):
         check = (json.loads(r["details"]) if r["details"] else {}).get("check")
-        rows.append([L.label(L.CHECKS, check) if check else "", L.column_label(spec, r["column"]), r["element_count"], r["unexpected_count"], r["unexpected_rate"], "Đạt" if r["success"] else "Không đạt"])
-    book.table(ws, top + 1, ["Kiểm tra", "Cột", "Số giá trị", "Số lỗi", "Tỷ lệ lỗi", "Kết quả"], rows, ["text", "text", "int", "int", "pct", "text"], widths)
+        rows.append(
+            [
+                L.label(L.CHECKS, check) if check else "",
+                L.column_label(spec, r["column"]),
+                r["element_count"],
+                r["unexpected_count"],
+                r["unexpected_rate"],
+                "Đạt" if r["success"] else "Không đạt",
+            ]
+        )
+    book.table(
+        ws,
+        top + 1,
+        ["Kiểm tra", "Cột", "Số giá trị", "Số lỗi", "Tỷ lệ lỗi", "Kết quả"],
+        rows,
+        ["text", "text", "int", "int", "pct", "text"],
+        widths,
+    )
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
     _print_setup(ws)
@@ -307,11 +377,22 @@ def _skipped_sheet(book: _Book, spec: RegistrySpec, con: duckdb.DuckDBPyConnecti
     ).fetchall()
     ws = book.wb.add_worksheet(SKIPPED_SHEET)
     ws.write_string(0, 0, f"{SKIPPED_SHEET} — {spec.title_vi}", book.title)
-    ws.write_string(1, 0, f"Các dòng của tệp không phải dòng dữ liệu (tiêu đề, dòng trống, tổng cộng, chữ ký/cuối biểu…), "
-                          f"không đưa vào đối soát. Số dòng: {len(rows):,}. Nội dung đã che số và tên.", book.note)
+    ws.write_string(
+        1,
+        0,
+        f"Các dòng của tệp không phải dòng dữ liệu (tiêu đề, dòng trống, tổng cộng, chữ ký/cuối biểu…), "
+        f"không đưa vào đối soát. Số dòng: {len(rows):,}. Nội dung đã che số và tên.",
+        book.note,
+    )
     widths = [24, 16, 8, 28, 60]
-    book.table(ws, 3, ["Tệp", "Trang", "Dòng", "Lý do", "Nội dung (đã che)"], [list(r) for r in rows],
-               ["text", "text", "int", "text", "text"], widths)
+    book.table(
+        ws,
+        3,
+        ["Tệp", "Trang", "Dòng", "Lý do", "Nội dung (đã che)"],
+        [list(r) for r in rows],
+        ["text", "text", "int", "text", "text"],
+        widths,
+    )
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
     ws.freeze_panes(4, 0)
@@ -327,8 +408,14 @@ def _print_setup(ws) -> None:
 
 
 def write_workbook(
-    con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, coverage: pl.DataFrame, path: Path | BinaryIO,
-    unmasked: bool = False, keep: pl.DataFrame | None = None, scope: str | None = None,
+    con: duckdb.DuckDBPyConnection,
+    spec: RegistrySpec,
+    run_id: str,
+    coverage: pl.DataFrame,
+    path: Path | BinaryIO,
+    unmasked: bool = False,
+    keep: pl.DataFrame | None = None,
+    scope: str | None = None,
 ) -> dict[str, int]:
     """Write the workbook; returns rows written per action sheet (for logs and tests).
 

@@ -51,7 +51,9 @@ def _json(value) -> object:
 
 def _table(headers: list[str], rows: list[list], cls: str = "") -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in r) + "</tr>" for r in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in r) + "</tr>" for r in rows
+    )
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
@@ -67,19 +69,33 @@ def _weight(p: float) -> float:
 
 def _inputs_section(info: dict) -> str:
     files = _json(info.get("input_files")) or []
+
     def dropped(v):
         return len(v) if isinstance(v, list) else v
 
-    rows = [[L.label(L.INPUT_ROLE, f.get("role")), f.get("file") or f.get("path"), f.get("rows"), dropped(f.get("dropped_rows")), f.get("bytes"), f.get("encoding"), f.get("sha256")] for f in files]
+    rows = [
+        [
+            L.label(L.INPUT_ROLE, f.get("role")),
+            f.get("file") or f.get("path"),
+            f.get("rows"),
+            dropped(f.get("dropped_rows")),
+            f.get("bytes"),
+            f.get("encoding"),
+            f.get("sha256"),
+        ]
+        for f in files
+    ]
     notes = _json(info.get("notes")) or []
     out = _table(["Vai trò", "Tệp", "Số dòng", "Dòng bỏ qua", "Byte", "Mã hoá", "SHA-256"], rows, "mono")
-    out += f'<p>SHA-256 của trích xuất CSDLQG: <code>{escape(str(info.get("population_sha256") or ""))}</code></p>'
+    out += f"<p>SHA-256 của trích xuất CSDLQG: <code>{escape(str(info.get('population_sha256') or ''))}</code></p>"
     if notes:
         out += "<ul>" + "".join(f"<li>{escape(str(n))}</li>" for n in notes) + "</ul>"
     return out
 
 
-def _parameters_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, info: dict) -> tuple[str, float, float]:
+def _parameters_section(
+    con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, info: dict
+) -> tuple[str, float, float]:
     model = con.execute("SELECT model, settings, blocking FROM match_models WHERE run_id = ?", [run_id]).fetchone()
     settings = _json(model[1]) if model else {}
     match_t = float(settings.get("match_threshold", spec.match.match_threshold))
@@ -88,8 +104,14 @@ def _parameters_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_
     rows = [
         ["Ngưỡng khớp (xác suất)", f"{match_t:.2f} (điểm {_weight(match_t):.2f})"],
         ["Ngưỡng cần xem xét (xác suất)", f"{review_t:.2f} (điểm {_weight(review_t):.2f})"],
-        ["Phép so sánh", ", ".join(L.label(L.COMPARISON, c) for c in settings.get("comparisons", spec.match.comparisons))],
-        ["Luật phân khối", ", ".join(L.label(L.RULE, r) for r in settings.get("blocking_rules", spec.match.blocking_rules))],
+        [
+            "Phép so sánh",
+            ", ".join(L.label(L.COMPARISON, c) for c in settings.get("comparisons", spec.match.comparisons)),
+        ],
+        [
+            "Luật phân khối",
+            ", ".join(L.label(L.RULE, r) for r in settings.get("blocking_rules", spec.match.blocking_rules)),
+        ],
         ["Che số định danh", "không" if params.get("unmasked") else "có"],
     ]
     out = _table(["Tham số", "Giá trị"], rows)
@@ -98,9 +120,14 @@ def _parameters_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_
         blocking = {b.get("rule"): b.get("pairs") for b in blocking}
     if isinstance(blocking, dict) and blocking:
         out += "<h3>Số cặp so sánh theo luật phân khối</h3>" + _table(
-            ["Luật phân khối", "Mã luật (trong kho dữ liệu)", "Số cặp"], [[L.label(L.RULE, k), k, f"{v:,}" if isinstance(v, int) else v] for k, v in blocking.items()], "mono")
+            ["Luật phân khối", "Mã luật (trong kho dữ liệu)", "Số cặp"],
+            [[L.label(L.RULE, k), k, f"{v:,}" if isinstance(v, int) else v] for k, v in blocking.items()],
+            "mono",
+        )
     versions = _json(info.get("package_versions")) or {}
-    out += "<h3>Phiên bản phần mềm</h3>" + _table(["Gói", "Phiên bản"], [[k, v] for k, v in sorted(versions.items())], "mono")
+    out += "<h3>Phiên bản phần mềm</h3>" + _table(
+        ["Gói", "Phiên bản"], [[k, v] for k, v in sorted(versions.items())], "mono"
+    )
     return out, match_t, review_t
 
 
@@ -108,15 +135,29 @@ def _outcomes(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[dict[str, in
     """Outcomes of person records after reviewers' decisions (links_effective; equal to links when
     none). Organizations (land) are not persons: counted apart, never as "not found", so these
     figures share their denominator with `coverage` and the workbook."""
-    counts = dict(con.execute(
-        "SELECT status, count(*) FROM links_effective WHERE run_id = ? AND coalesce(entity, 'person') <> 'organization' GROUP BY status",
-        [run_id],
-    ).fetchall())
-    orgs = con.execute("SELECT count(*) FROM links_effective WHERE run_id = ? AND entity = 'organization'", [run_id]).fetchone()[0]
+    counts = dict(
+        con.execute(
+            "SELECT status, count(*) FROM links_effective WHERE run_id = ? AND coalesce(entity, 'person') <> 'organization' GROUP BY status",
+            [run_id],
+        ).fetchall()
+    )
+    orgs = con.execute(
+        "SELECT count(*) FROM links_effective WHERE run_id = ? AND entity = 'organization'", [run_id]
+    ).fetchone()[0]
     parts = [(L.label(L.STATUS, s), int(counts.get(s, 0)), charts.STATUS_COLORS[s]) for s in LINK_STATUSES]
     legend = " ".join(f'<span style="background:{c}"></span>{escape(label)}: {n:,}' for label, n, c in parts)
-    note = f"<p>Ngoài ra {orgs:,} bản ghi là tổ chức (không phải cá nhân), không đối soát với CSDLQG và không tính vào các tỷ lệ.</p>" if orgs else ""
-    return counts, orgs, charts.stacked_bar(parts, "Kết quả đối soát của mọi bản ghi cá nhân") + f'<p class="legend">{legend}</p>' + note
+    note = (
+        f"<p>Ngoài ra {orgs:,} bản ghi là tổ chức (không phải cá nhân), không đối soát với CSDLQG và không tính vào các tỷ lệ.</p>"
+        if orgs
+        else ""
+    )
+    return (
+        counts,
+        orgs,
+        charts.stacked_bar(parts, "Kết quả đối soát của mọi bản ghi cá nhân")
+        + f'<p class="legend">{legend}</p>'
+        + note,
+    )
 
 
 def _coverage_section(spec: RegistrySpec, coverage: pl.DataFrame) -> str:
@@ -125,7 +166,17 @@ def _coverage_section(spec: RegistrySpec, coverage: pl.DataFrame) -> str:
     out = charts.hbar_targets(bars, "Tỷ lệ đạt so với mục tiêu Đề án 06 (vạch đen = mục tiêu)")
     out += _table(
         ["Chỉ tiêu", "Tỷ lệ đạt", "Mục tiêu", "Còn thiếu", "Đạt", "Tổng"],
-        [[L.label(L.METRIC, r["metric"]), _pct(r["value"]), _pct(r["target"]), _pct(r["gap"]), r["numerator"], r["denominator"]] for r in overall.iter_rows(named=True)],
+        [
+            [
+                L.label(L.METRIC, r["metric"]),
+                _pct(r["value"]),
+                _pct(r["target"]),
+                _pct(r["gap"]),
+                r["numerator"],
+                r["denominator"],
+            ]
+            for r in overall.iter_rows(named=True)
+        ],
     )
     communes = coverage.filter(pl.col("level") == "commune")
     wide = {}
@@ -133,9 +184,14 @@ def _coverage_section(spec: RegistrySpec, coverage: pl.DataFrame) -> str:
         wide.setdefault((r["ma_don_vi"], r["ten_don_vi"]), {"n": r["denominator"]})[r["metric"]] = r["value"] or 0.0
     ranked = sorted(wide.items(), key=lambda kv: (-kv[1]["n"], kv[0][1] or ""))[:MAX_COMMUNES]
     rows = [
-        (f"{name} ({vals['n']:,})", [(vals.get("linked_id", 0.0), charts.GREEN, "Liên kết bằng số định danh"),
-                                     (vals.get("linked_probabilistic", 0.0), charts.BLUE, "Liên kết xác suất"),
-                                     (vals.get("linked_household", 0.0), charts.TEAL, "Đồng sở hữu liên kết qua hộ")])
+        (
+            f"{name} ({vals['n']:,})",
+            [
+                (vals.get("linked_id", 0.0), charts.GREEN, "Liên kết bằng số định danh"),
+                (vals.get("linked_probabilistic", 0.0), charts.BLUE, "Liên kết xác suất"),
+                (vals.get("linked_household", 0.0), charts.TEAL, "Đồng sở hữu liên kết qua hộ"),
+            ],
+        )
         for (code, name), vals in ranked
     ]
     out += f"<h3>Tỷ lệ liên kết theo xã/phường ({len(ranked)} xã có nhiều bản ghi nhất / {len(wide)})</h3>"
@@ -149,16 +205,19 @@ def _coverage_section(spec: RegistrySpec, coverage: pl.DataFrame) -> str:
 
 def _weights_section(con: duckdb.DuckDBPyConnection, run_id: str, match_t: float, review_t: float) -> str:
     frame = con.execute(
-        "SELECT status, match_weight FROM links WHERE run_id = ? AND match_weight IS NOT NULL AND isfinite(match_weight)", [run_id]
+        "SELECT status, match_weight FROM links WHERE run_id = ? AND match_weight IS NOT NULL AND isfinite(match_weight)",
+        [run_id],
     ).pl()
     by_status = {s: frame.filter(pl.col("status") == s)["match_weight"].to_list() for s in LINK_STATUSES}
     by_status = {s: v for s, v in by_status.items() if v}
     thresholds = [(_weight(review_t), "Ngưỡng xem xét", charts.ORANGE), (_weight(match_t), "Ngưỡng khớp", charts.GREEN)]
-    legend = " ".join(f'<span style="background:{charts.STATUS_COLORS[s]}"></span>{escape(L.label(L.STATUS, s))} ({len(v):,})' for s, v in by_status.items())
+    legend = " ".join(
+        f'<span style="background:{charts.STATUS_COLORS[s]}"></span>{escape(L.label(L.STATUS, s))} ({len(v):,})'
+        for s, v in by_status.items()
+    )
     return (
         f"<p>{frame.height:,} bản ghi có điểm khớp xác suất (liên kết bằng số định danh không cần điểm).</p>"
-        f'<p class="legend">{legend}</p>'
-        + charts.histogram(by_status, thresholds, "Phân bố điểm khớp với hai ngưỡng")
+        f'<p class="legend">{legend}</p>' + charts.histogram(by_status, thresholds, "Phân bố điểm khớp với hai ngưỡng")
     )
 
 
@@ -167,11 +226,21 @@ def _checks_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: 
         'SELECT "column", element_count, unexpected_count, unexpected_rate, success, details FROM expectation_results WHERE run_id = ? ORDER BY suite, "column"',
         [run_id],
     ).pl()
-    rows = [[L.label(L.CHECKS, (_json(r["details"]) or {}).get("check")), L.column_label(spec, r["column"]), r["element_count"], r["unexpected_count"], _pct(r["unexpected_rate"]), "Đạt" if r["success"] else "Không đạt"]
-            for r in frame.iter_rows(named=True)]
+    rows = [
+        [
+            L.label(L.CHECKS, (_json(r["details"]) or {}).get("check")),
+            L.column_label(spec, r["column"]),
+            r["element_count"],
+            r["unexpected_count"],
+            _pct(r["unexpected_rate"]),
+            "Đạt" if r["success"] else "Không đạt",
+        ]
+        for r in frame.iter_rows(named=True)
+    ]
     return _table(["Kiểm tra", "Cột", "Số giá trị", "Số lỗi", "Tỷ lệ lỗi", "Kết quả"], rows) + (
         "<p>Các kiểm tra là bộ kỳ vọng Great Expectations sinh từ đặc tả của sổ; kết quả (chỉ số đếm, không có giá trị) "
-        "ghi ở đây và trong bảng <code>expectation_results</code> của kho dữ liệu.</p>")
+        "ghi ở đây và trong bảng <code>expectation_results</code> của kho dữ liệu.</p>"
+    )
 
 
 def _prior(con: duckdb.DuckDBPyConnection, run_id: str) -> float:
@@ -224,22 +293,32 @@ def _explanations(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: st
     parts = []
     for rec in chosen.iter_rows(named=True):
         ev = by_record.get((rec["source_row"], rec["owner_index"]))
-        who = f"{rec['source_file']}, dòng {rec['excel_row']}" + (f", người thứ {rec['owner_index'] + 1}" if spec.owner_split else "")
+        who = f"{rec['source_file']}, dòng {rec['excel_row']}" + (
+            f", người thứ {rec['owner_index'] + 1}" if spec.owner_split else ""
+        )
         if rec["ho_ten"]:
             who += f" — {rec['ho_ten']}"
         prob = "" if rec["match_probability"] is None else f" — xác suất {rec['match_probability']:.1%}"
         head = f"{who} — {L.label(L.STATUS, rec['status'])}{prob}"
         if ev is None or ev.height == 0:
-            parts.append(f"<details><summary>{escape(head)}</summary><p>Không có bằng chứng so sánh được lưu.</p></details>")
+            parts.append(
+                f"<details><summary>{escape(head)}</summary><p>Không có bằng chứng so sánh được lưu.</p></details>"
+            )
             continue
         cands = []
-        for (pop_id, sdd, rank), g in ev.group_by(["pop_rec_id", "so_dinh_danh", "candidate_rank"], maintain_order=True):
+        for (pop_id, sdd, rank), g in ev.group_by(
+            ["pop_rec_id", "so_dinh_danh", "candidate_rank"], maintain_order=True
+        ):
             total = prior + float(g["partial_weight"].fill_null(0).sum())
             cands.append({"pop": pop_id, "sdd": sdd, "rank": rank, "total": total, "g": g})
         cands.sort(key=lambda c: c["rank"])
         best = next((c for c in cands if c["pop"] == rec["pop_rec_id"]), cands[0])
         steps = [(L.label(L.COMPARISON, "prior"), prior, "")] + [
-            (L.label(L.COMPARISON, r["comparison"]), float(r["partial_weight"] or 0.0), L.label(L.COMPARISON_LEVEL, r["level"] or ""))
+            (
+                L.label(L.COMPARISON, r["comparison"]),
+                float(r["partial_weight"] or 0.0),
+                L.label(L.COMPARISON_LEVEL, r["level"] or ""),
+            )
             for r in best["g"].iter_rows(named=True)
         ]
         svg = charts.waterfall(steps, "Tổng điểm", f"Đóng góp của từng phép so sánh: {head}")
@@ -248,16 +327,29 @@ def _explanations(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: st
         for cand in cands:
             lv = {c: L.label(L.COMPARISON_LEVEL, v) for c, v in zip(cand["g"]["comparison"], cand["g"]["level"])}
             p = 1 / (1 + 2 ** (-cand["total"])) if cand["total"] > -1000 else 0.0
-            rows.append([cand["rank"], mask(cand["sdd"]) if cand["sdd"] else "", f"{cand['total']:.2f}", f"{p:.1%}"] + [lv.get(c, "") for c in comps])
-        table = _table(["Hạng", "Số định danh ứng viên", "Điểm", "Xác suất"] + [L.label(L.COMPARISON, c) for c in comps], rows, "mono")
-        parts.append(f"<details><summary>{escape(head)}</summary>{svg}<h4>Các ứng viên đã so sánh</h4>{table}</details>")
+            rows.append(
+                [cand["rank"], mask(cand["sdd"]) if cand["sdd"] else "", f"{cand['total']:.2f}", f"{p:.1%}"]
+                + [lv.get(c, "") for c in comps]
+            )
+        table = _table(
+            ["Hạng", "Số định danh ứng viên", "Điểm", "Xác suất"] + [L.label(L.COMPARISON, c) for c in comps],
+            rows,
+            "mono",
+        )
+        parts.append(
+            f"<details><summary>{escape(head)}</summary>{svg}<h4>Các ứng viên đã so sánh</h4>{table}</details>"
+        )
     n_review = chosen.filter(pl.col("status") == "review").height
-    intro = (f"<p>{n_review:,} bản ghi cần xem xét (tối đa {MAX_REVIEW}) và {chosen.height - n_review:,} bản ghi đã khớp xác suất "
-             f"được chọn ngẫu nhiên (tối đa {MAX_SAMPLE}). Bấm vào một dòng để xem điểm từng phép so sánh.</p>")
+    intro = (
+        f"<p>{n_review:,} bản ghi cần xem xét (tối đa {MAX_REVIEW}) và {chosen.height - n_review:,} bản ghi đã khớp xác suất "
+        f"được chọn ngẫu nhiên (tối đa {MAX_SAMPLE}). Bấm vào một dòng để xem điểm từng phép so sánh.</p>"
+    )
     return intro + "\n".join(parts)
 
 
-def _lookup_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, unmasked: bool, prior: float) -> str:
+def _lookup_section(
+    con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, unmasked: bool, prior: float
+) -> str:
     """A search box over every record of the run (up to MAX_LOOKUP), rendered by lookup.js from
     an embedded JSON block: outcome, method, probability, reviewer decision and, where candidates
     were compared, the waterfall of the best one and the candidates it beat (rank <= 5)."""
@@ -291,20 +383,49 @@ def _lookup_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: 
     records = {}
     for r in frame.iter_rows(named=True):
         cands = [
-            [c["r"], c["p"], mask(c["s"]) if c["s"] else None, [[cmp, lvl, float(w) if w is not None else 0.0] for cmp, lvl, w in c["parts"]]]
+            [
+                c["r"],
+                c["p"],
+                mask(c["s"]) if c["s"] else None,
+                [[cmp, lvl, float(w) if w is not None else 0.0] for cmp, lvl, w in c["parts"]],
+            ]
             for c in (r["cands"] or [])
         ]
         prob = None if r["match_probability"] is None else round(float(r["match_probability"]), 6)
-        records[f"{r['excel_row']}:{r['owner_index']}"] = [r["status"], r["method"], prob, r["pop_rec_id"], r["review_decision"], cands]
+        records[f"{r['excel_row']}:{r['owner_index']}"] = [
+            r["status"],
+            r["method"],
+            prob,
+            r["pop_rec_id"],
+            r["review_decision"],
+            cands,
+        ]
     data = {
-        "records": records, "prior": prior, "owner_split": spec.owner_split, "truncated": truncated, "embedded": len(records),
+        "records": records,
+        "prior": prior,
+        "owner_split": spec.owner_split,
+        "truncated": truncated,
+        "embedded": len(records),
         "deterministic": list(DETERMINISTIC_METHODS),
-        "labels": {"status": L.STATUS, "method": L.METHOD, "decision": L.DECISION, "comparison": L.COMPARISON, "level": L.COMPARISON_LEVEL},
+        "labels": {
+            "status": L.STATUS,
+            "method": L.METHOD,
+            "decision": L.DECISION,
+            "comparison": L.COMPARISON,
+            "level": L.COMPARISON_LEVEL,
+        },
     }
     blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
-    owner_input = '<label>người thứ <input name="nguoi" type="number" min="1" value="1" style="width:4em"></label>' if spec.owner_split else ""
-    note = (f"<p>Báo cáo nhúng {len(records):,} bản ghi đầu; các bản ghi khác tra trong kho DuckDB (bảng link_evidence).</p>"
-            if truncated else "")
+    owner_input = (
+        '<label>người thứ <input name="nguoi" type="number" min="1" value="1" style="width:4em"></label>'
+        if spec.owner_split
+        else ""
+    )
+    note = (
+        f"<p>Báo cáo nhúng {len(records):,} bản ghi đầu; các bản ghi khác tra trong kho DuckDB (bảng link_evidence).</p>"
+        if truncated
+        else ""
+    )
     return (
         "<h3>Tra cứu một bản ghi</h3>"
         "<p>Nhập số dòng trong tệp (như cán bộ thấy trong Excel) để xem vì sao bản ghi được khớp, cần xem xét hoặc không khớp. "
@@ -326,8 +447,13 @@ def _population_section(con: duckdb.DuckDBPyConnection, run_id: str, unmasked: b
     counts = population_issue_counts(con, run_id)
     if counts.height == 0:
         return "<p>Không phát hiện vấn đề nào trong trích xuất CSDLQG (số định danh không lặp lại, khớp giới tính và năm sinh, ngày mất sau ngày sinh).</p>"
-    out = _table(["Vấn đề", "Số dòng", "Số định danh khác nhau"],
-                 [[L.label(L.POPULATION_ISSUE, r["issue"]), f"{r['rows']:,}", f"{r['ids']:,}"] for r in counts.iter_rows(named=True)])
+    out = _table(
+        ["Vấn đề", "Số dòng", "Số định danh khác nhau"],
+        [
+            [L.label(L.POPULATION_ISSUE, r["issue"]), f"{r['rows']:,}", f"{r['ids']:,}"]
+            for r in counts.iter_rows(named=True)
+        ],
+    )
     rows = con.execute(
         """
         WITH extract AS (SELECT population_sha256 AS sha FROM runs WHERE run_id = $run_id)
@@ -338,11 +464,24 @@ def _population_section(con: duckdb.DuckDBPyConnection, run_id: str, unmasked: b
     ).pl()
     mask = (lambda v: v) if unmasked else mask_id
     total = int(counts["rows"].sum())
-    out += f"<h3>Các dòng có vấn đề (tối đa {MAX_POPULATION_ISSUES}; đủ danh sách trong sổ Excel, trang \"Vấn đề trích xuất CSDLQG\")</h3>"
-    out += _table(["Dòng trong tệp CSDLQG", "Số định danh", "Vấn đề", "Chi tiết"],
-                  [[r["excel_row"], mask(r["so_dinh_danh"]) if r["so_dinh_danh"] else "", L.label(L.POPULATION_ISSUE, r["issue"]), r["detail"] or ""]
-                   for r in rows.iter_rows(named=True)], "mono")
-    return f"<p>{total:,} vấn đề trong trích xuất CSDLQG dùng cho lần chạy này; chúng được báo cáo, không làm dừng đối soát.</p>" + out
+    out += f'<h3>Các dòng có vấn đề (tối đa {MAX_POPULATION_ISSUES}; đủ danh sách trong sổ Excel, trang "Vấn đề trích xuất CSDLQG")</h3>'
+    out += _table(
+        ["Dòng trong tệp CSDLQG", "Số định danh", "Vấn đề", "Chi tiết"],
+        [
+            [
+                r["excel_row"],
+                mask(r["so_dinh_danh"]) if r["so_dinh_danh"] else "",
+                L.label(L.POPULATION_ISSUE, r["issue"]),
+                r["detail"] or "",
+            ]
+            for r in rows.iter_rows(named=True)
+        ],
+        "mono",
+    )
+    return (
+        f"<p>{total:,} vấn đề trong trích xuất CSDLQG dùng cho lần chạy này; chúng được báo cáo, không làm dừng đối soát.</p>"
+        + out
+    )
 
 
 def _review_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, unmasked: bool) -> str:
@@ -369,26 +508,54 @@ def _review_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: 
     n_rej = decided.filter(pl.col("decision") == "reject").height
     pending = decided.height - n_acc - n_rej
     history = con.execute("SELECT count(*) FROM review_decisions WHERE run_id = ?", [run_id]).fetchone()[0]
-    out = (f"<p>{decided.height:,} bản ghi cần xem xét: {n_acc:,} được xác nhận là cùng một người, {n_rej:,} bị bác bỏ, "
-           f"{pending:,} chưa có quyết định. Nhật ký lưu {history:,} quyết định (kể cả quyết định đã được thay bằng quyết định sau). "
-           "Kết quả, tỷ lệ và các danh sách của báo cáo này đã tính theo các quyết định; bảng <code>links</code> giữ nguyên kết quả "
-           "của thuật toán, bảng <code>links_effective</code> là kết quả sau xem xét.</p>")
+    out = (
+        f"<p>{decided.height:,} bản ghi cần xem xét: {n_acc:,} được xác nhận là cùng một người, {n_rej:,} bị bác bỏ, "
+        f"{pending:,} chưa có quyết định. Nhật ký lưu {history:,} quyết định (kể cả quyết định đã được thay bằng quyết định sau). "
+        "Kết quả, tỷ lệ và các danh sách của báo cáo này đã tính theo các quyết định; bảng <code>links</code> giữ nguyên kết quả "
+        "của thuật toán, bảng <code>links_effective</code> là kết quả sau xem xét.</p>"
+    )
     mask = (lambda v: v) if unmasked else mask_id
     fmt = lambda t: vn_time(t, zone=False)  # noqa: E731  (the column header names the zone)
     rows = [
-        [r["source_file"], r["excel_row"]] + ([r["owner_index"] + 1] if spec.owner_split else [])
-        + [mask(r["so_dinh_danh"]) if r["so_dinh_danh"] else "", _pct(r["match_probability"]),
-           L.label(L.DECISION, r["decision"]) or "Chưa quyết định", L.label(L.STATUS, r["after"]), r["reviewer"] or "",
-           fmt(r["decided_at"]), r["note"] or "",
-           f"{r['decision_file']} ({r['decision_file_sha256'][:12]}…)" if r["decision_file"] else ""]
+        [r["source_file"], r["excel_row"]]
+        + ([r["owner_index"] + 1] if spec.owner_split else [])
+        + [
+            mask(r["so_dinh_danh"]) if r["so_dinh_danh"] else "",
+            _pct(r["match_probability"]),
+            L.label(L.DECISION, r["decision"]) or "Chưa quyết định",
+            L.label(L.STATUS, r["after"]),
+            r["reviewer"] or "",
+            fmt(r["decided_at"]),
+            r["note"] or "",
+            f"{r['decision_file']} ({r['decision_file_sha256'][:12]}…)" if r["decision_file"] else "",
+        ]
         for r in decided.iter_rows(named=True)
     ]
-    headers = (["Tệp nguồn", "Dòng"] + (["Người thứ"] if spec.owner_split else [])
-               + ["Người được chọn / ứng viên đầu", "Xác suất (ứng viên đầu)", "Quyết định", "Kết quả sau xem xét", "Người xem xét", f"Thời điểm ({ZONE_NOTE})", "Ghi chú", "Sổ quyết định (SHA-256)"])
+    headers = (
+        ["Tệp nguồn", "Dòng"]
+        + (["Người thứ"] if spec.owner_split else [])
+        + [
+            "Người được chọn / ứng viên đầu",
+            "Xác suất (ứng viên đầu)",
+            "Quyết định",
+            "Kết quả sau xem xét",
+            "Người xem xét",
+            f"Thời điểm ({ZONE_NOTE})",
+            "Ghi chú",
+            "Sổ quyết định (SHA-256)",
+        ]
+    )
     return out + _table(headers, rows)
 
 
-def write_html(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, coverage: pl.DataFrame, path: Path, unmasked: bool = False) -> Path:
+def write_html(
+    con: duckdb.DuckDBPyConnection,
+    spec: RegistrySpec,
+    run_id: str,
+    coverage: pl.DataFrame,
+    path: Path,
+    unmasked: bool = False,
+) -> Path:
     info = run_info(con, run_id)
     counts, orgs, outcome_svg = _outcomes(con, run_id)
     params_html, match_t, review_t = _parameters_section(con, spec, run_id, info)
@@ -398,7 +565,8 @@ def write_html(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, 
     total = sum(counts.values())
     cards = "".join(
         f'<div class="card"><div class="n">{n:,}</div><div>{escape(label)}</div></div>'
-        for label, n in [("Bản ghi cá nhân", total)] + [(L.label(L.STATUS, s), int(counts.get(s, 0))) for s in LINK_STATUSES]
+        for label, n in [("Bản ghi cá nhân", total)]
+        + [(L.label(L.STATUS, s), int(counts.get(s, 0))) for s in LINK_STATUSES]
         + ([("Tổ chức (không đối soát)", orgs)] if orgs else [])
     )
     html = Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
@@ -408,7 +576,9 @@ def write_html(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, 
         status=escape(RUN_STATUS.get(str(info.get("status")), str(info.get("status") or ""))),
         started=escape(fmt(started)),
         finished=escape(fmt(finished)),
-        masked="IDs hiển thị đầy đủ (--unmasked)" if unmasked else "Số định danh đã được che một phần; không hiển thị họ tên",
+        masked="IDs hiển thị đầy đủ (--unmasked)"
+        if unmasked
+        else "Số định danh đã được che một phần; không hiển thị họ tên",
         cards=cards,
         outcomes=outcome_svg,
         inputs=_inputs_section(info),
@@ -417,7 +587,8 @@ def write_html(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, 
         coverage=_coverage_section(spec, coverage),
         weights=_weights_section(con, run_id, match_t, review_t),
         checks=_checks_section(con, spec, run_id),
-        explanations=_lookup_section(con, spec, run_id, unmasked, _prior(con, run_id)) + "<h3>Bản ghi cần xem xét và mẫu bản ghi khớp xác suất</h3>"
+        explanations=_lookup_section(con, spec, run_id, unmasked, _prior(con, run_id))
+        + "<h3>Bản ghi cần xem xét và mẫu bản ghi khớp xác suất</h3>"
         + _explanations(con, spec, run_id, unmasked),
         review=_review_section(con, spec, run_id, unmasked),
         generated=escape(now_vn()),

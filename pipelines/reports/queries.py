@@ -28,13 +28,18 @@ class ActionList:
 
 def _rows_cte(spec: RegistrySpec) -> str:
     """CTE `r`: the registry rows of the run with the fields every list shows."""
+
     def col(role: str | None = None, name: str | None = None, clean: bool = False) -> str:
         c = spec.role_column(role) if role else next((c for c in spec.columns if c.name == name), None)
         if c is None:
             return "NULL"
         # normalized first: a date at its own precision (shown dd/mm/yyyy like every other date)
         # and an ID with its Excel-lost leading zero restored (masked the same however typed)
-        return f"coalesce({quote_identifier(c.name + '_clean')}, {quote_identifier(c.name)})" if clean else quote_identifier(c.name)
+        return (
+            f"coalesce({quote_identifier(c.name + '_clean')}, {quote_identifier(c.name)})"
+            if clean
+            else quote_identifier(c.name)
+        )
 
     return f"""r AS (
         SELECT source_file, source_row, excel_row,
@@ -53,21 +58,24 @@ ROW = "x.source_file, x.excel_row, x.source_row, x.owner_index, r.ma_ho_so, r.ho
 def action_lists(spec: RegistrySpec) -> list[ActionList]:
     lists = [
         ActionList(
-            "mismatches", "Sai lệch",
+            "mismatches",
+            "Sai lệch",
             "Trường có giá trị khác với CSDLQG về dân cư (dòng đã liên kết). Sửa tại sổ gốc hoặc đề nghị cập nhật CSDLQG.",
             f"""SELECT {ROW}, x.so_dinh_danh, x.field, x.registry_value, x.csdlqg_value, x.kind, x.method
                 FROM mismatches x LEFT JOIN r USING (source_file, source_row)
                 WHERE x.run_id = $run_id ORDER BY x.source_row, x.owner_index, x.field""",
         ),
         ActionList(
-            "missing_fields", "Thiếu thông tin",
+            "missing_fields",
+            "Thiếu thông tin",
             "Trường bắt buộc còn trống; cột 'Giá trị CSDLQG đề xuất' là giá trị có thể điền từ CSDLQG khi dòng đã liên kết.",
             f"""SELECT {ROW}, x.so_dinh_danh, x.field, x.csdlqg_value
                 FROM missing_fields x LEFT JOIN r USING (source_file, source_row)
                 WHERE x.run_id = $run_id ORDER BY x.source_row, x.owner_index, x.field""",
         ),
         ActionList(
-            "duplicates", "Trùng lặp",
+            "duplicates",
+            "Trùng lặp",
             "Dòng liệt kê lại cùng một người (hoặc cùng số hồ sơ) đã có ở dòng khác.",
             f"""SELECT {ROW}, x.so_dinh_danh, x.duplicate_of, first.excel_row AS duplicate_of_excel_row, x.basis
                 FROM duplicates x LEFT JOIN r USING (source_file, source_row)
@@ -77,18 +85,38 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
     ]
     alert_sheets: list[tuple[str, str, tuple[str, ...], str]] = []
     if spec.alive_check:
-        alert_sheets.append(("dead_still_paid", "Đã chết vẫn hưởng", ("dead_still_paid",),
-                             "Người đã chết (theo CSDLQG hoặc sổ khai tử) vẫn có tên trong danh sách chi trả: dừng chi trả và thu hồi nếu cần."))
+        alert_sheets.append(
+            (
+                "dead_still_paid",
+                "Đã chết vẫn hưởng",
+                ("dead_still_paid",),
+                "Người đã chết (theo CSDLQG hoặc sổ khai tử) vẫn có tên trong danh sách chi trả: dừng chi trả và thu hồi nếu cần.",
+            )
+        )
     if spec.death_column:
-        alert_sheets.append(("death_updates", "Khai tử chưa cập nhật", ("death_not_in_csdlqg", "death_date_differs"),
-                             "Đăng ký khai tử mà CSDLQG chưa ghi nhận người đã mất, hoặc ghi ngày mất khác."))
-    alert_sheets.append(("id_updates", "Cập nhật số định danh", ("suggested_id_update",),
-                         "Sổ còn ghi CMND 9 số; CSDLQG có số định danh cá nhân 12 số của cùng người."))
+        alert_sheets.append(
+            (
+                "death_updates",
+                "Khai tử chưa cập nhật",
+                ("death_not_in_csdlqg", "death_date_differs"),
+                "Đăng ký khai tử mà CSDLQG chưa ghi nhận người đã mất, hoặc ghi ngày mất khác.",
+            )
+        )
+    alert_sheets.append(
+        (
+            "id_updates",
+            "Cập nhật số định danh",
+            ("suggested_id_update",),
+            "Sổ còn ghi CMND 9 số; CSDLQG có số định danh cá nhân 12 số của cùng người.",
+        )
+    )
     for code, sheet, kinds, title in alert_sheets:
         kinds_sql = ", ".join("'" + k + "'" for k in kinds)  # fixed codes from this module, not input
         lists.append(
             ActionList(
-                code, sheet, title,
+                code,
+                sheet,
+                title,
                 f"""SELECT {ROW}, x.so_dinh_danh, x.kind, x.severity, x.death_source, x.ngay_mat_csdlqg,
                            x.ngay_mat_khai_tu, x.old_value, x.new_value, x.message_vi
                     FROM alerts x LEFT JOIN r USING (source_file, source_row)
@@ -97,7 +125,8 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
         )
     lists += [
         ActionList(
-            "review", REVIEW_SHEET,
+            "review",
+            REVIEW_SHEET,
             "Có người gần giống trong CSDLQG nhưng chưa đủ chắc chắn; mỗi bản ghi liệt kê tối đa 3 người gần giống nhất. "
             "Ghi 'Đồng ý' vào dòng của đúng người, hoặc 'Bác bỏ' nếu không ai đúng, rồi nạp lại tệp bằng lệnh doisoat review.",
             f"""WITH pop AS (
@@ -140,7 +169,8 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
                 ORDER BY x.match_probability DESC, x.source_row, x.owner_index, x.candidate_rank""",
         ),
         ActionList(
-            "not_found", "Không tìm thấy",
+            "not_found",
+            "Không tìm thấy",
             "Không tìm thấy người tương ứng trong CSDLQG, hoặc dòng thiếu dữ liệu để đối soát: kiểm tra lại hồ sơ gốc.",
             f"""SELECT {ROW}, x.status, x.reason, x.match_probability
                 FROM links_effective x LEFT JOIN r USING (source_file, source_row)
@@ -151,7 +181,8 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
     ]
     lists.append(
         ActionList(
-            "population_issues", "Vấn đề trích xuất CSDLQG",
+            "population_issues",
+            "Vấn đề trích xuất CSDLQG",
             "Dòng của trích xuất CSDLQG về dân cư có vấn đề (số định danh lặp lại, chữ số không khớp giới tính hoặc năm sinh, "
             "ngày mất trước ngày sinh): báo cho cơ quan quản lý CSDLQG; các dòng này vẫn được dùng để đối soát.",
             """SELECT x.excel_row AS population_excel_row, x.so_dinh_danh, x.issue, x.detail

@@ -36,36 +36,92 @@ from matching.reference.letters import TONES
 from pipelines.sample.places import abbreviate
 
 ID_CODES = ("id_missing", "id_old_cmnd", "id_typo", "id_transposed", "id_excel_lost_zero")
-NAME_CODES = ("name_no_diacritics", "name_upper", "name_nfd", "name_old_tone", "name_telex",
-              "name_drop_middle", "name_extra_spaces", "name_eth_d", "name_regional_surname")
+NAME_CODES = (
+    "name_no_diacritics",
+    "name_upper",
+    "name_nfd",
+    "name_old_tone",
+    "name_telex",
+    "name_drop_middle",
+    "name_extra_spaces",
+    "name_eth_d",
+    "name_regional_surname",
+)
 DOB_CODES = ("dob_format", "dob_swapped", "dob_year_only", "dob_placeholder_0101", "dob_typo")
 ADDR_CODES = ("addr_legacy", "addr_abbrev", "addr_moved")
 
 _PERSON = {
-    "id_missing": 0.06, "id_old_cmnd": 0.08, "id_typo": 0.03, "id_transposed": 0.02, "id_excel_lost_zero": 0.05,
-    "name_no_diacritics": 0.06, "name_upper": 0.08, "name_nfd": 0.04, "name_old_tone": 0.30, "name_telex": 0.03,
-    "name_drop_middle": 0.06, "name_extra_spaces": 0.05, "name_eth_d": 0.15,
-    "dob_format": 0.10, "dob_swapped": 0.05, "dob_year_only": 0.04, "dob_placeholder_0101": 0.15, "dob_typo": 0.03,
-    "sex_wrong": 0.02, "addr_legacy": 0.25, "addr_abbrev": 0.10, "addr_moved": 0.05,
+    "id_missing": 0.06,
+    "id_old_cmnd": 0.08,
+    "id_typo": 0.03,
+    "id_transposed": 0.02,
+    "id_excel_lost_zero": 0.05,
+    "name_no_diacritics": 0.06,
+    "name_upper": 0.08,
+    "name_nfd": 0.04,
+    "name_old_tone": 0.30,
+    "name_telex": 0.03,
+    "name_drop_middle": 0.06,
+    "name_extra_spaces": 0.05,
+    "name_eth_d": 0.15,
+    "dob_format": 0.10,
+    "dob_swapped": 0.05,
+    "dob_year_only": 0.04,
+    "dob_placeholder_0101": 0.15,
+    "dob_typo": 0.03,
+    "sex_wrong": 0.02,
+    "addr_legacy": 0.25,
+    "addr_abbrev": 0.10,
+    "addr_moved": 0.05,
     "name_regional_surname": 0.10,
 }
 
 DEFAULT_RATES: dict[str, dict[str, float]] = {
-    "social_welfare": {**_PERSON, "account_missing": 0.06, "duplicate": 0.01, "absent": 0.03, "deceased_still_paid": 0.01},
-    "pension": {**_PERSON, "id_missing": 0.04, "id_old_cmnd": 0.12, "account_missing": 0.04,
-                "duplicate": 0.01, "absent": 0.03, "deceased_still_paid": 0.01},
-    "civil_births": {**{k: v for k, v in _PERSON.items() if k not in ("id_old_cmnd", "dob_placeholder_0101", "dob_year_only", "addr_moved")},
-                     "id_missing": 0.50, "addr_legacy": 0.15, "duplicate": 0.01},
+    "social_welfare": {
+        **_PERSON,
+        "account_missing": 0.06,
+        "duplicate": 0.01,
+        "absent": 0.03,
+        "deceased_still_paid": 0.01,
+    },
+    "pension": {
+        **_PERSON,
+        "id_missing": 0.04,
+        "id_old_cmnd": 0.12,
+        "account_missing": 0.04,
+        "duplicate": 0.01,
+        "absent": 0.03,
+        "deceased_still_paid": 0.01,
+    },
+    "civil_births": {
+        **{
+            k: v
+            for k, v in _PERSON.items()
+            if k not in ("id_old_cmnd", "dob_placeholder_0101", "dob_year_only", "addr_moved")
+        },
+        "id_missing": 0.50,
+        "addr_legacy": 0.15,
+        "duplicate": 0.01,
+    },
     "civil_deaths": {**_PERSON, "id_missing": 0.08, "addr_moved": 0.01, "duplicate": 0.01},
-    "land": {**{k: v for k, v in _PERSON.items() if k in ID_CODES + NAME_CODES + ADDR_CODES},
-             "id_missing": 0.08, "id_old_cmnd": 0.85, "addr_legacy": 0.45, "addr_moved": 0.08, "dob_typo": 0.03,
-             "duplicate": 0.01, "absent": 0.03},
+    "land": {
+        **{k: v for k, v in _PERSON.items() if k in ID_CODES + NAME_CODES + ADDR_CODES},
+        "id_missing": 0.08,
+        "id_old_cmnd": 0.85,
+        "addr_legacy": 0.45,
+        "addr_moved": 0.08,
+        "dob_typo": 0.03,
+        "duplicate": 0.01,
+        "absent": 0.03,
+    },
 }
 
 _SHAPES = {"\u0306": "w", "\u031b": "w"}  # breve (ă), horn (ơ, ư); circumflex doubles the letter
 # canonical (CSDLQG) "Hòa/Thủy/Khỏe" -> old-style "Hoà/Thuỷ/Khoẻ": the mark moves to the last vowel
 # (only oa, oe, uy: in ua/ia/ưa the mark stays on the first vowel in both styles — Tủa, Mùa)
-_OLD_TONE = re.compile(r"(?<![qQ])([oO])([\u0300\u0301\u0309\u0303\u0323])([aAeE])(?![\w])|(?<![qQ])([uU])([\u0300\u0301\u0309\u0303\u0323])([yY])(?![\w])")
+_OLD_TONE = re.compile(
+    r"(?<![qQ])([oO])([\u0300\u0301\u0309\u0303\u0323])([aAeE])(?![\w])|(?<![qQ])([uU])([\u0300\u0301\u0309\u0303\u0323])([yY])(?![\w])"
+)
 STOPWORDS = frozenset({"Ông", "ông", "Bà", "bà", "và", "Hộ", "hộ"})
 
 
@@ -78,6 +134,7 @@ def strip_diacritics(text: str) -> str:
 def old_tone(text: str) -> str:
     """New to old tone placement in open oa/oe/uy syllables: Hòa -> Hoà, Thủy -> Thuỷ."""
     nfd = unicodedata.normalize("NFD", text)
+
     def move(m: re.Match) -> str:
         first, mark, second = m.group(1, 2, 3) if m.group(1) else m.group(4, 5, 6)
         return first + second + mark
@@ -89,9 +146,14 @@ def drop_middle(text: str) -> str:
     """Drop standalone middle "Thị"/"Văn" (never the first or last word of a name)."""
     words = text.split(" ")
     keep = [
-        w for i, w in enumerate(words)
-        if not (w in ("Thị", "Văn") and 0 < i < len(words) - 1
-                and words[i - 1] not in STOPWORDS and words[i + 1] not in STOPWORDS)
+        w
+        for i, w in enumerate(words)
+        if not (
+            w in ("Thị", "Văn")
+            and 0 < i < len(words) - 1
+            and words[i - 1] not in STOPWORDS
+            and words[i + 1] not in STOPWORDS
+        )
     ]
     return " ".join(keep)
 
@@ -143,13 +205,13 @@ def apply_id(value: str, cmnd: str, flags: dict[str, bool], rnd: random.Random) 
         codes.append("id_old_cmnd")
     if flags.get("id_typo"):
         i = rnd.randrange(len(out))
-        out = out[:i] + str((int(out[i]) + rnd.randrange(1, 10)) % 10) + out[i + 1:]
+        out = out[:i] + str((int(out[i]) + rnd.randrange(1, 10)) % 10) + out[i + 1 :]
         codes.append("id_typo")
     if flags.get("id_transposed"):
         spots = [i for i in range(len(out) - 1) if out[i] != out[i + 1]]
         if spots:
             i = rnd.choice(spots)
-            out = out[:i] + out[i + 1] + out[i] + out[i + 2:]
+            out = out[:i] + out[i + 1] + out[i] + out[i + 2 :]
             codes.append("id_transposed")
     if flags.get("id_excel_lost_zero") and out.startswith("0"):
         out = out[1:]
@@ -278,7 +340,9 @@ def render_date(d: date, precision: str, flags: dict[str, bool], rnd: random.Ran
     return f"{dd:02d}/{m:02d}/{y:04d}", codes
 
 
-def render_address(current: str, legacy: str, flags: dict[str, bool], moved_from: str | None = None) -> tuple[str, list[str]]:
+def render_address(
+    current: str, legacy: str, flags: dict[str, bool], moved_from: str | None = None
+) -> tuple[str, list[str]]:
     """The address as the registry holds it; `moved_from` is an earlier residence (addr_moved)."""
     codes: list[str] = []
     out = current

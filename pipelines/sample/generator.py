@@ -42,16 +42,69 @@ DEFAULT_FRACTIONS = {"social_welfare": 0.10, "pension": 0.10, "civil_births": 0.
 UNRECORDED_DEATH_SHARE = 0.20
 
 COLUMNS = {
-    "population": ("so_dinh_danh", "so_cmnd_cu", "ho_ten", "ngay_sinh", "gioi_tinh", "ho_ten_cha", "ho_ten_me",
-                   "ma_tinh", "ten_tinh", "ma_xa", "ten_xa", "dia_chi_thuong_tru", "ma_ho", "ngay_mat"),
-    "social_welfare": ("ma_doi_tuong", "ho_ten", "ngay_sinh", "gioi_tinh", "so_cccd", "dia_chi", "loai_doi_tuong",
-                       "muc_tro_cap", "hinh_thuc_chi_tra", "so_tai_khoan", "ngan_hang"),
-    "pension": ("so_so_bhxh", "ho_ten", "ngay_sinh", "gioi_tinh", "so_cccd", "dia_chi", "loai_che_do", "muc_huong",
-                "phuong_thuc_nhan", "so_tai_khoan"),
-    "civil_births": ("so_dang_ky", "ho_ten", "ngay_sinh", "gioi_tinh", "noi_sinh", "ho_ten_cha", "ho_ten_me", "so_dinh_danh"),
+    "population": (
+        "so_dinh_danh",
+        "so_cmnd_cu",
+        "ho_ten",
+        "ngay_sinh",
+        "gioi_tinh",
+        "ho_ten_cha",
+        "ho_ten_me",
+        "ma_tinh",
+        "ten_tinh",
+        "ma_xa",
+        "ten_xa",
+        "dia_chi_thuong_tru",
+        "ma_ho",
+        "ngay_mat",
+    ),
+    "social_welfare": (
+        "ma_doi_tuong",
+        "ho_ten",
+        "ngay_sinh",
+        "gioi_tinh",
+        "so_cccd",
+        "dia_chi",
+        "loai_doi_tuong",
+        "muc_tro_cap",
+        "hinh_thuc_chi_tra",
+        "so_tai_khoan",
+        "ngan_hang",
+    ),
+    "pension": (
+        "so_so_bhxh",
+        "ho_ten",
+        "ngay_sinh",
+        "gioi_tinh",
+        "so_cccd",
+        "dia_chi",
+        "loai_che_do",
+        "muc_huong",
+        "phuong_thuc_nhan",
+        "so_tai_khoan",
+    ),
+    "civil_births": (
+        "so_dang_ky",
+        "ho_ten",
+        "ngay_sinh",
+        "gioi_tinh",
+        "noi_sinh",
+        "ho_ten_cha",
+        "ho_ten_me",
+        "so_dinh_danh",
+    ),
     "civil_deaths": ("so_dang_ky", "ho_ten", "ngay_sinh", "gioi_tinh", "ngay_mat", "so_dinh_danh", "noi_cu_tru_cuoi"),
-    "land": ("so_giay_chung_nhan", "so_to", "so_thua", "dien_tich", "chu_su_dung", "nam_sinh", "so_giay_to",
-             "dia_chi_thuong_tru", "dia_chi_thua_dat"),
+    "land": (
+        "so_giay_chung_nhan",
+        "so_to",
+        "so_thua",
+        "dien_tich",
+        "chu_su_dung",
+        "nam_sinh",
+        "so_giay_to",
+        "dia_chi_thuong_tru",
+        "dia_chi_thua_dat",
+    ),
 }
 TRUTH_COLUMNS = ("source_row", "owner_index", "so_dinh_danh", "entity", "duplicate_of", "defects")
 
@@ -108,14 +161,18 @@ def _population_frame(pool: pl.DataFrame, present: np.ndarray, hidden: np.ndarra
         .then(pl.col("bdate").dt.strftime("%Y"))
         .otherwise(pl.col("bdate").dt.strftime("%d/%m/%Y")),
         gioi_tinh=pl.when(pl.col("female")).then(pl.lit("Nữ")).otherwise(pl.lit("Nam")),
-        ngay_mat=pl.when(pl.Series(recorded_dead)).then(pl.col("death_date").dt.strftime("%d/%m/%Y")).otherwise(pl.lit("")),
+        ngay_mat=pl.when(pl.Series(recorded_dead))
+        .then(pl.col("death_date").dt.strftime("%d/%m/%Y"))
+        .otherwise(pl.lit("")),
     )
     return df.filter(pl.Series(present)).select(COLUMNS["population"])
 
 
 def _write_frame(df: pl.DataFrame, path: Path) -> int:
     """UTF-8 CSV, every value text; empty values written as empty fields (not "")."""
-    df.with_columns(pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in df.columns).write_csv(path)
+    df.with_columns(pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in df.columns).write_csv(
+        path
+    )
     return df.height
 
 
@@ -140,10 +197,17 @@ class _Pool:
     hidden: np.ndarray = None  # type: ignore[assignment]  # dead, but not yet recorded in CSDLQG
 
     @classmethod
-    def of(cls, frame: pl.DataFrame) -> "_Pool":
-        return cls(frame, np.arange(frame.height), frame["age"].to_numpy(), frame["dead"].to_numpy(),
-                   frame["role"].to_numpy(), frame["hh"].to_numpy(), frame["death_date"].to_numpy(),
-                   (frame["so_cmnd_cu"] != "").to_numpy())
+    def of(cls, frame: pl.DataFrame) -> _Pool:
+        return cls(
+            frame,
+            np.arange(frame.height),
+            frame["age"].to_numpy(),
+            frame["dead"].to_numpy(),
+            frame["role"].to_numpy(),
+            frame["hh"].to_numpy(),
+            frame["death_date"].to_numpy(),
+            (frame["so_cmnd_cu"] != "").to_numpy(),
+        )
 
     @property
     def alive(self) -> np.ndarray:
@@ -178,11 +242,15 @@ def _choose_unrecorded_deaths(rng: np.random.Generator, pool: _Pool, n_hidden: i
     return death
 
 
-def _paid_rolls(rng: np.random.Generator, pool: _Pool, name: str, k: int, n_dsp: int, absent: np.ndarray) -> list[reg.RowPlan]:
+def _paid_rolls(
+    rng: np.random.Generator, pool: _Pool, name: str, k: int, n_dsp: int, absent: np.ndarray
+) -> list[reg.RowPlan]:
     """Welfare or pension: living eligible people, dead people still paid, people absent from CSDLQG."""
     alive = pool.alive
     base = reg.weighted_pick(rng, pool.pids[alive], _age_weight(pool.age[alive], name), k)
-    paid_dead = ~pool.absent & ((pool.dead & (pool.death_date <= np.datetime64(REF_DATE - timedelta(days=60)))) | pool.hidden)
+    paid_dead = ~pool.absent & (
+        (pool.dead & (pool.death_date <= np.datetime64(REF_DATE - timedelta(days=60)))) | pool.hidden
+    )
     ghosts = reg.weighted_pick(rng, pool.pids[paid_dead], _age_weight(pool.age[paid_dead], name), n_dsp)
     rows = [reg.RowPlan((int(p),), "person") for p in base]
     rows += [reg.RowPlan((int(p),), "person", events=["deceased_still_paid"]) for p in ghosts]
@@ -205,7 +273,9 @@ def _deaths(rng: np.random.Generator, pool: _Pool, k: int) -> list[reg.RowPlan]:
     return [reg.RowPlan((int(p),), "person") for p in np.concatenate([chosen, np.flatnonzero(pool.hidden)])]
 
 
-def _land(rng: np.random.Generator, rnd: random.Random, pool: _Pool, k: int, absent: np.ndarray, communes) -> list[reg.RowPlan]:
+def _land(
+    rng: np.random.Generator, rnd: random.Random, pool: _Pool, k: int, absent: np.ndarray, communes
+) -> list[reg.RowPlan]:
     """Land owners: adults, mostly holders of an old CMND (land files predate the 12-digit ID)."""
     adult = pool.alive & (pool.age >= 25)
     w_land = _age_weight(pool.age, "land") * (1.0 + 4.0 * pool.has_cmnd)
@@ -214,8 +284,14 @@ def _land(rng: np.random.Generator, rnd: random.Random, pool: _Pool, k: int, abs
     hh, role = pool.hh, pool.role
     husband_of = {int(hh[p]): int(p) for p in np.flatnonzero(role == ROLE_HUSBAND)}
     wives = np.flatnonzero(role == ROLE_WIFE)
-    couples = np.array([(husband_of[int(hh[w])], w) for w in wives
-                        if int(hh[w]) in husband_of and adult[husband_of[int(hh[w])]] and adult[w]], dtype=np.int64).reshape(-1, 2)
+    couples = np.array(
+        [
+            (husband_of[int(hh[w])], w)
+            for w in wives
+            if int(hh[w]) in husband_of and adult[husband_of[int(hh[w])]] and adult[w]
+        ],
+        dtype=np.int64,
+    ).reshape(-1, 2)
     if len(couples):
         couples = couples[reg.weighted_pick(rng, np.arange(len(couples)), w_land[couples[:, 0]], len(couples))]
         couples = couples[rng.permutation(len(couples))]
@@ -227,12 +303,18 @@ def _land(rng: np.random.Generator, rnd: random.Random, pool: _Pool, k: int, abs
     heads = reg.weighted_pick(rng, pool.pids[adult & head_mask], w_land[adult & head_mask], k)
     heads = heads[rng.permutation(heads.size)]
     units = communes.units
-    return land_mod.land_plans(rng, rnd, k, singles, couples, heads, absent,
-                               list(zip(units["ten_xa"].to_list(), units["ten_tinh"].to_list())))
+    return land_mod.land_plans(
+        rng, rnd, k, singles, couples, heads, absent, list(zip(units["ten_xa"].to_list(), units["ten_tinh"].to_list()))
+    )
 
 
-def generate(persons: int, seed: int, out_dir: Path, fractions: dict[str, float] | None = None,
-             rates: dict[str, dict[str, float]] | None = None) -> dict[str, int]:
+def generate(
+    persons: int,
+    seed: int,
+    out_dir: Path,
+    fractions: dict[str, float] | None = None,
+    rates: dict[str, dict[str, float]] | None = None,
+) -> dict[str, int]:
     """Write population.csv, the five registry files and truth/ into out_dir; return rows per file.
 
     `fractions` overrides registry rows per person (DEFAULT_FRACTIONS); `rates` overrides defect
@@ -243,7 +325,9 @@ def generate(persons: int, seed: int, out_dir: Path, fractions: dict[str, float]
         raise DoisoatError("Hạt giống ngẫu nhiên (--seed) phải là số nguyên không âm.", code="bad_argument")
     fractions = {**DEFAULT_FRACTIONS, **(fractions or {})}
     rates = {name: {**DEFAULT_RATES[name], **(rates or {}).get(name, {})} for name in DEFAULT_RATES}
-    rng_place, rng_pop, rng_ids, rng_pick, rng_bhxh = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5))
+    rng_place, rng_pop, rng_ids, rng_pick, rng_bhxh = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)
+    )
     rnd = {name: random.Random(seed * 1009 + i) for i, name in enumerate(COLUMNS)}
 
     size = {name: max(1, int(round(f * persons))) for name, f in fractions.items()}
@@ -260,7 +344,9 @@ def generate(persons: int, seed: int, out_dir: Path, fractions: dict[str, float]
 
     out_dir = Path(out_dir)
     (out_dir / "truth").mkdir(parents=True, exist_ok=True)
-    summary = {"population.csv": _write_frame(_population_frame(frame, ~pool.absent, pool.hidden), out_dir / "population.csv")}
+    summary = {
+        "population.csv": _write_frame(_population_frame(frame, ~pool.absent, pool.hidden), out_dir / "population.csv")
+    }
 
     # ---- who is on each roll (before duplication)
     base = {name: size[name] - n_dup[name] for name in size}
@@ -292,10 +378,17 @@ def generate(persons: int, seed: int, out_dir: Path, fractions: dict[str, float]
         else:
             rows, codes = land_mod.land(ordered, people, rates[name], r)
         summary[f"{name}.csv"] = _write(rows, COLUMNS[name], out_dir / f"{name}.csv")
-        summary[f"truth/{name}.csv"] = _write(reg.truth_rows(ordered, people, codes), TRUTH_COLUMNS, out_dir / "truth" / f"{name}.csv")
+        summary[f"truth/{name}.csv"] = _write(
+            reg.truth_rows(ordered, people, codes), TRUTH_COLUMNS, out_dir / "truth" / f"{name}.csv"
+        )
 
     with open(out_dir / "truth" / "defect_rates.json", "w", encoding="utf-8") as fh:
-        json.dump({name: dict(sorted(rates[name].items())) for name in COLUMNS if name in rates}, fh,
-                  ensure_ascii=False, indent=2, sort_keys=True)
+        json.dump(
+            {name: dict(sorted(rates[name].items())) for name in COLUMNS if name in rates},
+            fh,
+            ensure_ascii=False,
+            indent=2,
+            sort_keys=True,
+        )
         fh.write("\n")
     return summary

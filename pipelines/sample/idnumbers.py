@@ -25,7 +25,9 @@ def _unique_random(rng: np.random.Generator, prefix: np.ndarray, low: int, high:
         values[dup] = prefix[dup].astype(np.int64) * scale + rng.integers(low, high, size=int(dup.sum()))
 
 
-def personal_ids(rng: np.random.Generator, birth_province: np.ndarray, birth_year: np.ndarray, female: np.ndarray) -> pl.Series:
+def personal_ids(
+    rng: np.random.Generator, birth_province: np.ndarray, birth_year: np.ndarray, female: np.ndarray
+) -> pl.Series:
     """12-digit so_dinh_danh strings (leading zero kept)."""
     century = birth_year // 100 - 19
     prefix = birth_province.astype(np.int64) * 1000 + (century * 2 + female.astype(np.int64)) * 100 + birth_year % 100

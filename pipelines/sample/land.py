@@ -19,10 +19,43 @@ from pipelines.sample.places import abbreviate
 from pipelines.sample.registries import People, RowPlan
 
 OWNER_CODES = dft.ID_CODES + dft.NAME_CODES + ("dob_typo",) + dft.ADDR_CODES
-SERIES = ("AA", "AB", "AC", "AD", "BA", "BB", "BC", "BD", "BE", "BH", "BK", "BL", "CA", "CB", "CC", "CD",
-          "CE", "CH", "CK", "CS", "CT", "CY", "DA", "DB", "DC")
-COMPANIES = ("Thương mại Dịch vụ Hoàng Long", "Xây dựng Minh Phát", "Nông sản Tây Nguyên", "Đầu tư Phú Thịnh",
-             "Vật liệu xây dựng Thành Công", "Chế biến Thủy sản Mekong", "Du lịch Sông Hồng", "May mặc Việt Tiến")
+SERIES = (
+    "AA",
+    "AB",
+    "AC",
+    "AD",
+    "BA",
+    "BB",
+    "BC",
+    "BD",
+    "BE",
+    "BH",
+    "BK",
+    "BL",
+    "CA",
+    "CB",
+    "CC",
+    "CD",
+    "CE",
+    "CH",
+    "CK",
+    "CS",
+    "CT",
+    "CY",
+    "DA",
+    "DB",
+    "DC",
+)
+COMPANIES = (
+    "Thương mại Dịch vụ Hoàng Long",
+    "Xây dựng Minh Phát",
+    "Nông sản Tây Nguyên",
+    "Đầu tư Phú Thịnh",
+    "Vật liệu xây dựng Thành Công",
+    "Chế biến Thủy sản Mekong",
+    "Du lịch Sông Hồng",
+    "May mặc Việt Tiến",
+)
 
 
 def certificate_extra(rnd: random.Random, seq: int) -> dict:
@@ -78,11 +111,19 @@ def land(plans: list[RowPlan], people: People, rates: dict[str, float], rnd: ran
             if flags.get("addr_abbrev"):
                 addr = abbreviate(addr)
                 codes.append("addr_abbrev")
-            rows.append({
-                "so_giay_chung_nhan": ex["cert"], "so_to": ex["so_to"], "so_thua": ex["so_thua"],
-                "dien_tich": ex["dien_tich"], "chu_su_dung": text, "nam_sinh": "", "so_giay_to": "",
-                "dia_chi_thuong_tru": addr, "dia_chi_thua_dat": f"{ex['ten_xa']}, {ex['ten_tinh']}",
-            })
+            rows.append(
+                {
+                    "so_giay_chung_nhan": ex["cert"],
+                    "so_to": ex["so_to"],
+                    "so_thua": ex["so_thua"],
+                    "dien_tich": ex["dien_tich"],
+                    "chu_su_dung": text,
+                    "nam_sinh": "",
+                    "so_giay_to": "",
+                    "dia_chi_thuong_tru": addr,
+                    "dia_chi_thua_dat": f"{ex['ten_xa']}, {ex['ten_tinh']}",
+                }
+            )
             codes_all.append(codes)
             continue
         head = plan.pids[0]
@@ -96,18 +137,33 @@ def land(plans: list[RowPlan], people: People, rates: dict[str, float], rnd: ran
         idv, c_id = dft.apply_id(people.so_dinh_danh[head], people.so_cmnd_cu[head], flags, rnd)
         moved_from = people.earlier_address(head, rnd) if flags.get("addr_moved") else None
         addr, c_addr = dft.render_address(people.address[head], people.legacy_address[head], flags, moved_from)
-        rows.append({
-            "so_giay_chung_nhan": ex["cert"], "so_to": ex["so_to"], "so_thua": ex["so_thua"],
-            "dien_tich": ex["dien_tich"], "chu_su_dung": text, "nam_sinh": str(year), "so_giay_to": idv,
-            "dia_chi_thuong_tru": addr, "dia_chi_thua_dat": _parcel_address(rnd, people, head),
-        })
+        rows.append(
+            {
+                "so_giay_chung_nhan": ex["cert"],
+                "so_to": ex["so_to"],
+                "so_thua": ex["so_thua"],
+                "dien_tich": ex["dien_tich"],
+                "chu_su_dung": text,
+                "nam_sinh": str(year),
+                "so_giay_to": idv,
+                "dia_chi_thuong_tru": addr,
+                "dia_chi_thua_dat": _parcel_address(rnd, people, head),
+            }
+        )
         codes_all.append(c_id + c_name + c_dob + c_addr)
     return rows, codes_all
 
 
-def land_plans(rng: np.random.Generator, rnd: random.Random, n_rows: int, singles: np.ndarray,
-               couples: np.ndarray, heads: np.ndarray, absent: np.ndarray,
-               communes: list[tuple[str, str]]) -> list[RowPlan]:
+def land_plans(
+    rng: np.random.Generator,
+    rnd: random.Random,
+    n_rows: int,
+    singles: np.ndarray,
+    couples: np.ndarray,
+    heads: np.ndarray,
+    absent: np.ndarray,
+    communes: list[tuple[str, str]],
+) -> list[RowPlan]:
     """Owner mix: ~50 % one person, ~22 % couples, ~15 % households, ~10 % organizations, absent
     owners as given; ~8 % of single owners hold a second parcel."""
     n_abs = absent.size
@@ -120,7 +176,10 @@ def land_plans(rng: np.random.Generator, rnd: random.Random, n_rows: int, single
     singles = singles[: n_single - n_second]
     plans: list[RowPlan] = []
     plans += [RowPlan((int(p),), "person", extra={"form": "single"}) for p in singles]
-    plans += [RowPlan((int(p),), "person", extra={"form": "single"}) for p in rng.choice(singles, size=min(n_second, singles.size), replace=False)]
+    plans += [
+        RowPlan((int(p),), "person", extra={"form": "single"})
+        for p in rng.choice(singles, size=min(n_second, singles.size), replace=False)
+    ]
     plans += [RowPlan((int(a), int(b)), "person", extra={"form": "couple"}) for a, b in couples[:n_couple]]
     plans += [RowPlan((int(p),), "person", extra={"form": "household"}) for p in heads[:n_head]]
     plans += [RowPlan((int(p),), "absent", events=["absent"], extra={"form": "single"}) for p in absent]

@@ -42,9 +42,7 @@ KINH_SURNAMES = _w(
     "Đoàn:0.5 Vương:0.2 Hứa:0.2 Nghiêm:0.1 Khúc:0.1 Lục:0.1"
 )
 # Southern and central usage of the same surnames (vn-facts.md: Hoàng ↔ Huỳnh, Vũ ↔ Võ).
-SOUTH_SURNAMES = tuple(
-    (("Huỳnh" if n == "Hoàng" else "Võ" if n == "Vũ" else n), w) for n, w in KINH_SURNAMES
-)
+SOUTH_SURNAMES = tuple((("Huỳnh" if n == "Hoàng" else "Võ" if n == "Vũ" else n), w) for n, w in KINH_SURNAMES)
 
 MIDDLE_MALE_OLD = _w(
     "Văn:52 Đức:7 Minh:5 Hữu:5 Quốc:3 Thanh:3 Công:4 Xuân:3 Ngọc:2 Quang:3 Đình:5 Trọng:2 Mạnh:1 "
@@ -94,38 +92,63 @@ class NameGroup:
     matrilineal: bool = False
 
 
-KINH = NameGroup("kinh", KINH_SURNAMES, MIDDLE_MALE_OLD, MIDDLE_MALE_YOUNG, MIDDLE_FEMALE_OLD,
-                 MIDDLE_FEMALE_YOUNG, GIVEN_MALE, GIVEN_FEMALE)
-KINH_SOUTH = NameGroup("kinh_south", SOUTH_SURNAMES, MIDDLE_MALE_OLD, MIDDLE_MALE_YOUNG,
-                       MIDDLE_FEMALE_OLD, MIDDLE_FEMALE_YOUNG, GIVEN_MALE, GIVEN_FEMALE)
+KINH = NameGroup(
+    "kinh",
+    KINH_SURNAMES,
+    MIDDLE_MALE_OLD,
+    MIDDLE_MALE_YOUNG,
+    MIDDLE_FEMALE_OLD,
+    MIDDLE_FEMALE_YOUNG,
+    GIVEN_MALE,
+    GIVEN_FEMALE,
+)
+KINH_SOUTH = NameGroup(
+    "kinh_south",
+    SOUTH_SURNAMES,
+    MIDDLE_MALE_OLD,
+    MIDDLE_MALE_YOUNG,
+    MIDDLE_FEMALE_OLD,
+    MIDDLE_FEMALE_YOUNG,
+    GIVEN_MALE,
+    GIVEN_FEMALE,
+)
 HMONG = NameGroup(
     "hmong",
     _w("Hờ:3 Giàng:5 Sùng:4 Vàng:5 Lý:3 Thào:4 Mùa:3 Lầu:2 Vừ:2 Hầu:2 Má:1"),
-    _w("A:8 Seo:3 Văn:1"), _w("A:7 Seo:2 Văn:2"),
-    _w("Thị:6 :3"), _w("Thị:5 :3"),
+    _w("A:8 Seo:3 Văn:1"),
+    _w("A:7 Seo:2 Văn:2"),
+    _w("Thị:6 :3"),
+    _w("Thị:5 :3"),
     _zipf("Páo Sử Chứ Dế Lử Tủa Pó Chư Dính Sình Phử Cở Pháy Giàng Vư Nhà"),
     _zipf("Mai Dợ Súa Mỷ Chua Pà Sua Dung Dua Xá Mẩy Lan Pằng"),
 )
 THAI = NameGroup(
     "thai",
     _w("Lò:6 Cầm:3 Lường:4 Quàng:3 Tòng:2 Lèo:2 Vì:2 Hà:2 Điêu:1 Lù:1"),
-    _w("Văn:10 Bá:1"), _w("Văn:8 Minh:1 Đức:1"),
-    _w("Thị:10"), _w("Thị:8 Ngọc:1"),
+    _w("Văn:10 Bá:1"),
+    _w("Văn:8 Minh:1 Đức:1"),
+    _w("Thị:10"),
+    _w("Thị:8 Ngọc:1"),
     _zipf("Pánh Khiêm Ún Xôm Panh Chăn Hặc Thưởng Bun Phong Xuân Thoan Ngoan Ín Tiến"),
     _zipf("Ín Xuân Thoa Ênh Pâng Hoa Ón Lả Thương Hiên Mai Ương Bình"),
 )
 TAY = NameGroup(
     "tay",
     _w("Nông:5 Hoàng:4 Lục:2 Ma:2 Hà:2 Triệu:2 Lăng:1 Bế:2 Lương:1 Đàm:1"),
-    _w("Văn:9 Đức:1"), _w("Văn:6 Minh:2 Đức:1"),
-    _w("Thị:10"), _w("Thị:7 Ngọc:1"),
+    _w("Văn:9 Đức:1"),
+    _w("Văn:6 Minh:2 Đức:1"),
+    _w("Thị:10"),
+    _w("Thị:7 Ngọc:1"),
     GIVEN_MALE[:30] + _zipf("Dền Slam Pản Nình Quyết"),
     GIVEN_FEMALE[:30] + _zipf("Lả Slao Nình Pài Vằn"),
 )
 EDE = NameGroup(
     "ede",
     _w("Niê:5 Êban:3 Mlô:2 Ktla:2 Byă:2 Adrơng:2 Ayŭn:2 Kbuôr:1 Hwing:1 Knul:1 Ênuôl:1"),
-    _w("Y:1"), _w("Y:1"), _w("H':1"), _w("H':1"),
+    _w("Y:1"),
+    _w("Y:1"),
+    _w("H':1"),
+    _w("H':1"),
     _zipf("Bi Ngông Khuê Thông Jôn Blô Wưn Lang Điêng Suôn Dhơn Kiêm Phi Krăm Yim"),
     _zipf("Nga Lim Hen Ly Duin Yam Blưn Hiêng Jôn Mai Drim Ngơn Ruôn"),
     surname_last=True,
@@ -134,7 +157,10 @@ EDE = NameGroup(
 GIARAI = NameGroup(
     "giarai",
     _w("Kpă:3 Ksor:5 Rơ_Châm:3 Siu:4 Rơ_Mah:4 Nay:3 Puih:2 Rahlan:2 Kpuih:1"),
-    _w("Y:1"), _w("Y:1"), _w("H':1"), _w("H':1"),
+    _w("Y:1"),
+    _w("Y:1"),
+    _w("H':1"),
+    _w("H':1"),
     _zipf("Blin Đôk Brơi Hyơn Thuân Ngơl Mơh Nhih Tuk Hlơi Jơn"),
     _zipf("Ni Lan Brơk Hnhư Yen Juin Hyim Blơ Lai Mlăi"),
     matrilineal=True,

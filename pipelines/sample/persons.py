@@ -69,9 +69,11 @@ def _households(rng: np.random.Generator, communes: Communes, h: int) -> dict[st
     has_w = np.where((kind == KIND_FAMILY) | (kind == KIND_ELDER_COUPLE), True, ~has_h)
     h_by = np.select(
         [kind == KIND_FAMILY, kind == KIND_ELDER_COUPLE, kind == KIND_ELDER_SINGLE],
-        [rng.integers(1962, 2003, h),
-         1963 - np.minimum(rng.gamma(2.0, 6.0, h), 35).astype(np.int64),  # elderly couples: mostly 60-80
-         1961 - np.minimum(rng.gamma(2.0, 7.0, h), 39).astype(np.int64)],  # widowed elderly: few over 90
+        [
+            rng.integers(1962, 2003, h),
+            1963 - np.minimum(rng.gamma(2.0, 6.0, h), 35).astype(np.int64),  # elderly couples: mostly 60-80
+            1961 - np.minimum(rng.gamma(2.0, 7.0, h), 39).astype(np.int64),
+        ],  # widowed elderly: few over 90
         rng.integers(1982, 2006, h),
     )
     w_by = np.where(kind <= KIND_ELDER_COUPLE, h_by + rng.integers(0, 6, h), h_by)
@@ -84,8 +86,21 @@ def _households(rng: np.random.Generator, communes: Communes, h: int) -> dict[st
     gm = grand & (~gp | (rng.random(h) < 0.85))
     gp_by = h_by - rng.integers(22, 33, h)
     gm_by = gp_by + rng.integers(0, 6, h)
-    return dict(kind=kind, commune=commune, legacy_row=legacy_row, group=group, has_h=has_h, has_w=has_w,
-                h_by=h_by, w_by=w_by, n_kids=n_kids, gp=gp, gm=gm, gp_by=gp_by, gm_by=gm_by)
+    return dict(
+        kind=kind,
+        commune=commune,
+        legacy_row=legacy_row,
+        group=group,
+        has_h=has_h,
+        has_w=has_w,
+        h_by=h_by,
+        w_by=w_by,
+        n_kids=n_kids,
+        gp=gp,
+        gm=gm,
+        gp_by=gp_by,
+        gm_by=gm_by,
+    )
 
 
 def _person_blocks(rng: np.random.Generator, hh: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -99,8 +114,17 @@ def _person_blocks(rng: np.random.Generator, hh: dict[str, np.ndarray]) -> dict[
         (ROLE_GRANDMA, hh["gm"], hh["gm_by"], True),
     ):
         sel = ids[mask]
-        blocks.append((sel, np.full(sel.size, role), np.full(sel.size, 0), years[sel], np.full(sel.size, female),
-                       random_dates(rng, years[sel]), np.zeros(sel.size, dtype=bool)))
+        blocks.append(
+            (
+                sel,
+                np.full(sel.size, role),
+                np.full(sel.size, 0),
+                years[sel],
+                np.full(sel.size, female),
+                random_dates(rng, years[sel]),
+                np.zeros(sel.size, dtype=bool),
+            )
+        )
     # children: first at mother's age 20-30, then every 1-5 years; ~1.5 % of births are twins
     k = hh["n_kids"]
     kid_hh = np.repeat(ids, k)
@@ -117,8 +141,17 @@ def _person_blocks(rng: np.random.Generator, hh: dict[str, np.ndarray]) -> dict[
     for i in np.flatnonzero(twin):  # twins: same birthday as the previous sibling
         kid_dates[i] = kid_dates[i - 1]
     keep = kid_dates <= _REF
-    blocks.append((kid_hh[keep], np.full(int(keep.sum()), ROLE_CHILD), order[keep], kid_by[keep],
-                   rng.random(int(keep.sum())) < 0.487, kid_dates[keep], twin[keep]))
+    blocks.append(
+        (
+            kid_hh[keep],
+            np.full(int(keep.sum()), ROLE_CHILD),
+            order[keep],
+            kid_by[keep],
+            rng.random(int(keep.sum())) < 0.487,
+            kid_dates[keep],
+            twin[keep],
+        )
+    )
     cols = [np.concatenate(c) for c in zip(*blocks)]
     out = dict(zip(("hh", "role", "order", "by", "female", "bdate", "twin"), cols))
     perm = np.lexsort((out["order"], out["role"], out["hh"]))
@@ -168,8 +201,13 @@ def build_population(rng: np.random.Generator, communes: Communes, n_persons: in
     matri_h = np.isin(h_groups, matri_groups)
     kid_sur = np.where(matri_h | ~hh["has_h"], sur_w, sur_h)
     surname = np.select(
-        [role == ROLE_HUSBAND, role == ROLE_WIFE, role == ROLE_CHILD,
-         (role == ROLE_GRANDPA) & ~matri_h[hidx], role == ROLE_GRANDPA],
+        [
+            role == ROLE_HUSBAND,
+            role == ROLE_WIFE,
+            role == ROLE_CHILD,
+            (role == ROLE_GRANDPA) & ~matri_h[hidx],
+            role == ROLE_GRANDPA,
+        ],
         [sur_h[hidx], sur_w[hidx], kid_sur[hidx], sur_h[hidx], sur_other[hidx]],
         np.where(matri_h[hidx], sur_h[hidx], sur_other[hidx]),  # grandmother
     )

@@ -50,17 +50,38 @@ ETHNIC_MIX = {
 }
 
 STREETS = (
-    "Lê Lợi", "Trần Hưng Đạo", "Nguyễn Trãi", "Hai Bà Trưng", "Quang Trung", "Lý Thường Kiệt",
-    "Nguyễn Huệ", "Lê Duẩn", "Phan Chu Trinh", "Hùng Vương", "Điện Biên Phủ", "Trường Chinh",
-    "Nguyễn Văn Cừ", "Bạch Đằng", "Lê Hồng Phong", "Võ Thị Sáu", "Ngô Quyền", "Tôn Đức Thắng",
+    "Lê Lợi",
+    "Trần Hưng Đạo",
+    "Nguyễn Trãi",
+    "Hai Bà Trưng",
+    "Quang Trung",
+    "Lý Thường Kiệt",
+    "Nguyễn Huệ",
+    "Lê Duẩn",
+    "Phan Chu Trinh",
+    "Hùng Vương",
+    "Điện Biên Phủ",
+    "Trường Chinh",
+    "Nguyễn Văn Cừ",
+    "Bạch Đằng",
+    "Lê Hồng Phong",
+    "Võ Thị Sáu",
+    "Ngô Quyền",
+    "Tôn Đức Thắng",
 )
 VILLAGE_NAMES_SOUTH = ("Bình An", "Tân Lợi", "Phú Hòa", "Long Thạnh", "Mỹ Phước", "Thới Lai", "Hòa Bình", "Tân Hưng")
 BAN_NAMES = ("Nà Phặt", "Hua La", "Pá Khôm", "Co Mạ", "Huổi Một", "Nà Tấu", "Púng Bánh", "Lùng Cú")
 BUON_NAMES = ("Ea Kao", "Ko Tam", "Kmrơng Prông", "Ale", "Ea Tiêu", "Plei Ku Tong", "Đê Tar", "Tơ Nia")
 
 ABBREVIATIONS = (
-    ("Thành phố ", "TP. "), ("Thị trấn ", "TT. "), ("Thị xã ", "TX. "), ("Phường ", "P. "),
-    ("Quận ", "Q. "), ("Huyện ", "H. "), ("Xã ", "X. "), ("Tỉnh ", "T. "),
+    ("Thành phố ", "TP. "),
+    ("Thị trấn ", "TT. "),
+    ("Thị xã ", "TX. "),
+    ("Phường ", "P. "),
+    ("Quận ", "Q. "),
+    ("Huyện ", "H. "),
+    ("Xã ", "X. "),
+    ("Tỉnh ", "T. "),
 )
 
 
@@ -69,7 +90,9 @@ class Communes:
     """The communes used by one sample, with a size weight each and their legacy wards."""
 
     units: pl.DataFrame  # ma_tinh, ten_tinh, ten_tinh_ngan, ma_xa, ten_xa, loai_xa, weight
-    legacy: pl.DataFrame  # legacy wards of those communes: commune_idx, ten_xa_cu, ten_huyen_cu, ten_tinh_cu, ma_tinh_cu
+    legacy: (
+        pl.DataFrame
+    )  # legacy wards of those communes: commune_idx, ten_xa_cu, ten_huyen_cu, ten_tinh_cu, ma_tinh_cu
     legacy_start: np.ndarray  # first legacy row of each commune
     legacy_count: np.ndarray  # legacy rows per commune
 

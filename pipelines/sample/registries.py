@@ -21,8 +21,16 @@ from pipelines.sample.idnumbers import bhxh_numbers
 
 PERSON_CODES = dft.ID_CODES + dft.NAME_CODES + dft.DOB_CODES + ("sex_wrong",) + dft.ADDR_CODES
 
-BANKS = (("Agribank", 0.36, 13), ("BIDV", 0.15, 12), ("VietinBank", 0.12, 12), ("Vietcombank", 0.12, 10),
-         ("LPBank", 0.09, 12), ("MB", 0.06, 13), ("Sacombank", 0.05, 12), ("Techcombank", 0.05, 14))
+BANKS = (
+    ("Agribank", 0.36, 13),
+    ("BIDV", 0.15, 12),
+    ("VietinBank", 0.12, 12),
+    ("Vietcombank", 0.12, 10),
+    ("LPBank", 0.09, 12),
+    ("MB", 0.06, 13),
+    ("Sacombank", 0.05, 12),
+    ("Techcombank", 0.05, 14),
+)
 
 
 @dataclass
@@ -52,8 +60,22 @@ class People:
     Only the people some registry row names are converted to Python objects: at a million
     persons a full conversion would cost gigabytes for nothing."""
 
-    FIELDS = ("ho_ten", "ho_ten_cha", "ho_ten_me", "bdate", "precision", "female", "age", "so_dinh_danh",
-              "so_cmnd_cu", "dia_chi_thuong_tru", "dia_chi_cu", "ma_tinh", "ten_xa", "ten_tinh")
+    FIELDS = (
+        "ho_ten",
+        "ho_ten_cha",
+        "ho_ten_me",
+        "bdate",
+        "precision",
+        "female",
+        "age",
+        "so_dinh_danh",
+        "so_cmnd_cu",
+        "dia_chi_thuong_tru",
+        "dia_chi_cu",
+        "ma_tinh",
+        "ten_xa",
+        "ten_tinh",
+    )
 
     def __init__(self, pool: pl.DataFrame, needed: np.ndarray, death: dict[int, date]):
         needed = np.unique(needed)
@@ -62,7 +84,12 @@ class People:
         sub = pool[needed].select(self.FIELDS)
         cols = {f: _Column(sub[f].to_list(), pos) for f in self.FIELDS}
         self.ho_ten, self.ho_ten_cha, self.ho_ten_me = cols["ho_ten"], cols["ho_ten_cha"], cols["ho_ten_me"]
-        self.bdate, self.precision, self.female, self.age = cols["bdate"], cols["precision"], cols["female"], cols["age"]
+        self.bdate, self.precision, self.female, self.age = (
+            cols["bdate"],
+            cols["precision"],
+            cols["female"],
+            cols["age"],
+        )
         self.so_dinh_danh, self.so_cmnd_cu = cols["so_dinh_danh"], cols["so_cmnd_cu"]
         self.address, self.legacy_address = cols["dia_chi_thuong_tru"], cols["dia_chi_cu"]
         self.ma_tinh, self.ten_xa, self.ten_tinh = cols["ma_tinh"], cols["ten_xa"], cols["ten_tinh"]
@@ -114,8 +141,9 @@ def plan_rows(rng: np.random.Generator, plans: list[RowPlan], n_dup: int) -> lis
     return [rows[i] for i in order]
 
 
-def render_person(people: People, pid: int, rates: dict[str, float], rnd: random.Random,
-                  codes: tuple[str, ...] = PERSON_CODES) -> tuple[dict[str, str], list[str]]:
+def render_person(
+    people: People, pid: int, rates: dict[str, float], rnd: random.Random, codes: tuple[str, ...] = PERSON_CODES
+) -> tuple[dict[str, str], list[str]]:
     """ho_ten, ngay_sinh, gioi_tinh, id, address of one person as a clerk wrote them."""
     flags = dft.draw_flags(rnd, rates, codes)
     (name,), c_name = dft.apply_name([people.ho_ten[pid]], flags, rnd)
@@ -137,14 +165,16 @@ def truth_rows(plans: list[RowPlan], people: People, defects: list[list[str]]) -
     for i, (plan, codes) in enumerate(zip(plans, defects), start=1):
         codes = plan.events + [c for c in codes if c not in plan.events]
         for owner_index, pid in enumerate(plan.pids or (None,)):
-            out.append({
-                "source_row": str(i),
-                "owner_index": str(owner_index),
-                "so_dinh_danh": people.so_dinh_danh[pid] if plan.entity == "person" and pid is not None else "",
-                "entity": plan.entity,
-                "duplicate_of": str(plan.duplicate_of) if plan.duplicate_of else "",
-                "defects": ";".join(codes),
-            })
+            out.append(
+                {
+                    "source_row": str(i),
+                    "owner_index": str(owner_index),
+                    "so_dinh_danh": people.so_dinh_danh[pid] if plan.entity == "person" and pid is not None else "",
+                    "entity": plan.entity,
+                    "duplicate_of": str(plan.duplicate_of) if plan.duplicate_of else "",
+                    "defects": ";".join(codes),
+                }
+            )
     return out
 
 
@@ -184,17 +214,28 @@ def social_welfare(plans: list[RowPlan], people: People, rates: dict[str, float]
         loai, amount = _welfare_type(rnd, float(people.age[pid]), people.female[pid])
         by_account = rnd.random() < 0.60
         acct, bank, c_acct = _account(rnd, rates, by_account)
-        rows.append({
-            "ma_doi_tuong": f"BTXH{people.ma_tinh[pid]}{plan.extra['seq']:07d}",
-            "ho_ten": f["ho_ten"], "ngay_sinh": f["ngay_sinh"], "gioi_tinh": f["gioi_tinh"], "so_cccd": f["id"],
-            "dia_chi": f["dia_chi"], "loai_doi_tuong": loai, "muc_tro_cap": str(amount),
-            "hinh_thuc_chi_tra": "Tài khoản" if by_account else "Tiền mặt", "so_tai_khoan": acct, "ngan_hang": bank,
-        })
+        rows.append(
+            {
+                "ma_doi_tuong": f"BTXH{people.ma_tinh[pid]}{plan.extra['seq']:07d}",
+                "ho_ten": f["ho_ten"],
+                "ngay_sinh": f["ngay_sinh"],
+                "gioi_tinh": f["gioi_tinh"],
+                "so_cccd": f["id"],
+                "dia_chi": f["dia_chi"],
+                "loai_doi_tuong": loai,
+                "muc_tro_cap": str(amount),
+                "hinh_thuc_chi_tra": "Tài khoản" if by_account else "Tiền mặt",
+                "so_tai_khoan": acct,
+                "ngan_hang": bank,
+            }
+        )
         codes_all.append(codes + c_acct)
     return rows, codes_all
 
 
-def pension(plans: list[RowPlan], people: People, rates: dict[str, float], rnd: random.Random, np_rng: np.random.Generator):
+def pension(
+    plans: list[RowPlan], people: People, rates: dict[str, float], rnd: random.Random, np_rng: np.random.Generator
+):
     numbers = bhxh_numbers(np_rng, np.array([int(people.ma_tinh[p.pids[0]]) for p in plans], dtype=np.int64))
     rows, codes_all = [], []
     for i, plan in enumerate(plans):
@@ -215,12 +256,20 @@ def pension(plans: list[RowPlan], people: People, rates: dict[str, float], rnd: 
         }[kind]()
         by_account = rnd.random() < 0.65
         acct, _, c_acct = _account(rnd, rates, by_account)
-        rows.append({
-            "so_so_bhxh": plan.extra.get("bhxh") or numbers[i],
-            "ho_ten": f["ho_ten"], "ngay_sinh": f["ngay_sinh"], "gioi_tinh": f["gioi_tinh"], "so_cccd": f["id"],
-            "dia_chi": f["dia_chi"], "loai_che_do": kind, "muc_huong": str(int(round(amount, -3))),
-            "phuong_thuc_nhan": "Tài khoản" if by_account else "Tiền mặt", "so_tai_khoan": acct,
-        })
+        rows.append(
+            {
+                "so_so_bhxh": plan.extra.get("bhxh") or numbers[i],
+                "ho_ten": f["ho_ten"],
+                "ngay_sinh": f["ngay_sinh"],
+                "gioi_tinh": f["gioi_tinh"],
+                "so_cccd": f["id"],
+                "dia_chi": f["dia_chi"],
+                "loai_che_do": kind,
+                "muc_huong": str(int(round(amount, -3))),
+                "phuong_thuc_nhan": "Tài khoản" if by_account else "Tiền mặt",
+                "so_tai_khoan": acct,
+            }
+        )
         codes_all.append(codes + c_acct)
     return rows, codes_all
 
@@ -249,11 +298,18 @@ def civil_births(plans: list[RowPlan], people: People, rates: dict[str, float], 
         idv, c_id = dft.apply_id(people.so_dinh_danh[pid], "", flags, rnd)
         place, legacy = _birth_place(rnd, people, pid)
         addr, c_addr = dft.render_address(place, legacy, flags)
-        rows.append({
-            "so_dang_ky": f"{i}/{people.bdate[pid].year}", "ho_ten": names[0], "ngay_sinh": dob,
-            "gioi_tinh": "Nữ" if female else "Nam", "noi_sinh": addr, "ho_ten_cha": names[1],
-            "ho_ten_me": names[2], "so_dinh_danh": idv,
-        })
+        rows.append(
+            {
+                "so_dang_ky": f"{i}/{people.bdate[pid].year}",
+                "ho_ten": names[0],
+                "ngay_sinh": dob,
+                "gioi_tinh": "Nữ" if female else "Nam",
+                "noi_sinh": addr,
+                "ho_ten_cha": names[1],
+                "ho_ten_me": names[2],
+                "so_dinh_danh": idv,
+            }
+        )
         codes_all.append(c_id + c_name + c_dob + (["sex_wrong"] if flags.get("sex_wrong") else []) + c_addr)
     return rows, codes_all
 
@@ -264,11 +320,17 @@ def civil_deaths(plans: list[RowPlan], people: People, rates: dict[str, float], 
         pid = plan.pids[0]
         f, codes = render_person(people, pid, rates, rnd)
         died = people.death[pid]
-        rows.append({
-            "so_dang_ky": f"{i}/{died.year}", "ho_ten": f["ho_ten"], "ngay_sinh": f["ngay_sinh"],
-            "gioi_tinh": f["gioi_tinh"], "ngay_mat": died.strftime("%d/%m/%Y"), "so_dinh_danh": f["id"],
-            "noi_cu_tru_cuoi": f["dia_chi"],
-        })
+        rows.append(
+            {
+                "so_dang_ky": f"{i}/{died.year}",
+                "ho_ten": f["ho_ten"],
+                "ngay_sinh": f["ngay_sinh"],
+                "gioi_tinh": f["gioi_tinh"],
+                "ngay_mat": died.strftime("%d/%m/%Y"),
+                "so_dinh_danh": f["id"],
+                "noi_cu_tru_cuoi": f["dia_chi"],
+            }
+        )
         codes_all.append(codes)
     return rows, codes_all
 

@@ -70,7 +70,7 @@ def _check_key(key: str, where: str) -> None:
     if len(key) < MIN_KEY_CHARS:
         raise DoisoatError(
             f"Khoá trong {where} quá ngắn (cần ít nhất {MIN_KEY_CHARS} ký tự). Tạo khoá ngẫu nhiên, ví dụ: "
-            "python -c \"import secrets; print(secrets.token_urlsafe(32))\" > khoa.txt"
+            'python -c "import secrets; print(secrets.token_urlsafe(32))" > khoa.txt'
         )
 
 
@@ -114,8 +114,12 @@ def _open_error(path: Path, exc: duckdb.Error) -> Exception:
             "một tệp mã hoá (README, mục 'Dữ liệu cá nhân')."
         )
     if "lock" in text.lower():
-        return WarehouseError(f"--db {path}: kho dữ liệu đang được một chương trình khác mở; hãy đóng chương trình đó rồi chạy lại.")
-    return WarehouseError(f"--db {path}: không mở được kho dữ liệu: tệp bị hỏng hoặc không phải tệp DuckDB ({type(exc).__name__}).")
+        return WarehouseError(
+            f"--db {path}: kho dữ liệu đang được một chương trình khác mở; hãy đóng chương trình đó rồi chạy lại."
+        )
+    return WarehouseError(
+        f"--db {path}: không mở được kho dữ liệu: tệp bị hỏng hoặc không phải tệp DuckDB ({type(exc).__name__})."
+    )
 
 
 def _open(path: Path, key: str | None) -> duckdb.DuckDBPyConnection:
@@ -162,7 +166,9 @@ def connect(db: Path | str, specs: Iterable[RegistrySpec] = ()) -> duckdb.DuckDB
         mark_interrupted_runs(con, path)
     except duckdb.Error as exc:
         con.close()
-        raise WarehouseError(f"--db {db}: kho dữ liệu bị hỏng, không đọc được cấu trúc bảng ({type(exc).__name__}).") from None
+        raise WarehouseError(
+            f"--db {db}: kho dữ liệu bị hỏng, không đọc được cấu trúc bảng ({type(exc).__name__})."
+        ) from None
     except BaseException:
         con.close()
         raise

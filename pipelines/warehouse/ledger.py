@@ -21,13 +21,21 @@ def population_cached(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
     return con.execute("SELECT count(*) FROM population WHERE extract_sha256 = ?", [sha256]).fetchone()[0] > 0
 
 
-def start_run(con: duckdb.DuckDBPyConnection, run_id: str, registry: str, parameters: dict, package_versions: dict) -> None:
+def start_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, registry: str, parameters: dict, package_versions: dict
+) -> None:
     """Ledger row before any work, so even a crash leaves a trace of the attempt."""
     con.execute(
         "INSERT INTO runs (run_id, registry, started_at, status, parameters, package_versions, pid, hostname) "
         "VALUES (?, ?, now(), 'running', ?, ?, ?, ?)",
-        [run_id, registry, json.dumps(parameters, ensure_ascii=False, default=str), json.dumps(package_versions),
-         os.getpid(), HOST],
+        [
+            run_id,
+            registry,
+            json.dumps(parameters, ensure_ascii=False, default=str),
+            json.dumps(package_versions),
+            os.getpid(),
+            HOST,
+        ],
     )
 
 
@@ -55,4 +63,3 @@ def finish_run(
             run_id,
         ],
     )
-

@@ -16,7 +16,7 @@ import os
 import socket
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -26,6 +26,7 @@ from pipelines.formats import vn_time  # the one home of officer-facing times
 
 HOST = socket.gethostname()
 KILLED_MESSAGE = "bị dừng đột ngột (killed)"
+
 
 @dataclass
 class _Held:
@@ -106,15 +107,22 @@ def exclusive(db: Path | str, *, command: str = "run", run_id: str | None = None
         key.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock_path(key), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError as exc:
-        raise DoisoatError(f"Không tạo được tệp {lock_path(db)} (chống hai lần chạy cùng lúc) cạnh kho dữ liệu ({exc.strerror}).") from None
+        raise DoisoatError(
+            f"Không tạo được tệp {lock_path(db)} (chống hai lần chạy cùng lúc) cạnh kho dữ liệu ({exc.strerror})."
+        ) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         info = _read_lock_info(fd)
         os.close(fd)
         raise WarehouseBusy(_busy_message(Path(db), info)) from None
-    info = {"command": command, "run_id": run_id, "pid": os.getpid(), "hostname": HOST,
-            "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    info = {
+        "command": command,
+        "run_id": run_id,
+        "pid": os.getpid(),
+        "hostname": HOST,
+        "since": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     _HELD[key] = _Held(fd=fd, depth=1, info=info)
     try:
         _write_lock_info(fd, info)
@@ -170,16 +178,18 @@ def mark_interrupted_runs(con: duckdb.DuckDBPyConnection, path: Path) -> list[st
     live = _live_run_ids(path)
     if live is None:
         return []
-    now = vn_time(datetime.now(timezone.utc), seconds=True, zone=False)
+    now = vn_time(datetime.now(UTC), seconds=True, zone=False)
     marked = []
     for run_id, pid, hostname in stuck:
         if run_id in live:
             continue
         con.execute(
             "UPDATE runs SET status = 'failed', finished_at = now(), error = ? WHERE run_id = ? AND status = 'running'",
-            [f"{KILLED_MESSAGE}: tiến trình {pid or '?'} trên máy {hostname or '?'} kết thúc khi chưa xong; "
-             f"kết quả không được ghi (phát hiện lúc {now}, giờ Việt Nam)", run_id],
+            [
+                f"{KILLED_MESSAGE}: tiến trình {pid or '?'} trên máy {hostname or '?'} kết thúc khi chưa xong; "
+                f"kết quả không được ghi (phát hiện lúc {now}, giờ Việt Nam)",
+                run_id,
+            ],
         )
         marked.append(run_id)
     return marked
-

@@ -46,10 +46,26 @@ class Table:
 RUN_ID: Column = ("run_id", "VARCHAR", "Run identifier (runs.run_id) that wrote this row")
 REGISTRY: Column = ("registry", "VARCHAR", "Registry name: social_welfare, pension, civil_births, civil_deaths, land")
 SOURCE_FILE: Column = ("source_file", "VARCHAR", "Input file name the row came from")
-SOURCE_ROW: Column = ("source_row", "BIGINT", "1 = first data row under the header, counting every data row (rejected ones included)")
-EXCEL_ROW: Column = ("excel_row", "BIGINT", "Row number the officer sees in Excel or a text editor (header and title rows counted)")
-OWNER_INDEX: Column = ("owner_index", "SMALLINT", "Person within the row: 0, or 1 for the second owner of a land certificate")
-SO_DINH_DANH: Column = ("so_dinh_danh", "VARCHAR", "12-digit personal ID of the linked CSDLQG person; NULL when not linked")
+SOURCE_ROW: Column = (
+    "source_row",
+    "BIGINT",
+    "1 = first data row under the header, counting every data row (rejected ones included)",
+)
+EXCEL_ROW: Column = (
+    "excel_row",
+    "BIGINT",
+    "Row number the officer sees in Excel or a text editor (header and title rows counted)",
+)
+OWNER_INDEX: Column = (
+    "owner_index",
+    "SMALLINT",
+    "Person within the row: 0, or 1 for the second owner of a land certificate",
+)
+SO_DINH_DANH: Column = (
+    "so_dinh_danh",
+    "VARCHAR",
+    "12-digit personal ID of the linked CSDLQG person; NULL when not linked",
+)
 
 ROW_KEY = (RUN_ID, REGISTRY, SOURCE_FILE, SOURCE_ROW, EXCEL_ROW, OWNER_INDEX)
 
@@ -124,13 +140,29 @@ TABLES: dict[str, Table] = {
                 ("finished_at", "TIMESTAMPTZ", "When the run finished or failed (UTC); NULL while running"),
                 ("status", "VARCHAR", "running, succeeded or failed"),
                 ("error", "VARCHAR", "Error message of a failed run (no personal data)"),
-                ("input_files", "JSON", "List of {role, path, file, sha256, bytes, format, encoding, rows, dropped_rows (lines that are not data), line_encodings}"),
+                (
+                    "input_files",
+                    "JSON",
+                    "List of {role, path, file, sha256, bytes, format, encoding, rows, dropped_rows (lines that are not data), line_encodings}",
+                ),
                 ("population_sha256", "VARCHAR", "SHA-256 of the CSDLQG extract used (population.extract_sha256)"),
                 ("parameters", "JSON", "Run parameters and the full registry spec (thresholds, comparisons)"),
                 ("package_versions", "JSON", "Versions of doisoat and its main dependencies"),
-                ("row_counts", "JSON", "Input rows and outcome counts: {input_rows, persons, matched, review, unmatched, rejected, duplicate, ...}"),
-                ("notes", "JSON", "Ingestion notes shown to officers: lines that are not data, how each range of lines was decoded, legacy encodings"),
-                ("pid", "INTEGER", "Process id of the run: a 'running' row whose process is gone is marked failed at the next open"),
+                (
+                    "row_counts",
+                    "JSON",
+                    "Input rows and outcome counts: {input_rows, persons, matched, review, unmatched, rejected, duplicate, ...}",
+                ),
+                (
+                    "notes",
+                    "JSON",
+                    "Ingestion notes shown to officers: lines that are not data, how each range of lines was decoded, legacy encodings",
+                ),
+                (
+                    "pid",
+                    "INTEGER",
+                    "Process id of the run: a 'running' row whose process is gone is marked failed at the next open",
+                ),
                 ("hostname", "VARCHAR", "Machine the run ran on (with pid, tells a crashed run from a live one)"),
             ),
         ),
@@ -140,7 +172,11 @@ TABLES: dict[str, Table] = {
             (
                 ("extract_sha256", "VARCHAR", "SHA-256 of the extract file; the cache key"),
                 ("run_id", "VARCHAR", "Run that first loaded this extract"),
-                ("pop_rec_id", "BIGINT", "Row number in the extract (1 = first data row); the matcher's population rec_id"),
+                (
+                    "pop_rec_id",
+                    "BIGINT",
+                    "Row number in the extract (1 = first data row); the matcher's population rec_id",
+                ),
                 EXCEL_ROW,
                 ("so_dinh_danh", "VARCHAR", "12-digit personal ID"),
                 ("so_cmnd_cu", "VARCHAR", "Old 9-digit CMND, when CSDLQG keeps one"),
@@ -166,9 +202,11 @@ TABLES: dict[str, Table] = {
             "registry_persons",
             "Person-schema records built from registry rows (what the matcher compared); land rows may give two",
             (
-                RUN_ID, REGISTRY,
+                RUN_ID,
+                REGISTRY,
                 person_column("rec_id", "source_row * 10 + owner_index"),
-                SOURCE_ROW, OWNER_INDEX,
+                SOURCE_ROW,
+                OWNER_INDEX,
                 ("entity", "VARCHAR", "person, couple, household or organization (land); person otherwise"),
             )
             + person_columns(PERSON_COMMENTS),
@@ -182,11 +220,23 @@ TABLES: dict[str, Table] = {
                 ("pop_rec_id", "BIGINT", "population.pop_rec_id of the linked (or best review) candidate"),
                 SO_DINH_DANH,
                 ("status", "VARCHAR", "matched, review, unmatched, rejected or duplicate"),
-                ("method", "VARCHAR", "How the outcome was reached: id_exact, cmnd9, id_one_edit, probabilistic, none, organization, rejected, ..."),
-                ("match_weight", "DOUBLE", "Fellegi-Sunter log2 Bayes factor of the pair; NULL for deterministic links"),
+                (
+                    "method",
+                    "VARCHAR",
+                    "How the outcome was reached: id_exact, cmnd9, id_one_edit, probabilistic, none, organization, rejected, ...",
+                ),
+                (
+                    "match_weight",
+                    "DOUBLE",
+                    "Fellegi-Sunter log2 Bayes factor of the pair; NULL for deterministic links",
+                ),
                 ("match_probability", "DOUBLE", "Posterior match probability 0..1 (1.0 for deterministic ID links)"),
                 ("duplicate_of", "BIGINT", "For status duplicate: source_row of the first row listing the same person"),
-                ("entity", "VARCHAR", "person or organization (organizations are not matched: status unmatched, method organization)"),
+                (
+                    "entity",
+                    "VARCHAR",
+                    "person or organization (organizations are not matched: status unmatched, method organization)",
+                ),
                 ("reason", "VARCHAR", "Why a row was rejected or not matched (problem codes), NULL otherwise"),
             ),
         ),
@@ -195,25 +245,45 @@ TABLES: dict[str, Table] = {
             "Input lines that are not data rows (title, blank, totals, signature block, repeated header), one row per line "
             "with its reason: with `links` every line of the input has exactly one recorded outcome",
             (
-                RUN_ID, REGISTRY,
-                ("source_file", "VARCHAR", "Input file name (with the sheet in brackets when several sheets were read)"),
+                RUN_ID,
+                REGISTRY,
+                (
+                    "source_file",
+                    "VARCHAR",
+                    "Input file name (with the sheet in brackets when several sheets were read)",
+                ),
                 ("sheet", "VARCHAR", "Worksheet name; NULL for CSV and Parquet"),
                 EXCEL_ROW,
-                ("reason_code", "VARCHAR", "above_header, blank, totals, footer, repeated_header, column_numbers or other_sheet"),
+                (
+                    "reason_code",
+                    "VARCHAR",
+                    "above_header, blank, totals, footer, repeated_header, column_numbers or other_sheet",
+                ),
                 ("reason", "VARCHAR", "The reason in Vietnamese, as shown to officers"),
-                ("text_masked", "VARCHAR", "The line's text without personal data: digits as #, words other than form labels as …"),
+                (
+                    "text_masked",
+                    "VARCHAR",
+                    "The line's text without personal data: digits as #, words other than form labels as …",
+                ),
             ),
         ),
         Table(
             "link_evidence",
             "Per-comparison evidence for every kept candidate pair: which level each comparison reached and its weight",
             (
-                RUN_ID, REGISTRY, SOURCE_ROW, OWNER_INDEX,
+                RUN_ID,
+                REGISTRY,
+                SOURCE_ROW,
+                OWNER_INDEX,
                 ("rec_id", "BIGINT", "Registry rec_id"),
                 ("pop_rec_id", "BIGINT", "Candidate population.pop_rec_id"),
                 ("so_dinh_danh", "VARCHAR", "Candidate's personal ID"),
                 ("candidate_rank", "SMALLINT", "1 = best candidate of the record"),
-                ("comparison", "VARCHAR", "Comparison name: ho_ten, ngay_sinh, gioi_tinh, id, dia_chi, ho_ten_cha, ho_ten_me"),
+                (
+                    "comparison",
+                    "VARCHAR",
+                    "Comparison name: ho_ten, ngay_sinh, gioi_tinh, id, dia_chi, ho_ten_cha, ho_ten_me",
+                ),
                 ("level", "VARCHAR", "Level label reached, e.g. exact, accent_free, jw_0.92, different, null"),
                 ("partial_weight", "DOUBLE", "log2(m/u) of that level"),
             ),
@@ -227,8 +297,16 @@ TABLES: dict[str, Table] = {
                 ("field", "VARCHAR", "Canonical registry column (or person role) that disagrees"),
                 ("registry_value", "VARCHAR", "Value in the registry (clean form)"),
                 ("csdlqg_value", "VARCHAR", "Value CSDLQG holds"),
-                ("kind", "VARCHAR", "value (plain difference), residence (different commune/province), format, id (12-digit ID differs from so_dinh_danh), cmnd9 (9-digit CMND differs from so_cmnd_cu)"),
-                ("method", "VARCHAR", "How the row was linked (links_effective.method): id_exact, cmnd9, id_one_edit, probabilistic, household, review_accepted"),
+                (
+                    "kind",
+                    "VARCHAR",
+                    "value (plain difference), residence (different commune/province), format, id (12-digit ID differs from so_dinh_danh), cmnd9 (9-digit CMND differs from so_cmnd_cu)",
+                ),
+                (
+                    "method",
+                    "VARCHAR",
+                    "How the row was linked (links_effective.method): id_exact, cmnd9, id_one_edit, probabilistic, household, review_accepted",
+                ),
             ),
         ),
         Table(
@@ -248,7 +326,11 @@ TABLES: dict[str, Table] = {
             + (
                 SO_DINH_DANH,
                 ("duplicate_of", "BIGINT", "source_row of the first row"),
-                ("basis", "VARCHAR", "same_person (linked to the same CSDLQG person) or same_key (same registry record number)"),
+                (
+                    "basis",
+                    "VARCHAR",
+                    "same_person (linked to the same CSDLQG person) or same_key (same registry record number)",
+                ),
             ),
         ),
         Table(
@@ -261,7 +343,11 @@ TABLES: dict[str, Table] = {
                 ("severity", "VARCHAR", "high, medium or low"),
                 ("death_source", "VARCHAR", "csdlqg or civil_deaths: where the death is recorded"),
                 ("ngay_mat_csdlqg", "VARCHAR", "Date of death in CSDLQG (yyyy-mm-dd), when recorded"),
-                ("ngay_mat_khai_tu", "VARCHAR", "Date of death in the civil-status death registration, when registered"),
+                (
+                    "ngay_mat_khai_tu",
+                    "VARCHAR",
+                    "Date of death in the civil-status death registration, when registered",
+                ),
                 ("old_value", "VARCHAR", "suggested_id_update: the 9-digit CMND in the registry"),
                 ("new_value", "VARCHAR", "suggested_id_update: the 12-digit ID CSDLQG holds"),
                 ("message_vi", "VARCHAR", "Vietnamese explanation for the officer"),
@@ -276,15 +362,24 @@ TABLES: dict[str, Table] = {
                 ("pop_rec_id", "BIGINT", "population.pop_rec_id of the row (1 = first data row)"),
                 EXCEL_ROW,
                 ("so_dinh_danh", "VARCHAR", "The row's so_dinh_danh (reports mask it)"),
-                ("issue", "VARCHAR", "duplicate_id, id_sex_mismatch, id_birth_year_mismatch, death_before_birth, id_invalid"),
-                ("detail", "VARCHAR", "Codes or row numbers only, never names: e.g. the other rows with the same so_dinh_danh"),
+                (
+                    "issue",
+                    "VARCHAR",
+                    "duplicate_id, id_sex_mismatch, id_birth_year_mismatch, death_before_birth, id_invalid",
+                ),
+                (
+                    "detail",
+                    "VARCHAR",
+                    "Codes or row numbers only, never names: e.g. the other rows with the same so_dinh_danh",
+                ),
             ),
         ),
         Table(
             "coverage",
             "Coverage against Đề án 06 targets per registry and administrative unit",
             (
-                RUN_ID, REGISTRY,
+                RUN_ID,
+                REGISTRY,
                 ("level", "VARCHAR", "all, province or commune"),
                 ("ma_don_vi", "VARCHAR", "Unit code (ma_tinh or ma_xa); NULL for level all or unknown unit"),
                 ("ten_don_vi", "VARCHAR", "Unit name"),
@@ -300,7 +395,8 @@ TABLES: dict[str, Table] = {
             "expectation_results",
             "Great Expectations results of the registry's validation suite",
             (
-                RUN_ID, REGISTRY,
+                RUN_ID,
+                REGISTRY,
                 ("suite", "VARCHAR", "Suite name"),
                 ("expectation", "VARCHAR", "Expectation type, e.g. expect_column_values_to_not_be_null"),
                 ("column", "VARCHAR", "Column checked"),
@@ -315,22 +411,35 @@ TABLES: dict[str, Table] = {
             "review_decisions",
             "Reviewer decisions on review-status links, read back from the officers' workbook (history kept; the latest counts)",
             (
-                RUN_ID, REGISTRY, SOURCE_FILE, SOURCE_ROW, OWNER_INDEX,
-                ("so_dinh_danh", "VARCHAR", "accept: the candidate the reviewer chose; reject: the review link's best candidate"),
+                RUN_ID,
+                REGISTRY,
+                SOURCE_FILE,
+                SOURCE_ROW,
+                OWNER_INDEX,
+                (
+                    "so_dinh_danh",
+                    "VARCHAR",
+                    "accept: the candidate the reviewer chose; reject: the review link's best candidate",
+                ),
                 ("reviewer", "VARCHAR", "Who decided (doisoat review --reviewer)"),
                 ("decision", "VARCHAR", "accept (same person) or reject (not this person)"),
                 ("decided_at", "TIMESTAMPTZ", "When the decision was imported (UTC)"),
                 ("note", "VARCHAR", "Reviewer's note from the workbook"),
                 ("decision_file", "VARCHAR", "Workbook the decision was read from"),
                 ("decision_file_sha256", "VARCHAR", "SHA-256 of that workbook"),
-                ("pop_rec_id", "BIGINT", "accept: population.pop_rec_id of the chosen candidate (any of the listed ones, not only the best); NULL for reject"),
+                (
+                    "pop_rec_id",
+                    "BIGINT",
+                    "accept: population.pop_rec_id of the chosen candidate (any of the listed ones, not only the best); NULL for reject",
+                ),
             ),
         ),
         Table(
             "match_models",
             "The trained matching model and settings of each run (auditable: which model linked a row)",
             (
-                RUN_ID, REGISTRY,
+                RUN_ID,
+                REGISTRY,
                 ("model", "JSON", "m/u probabilities per comparison level, lambda, term frequencies used"),
                 ("settings", "JSON", "Comparisons, blocking rules, thresholds"),
                 ("blocking", "JSON", "Pairs generated per blocking rule"),
@@ -423,11 +532,14 @@ VIEWS: dict[str, View] = {  # in creation order: links_effective reads review_de
             "plus review_decision, reviewer, decided_at",
             LINKS_EFFECTIVE_SQL,
             tuple(
-                (name, {
-                    "status": "Outcome after review: matched, review (still undecided), unmatched, rejected or duplicate",
-                    "method": "links.method, or review_accepted / review_rejected when a reviewer decided",
-                    "so_dinh_danh": "Linked person's 12-digit ID; NULL when not linked or the reviewer rejected the candidate",
-                }.get(name, comment))
+                (
+                    name,
+                    {
+                        "status": "Outcome after review: matched, review (still undecided), unmatched, rejected or duplicate",
+                        "method": "links.method, or review_accepted / review_rejected when a reviewer decided",
+                        "so_dinh_danh": "Linked person's 12-digit ID; NULL when not linked or the reviewer rejected the candidate",
+                    }.get(name, comment),
+                )
                 for name, _, comment in TABLES["links"].columns
             )
             + (
@@ -467,7 +579,10 @@ def ddl(table: Table) -> list[str]:
     cols = ",\n  ".join(f"{quote_identifier(n)} {t}" for n, t, _ in table.columns)
     stmts = [f"CREATE TABLE IF NOT EXISTS {quote_identifier(table.name)} (\n  {cols}\n)"]
     stmts.append(f"COMMENT ON TABLE {quote_identifier(table.name)} IS {quote_literal(table.comment)}")
-    stmts += [f"COMMENT ON COLUMN {quote_identifier(table.name)}.{quote_identifier(n)} IS {quote_literal(c)}" for n, _, c in table.columns]
+    stmts += [
+        f"COMMENT ON COLUMN {quote_identifier(table.name)}.{quote_identifier(n)} IS {quote_literal(c)}"
+        for n, _, c in table.columns
+    ]
     return stmts
 
 
@@ -505,7 +620,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, specs: Iterable[RegistrySpec] 
         for r in con.execute(f"SELECT table_name, column_name FROM duckdb_columns() WHERE {OWN_SCHEMA}").fetchall()
     }
     added = [(t, c) for t in tables if t.name in existing for c in t.columns if (t.name, c[0]) not in have]
-    views = {r[0] for r in con.execute(f"SELECT view_name FROM duckdb_views() WHERE {OWN_SCHEMA} AND NOT internal").fetchall()}
+    views = {
+        r[0]
+        for r in con.execute(f"SELECT view_name FROM duckdb_views() WHERE {OWN_SCHEMA} AND NOT internal").fetchall()
+    }
     if not todo and not added and set(VIEWS) <= views and not _stale_views(con):
         return
     with transaction(con):
@@ -514,12 +632,16 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, specs: Iterable[RegistrySpec] 
                 con.execute(stmt)
         for table, (name, typ, comment) in added:
             con.execute(f"ALTER TABLE {quote_identifier(table.name)} ADD COLUMN {quote_identifier(name)} {typ}")
-            con.execute(f"COMMENT ON COLUMN {quote_identifier(table.name)}.{quote_identifier(name)} IS {quote_literal(comment)}")
+            con.execute(
+                f"COMMENT ON COLUMN {quote_identifier(table.name)}.{quote_identifier(name)} IS {quote_literal(comment)}"
+            )
         for view in VIEWS.values():
             con.execute(f"CREATE OR REPLACE VIEW {quote_identifier(view.name)} AS {view.sql}")
             con.execute(f"COMMENT ON VIEW {quote_identifier(view.name)} IS {quote_literal(view.comment)}")
             for column, comment in view.columns:
-                con.execute(f"COMMENT ON COLUMN {quote_identifier(view.name)}.{quote_identifier(column)} IS {quote_literal(comment)}")
+                con.execute(
+                    f"COMMENT ON COLUMN {quote_identifier(view.name)}.{quote_identifier(column)} IS {quote_literal(comment)}"
+                )
 
 
 def _stale_views(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -531,9 +653,13 @@ def _stale_views(con: duckdb.DuckDBPyConnection) -> list[str]:
     stale = []
     try:
         for view in VIEWS.values():
-            stored = con.execute(f"SELECT sql FROM duckdb_views() WHERE {OWN_SCHEMA} AND view_name = ?", [view.name]).fetchone()
+            stored = con.execute(
+                f"SELECT sql FROM duckdb_views() WHERE {OWN_SCHEMA} AND view_name = ?", [view.name]
+            ).fetchone()
             con.execute(f"CREATE OR REPLACE TEMP VIEW _doisoat_probe AS {view.sql}")
-            probe = con.execute("SELECT sql FROM duckdb_views() WHERE temporary AND view_name = '_doisoat_probe'").fetchone()
+            probe = con.execute(
+                "SELECT sql FROM duckdb_views() WHERE temporary AND view_name = '_doisoat_probe'"
+            ).fetchone()
             con.execute("DROP VIEW IF EXISTS temp._doisoat_probe")
             body = lambda sql: sql.split(" AS ", 1)[1] if sql and " AS " in sql else sql  # noqa: E731 (drop "CREATE VIEW name")
             if stored is None or probe is None or body(stored[0]) != body(probe[0]):
@@ -561,7 +687,8 @@ def check_doisoat(con: duckdb.DuckDBPyConnection, db: Path | str) -> None:
     if not set(have) & set(TABLES):
         raise WarehouseError(
             f"--db {db}: đây là cơ sở dữ liệu DuckDB nhưng không phải kho doisoat (không có bảng nào của doisoat; có các bảng: "
-            + ", ".join(sorted(have)[:8]) + "). Hãy dùng một tệp khác cho --db."
+            + ", ".join(sorted(have)[:8])
+            + "). Hãy dùng một tệp khác cho --db."
         )
     for name, table in TABLES.items():
         for column, dtype, _ in table.columns:

@@ -24,10 +24,32 @@ SAMPLE = ROOT / "data" / "sample"
 
 # Real surnames/given names whose folded text starts like "tổng số" / "tổng cộng" / "cộng tổng".
 TONG_NAMES = ("Tống Sơn Tùng", "Tống Công Minh", "Công Tống Hà")
-WELFARE_LABELS = ["Mã đối tượng", "Họ và tên", "Ngày, tháng, năm sinh", "Giới tính", "Số CMND/CCCD", "Địa chỉ",
-                  "Loại đối tượng", "Mức trợ cấp", "Hình thức chi trả", "Số tài khoản", "Ngân hàng"]
-WELFARE_COLUMNS = ["ma_doi_tuong", "ho_ten", "ngay_sinh", "gioi_tinh", "so_cccd", "dia_chi",
-                   "loai_doi_tuong", "muc_tro_cap", "hinh_thuc_chi_tra", "so_tai_khoan", "ngan_hang"]
+WELFARE_LABELS = [
+    "Mã đối tượng",
+    "Họ và tên",
+    "Ngày, tháng, năm sinh",
+    "Giới tính",
+    "Số CMND/CCCD",
+    "Địa chỉ",
+    "Loại đối tượng",
+    "Mức trợ cấp",
+    "Hình thức chi trả",
+    "Số tài khoản",
+    "Ngân hàng",
+]
+WELFARE_COLUMNS = [
+    "ma_doi_tuong",
+    "ho_ten",
+    "ngay_sinh",
+    "gioi_tinh",
+    "so_cccd",
+    "dia_chi",
+    "loai_doi_tuong",
+    "muc_tro_cap",
+    "hinh_thuc_chi_tra",
+    "so_tai_khoan",
+    "ngan_hang",
+]
 
 
 def welfare_rows(n: int, src: Path = SAMPLE / "social_welfare.csv") -> list[list[str | None]]:
@@ -36,7 +58,11 @@ def welfare_rows(n: int, src: Path = SAMPLE / "social_welfare.csv") -> list[list
 
 
 def commune_workbook(
-    path: Path, rows: list[list[str | None]], *, tong_rows: dict[int, str] | None = None, signature: bool = True,
+    path: Path,
+    rows: list[list[str | None]],
+    *,
+    tong_rows: dict[int, str] | None = None,
+    signature: bool = True,
     totals: bool = True,
 ) -> dict:
     """A commune's .xlsx: title, subtitle, blank, a two-row merged header (account columns
@@ -132,7 +158,9 @@ ENCODERS = {
 
 
 def csv_line(values: list[str | None]) -> str:
-    return ",".join('"' + (v or "").replace('"', '""') + '"' if v and ("," in v or '"' in v) else (v or "") for v in values)
+    return ",".join(
+        '"' + (v or "").replace('"', '""') + '"' if v and ("," in v or '"' in v) else (v or "") for v in values
+    )
 
 
 def mixed_encoding_csv(
@@ -159,11 +187,18 @@ def main(out_dir: str) -> None:
     rows = welfare_rows(50)
     commune_workbook(out / "xa_tan_phu.xlsx", rows, tong_rows={4: TONG_NAMES[0], 16: TONG_NAMES[1], 32: TONG_NAMES[2]})
     commune_workbook(out / "xa_tan_phu_khong_ky.xlsx", rows, signature=False)
-    commune_workbook(out / "xa_tan_phu_tong.xlsx", rows, tong_rows={4: TONG_NAMES[0], 16: TONG_NAMES[1], 32: TONG_NAMES[2]}, signature=False)
+    commune_workbook(
+        out / "xa_tan_phu_tong.xlsx",
+        rows,
+        tong_rows={4: TONG_NAMES[0], 16: TONG_NAMES[1], 32: TONG_NAMES[2]},
+        signature=False,
+    )
     commune_workbook(out / "xa_tan_phu_chu_ky.xlsx", rows, signature=True)
     all_rows = welfare_rows(500)
     mixed_encoding_csv(out / "hai_danh_sach.csv", all_rows, [("utf-8", 250), ("cp1258", 250)])
-    mixed_encoding_csv(out / "hai_danh_sach_ascii.csv", all_rows, [("utf-8", 250), ("cp1258", 250)], canonical_header=True)
+    mixed_encoding_csv(
+        out / "hai_danh_sach_ascii.csv", all_rows, [("utf-8", 250), ("cp1258", 250)], canonical_header=True
+    )
     mixed_encoding_csv(out / "bon_bang_ma.csv", all_rows, [("utf-8", 200), ("cp1258", 200), ("tcvn3", 50), ("vni", 50)])
     for p in sorted(out.iterdir()):
         print(p)

@@ -30,13 +30,72 @@ from pipelines.cli import main
 from pipelines.ingest import decode_lines
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
-HEADER = ["Mã đối tượng", "Họ và tên", "Ngày sinh", "Giới tính", "Số CCCD", "Địa chỉ", "Loại đối tượng",
-          "Mức trợ cấp", "Hình thức chi trả", "Số tài khoản", "Ngân hàng"]
+HEADER = [
+    "Mã đối tượng",
+    "Họ và tên",
+    "Ngày sinh",
+    "Giới tính",
+    "Số CCCD",
+    "Địa chỉ",
+    "Loại đối tượng",
+    "Mức trợ cấp",
+    "Hình thức chi trả",
+    "Số tài khoản",
+    "Ngân hàng",
+]
 ROWS = [
-    ["DT1", "Nguyễn Văn An", "05/03/1950", "Nam", "001050012345", "Phường Ba Đình, Thành phố Hà Nội", "Người cao tuổi", "500000", "Tài khoản", "0123", "Agribank"],
-    ["DT2", "Trần Thị Bình", "01/01/1948", "Nữ", "001148001111", "Phường Ba Đình, Hà Nội", "Người cao tuổi", "500000", "Tiền mặt", "", ""],
-    ["DT3", "Lê Văn Cường", "12/11/1960", "Nam", "031060001234", "Phường Hồng Bàng, Hải Phòng", "Người khuyết tật", "750000", "Tiền mặt", "", ""],
-    ["DT4", "Tống Sơn Tùng", "02/02/1955", "Nam", "001055002222", "Phường Ba Đình, Hà Nội", "Người cao tuổi", "500000", "Tiền mặt", "", ""],
+    [
+        "DT1",
+        "Nguyễn Văn An",
+        "05/03/1950",
+        "Nam",
+        "001050012345",
+        "Phường Ba Đình, Thành phố Hà Nội",
+        "Người cao tuổi",
+        "500000",
+        "Tài khoản",
+        "0123",
+        "Agribank",
+    ],
+    [
+        "DT2",
+        "Trần Thị Bình",
+        "01/01/1948",
+        "Nữ",
+        "001148001111",
+        "Phường Ba Đình, Hà Nội",
+        "Người cao tuổi",
+        "500000",
+        "Tiền mặt",
+        "",
+        "",
+    ],
+    [
+        "DT3",
+        "Lê Văn Cường",
+        "12/11/1960",
+        "Nam",
+        "031060001234",
+        "Phường Hồng Bàng, Hải Phòng",
+        "Người khuyết tật",
+        "750000",
+        "Tiền mặt",
+        "",
+        "",
+    ],
+    [
+        "DT4",
+        "Tống Sơn Tùng",
+        "02/02/1955",
+        "Nam",
+        "001055002222",
+        "Phường Ba Đình, Hà Nội",
+        "Người cao tuổi",
+        "500000",
+        "Tiền mặt",
+        "",
+        "",
+    ],
 ]
 
 
@@ -65,7 +124,7 @@ def _damaged_sheet_xml() -> bytes:
         for item in src.infolist():
             data = src.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
-                data = data[: len(data) * 2 // 3] + b"<row r=\"9999\"><c r=\"A9999\" t=\"s\"><v>0</v></broken"
+                data = data[: len(data) * 2 // 3] + b'<row r="9999"><c r="A9999" t="s"><v>0</v></broken'
             z.writestr(item, data)
     return out.getvalue()
 
@@ -103,8 +162,13 @@ def _two_sheets() -> bytes:
 
 
 def _mixed_encodings() -> bytes:
-    lines = [_line(HEADER).encode("utf-8"), _line(ROWS[0]).encode("utf-8"), to_cp1258(_line(ROWS[1])),
-             to_tcvn3_bytes(_line(ROWS[2])), to_vni_bytes(_line(ROWS[3]))]
+    lines = [
+        _line(HEADER).encode("utf-8"),
+        _line(ROWS[0]).encode("utf-8"),
+        to_cp1258(_line(ROWS[1])),
+        to_tcvn3_bytes(_line(ROWS[2])),
+        to_vni_bytes(_line(ROWS[3])),
+    ]
     return b"\r\n".join(lines) + b"\r\n"
 
 
@@ -131,20 +195,26 @@ def corpus(root: Path) -> dict[str, Path]:
         "bom_utf16be.csv": b"\xfe\xff" + good.encode("utf-16-be"),
         "cp1258.csv": to_cp1258(good),
         "tcvn3.csv": to_tcvn3_bytes(good),
-        "html.xls": ("<html><body><table><tr><td>Họ và tên</td></tr><tr><td>Nguyễn Văn An</td></tr></table></body></html>").encode("utf-8"),
+        "html.xls": (
+            "<html><body><table><tr><td>Họ và tên</td></tr><tr><td>Nguyễn Văn An</td></tr></table></body></html>"
+        ).encode(),
         "spreadsheetml.xls": b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"></Workbook>',
         "damaged_sheet_xml.xlsx": _damaged_sheet_xml(),
         "zip_not_workbook.xlsx": _zip_not_workbook(),
         "xlsx_named.xls": _xlsx_bytes(),
         "csv_named.xlsx": good.encode("utf-8"),
-        "unclosed_quote.csv": (_csv(ROWS[:1]) + 'DT9,"Phạm Văn Dũng,01/01/1950,Nam\r\n' + _csv(ROWS * 30, header=None)).encode("utf-8"),
+        "unclosed_quote.csv": (
+            _csv(ROWS[:1]) + 'DT9,"Phạm Văn Dũng,01/01/1950,Nam\r\n' + _csv(ROWS * 30, header=None)
+        ).encode("utf-8"),
         "blank_lines.csv": b"\r\n\r\n\r\n",
         "whitespace.csv": b"   \r\n\t\r\n",
         "nul_bytes.csv": good.replace("Agribank", "Agri\x00bank").encode("utf-8"),
         "ragged_rows.csv": _csv([ROWS[0][:4], ROWS[1] + ["thừa", "thừa nữa"], ROWS[2]]),
-        "title_totals_footer.csv": ("DANH SÁCH ĐỐI TƯỢNG\r\n\r\n" + _csv(ROWS) + "Tổng cộng,,,,,,,2250000\r\n\r\n"
-                                    ",,,,,,Tân Phú, ngày 15 tháng 11 năm 2025\r\nNGƯỜI LẬP BIỂU,,,,,,TM. ỦY BAN NHÂN DÂN\r\n"
-                                    "\r\nNguyễn Thị Hoa,,,,,,Trần Văn Bảy\r\n").encode("utf-8"),
+        "title_totals_footer.csv": (
+            "DANH SÁCH ĐỐI TƯỢNG\r\n\r\n" + _csv(ROWS) + "Tổng cộng,,,,,,,2250000\r\n\r\n"
+            ",,,,,,Tân Phú, ngày 15 tháng 11 năm 2025\r\nNGƯỜI LẬP BIỂU,,,,,,TM. ỦY BAN NHÂN DÂN\r\n"
+            "\r\nNguyễn Thị Hoa,,,,,,Trần Văn Bảy\r\n"
+        ).encode("utf-8"),
         "repeated_header.csv": (_csv(ROWS[:2]) + _csv(ROWS[2:])).encode("utf-8"),
         "cr_only.csv": good.replace("\r\n", "\r").encode("utf-8"),
         "two_sheets.xlsx": _two_sheets(),
@@ -183,7 +253,9 @@ def _assert_no_line_lost(db: Path, run_id: str, path: Path) -> None:
     try:
         info = json.loads(con.execute("SELECT input_files FROM runs WHERE run_id = ?", [run_id]).fetchone()[0])[0]
         data = con.execute("SELECT DISTINCT source_file, excel_row FROM links WHERE run_id = ?", [run_id]).fetchall()
-        skipped = con.execute("SELECT source_file, sheet, excel_row FROM skipped_rows WHERE run_id = ?", [run_id]).fetchall()
+        skipped = con.execute(
+            "SELECT source_file, sheet, excel_row FROM skipped_rows WHERE run_id = ?", [run_id]
+        ).fetchall()
     finally:
         con.close()
     sheets = [s["sheet"] for s in info.get("sheets", [])] or [None]
@@ -230,14 +302,35 @@ def test_run_clean_and_review_on_every_broken_file(broken, tmp_path, capsys):
     db, out = tmp_path / "kho.duckdb", tmp_path / "bao_cao"
     outcomes: dict[str, tuple[int, int, int]] = {}
     for name, path in files.items():
-        code_run, stdout, err_run = _call(capsys, ["run", "social_welfare", "--population", str(TINY / "population.csv"),
-                                                   "--input", str(path), "--db", str(db), "--out", str(out)])
-        code_clean, _, err_clean = _call(capsys, ["clean", str(path), "--registry", "social_welfare",
-                                                  "--out", str(tmp_path / f"sach_{path.stem}.csv")])
+        code_run, stdout, err_run = _call(
+            capsys,
+            [
+                "run",
+                "social_welfare",
+                "--population",
+                str(TINY / "population.csv"),
+                "--input",
+                str(path),
+                "--db",
+                str(db),
+                "--out",
+                str(out),
+            ],
+        )
+        code_clean, _, err_clean = _call(
+            capsys,
+            ["clean", str(path), "--registry", "social_welfare", "--out", str(tmp_path / f"sach_{path.stem}.csv")],
+        )
         code_review, _, err_review = _call(capsys, ["review", str(path), "--db", str(db), "--reviewer", "Cán bộ A"])
-        for cmd, code, err in (("run", code_run, err_run), ("clean", code_clean, err_clean), ("review", code_review, err_review)):
+        for cmd, code, err in (
+            ("run", code_run, err_run),
+            ("clean", code_clean, err_clean),
+            ("review", code_review, err_review),
+        ):
             assert code in (0, 2), f"{cmd} {name}: exit {code}: {err}"
-            assert "Traceback" not in err and "Lỗi nội bộ" not in err and "[internal_error]" not in err, f"{cmd} {name}: {err}"
+            assert "Traceback" not in err and "Lỗi nội bộ" not in err and "[internal_error]" not in err, (
+                f"{cmd} {name}: {err}"
+            )
             if code == 2:
                 assert _is_error_line(err), f"{cmd} {name}: {err}"
         outcomes[name] = (code_run, code_clean, code_review)
@@ -246,14 +339,43 @@ def test_run_clean_and_review_on_every_broken_file(broken, tmp_path, capsys):
             _assert_no_line_lost(db, run_id, path)
     read = {n for n, c in outcomes.items() if c[0] == 0}
     # files that hold the table are read, however they were saved
-    assert {"mixed_encodings.csv", "semicolon.csv", "tab.csv", "bom_utf8.csv", "bom_utf16le.csv", "bom_utf16be.csv",
-            "cp1258.csv", "tcvn3.csv", "huge_field.csv", "xlsx_named.xls", "two_sheets.xlsx", "title_totals_footer.csv",
-            "repeated_header.csv", "cr_only.csv", "commune.xlsx", "duplicate_headers.csv", "nul_bytes.csv",
-            "ragged_rows.csv"} <= read
+    assert {
+        "mixed_encodings.csv",
+        "semicolon.csv",
+        "tab.csv",
+        "bom_utf8.csv",
+        "bom_utf16le.csv",
+        "bom_utf16be.csv",
+        "cp1258.csv",
+        "tcvn3.csv",
+        "huge_field.csv",
+        "xlsx_named.xls",
+        "two_sheets.xlsx",
+        "title_totals_footer.csv",
+        "repeated_header.csv",
+        "cr_only.csv",
+        "commune.xlsx",
+        "duplicate_headers.csv",
+        "nul_bytes.csv",
+        "ragged_rows.csv",
+    } <= read
     # and the broken ones are refused
-    assert {"truncated.xlsx", "not_a_zip.xlsx", "encrypted.xlsx", "empty.csv", "junk.csv", "only_header.csv",
-            "no_header.csv", "html.xls", "damaged_sheet_xml.xlsx", "zip_not_workbook.xlsx", "unclosed_quote.csv",
-            "folder.csv", "unsupported.ods", "cover_only.xlsx"}.isdisjoint(read)
+    assert {
+        "truncated.xlsx",
+        "not_a_zip.xlsx",
+        "encrypted.xlsx",
+        "empty.csv",
+        "junk.csv",
+        "only_header.csv",
+        "no_header.csv",
+        "html.xls",
+        "damaged_sheet_xml.xlsx",
+        "zip_not_workbook.xlsx",
+        "unclosed_quote.csv",
+        "folder.csv",
+        "unsupported.ods",
+        "cover_only.xlsx",
+    }.isdisjoint(read)
     # clean refuses a file without the header too, instead of taking a person's row for it
     assert outcomes["no_header.csv"][1] == 2
 
@@ -271,9 +393,21 @@ def test_run_clean_and_review_on_every_broken_file(broken, tmp_path, capsys):
 )
 def test_errors_name_the_file_sheet_and_row(broken, tmp_path, capsys, name, words):
     path = broken[1][name]
-    for argv in (["run", "social_welfare", "--population", str(TINY / "population.csv"), "--input", str(path),
-                  "--db", str(tmp_path / "k.duckdb"), "--out", str(tmp_path / "o")],
-                 ["clean", str(path), "--registry", "social_welfare", "--out", str(tmp_path / "c.csv")]):
+    for argv in (
+        [
+            "run",
+            "social_welfare",
+            "--population",
+            str(TINY / "population.csv"),
+            "--input",
+            str(path),
+            "--db",
+            str(tmp_path / "k.duckdb"),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        ["clean", str(path), "--registry", "social_welfare", "--out", str(tmp_path / "c.csv")],
+    ):
         code, _, err = _call(capsys, argv)
         assert code == 2
         for w in words:
@@ -296,23 +430,55 @@ def test_a_db_that_is_not_a_warehouse_and_an_out_that_cannot_be_written(tmp_path
     con.execute("CREATE TABLE runs (run_id VARCHAR)")
     con.close()
     damaged.write_bytes(damaged.read_bytes()[:5000])
-    for db, words in ((not_db, "không phải kho dữ liệu DuckDB"), (foreign, "không phải kho doisoat"),
-                      (damaged, "--db"), (tmp_path, "thư mục")):
-        for argv in (["run", "social_welfare", "--population", population, "--input", welfare, "--db", str(db), "--out", str(tmp_path / "o")],
-                     ["review", str(tmp_path / "x.xlsx"), "--db", str(db), "--reviewer", "A"]):
+    for db, words in (
+        (not_db, "không phải kho dữ liệu DuckDB"),
+        (foreign, "không phải kho doisoat"),
+        (damaged, "--db"),
+        (tmp_path, "thư mục"),
+    ):
+        for argv in (
+            [
+                "run",
+                "social_welfare",
+                "--population",
+                population,
+                "--input",
+                welfare,
+                "--db",
+                str(db),
+                "--out",
+                str(tmp_path / "o"),
+            ],
+            ["review", str(tmp_path / "x.xlsx"), "--db", str(db), "--reviewer", "A"],
+        ):
             if argv[0] == "review":
                 commune_workbook(tmp_path / "x.xlsx", [r[:] for r in ROWS])
             code, _, err = _call(capsys, argv)
             assert code == 2 and _is_error_line(err), (db.name, argv[0], err)
             if argv[0] == "run":
                 assert words in err, err
-    assert foreign.exists() and duckdb.connect(str(foreign)).execute("SELECT count(*) FROM khach_hang").fetchone() == (0,)
+    assert foreign.exists() and duckdb.connect(str(foreign)).execute("SELECT count(*) FROM khach_hang").fetchone() == (
+        0,
+    )
     # --out is a file: refused before the run writes anything
     blocker = tmp_path / "la_tep"
     blocker.write_text("x")
     db = tmp_path / "kho.duckdb"
-    code, _, err = _call(capsys, ["run", "social_welfare", "--population", population, "--input", welfare,
-                                  "--db", str(db), "--out", str(blocker / "bao_cao")])
+    code, _, err = _call(
+        capsys,
+        [
+            "run",
+            "social_welfare",
+            "--population",
+            population,
+            "--input",
+            welfare,
+            "--db",
+            str(db),
+            "--out",
+            str(blocker / "bao_cao"),
+        ],
+    )
     assert code == 2 and "--out" in err
     if db.exists():
         con = duckdb.connect(str(db), read_only=True)

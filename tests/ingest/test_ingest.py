@@ -18,18 +18,63 @@ from pipelines.registries import get_spec
 WELFARE = get_spec("social_welfare")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ROWS = [
-    ["DT001", "Nguyễn Văn An", "05/03/1950", "Nam", "001050012345", "Xã Tân Phú, Tỉnh Đồng Nai", "Người cao tuổi", "500000", "Tài khoản", "0123456789", "Agribank"],
-    ["DT002", "Trần Thị Bình", "1948", "Nữ", "", "Phường Hà Đông, Thành phố Hà Nội", "Người khuyết tật", "750000", "Tiền mặt", "", ""],
-    ["DT003", "Lê Văn Cường", "12/11/1960", "Nam", "031060001234", "", "Người cao tuổi", "500000", "Tài khoản", "111222333", "BIDV"],
+    [
+        "DT001",
+        "Nguyễn Văn An",
+        "05/03/1950",
+        "Nam",
+        "001050012345",
+        "Xã Tân Phú, Tỉnh Đồng Nai",
+        "Người cao tuổi",
+        "500000",
+        "Tài khoản",
+        "0123456789",
+        "Agribank",
+    ],
+    [
+        "DT002",
+        "Trần Thị Bình",
+        "1948",
+        "Nữ",
+        "",
+        "Phường Hà Đông, Thành phố Hà Nội",
+        "Người khuyết tật",
+        "750000",
+        "Tiền mặt",
+        "",
+        "",
+    ],
+    [
+        "DT003",
+        "Lê Văn Cường",
+        "12/11/1960",
+        "Nam",
+        "031060001234",
+        "",
+        "Người cao tuổi",
+        "500000",
+        "Tài khoản",
+        "111222333",
+        "BIDV",
+    ],
 ]
-HEADERS = ["Mã đối tượng", "Họ và tên", "Ngày, tháng, năm sinh", "Giới tính", "Số CMND/CCCD", "Địa chỉ",
-           "Loại đối tượng", "Mức trợ cấp", "Hình thức chi trả", "Số tài khoản", "Ngân hàng"]
-
-
+HEADERS = [
+    "Mã đối tượng",
+    "Họ và tên",
+    "Ngày, tháng, năm sinh",
+    "Giới tính",
+    "Số CMND/CCCD",
+    "Địa chỉ",
+    "Loại đối tượng",
+    "Mức trợ cấp",
+    "Hình thức chi trả",
+    "Số tài khoản",
+    "Ngân hàng",
+]
 
 
 def _write_csv(path, headers, rows, encoding="utf-8"):
-    lines = [",".join(f"\"{h}\"" for h in headers)] + [",".join(f'"{v}"' for v in r) for r in rows]
+    lines = [",".join(f'"{h}"' for h in headers)] + [",".join(f'"{v}"' for v in r) for r in rows]
     text = "\r\n".join(lines) + "\r\n"
     path.write_bytes(to_cp1258(text) if encoding == "cp1258" else text.encode(encoding))
     return path

@@ -42,7 +42,10 @@ def test_fast_path_equals_the_forgiving_reader(tmp_path, bom):
 
 
 def test_semicolon_delimiter(tmp_path):
-    path = _write(tmp_path / "csdlqg.csv", [HEADER.replace(",", ";"), *(r.replace('"Lê Thị Hoa, con"', "Lê Thị Hoa").replace(",", ";") for r in ROWS)])
+    path = _write(
+        tmp_path / "csdlqg.csv",
+        [HEADER.replace(",", ";"), *(r.replace('"Lê Thị Hoa, con"', "Lê Thị Hoa").replace(",", ";") for r in ROWS)],
+    )
     fast = read_csv_fast(path, POPULATION_COLUMNS)
     assert fast is not None and fast.frame.equals(read_table(path, POPULATION_COLUMNS, role="population").frame)
 

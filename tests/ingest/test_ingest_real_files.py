@@ -33,13 +33,28 @@ TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny"
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
-@pytest.mark.parametrize("label", ["Tổng cộng", "TỔNG CỘNG", "Tổng số", "Cộng", "Tổng cộng:", "Tổng cộng (50 người)",
-                                   "Cộng thôn 3", "Tổng số tiền", "TONG CONG", "Tong so"])
+@pytest.mark.parametrize(
+    "label",
+    [
+        "Tổng cộng",
+        "TỔNG CỘNG",
+        "Tổng số",
+        "Cộng",
+        "Tổng cộng:",
+        "Tổng cộng (50 người)",
+        "Cộng thôn 3",
+        "Tổng số tiền",
+        "TONG CONG",
+        "Tong so",
+    ],
+)
 def test_totals_labels(label):
     assert is_totals_label(label)
 
 
-@pytest.mark.parametrize("name", [*TONG_NAMES, "TỐNG SƠN TÙNG", "Tong Son Tung", "Tong Cong Minh", "Cong Tong Ha", "Công Thị Tổng"])
+@pytest.mark.parametrize(
+    "name", [*TONG_NAMES, "TỐNG SƠN TÙNG", "Tong Son Tung", "Tong Cong Minh", "Cong Tong Ha", "Công Thị Tổng"]
+)
 def test_names_are_not_totals_labels(name):
     assert not is_totals_label(name)
 
@@ -97,7 +112,9 @@ def test_mask_text():
 
 
 def test_run_stores_skipped_rows_and_shows_them_in_the_workbook(tmp_path):
-    layout = commune_workbook(tmp_path / "xa.xlsx", welfare_rows(3, TINY / "social_welfare.csv"), tong_rows={1: TONG_NAMES[0]})
+    layout = commune_workbook(
+        tmp_path / "xa.xlsx", welfare_rows(3, TINY / "social_welfare.csv"), tong_rows={1: TONG_NAMES[0]}
+    )
     db = tmp_path / "kho.duckdb"
     summary = reconcile(WELFARE, TINY / "population.csv", tmp_path / "xa.xlsx", db, tmp_path / "out")
     # DT3 of the fixture has neither name nor ID: the one rejected row; the signature lines are not
@@ -105,10 +122,13 @@ def test_run_stores_skipped_rows_and_shows_them_in_the_workbook(tmp_path):
     con = duckdb.connect(str(db), read_only=True)
     try:
         stored = con.execute(
-            "SELECT excel_row, reason_code, reason FROM skipped_rows WHERE run_id = ? ORDER BY excel_row", [summary.run_id]
+            "SELECT excel_row, reason_code, reason FROM skipped_rows WHERE run_id = ? ORDER BY excel_row",
+            [summary.run_id],
         ).fetchall()
         comment = con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = 'skipped_rows'").fetchone()[0]
-        tong = con.execute("SELECT count(*) FROM links WHERE run_id = ? AND excel_row = ?", [summary.run_id, layout["data"][1]]).fetchone()
+        tong = con.execute(
+            "SELECT count(*) FROM links WHERE run_id = ? AND excel_row = ?", [summary.run_id, layout["data"][1]]
+        ).fetchone()
     finally:
         con.close()
     assert comment and tong == (1,)
@@ -126,7 +146,9 @@ def test_run_stores_skipped_rows_and_shows_them_in_the_workbook(tmp_path):
 
 def test_mixed_encoding_csv_is_read_line_by_line(tmp_path):
     rows = welfare_rows(40, SAMPLE / "social_welfare.csv")
-    where = mixed_encoding_csv(tmp_path / "hai_danh_sach.csv", rows, [("utf-8", 10), ("cp1258", 10), ("tcvn3", 10), ("vni", 10)])
+    where = mixed_encoding_csv(
+        tmp_path / "hai_danh_sach.csv", rows, [("utf-8", 10), ("cp1258", 10), ("tcvn3", 10), ("vni", 10)]
+    )
     res = read_table(tmp_path / "hai_danh_sach.csv", WELFARE.columns)
     expected = [unicodedata.normalize("NFC", typeable(r[1]) if i >= 10 else r[1]).strip() for i, r in enumerate(rows)]
     convert = [None] * 20 + [tcvn3_to_unicode] * 10 + [vni_to_unicode] * 10  # the font each line was typed with

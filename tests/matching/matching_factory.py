@@ -14,18 +14,50 @@ import unicodedata
 import duckdb
 import polars as pl
 
-SURNAMES = ["Nguyễn"] * 8 + ["Trần"] * 3 + ["Lê"] * 2 + ["Phạm", "Hoàng", "Huỳnh", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
+SURNAMES = (
+    ["Nguyễn"] * 8
+    + ["Trần"] * 3
+    + ["Lê"] * 2
+    + ["Phạm", "Hoàng", "Huỳnh", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
+)
 MIDDLE_M = ["Văn", "Văn", "Đức", "Minh", "Quốc", "Hữu", "Thanh", "Văn Minh"]
 MIDDLE_F = ["Thị", "Thị", "Thị", "Ngọc", "Thu", "Thanh", "Thị Thu", "Minh"]
-GIVEN_M = ["Hùng", "Dũng", "Nam", "Tuấn", "Sơn", "Long", "Bình", "Cường", "Hải", "Phong", "Quang", "Thắng", "Trung", "Hiếu"]
+GIVEN_M = [
+    "Hùng",
+    "Dũng",
+    "Nam",
+    "Tuấn",
+    "Sơn",
+    "Long",
+    "Bình",
+    "Cường",
+    "Hải",
+    "Phong",
+    "Quang",
+    "Thắng",
+    "Trung",
+    "Hiếu",
+]
 GIVEN_F = ["Lan", "Hương", "Mai", "Hoa", "Linh", "Trang", "Hà", "Thảo", "Ngọc", "Phương", "Dung", "Yến", "Nga", "Hạnh"]
 FOLD = {"huynh": "hoang", "vo": "vu"}
 
 COLUMNS = {
-    "rec_id": pl.Int64, "ho_ten": pl.String, "ho_ten_key": pl.String, "ho_ten_key_nomid": pl.String,
-    "ho_key": pl.String, "ten_key": pl.String, "ngay_sinh_year": pl.Int16, "ngay_sinh_month": pl.Int16,
-    "ngay_sinh_day": pl.Int16, "ngay_sinh_precision": pl.String, "gioi_tinh": pl.String, "id12": pl.String,
-    "cmnd9": pl.String, "ma_tinh": pl.String, "ma_xa": pl.String, "ho_ten_cha_key": pl.String,
+    "rec_id": pl.Int64,
+    "ho_ten": pl.String,
+    "ho_ten_key": pl.String,
+    "ho_ten_key_nomid": pl.String,
+    "ho_key": pl.String,
+    "ten_key": pl.String,
+    "ngay_sinh_year": pl.Int16,
+    "ngay_sinh_month": pl.Int16,
+    "ngay_sinh_day": pl.Int16,
+    "ngay_sinh_precision": pl.String,
+    "gioi_tinh": pl.String,
+    "id12": pl.String,
+    "cmnd9": pl.String,
+    "ma_tinh": pl.String,
+    "ma_xa": pl.String,
+    "ho_ten_cha_key": pl.String,
     "ho_ten_me_key": pl.String,
 }
 
@@ -45,20 +77,42 @@ def name_fields(name: str | None) -> dict:
     parts = k.split()
     nomid = [parts[0]] + [w for w in parts[1:-1] if w not in ("thi", "van")] + ([parts[-1]] if len(parts) > 1 else [])
     return {
-        "ho_ten": name, "ho_ten_key": k, "ho_ten_key_nomid": " ".join(nomid),
-        "ho_key": FOLD.get(parts[0], parts[0]), "ten_key": parts[-1],
+        "ho_ten": name,
+        "ho_ten_key": k,
+        "ho_ten_key_nomid": " ".join(nomid),
+        "ho_key": FOLD.get(parts[0], parts[0]),
+        "ten_key": parts[-1],
     }
 
 
-def person(rec_id: int, name: str | None, dob: tuple | None, sex: str | None = None, id12: str | None = None,
-           cmnd9: str | None = None, ma_tinh: str | None = None, ma_xa: str | None = None,
-           cha: str | None = None, me: str | None = None) -> dict:
+def person(
+    rec_id: int,
+    name: str | None,
+    dob: tuple | None,
+    sex: str | None = None,
+    id12: str | None = None,
+    cmnd9: str | None = None,
+    ma_tinh: str | None = None,
+    ma_xa: str | None = None,
+    cha: str | None = None,
+    me: str | None = None,
+) -> dict:
     y, m, d = (tuple(dob) + (None, None, None))[:3] if dob else (None, None, None)
     precision = None if y is None else ("day" if d else "month" if m else "year")
     return {
-        "rec_id": rec_id, **name_fields(name), "ngay_sinh_year": y, "ngay_sinh_month": m, "ngay_sinh_day": d,
-        "ngay_sinh_precision": precision, "gioi_tinh": sex, "id12": id12, "cmnd9": cmnd9,
-        "ma_tinh": ma_tinh, "ma_xa": ma_xa, "ho_ten_cha_key": key(cha), "ho_ten_me_key": key(me),
+        "rec_id": rec_id,
+        **name_fields(name),
+        "ngay_sinh_year": y,
+        "ngay_sinh_month": m,
+        "ngay_sinh_day": d,
+        "ngay_sinh_precision": precision,
+        "gioi_tinh": sex,
+        "id12": id12,
+        "cmnd9": cmnd9,
+        "ma_tinh": ma_tinh,
+        "ma_xa": ma_xa,
+        "ho_ten_cha_key": key(cha),
+        "ho_ten_me_key": key(me),
     }
 
 
@@ -67,17 +121,29 @@ def population(n: int = 3000, seed: int = 7) -> list[dict]:
     rows = []
     for i in range(n):
         female = rnd.random() < 0.5
-        name = " ".join([rnd.choice(SURNAMES), rnd.choice(MIDDLE_F if female else MIDDLE_M),
-                         rnd.choice(GIVEN_F if female else GIVEN_M)])
+        name = " ".join(
+            [
+                rnd.choice(SURNAMES),
+                rnd.choice(MIDDLE_F if female else MIDDLE_M),
+                rnd.choice(GIVEN_F if female else GIVEN_M),
+            ]
+        )
         y = rnd.randint(1940, 2010)
         tinh = f"{rnd.randint(1, 6):02d}"
-        rows.append(person(
-            i + 1, name, (y, rnd.randint(1, 12), rnd.randint(1, 28)), "Nữ" if female else "Nam",
-            id12=f"0{tinh}{(1 if female else 0) + (2 if y >= 2000 else 0)}{y % 100:02d}{i:06d}",
-            cmnd9=f"{100000000 + i * 7919 % 899999999}" if rnd.random() < 0.3 else None,
-            ma_tinh=tinh, ma_xa=f"{tinh}{rnd.randint(1, 20):03d}",
-            cha=f"{name.split()[0]} Văn {rnd.choice(GIVEN_M)}", me=f"{rnd.choice(SURNAMES)} Thị {rnd.choice(GIVEN_F)}",
-        ))
+        rows.append(
+            person(
+                i + 1,
+                name,
+                (y, rnd.randint(1, 12), rnd.randint(1, 28)),
+                "Nữ" if female else "Nam",
+                id12=f"0{tinh}{(1 if female else 0) + (2 if y >= 2000 else 0)}{y % 100:02d}{i:06d}",
+                cmnd9=f"{100000000 + i * 7919 % 899999999}" if rnd.random() < 0.3 else None,
+                ma_tinh=tinh,
+                ma_xa=f"{tinh}{rnd.randint(1, 20):03d}",
+                cha=f"{name.split()[0]} Văn {rnd.choice(GIVEN_M)}",
+                me=f"{rnd.choice(SURNAMES)} Thị {rnd.choice(GIVEN_F)}",
+            )
+        )
     return rows
 
 

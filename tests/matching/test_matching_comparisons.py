@@ -23,6 +23,7 @@ def pair(r_over: dict, p_over: dict) -> tuple[dict, dict]:
     def make(over):
         args = {"name": "Nguyễn Văn Hùng", **BASE, **over}
         return person(1, args.pop("name"), args.pop("dob"), **args)
+
     return make(r_over), make(p_over)
 
 

@@ -56,7 +56,13 @@ def test_deterministic_rules(pop):
         copy_as_registry(p3, 3, id12=sub),
         copy_as_registry(p4, 4, id12=swapped),
         # one edit away from p5's ID but a different name and date: not accepted by the ID pass
-        person(5, "Đặng Minh Khoa", (1999, 2, 3), "Nam", id12=wrong_name[:-1] + "7" if wrong_name[-1] != "7" else wrong_name[:-1] + "8"),
+        person(
+            5,
+            "Đặng Minh Khoa",
+            (1999, 2, 3),
+            "Nam",
+            id12=wrong_name[:-1] + "7" if wrong_name[-1] != "7" else wrong_name[:-1] + "8",
+        ),
     ]
     p6 = pop[15]
     first_half = p6["id12"][:1] + str((int(p6["id12"][1]) + 5) % 10) + p6["id12"][2:]
@@ -72,11 +78,19 @@ def test_deterministic_rules(pop):
 
 def test_id_conflict_is_not_linked_blindly(pop):
     p = pop[20]
-    other = next(q for q in pop if q["ho_ten_key"] != p["ho_ten_key"] and abs(q["ngay_sinh_year"] - p["ngay_sinh_year"]) > 5)
+    other = next(
+        q for q in pop if q["ho_ten_key"] != p["ho_ten_key"] and abs(q["ngay_sinh_year"] - p["ngay_sinh_year"]) > 5
+    )
     row = copy_as_registry(other, 1, id12=p["id12"], ma_tinh=None, ma_xa=None)
     # A mistyped ID that hits another person born the same year (the ID encodes the year).
-    same_year = next(q for q in pop if q["ho_ten_key"] != p["ho_ten_key"] and q["ten_key"] != p["ten_key"]
-                     and q["ngay_sinh_year"] == p["ngay_sinh_year"] and q["ngay_sinh_month"] != p["ngay_sinh_month"])
+    same_year = next(
+        q
+        for q in pop
+        if q["ho_ten_key"] != p["ho_ten_key"]
+        and q["ten_key"] != p["ten_key"]
+        and q["ngay_sinh_year"] == p["ngay_sinh_year"]
+        and q["ngay_sinh_month"] != p["ngay_sinh_month"]
+    )
     row2 = copy_as_registry(same_year, 2, id12=p["id12"])
     _, res, links = run(pop, [row, row2])
     assert links[1]["method"] != "id_exact"
@@ -92,9 +106,14 @@ def test_pair_limit_refusal_names_rule_and_count(pop):
     n = count_pairs(con, RULES["ho_ten_key"], "registry", "population")
     assert n > 1000
     with pytest.raises(PairLimitExceeded) as err:
-        link_records(con, "registry", "population",
-                     LinkSettings(blocking_rules=("ten_ngay_sinh", "ho_ten_key"), max_pairs_per_rule=1000,
-                                  u_sample_pairs=10_000))
+        link_records(
+            con,
+            "registry",
+            "population",
+            LinkSettings(
+                blocking_rules=("ten_ngay_sinh", "ho_ten_key"), max_pairs_per_rule=1000, u_sample_pairs=10_000
+            ),
+        )
     msg = str(err.value)
     assert "ho_ten_key" in msg and f"{n:,}" in msg and "1,000" in msg
 
@@ -109,9 +128,9 @@ def test_pair_counts_are_reported_per_rule(pop):
 def test_one_to_one_with_duplicates(pop):
     p, q = pop[30], pop[31]
     extra = [
-        copy_as_registry(p, 1, id12=None),                     # no ID, found by name and DOB
-        copy_as_registry(p, 2, id12=None),                     # the same person listed again
-        copy_as_registry(q, 3),                                # q by ID ...
+        copy_as_registry(p, 1, id12=None),  # no ID, found by name and DOB
+        copy_as_registry(p, 2, id12=None),  # the same person listed again
+        copy_as_registry(q, 3),  # q by ID ...
         copy_as_registry(q, 4, id12=None, name=q["ho_ten"].upper().title()),  # ... and again without
     ]
     _, res, links = run(pop, extra)
@@ -127,11 +146,23 @@ def test_absent_person_is_not_linked(pop):
     # Same common name and birth year as someone in the population, but another day, no ID.
     p = next(q for q in pop if q["ho_ten_key"].startswith("nguyen van"))
     absent = [
-        person(1, p["ho_ten"], (p["ngay_sinh_year"], (p["ngay_sinh_month"] % 12) + 1, 9), p["gioi_tinh"],
-               ma_tinh=p["ma_tinh"], ma_xa=p["ma_xa"]),
+        person(
+            1,
+            p["ho_ten"],
+            (p["ngay_sinh_year"], (p["ngay_sinh_month"] % 12) + 1, 9),
+            p["gioi_tinh"],
+            ma_tinh=p["ma_tinh"],
+            ma_xa=p["ma_xa"],
+        ),
         person(2, "Kpă Y Blin", (1971, 3, 4), "Nam", id12="066071999999", ma_tinh="66", ma_xa="66001"),
-        person(3, p["ho_ten"], (p["ngay_sinh_year"] + 7, p["ngay_sinh_month"], p["ngay_sinh_day"]), p["gioi_tinh"],
-               id12="099999999999", ma_tinh=p["ma_tinh"]),
+        person(
+            3,
+            p["ho_ten"],
+            (p["ngay_sinh_year"] + 7, p["ngay_sinh_month"], p["ngay_sinh_day"]),
+            p["gioi_tinh"],
+            id12="099999999999",
+            ma_tinh=p["ma_tinh"],
+        ),
     ]
     _, res, links = run(pop, absent)
     for rec in (1, 2, 3):
@@ -148,7 +179,8 @@ def test_term_frequency_lowers_common_name_weight(pop):
     load(con, "population", pop + rare)
     p = next(q for q in pop if q["ho_ten_key_nomid"] == common)
     reg = background_registry(pop) + [
-        copy_as_registry(p, 1, id12=None), copy_as_registry(rare[0], 2, id12=None),
+        copy_as_registry(p, 1, id12=None),
+        copy_as_registry(rare[0], 2, id12=None),
     ]
     load(con, "registry", reg)
     res = link_records(con, "registry", "population", SETTINGS)
@@ -182,9 +214,7 @@ def test_pair_count_equals_pairs_made(pop):
     rules = get_rules(("ho_ten_nam_sinh", "ten_ngay_sinh"))
     counts = dict(block(con, rules, "registry", "population", "pairs", 10**9))
     for rule in rules:
-        made = con.execute(
-            f"SELECT count(*) FROM registry r JOIN population p ON {rule.condition()}"
-        ).fetchone()[0]
+        made = con.execute(f"SELECT count(*) FROM registry r JOIN population p ON {rule.condition()}").fetchone()[0]
         assert counts[rule.name] == made
     union = con.execute("SELECT count(*), count(DISTINCT (rec_id, pop_rec_id)) FROM pairs").fetchone()
     assert union[0] == union[1] <= sum(counts.values())

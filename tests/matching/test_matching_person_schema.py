@@ -17,8 +17,14 @@ from matching.settings import LinkSettings
 
 
 def test_registry_ids_sorted_by_kind_and_lost_zero_restored():
-    df = pl.DataFrame({"source_row": [1, 2, 3], "ho_ten": ["Nguyễn Văn An", "Lê Thị Hoa", ""],
-                       "ngay_sinh": ["1963", "1950", ""], "so": ["31063558124", "123456789", ""]})
+    df = pl.DataFrame(
+        {
+            "source_row": [1, 2, 3],
+            "ho_ten": ["Nguyễn Văn An", "Lê Thị Hoa", ""],
+            "ngay_sinh": ["1963", "1950", ""],
+            "so": ["31063558124", "123456789", ""],
+        }
+    )
     norm = normalize_columns(df, [("ho_ten", "name"), ("ngay_sinh", "date"), ("so", "id")], dob_column="ngay_sinh")
     out = to_person_schema(norm, {"ho_ten": "ho_ten", "id": "so"})
     assert list(out.columns) == list(SCHEMA)
@@ -43,4 +49,8 @@ def test_co_owner_found_in_household_of_linked_owner():
     res = link_records(con, "registry", "population", LinkSettings(u_sample_pairs=50_000))
     links = {r["rec_id"]: r for r in res.links.iter_rows(named=True)}
     assert links[10]["method"] == "id_exact"
-    assert (links[11]["method"], links[11]["status"], links[11]["pop_rec_id"]) == ("household", "matched", wife["rec_id"])
+    assert (links[11]["method"], links[11]["status"], links[11]["pop_rec_id"]) == (
+        "household",
+        "matched",
+        wife["rec_id"],
+    )

@@ -47,10 +47,15 @@ def test_old_three_level_maps_to_the_new_commune():
 
 
 def test_numbered_wards_and_f_abbreviation():
-    leg = legacy_units().filter(
-        (pl.col("ten_tinh_cu") == "Thành phố Hồ Chí Minh") & (pl.col("ten_huyen_cu") == "Quận 5")
-        & (pl.col("ten_xa_cu") == "Phường 4")
-    ).row(0, named=True)
+    leg = (
+        legacy_units()
+        .filter(
+            (pl.col("ten_tinh_cu") == "Thành phố Hồ Chí Minh")
+            & (pl.col("ten_huyen_cu") == "Quận 5")
+            & (pl.col("ten_xa_cu") == "Phường 4")
+        )
+        .row(0, named=True)
+    )
     for text in ("F.4, Q.5, TP.HCM", "P4, Q5, TP HCM", "Phường 04, Quận 5, Thành phố Hồ Chí Minh"):
         a = parse_address(text)
         assert a.ma_xa == (None if leg["is_split"] else leg["new_ma_xa"]), text
@@ -59,7 +64,12 @@ def test_numbered_wards_and_f_abbreviation():
 
 
 def test_split_ward_is_reported_not_guessed():
-    leg = legacy_units().filter(pl.col("is_split") & pl.col("ten_xa_cu").is_not_null()).sort("ma_xa_cu").row(0, named=True)
+    leg = (
+        legacy_units()
+        .filter(pl.col("is_split") & pl.col("ten_xa_cu").is_not_null())
+        .sort("ma_xa_cu")
+        .row(0, named=True)
+    )
     a = parse_address(f"{leg['ten_xa_cu']}, {leg['ten_huyen_cu']}, {leg['ten_tinh_cu']}")
     assert a.status == "legacy_split"
     assert a.ma_xa is None

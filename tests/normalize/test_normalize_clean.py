@@ -10,15 +10,64 @@ from pipelines.clean import clean_file
 from pipelines.cli import main
 from pipelines.errors import InputError
 
-HEADER = ["STT", "Mã đối tượng", "Họ và tên", "Ngày sinh", "Giới tính", "Số CCCD", "Địa chỉ", "Loại đối tượng",
-          "Mức trợ cấp", "Hình thức chi trả", "Số tài khoản", "Ngân hàng"]
+HEADER = [
+    "STT",
+    "Mã đối tượng",
+    "Họ và tên",
+    "Ngày sinh",
+    "Giới tính",
+    "Số CCCD",
+    "Địa chỉ",
+    "Loại đối tượng",
+    "Mức trợ cấp",
+    "Hình thức chi trả",
+    "Số tài khoản",
+    "Ngân hàng",
+]
 ROWS = [
-    ["1", "A1", "NguyÔn V¨n An", "05/03/1945", "Nam", "31045558124", "P. Đằng Hải, Q. Hải An, TP. Hải Phòng", "NCC",
-     "1.500.000", "Tiền mặt", "", ""],
-    ["2", "A2", "Trần Thị Hoà", "1950", "nữ", "001150000123", "Phường Ba Đình, Hà Nội", "BTXH", "900000",
-     "Tài khoản", "123", "VCB"],
+    [
+        "1",
+        "A1",
+        "NguyÔn V¨n An",
+        "05/03/1945",
+        "Nam",
+        "31045558124",
+        "P. Đằng Hải, Q. Hải An, TP. Hải Phòng",
+        "NCC",
+        "1.500.000",
+        "Tiền mặt",
+        "",
+        "",
+    ],
+    [
+        "2",
+        "A2",
+        "Trần Thị Hoà",
+        "1950",
+        "nữ",
+        "001150000123",
+        "Phường Ba Đình, Hà Nội",
+        "BTXH",
+        "900000",
+        "Tài khoản",
+        "123",
+        "VCB",
+    ],
     ["", "", "", "", "", "", "", "", "", "", "", ""],
-    ["3", "A3", "Lê Văn Cường", "31/02/1960", "Nam", "031060000111", "Hà Nội", "BTXH", "900000", "Tài khoản", "9", "BIDV"],
+    [
+        "3",
+        "A3",
+        "Lê Văn Cường",
+        "31/02/1960",
+        "Nam",
+        "031060000111",
+        "Hà Nội",
+        "BTXH",
+        "900000",
+        "Tài khoản",
+        "9",
+        "BIDV",
+    ],
 ]
 
 
@@ -89,7 +138,9 @@ def test_clean_xlsx_via_cli(tmp_path, capsys):
 
 def test_population_registry_and_errors(tmp_path):
     src = tmp_path / "pop.csv"
-    src.write_text("so_dinh_danh,ho_ten,ngay_sinh,gioi_tinh\n031063558124,nguyễn văn an,05/03/1963,Nam\n", encoding="utf-8")
+    src.write_text(
+        "so_dinh_danh,ho_ten,ngay_sinh,gioi_tinh\n031063558124,nguyễn văn an,05/03/1963,Nam\n", encoding="utf-8"
+    )
     stats = clean_file(src, "population", tmp_path / "pop_out.csv")
     assert stats["rows"] == 1 and stats["rows_with_problems"] == 0
     bad = tmp_path / "bad.csv"
@@ -102,11 +153,29 @@ def test_population_registry_and_errors(tmp_path):
 
 def test_clean_land_owners_year_and_area(tmp_path):
     src, out = tmp_path / "land.csv", tmp_path / "land_out.csv"
-    header = ["Số GCN", "Tờ bản đồ số", "Thửa đất số", "Diện tích (m2)", "Chủ sử dụng", "Năm sinh", "Số CMND",
-              "Địa chỉ thường trú", "Địa chỉ thửa đất"]
+    header = [
+        "Số GCN",
+        "Tờ bản đồ số",
+        "Thửa đất số",
+        "Diện tích (m2)",
+        "Chủ sử dụng",
+        "Năm sinh",
+        "Số CMND",
+        "Địa chỉ thường trú",
+        "Địa chỉ thửa đất",
+    ]
     rows = [
-        ["BA 123", "5", "12", "120,5", "Ông Nguyễn Văn An và bà Trần Thị Bình", "1950", "12345678",
-         "Xã Cẩm Giàng, Thành phố Hải Phòng", "Thôn 2"],
+        [
+            "BA 123",
+            "5",
+            "12",
+            "120,5",
+            "Ông Nguyễn Văn An và bà Trần Thị Bình",
+            "1950",
+            "12345678",
+            "Xã Cẩm Giàng, Thành phố Hải Phòng",
+            "Thôn 2",
+        ],
         ["BA 124", "5", "13", "1.200", "UBND xã Tân Hòa", "", "", "", "Thôn 3"],
         ["BA 125", "6", "1", "0", "Hộ ông Lê Văn Cường", "01/01/1940", "012345678", "Hà Nội", "Thôn 4"],
     ]
@@ -118,7 +187,10 @@ def test_clean_land_owners_year_and_area(tmp_path):
     col = {h: i for i, h in enumerate(body[0])}
     body = body[1:]
     assert [r[col["chu_su_dung_clean"]] for r in body] == [
-        "Nguyễn Văn An; Trần Thị Bình", "UBND xã Tân Hòa", "Lê Văn Cường"]
+        "Nguyễn Văn An; Trần Thị Bình",
+        "UBND xã Tân Hòa",
+        "Lê Văn Cường",
+    ]
     assert [r[col["nam_sinh_clean"]] for r in body] == ["1950", "", "1940"]
     assert [r[col["dien_tich_clean"]] for r in body] == ["120.5", "1200", "0"]
     assert [r[col["so_giay_to_clean"]] for r in body] == ["012345678", "", "012345678"]

@@ -82,7 +82,9 @@ def test_column_types_and_year_kind():
     assert out["d_clean"].to_list() == ["1945-03-05", None, "1945", None, "1945-03-05"]
     assert out["d_precision"].to_list() == ["day", None, "year", None, "day"]
     assert out["d_problems"].to_list() == [[], [], [], ["date_unparsed"], []]
-    year = normalize_date_column(pl.DataFrame({"nam_sinh": ["1950", "05/03/1945", "01/01/1940"]}), "nam_sinh", year_only=True)
+    year = normalize_date_column(
+        pl.DataFrame({"nam_sinh": ["1950", "05/03/1945", "01/01/1940"]}), "nam_sinh", year_only=True
+    )
     assert year["nam_sinh_clean"].to_list() == ["1950", "1945", "1940"]
     assert year["nam_sinh_precision"].to_list() == ["year"] * 3
     assert year["nam_sinh_month"].to_list() == [None] * 3

@@ -7,8 +7,15 @@ from matching.normalize.frame import normalize_columns
 from pipelines.spec import ColumnSpec
 
 COLUMNS = [
-    ("ho_ten", "name"), ("ngay_sinh", "date"), ("gioi_tinh", "sex"), ("so_cccd", "id"),
-    ("dia_chi", "address"), ("muc", "amount"), ("ghi_chu", "text"), ("chu", "owner"), ("nam_sinh", "year"),
+    ("ho_ten", "name"),
+    ("ngay_sinh", "date"),
+    ("gioi_tinh", "sex"),
+    ("so_cccd", "id"),
+    ("dia_chi", "address"),
+    ("muc", "amount"),
+    ("ghi_chu", "text"),
+    ("chu", "owner"),
+    ("nam_sinh", "year"),
 ]
 
 
@@ -31,14 +38,32 @@ def _frame() -> pl.DataFrame:
 def test_contract_columns_and_types():
     out = normalize_columns(_frame(), COLUMNS, sex_column="gioi_tinh", dob_column="ngay_sinh")
     expected = {
-        "ho_ten_clean": pl.Utf8, "ho_ten_key": pl.Utf8, "ho_ten_key_nomid": pl.Utf8, "ho_ten_ho_key": pl.Utf8,
-        "ho_ten_ten_key": pl.Utf8, "ho_ten_problems": pl.List(pl.Utf8),
-        "ngay_sinh_year": pl.Int16, "ngay_sinh_month": pl.Int8, "ngay_sinh_day": pl.Int8,
-        "ngay_sinh_precision": pl.Utf8, "ngay_sinh_placeholder": pl.Boolean, "ngay_sinh_clean": pl.Utf8,
-        "so_cccd_clean": pl.Utf8, "so_cccd_kind": pl.Utf8, "gioi_tinh_clean": pl.Utf8,
-        "dia_chi_ma_tinh": pl.Utf8, "dia_chi_ma_xa": pl.Utf8, "dia_chi_ten_tinh": pl.Utf8, "dia_chi_ten_xa": pl.Utf8,
-        "dia_chi_address_status": pl.Utf8, "dia_chi_clean": pl.Utf8, "muc_clean": pl.Float64, "ghi_chu_clean": pl.Utf8,
-        "chu_entity": pl.Utf8, "nam_sinh_year": pl.Int16, "problems": pl.List(pl.Utf8),
+        "ho_ten_clean": pl.Utf8,
+        "ho_ten_key": pl.Utf8,
+        "ho_ten_key_nomid": pl.Utf8,
+        "ho_ten_ho_key": pl.Utf8,
+        "ho_ten_ten_key": pl.Utf8,
+        "ho_ten_problems": pl.List(pl.Utf8),
+        "ngay_sinh_year": pl.Int16,
+        "ngay_sinh_month": pl.Int8,
+        "ngay_sinh_day": pl.Int8,
+        "ngay_sinh_precision": pl.Utf8,
+        "ngay_sinh_placeholder": pl.Boolean,
+        "ngay_sinh_clean": pl.Utf8,
+        "so_cccd_clean": pl.Utf8,
+        "so_cccd_kind": pl.Utf8,
+        "gioi_tinh_clean": pl.Utf8,
+        "dia_chi_ma_tinh": pl.Utf8,
+        "dia_chi_ma_xa": pl.Utf8,
+        "dia_chi_ten_tinh": pl.Utf8,
+        "dia_chi_ten_xa": pl.Utf8,
+        "dia_chi_address_status": pl.Utf8,
+        "dia_chi_clean": pl.Utf8,
+        "muc_clean": pl.Float64,
+        "ghi_chu_clean": pl.Utf8,
+        "chu_entity": pl.Utf8,
+        "nam_sinh_year": pl.Int16,
+        "problems": pl.List(pl.Utf8),
     }
     for col, dtype in expected.items():
         assert out.schema[col] == dtype, col

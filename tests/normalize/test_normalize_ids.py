@@ -57,7 +57,9 @@ def test_cccd_checks_against_sex_and_birth_year():
 
 
 def test_column_with_row_sex_and_year():
-    df = pl.DataFrame({"id": ["031063558124", "031063558124", None], "sex": ["Nam", "Nữ", "Nam"], "y": [1963, 1963, 1963]})
+    df = pl.DataFrame(
+        {"id": ["031063558124", "031063558124", None], "sex": ["Nam", "Nữ", "Nam"], "y": [1963, 1963, 1963]}
+    )
     out = normalize_id_column(df, "id", sex=pl.col("sex"), birth_year=pl.col("y"))
     assert out["id_problems"].to_list() == [[], ["id_sex_mismatch"], []]
     assert out["id_kind"].to_list() == ["cccd12", "cccd12", None]

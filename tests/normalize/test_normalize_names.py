@@ -90,8 +90,31 @@ def test_column_keeps_rows_and_order():
 # ---- properties ----------------------------------------------------------------------------
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Vũ", "Võ", "Đặng", "Đỗ", "Bùi", "Dương", "Đinh"]
 MIDDLES = ["Văn", "Thị", "Đức", "Ngọc", "Thùy", "Thủy", "Minh", "Hữu", "Quý", "Xuân", "Hoài", "Thị Thanh"]
-GIVENS = ["Hòa", "Thủy", "Khỏe", "Hòe", "Thúy", "Quỳnh", "Đào", "Tuấn", "Hùng", "Lan", "Nguyệt", "Khoa",
-          "Quý", "Toản", "Xòa", "Thụy", "Hoàng", "Ước", "Giang", "Gấm", "Yến", "Oanh", "Ánh"]
+GIVENS = [
+    "Hòa",
+    "Thủy",
+    "Khỏe",
+    "Hòe",
+    "Thúy",
+    "Quỳnh",
+    "Đào",
+    "Tuấn",
+    "Hùng",
+    "Lan",
+    "Nguyệt",
+    "Khoa",
+    "Quý",
+    "Toản",
+    "Xòa",
+    "Thụy",
+    "Hoàng",
+    "Ước",
+    "Giang",
+    "Gấm",
+    "Yến",
+    "Oanh",
+    "Ánh",
+]
 
 names = st.builds(
     lambda s, m, g: " ".join(x for x in (s, m, g) if x),

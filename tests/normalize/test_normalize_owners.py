@@ -7,15 +7,21 @@ from matching.normalize.owners import normalize_owner_column, parse_owner
 
 CASES = [
     # (text, entity, [(name, role, sex)])
-    ("Ông Nguyễn Văn An và bà Trần Thị Bình", "couple",
-     [("Nguyễn Văn An", "owner", "Nam"), ("Trần Thị Bình", "co_owner", "Nữ")]),
+    (
+        "Ông Nguyễn Văn An và bà Trần Thị Bình",
+        "couple",
+        [("Nguyễn Văn An", "owner", "Nam"), ("Trần Thị Bình", "co_owner", "Nữ")],
+    ),
     ("Hộ ông Lê Văn Cường", "household", [("Lê Văn Cường", "household_head", "Nam")]),
     ("Hộ gia đình bà Phạm Thị Dung", "household", [("Phạm Thị Dung", "household_head", "Nữ")]),
     ("Bà Hoàng Thị Lan", "person", [("Hoàng Thị Lan", "owner", "Nữ")]),
     ("Trương Văn Tám", "person", [("Trương Văn Tám", "owner", None)]),
     ("Nguyễn Văn A, Lê Thị B", "couple", [("Nguyễn Văn A", "owner", None), ("Lê Thị B", "co_owner", None)]),
-    ("ÔNG NGUYỄN VĂN AN VÀ BÀ TRẦN THỊ BÌNH", "couple",
-     [("Nguyễn Văn An", "owner", "Nam"), ("Trần Thị Bình", "co_owner", "Nữ")]),
+    (
+        "ÔNG NGUYỄN VĂN AN VÀ BÀ TRẦN THỊ BÌNH",
+        "couple",
+        [("Nguyễn Văn An", "owner", "Nam"), ("Trần Thị Bình", "co_owner", "Nữ")],
+    ),
     # typed without diacritics: the same structure
     ("Ong Lo Van Phong va ba Vi Thi In", "couple", [("Lo Van Phong", "owner", "Nam"), ("Vi Thi In", "co_owner", "Nữ")]),
     ("Ho ong Le Cong Binh", "household", [("Le Cong Binh", "household_head", "Nam")]),
@@ -24,9 +30,17 @@ CASES = [
     ("Hồ Văn Va", "person", [("Hồ Văn Va", "owner", None)]),  # Hồ is a surname, Va a name
 ]
 ORGANIZATIONS = [
-    "Công ty TNHH Hòa Phát", "Công ty CP Xây dựng số 5", "UBND xã Tân Hòa", "Hợp tác xã Nông nghiệp Đông Hòa",
-    "HTX Dịch vụ Thành Công", "Chi nhánh Ngân hàng Nông nghiệp", "Trường THCS Nguyễn Du", "Ban quản lý dự án",
-    "Doanh nghiệp tư nhân Minh Phát", "Cty TNHH MTV An Bình", "Truong Tieu hoc Le Thanh Nghi",
+    "Công ty TNHH Hòa Phát",
+    "Công ty CP Xây dựng số 5",
+    "UBND xã Tân Hòa",
+    "Hợp tác xã Nông nghiệp Đông Hòa",
+    "HTX Dịch vụ Thành Công",
+    "Chi nhánh Ngân hàng Nông nghiệp",
+    "Trường THCS Nguyễn Du",
+    "Ban quản lý dự án",
+    "Doanh nghiệp tư nhân Minh Phát",
+    "Cty TNHH MTV An Bình",
+    "Truong Tieu hoc Le Thanh Nghi",
     "Văn phòng Đăng ký đất đai",
 ]
 
@@ -49,7 +63,9 @@ def test_organizations_are_not_persons(text):
 
 
 def test_legacy_encoded_owner_and_keys():
-    row = normalize_owner_column(pl.DataFrame({"chu": ["¤ng NguyÔn V¨n An vµ bµ TrÇn ThÞ B×nh"]}), "chu").row(0, named=True)
+    row = normalize_owner_column(pl.DataFrame({"chu": ["¤ng NguyÔn V¨n An vµ bµ TrÇn ThÞ B×nh"]}), "chu").row(
+        0, named=True
+    )
     assert row["chu_entity"] == "couple"
     assert [o["key"] for o in row["chu_owners"]] == ["nguyen van an", "tran thi binh"]
     assert "legacy_tcvn3" in row["chu_problems"]
@@ -68,7 +84,9 @@ def test_parse_owner_empty():
     assert parse_owner("  ") == (None, [])
 
 
-@pytest.mark.parametrize("text", ["Hợp tacs xã nông nghiệp Thới Hoà", "Coong ty TNHH Minh Phát", "Truwowngf tiểu học Kim Đồng"])
+@pytest.mark.parametrize(
+    "text", ["Hợp tacs xã nông nghiệp Thới Hoà", "Coong ty TNHH Minh Phát", "Truwowngf tiểu học Kim Đồng"]
+)
 def test_organizations_with_typing_residue_are_not_persons(text):
     row = normalize_owner_column(pl.DataFrame({"chu": [text]}), "chu").row(0, named=True)
     assert row["chu_entity"] == "organization" and row["chu_owners"] == []

@@ -32,8 +32,11 @@ def test_registry_names_normalize_to_the_population_name(population, registry):
     )
     # the other regional surname form (Huỳnh for Hoàng) is a different spelling, not a defect the
     # normalizer undoes: the matcher folds it (ho_key); here those rows are left out
-    out = normalize_name_column(joined, "ho_ten").with_columns(d=pl.col("defects").fill_null("")).filter(
-        ~pl.col("d").str.contains("name_regional_surname"))
+    out = (
+        normalize_name_column(joined, "ho_ten")
+        .with_columns(d=pl.col("defects").fill_null(""))
+        .filter(~pl.col("d").str.contains("name_regional_surname"))
+    )
     lossy = pl.col("d").str.contains("name_no_diacritics|name_drop_middle")
     keeping = out.filter(~lossy)
     assert keeping.height > 50
@@ -59,10 +62,13 @@ def test_land_owners_match_the_population(population):
     each = owners.with_columns(owner_index=pl.int_ranges(pl.col("chu_su_dung_owners").list.len())).explode(
         "chu_su_dung_owners", "owner_index"
     )
-    each = each.with_columns(key=pl.col("chu_su_dung_owners").struct.field("key")).select("source_row", "owner_index", "key")
+    each = each.with_columns(key=pl.col("chu_su_dung_owners").struct.field("key")).select(
+        "source_row", "owner_index", "key"
+    )
     persons = truth.filter(pl.col("entity") == "person").join(each, on=["source_row", "owner_index"], how="left")
     persons = persons.join(population, on="so_dinh_danh").filter(
-        ~pl.col("defects").fill_null("").str.contains("drop_middle|name_regional_surname"))
+        ~pl.col("defects").fill_null("").str.contains("drop_middle|name_regional_surname")
+    )
     agree = (persons["key"] == persons["pop_ho_ten_key"]).fill_null(False).mean()
     # the one known miss: Telex residue inside an ethnic-minority name ("Byaw" for "Byă"), which
     # is not a Vietnamese syllable, so it is not repaired

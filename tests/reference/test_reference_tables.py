@@ -23,7 +23,9 @@ def test_reference_modules_import_only_the_standard_library_and_polars():
                 names = [node.module or ""]
             else:
                 continue
-            assert not [n for n in names if n.split(".")[0] in ("matching", "pipelines", "validation", "bench")], path.name
+            assert not [n for n in names if n.split(".")[0] in ("matching", "pipelines", "validation", "bench")], (
+                path.name
+            )
 
 
 def test_province_codes_are_the_63_pre_2025_provinces():

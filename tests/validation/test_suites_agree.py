@@ -25,30 +25,92 @@ from validation.suites import checked_frame, prepare_frame, run_suite
 
 WELFARE = REGISTRIES["social_welfare"]
 SAMPLE_ROW = {  # the columns the strategies do not vary
-    "ma_doi_tuong": "DT01", "ho_ten": "Nguyễn Văn An", "dia_chi": "Xã Hùng Chân, Tỉnh Nghệ An",
-    "loai_doi_tuong": "Cao tuổi", "so_tai_khoan": None, "ngan_hang": None,
+    "ma_doi_tuong": "DT01",
+    "ho_ten": "Nguyễn Văn An",
+    "dia_chi": "Xã Hùng Chân, Tỉnh Nghệ An",
+    "loai_doi_tuong": "Cao tuổi",
+    "so_tai_khoan": None,
+    "ngan_hang": None,
 }
 
 _TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=14)
 AMOUNTS = st.one_of(
     st.none(),
-    st.sampled_from(["1.500.000", "1,500,000", "1 500 000 đ", "5 triệu", "abc 7", "1.500.000,5", "120,5",
-                     "45.6 m2", "-500.000", "0", "1.2.3", "đ", "1e6", "2 tỷ", "500 nghìn", "  "]),
+    st.sampled_from(
+        [
+            "1.500.000",
+            "1,500,000",
+            "1 500 000 đ",
+            "5 triệu",
+            "abc 7",
+            "1.500.000,5",
+            "120,5",
+            "45.6 m2",
+            "-500.000",
+            "0",
+            "1.2.3",
+            "đ",
+            "1e6",
+            "2 tỷ",
+            "500 nghìn",
+            "  ",
+        ]
+    ),
     st.text(alphabet="0123456789.,- đồngVNDvnm2²triệuabc", max_size=14),
-    st.builds(lambda n, sep: f"{n:,}".replace(",", sep), st.integers(-10**9, 10**10), st.sampled_from([".", ",", " "])),
+    st.builds(
+        lambda n, sep: f"{n:,}".replace(",", sep), st.integers(-(10**9), 10**10), st.sampled_from([".", ",", " "])
+    ),
     _TEXT,
 )
 DATES = st.one_of(
     st.none(),
     st.dates().map(lambda d: d.strftime("%d/%m/%Y")),
     st.dates().map(lambda d: d.strftime("%Y")),
-    st.sampled_from(["31/02/1950", "01/01/2090", "00/00/1945", "/ /1945", "3/1945", "năm 1945", "1899", "16501",
-                     "12/25/1970", "ngày 5 tháng 3 năm 1945", "1950.0", ""]),
+    st.sampled_from(
+        [
+            "31/02/1950",
+            "01/01/2090",
+            "00/00/1945",
+            "/ /1945",
+            "3/1945",
+            "năm 1945",
+            "1899",
+            "16501",
+            "12/25/1970",
+            "ngày 5 tháng 3 năm 1945",
+            "1950.0",
+            "",
+        ]
+    ),
     st.text(alphabet="0123456789/-. ", max_size=12),
     _TEXT,
 )
-SEXES = st.one_of(st.none(), st.sampled_from(["Nam", "Nữ", "nam", "NỮ", "nu", "M", "F", "Male", "female", "trai",
-                                              "gái", "Ông", "Bà", "X", "1", "0", "", "  "]), _TEXT)
+SEXES = st.one_of(
+    st.none(),
+    st.sampled_from(
+        [
+            "Nam",
+            "Nữ",
+            "nam",
+            "NỮ",
+            "nu",
+            "M",
+            "F",
+            "Male",
+            "female",
+            "trai",
+            "gái",
+            "Ông",
+            "Bà",
+            "X",
+            "1",
+            "0",
+            "",
+            "  ",
+        ]
+    ),
+    _TEXT,
+)
 IDS = st.one_of(
     st.none(),
     st.builds(lambda p, d, r: f"0{p:02d}{d}{r:08d}", st.integers(0, 99), st.integers(0, 9), st.integers(0, 10**8 - 1)),
@@ -121,8 +183,13 @@ def test_amount_value_is_the_normalizers_reading(texts):
 
 @pytest.mark.parametrize(
     "text, value, problems",
-    [("1.500.000", 1_500_000.0, []), ("1,500,000", 1_500_000.0, []), ("1 500 000 đ", 1_500_000.0, []),
-     ("5 triệu", None, ["not_a_number"]), ("abc 7", None, ["not_a_number"])],
+    [
+        ("1.500.000", 1_500_000.0, []),
+        ("1,500,000", 1_500_000.0, []),
+        ("1 500 000 đ", 1_500_000.0, []),
+        ("5 triệu", None, ["not_a_number"]),
+        ("abc 7", None, ["not_a_number"]),
+    ],
 )
 def test_officers_amounts_are_read_exactly_or_flagged(text, value, problems):
     """The issue's examples: a scale word or stray text is flagged, never guessed (5.0, 7.0)."""
@@ -135,8 +202,10 @@ def test_the_run_and_the_warehouse_give_the_same_expectation_results(con):
     """The committed sample's welfare rows, plus the issue's amounts, through Great Expectations:
     once on the run's in-memory frame, once on the rows read back from the warehouse."""
     raw = pl.read_csv("data/sample/social_welfare.csv", infer_schema=False).head(300)
-    odd = raw.head(4).with_columns(pl.Series("muc_tro_cap", ["5 triệu", "abc 7", "1 500 000 đ", "1e6"]),
-                                   pl.Series("so_cccd", ["54190441628", "0541 9044 1628", "12345", "X"]))
+    odd = raw.head(4).with_columns(
+        pl.Series("muc_tro_cap", ["5 triệu", "abc 7", "1 500 000 đ", "1e6"]),
+        pl.Series("so_cccd", ["54190441628", "0541 9044 1628", "12345", "X"]),
+    )
     raw = pl.concat([raw, odd])
     normalized = _normalized(raw)
     run = run_suite(WELFARE, normalized)

@@ -104,7 +104,15 @@ def test_every_registry_gets_a_plan_with_required_checks():
 
 @pytest.mark.parametrize(
     "text, value",
-    [("1.500.000", 1500000.0), ("1,500,000 đ", 1500000.0), ("120,5", 120.5), ("45.6 m2", 45.6), ("-500.000", -500000.0), ("abc", None), (None, None)],
+    [
+        ("1.500.000", 1500000.0),
+        ("1,500,000 đ", 1500000.0),
+        ("120,5", 120.5),
+        ("45.6 m2", 45.6),
+        ("-500.000", -500000.0),
+        ("abc", None),
+        (None, None),
+    ],
 )
 def test_parse_amount(text, value):
     """The suite reads an amount as the normalizer does (matching/normalize/amounts.py)."""
@@ -145,11 +153,18 @@ def test_missing_fields_suggest_csdlqg_values_for_linked_rows_only():
 LAND = REGISTRIES["land"]
 LAND_ROWS = pl.DataFrame(
     {
-        "source_file": ["dat.xlsx"] * 2, "source_row": [1, 2], "excel_row": [2, 3],
-        "so_giay_chung_nhan": ["AB 1", "AB 2"], "so_to": ["1", "2"], "so_thua": ["10", "20"], "dien_tich": ["120,5", "300"],
+        "source_file": ["dat.xlsx"] * 2,
+        "source_row": [1, 2],
+        "excel_row": [2, 3],
+        "so_giay_chung_nhan": ["AB 1", "AB 2"],
+        "so_to": ["1", "2"],
+        "so_thua": ["10", "20"],
+        "dien_tich": ["120,5", "300"],
         "chu_su_dung": ["Công ty TNHH Minh Phát", "Ông Lò Văn Páo"],
-        "nam_sinh": [None, "1960"], "so_giay_to": [None, None],  # the organization has neither; the person lacks his ID
-        "dia_chi_thuong_tru": ["Xã A", "Xã B"], "dia_chi_thua_dat": [None, None],
+        "nam_sinh": [None, "1960"],
+        "so_giay_to": [None, None],  # the organization has neither; the person lacks his ID
+        "dia_chi_thuong_tru": ["Xã A", "Xã B"],
+        "dia_chi_thua_dat": [None, None],
         "chu_su_dung_entity": ["organization", "person"],
     }
 )
@@ -162,7 +177,19 @@ def test_land_organizations_are_not_missing_person_fields():
     assert _result(results, "required", "nam_sinh")["unexpected_count"] == 0
     assert _result(results, "required", "chu_su_dung")["element_count"] == 2  # organizations need a name too
 
-    links = pl.DataFrame({"source_row": [1, 2], "owner_index": [0, 0], "status": ["unmatched", "unmatched"],
-                          "so_dinh_danh": [None, None], "entity": ["organization", "person"]})
-    out = missing_fields(LAND, LAND_ROWS.drop("chu_su_dung_entity"), pl.DataFrame({"so_dinh_danh": []}, schema={"so_dinh_danh": pl.Utf8}), links)
+    links = pl.DataFrame(
+        {
+            "source_row": [1, 2],
+            "owner_index": [0, 0],
+            "status": ["unmatched", "unmatched"],
+            "so_dinh_danh": [None, None],
+            "entity": ["organization", "person"],
+        }
+    )
+    out = missing_fields(
+        LAND,
+        LAND_ROWS.drop("chu_su_dung_entity"),
+        pl.DataFrame({"so_dinh_danh": []}, schema={"so_dinh_danh": pl.Utf8}),
+        links,
+    )
     assert out.select("source_row", "field").rows() == [(2, "so_giay_to")]

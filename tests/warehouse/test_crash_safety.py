@@ -34,10 +34,32 @@ from pipelines.sample.generator import generate
 pytestmark = pytest.mark.slow
 
 DOISOAT = str(Path(sys.executable).with_name("doisoat"))
-STAGES = ("ingest", "load_population", "normalize", "validate", "person_schema", "match", "checks",
-          "write_warehouse", "write_warehouse:transaction", "reports")
-RESULT_TABLES = ("social_welfare_rows", "registry_persons", "links", "link_evidence", "mismatches", "missing_fields",
-                 "duplicates", "alerts", "coverage", "expectation_results", "match_models", "population")
+STAGES = (
+    "ingest",
+    "load_population",
+    "normalize",
+    "validate",
+    "person_schema",
+    "match",
+    "checks",
+    "write_warehouse",
+    "write_warehouse:transaction",
+    "reports",
+)
+RESULT_TABLES = (
+    "social_welfare_rows",
+    "registry_persons",
+    "links",
+    "link_evidence",
+    "mismatches",
+    "missing_fields",
+    "duplicates",
+    "alerts",
+    "coverage",
+    "expectation_results",
+    "match_models",
+    "population",
+)
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +77,26 @@ def site(tmp_path_factory):
 
 
 def _start_args(root: Path) -> list[str]:
-    return [DOISOAT, "run", "social_welfare", "--population", str(root / "sample" / "population.csv"),
-            "--input", str(root / "sample" / "social_welfare.csv"), "--db", str(root / "w.duckdb"), "--out", str(root / "out")]
+    return [
+        DOISOAT,
+        "run",
+        "social_welfare",
+        "--population",
+        str(root / "sample" / "population.csv"),
+        "--input",
+        str(root / "sample" / "social_welfare.csv"),
+        "--db",
+        str(root / "w.duckdb"),
+        "--out",
+        str(root / "out"),
+    ]
 
 
 def _start(root: Path) -> subprocess.Popen:
     """A real `doisoat run` process (the key comes from DOISOAT_DB_KEY in its environment)."""
-    return subprocess.Popen(_start_args(root), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    return subprocess.Popen(
+        _start_args(root), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy()
+    )
 
 
 def _read_only(root: Path, key: str) -> duckdb.DuckDBPyConnection:
@@ -85,7 +120,10 @@ def _snapshot(root: Path, key: str, run_id: str) -> dict[str, list]:
     """Every row the run wrote, table by table, in a stable order."""
     con = _read_only(root, key)
     try:
-        snap = {t: con.execute(f"SELECT * FROM {t} WHERE run_id = ? ORDER BY ALL", [run_id]).fetchall() for t in RESULT_TABLES}
+        snap = {
+            t: con.execute(f"SELECT * FROM {t} WHERE run_id = ? ORDER BY ALL", [run_id]).fetchall()
+            for t in RESULT_TABLES
+        }
         snap["runs"] = con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).fetchall()
         return snap
     finally:
@@ -201,7 +239,9 @@ def test_two_runs_at_once_one_is_refused_then_the_holder_is_killed_mid_transacti
         assert third.returncode == 2
         m3 = BUSY.search(third.stderr)
         info = _lock_info(root)
-        assert m3 and m3["run_id"] == info["run_id"] and m3["stage"] in STAGES and int(m3["pid"]) == holder.pid, third.stderr
+        assert m3 and m3["run_id"] == info["run_id"] and m3["stage"] in STAGES and int(m3["pid"]) == holder.pid, (
+            third.stderr
+        )
         assert m3["since"] == m["since"] == vn_time(datetime.fromisoformat(info["since"]), seconds=True, zone=False)
         # then the holder is killed inside its result transaction: rows inserted, not committed
         frozen, run_id = _kill_in(holder, root, "write_warehouse:transaction")

@@ -32,9 +32,22 @@ def encrypted(tmp_path_factory):
     root = tmp_path_factory.mktemp("enc")
     key_file = _key_file(root / "khoa.txt")
     db, out = root / "w.duckdb", root / "out"
-    code = main(["run", "social_welfare", "--population", str(SAMPLE / "population.csv"),
-                 "--input", str(SAMPLE / "social_welfare.csv"), "--db", str(db), "--out", str(out),
-                 "--key-file", str(key_file)])
+    code = main(
+        [
+            "run",
+            "social_welfare",
+            "--population",
+            str(SAMPLE / "population.csv"),
+            "--input",
+            str(SAMPLE / "social_welfare.csv"),
+            "--db",
+            str(db),
+            "--out",
+            str(out),
+            "--key-file",
+            str(key_file),
+        ]
+    )
     assert code == 0
     return root, db, out, key_file
 
@@ -79,7 +92,9 @@ def test_duckdb_cannot_open_it_without_the_key(encrypted):
     con = duckdb.connect()
     try:
         with pytest.raises(duckdb.Error, match="Wrong encryption key"):
-            con.execute(f"ATTACH {quote_literal(str(db))} AS w (ENCRYPTION_KEY ?, READ_ONLY)", ["khong-phai-khoa-nay-123"])
+            con.execute(
+                f"ATTACH {quote_literal(str(db))} AS w (ENCRYPTION_KEY ?, READ_ONLY)", ["khong-phai-khoa-nay-123"]
+            )
     finally:
         con.close()
 
@@ -95,7 +110,10 @@ def test_report_and_review_open_it_with_the_key(encrypted, tmp_path, monkeypatch
     # the same with the key in the environment, and `review` on the run's workbook
     monkeypatch.setenv(warehouse.KEY_ENV, key)
     assert main(["report", run_id, "--db", str(db), "--out", str(tmp_path / "env")]) == 0
-    assert main(["review", str(workbooks[0]), "--reviewer", "Cán bộ A", "--db", str(db), "--out", str(tmp_path / "rv")]) == 0
+    assert (
+        main(["review", str(workbooks[0]), "--reviewer", "Cán bộ A", "--db", str(db), "--out", str(tmp_path / "rv")])
+        == 0
+    )
     printed = capsys.readouterr().out
     assert f"Lần chạy {run_id}" in printed
     assert not list(tmp_path.rglob(".doisoat-tmp-*")), "spill folders are removed when the command ends"
@@ -139,7 +157,9 @@ def test_spill_folder_is_private_inside_the_output_folder_and_removed(encrypted,
             # force a spill: a sort far larger than the memory limit
             con.execute("SET memory_limit = '32MB'")
             con.execute("SET threads = 1")
-            con.execute("SELECT count(*) FROM (SELECT hash(range) h FROM range(4000000) ORDER BY h DESC OFFSET 1)").fetchone()
+            con.execute(
+                "SELECT count(*) FROM (SELECT hash(range) h FROM range(4000000) ORDER BY h DESC OFFSET 1)"
+            ).fetchone()
         finally:
             con.close()
         assert spill.parent == out and spill.is_dir()

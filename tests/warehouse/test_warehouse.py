@@ -50,13 +50,26 @@ def test_person_schema_columns_are_the_engines():
     population = {n: t for n, t, _ in warehouse.TABLES["population"].columns}
     stored_as = {"rec_id": "pop_rec_id", "ho_ten": "ho_ten_clean", "gioi_tinh": "gioi_tinh_clean"}
     assert {n: population.get(stored_as.get(n, n)) for n in SCHEMA | OPTIONAL} == {
-        n: duck[t] for n, t in (SCHEMA | OPTIONAL).items()}
+        n: duck[t] for n, t in (SCHEMA | OPTIONAL).items()
+    }
 
 
 def test_links_has_the_contract_columns():
     cols = set(warehouse.TABLES["links"].column_names)
-    assert {"run_id", "registry", "source_file", "source_row", "so_dinh_danh", "status", "method",
-            "match_probability", "match_weight", "owner_index", "excel_row", "pop_rec_id"} <= cols
+    assert {
+        "run_id",
+        "registry",
+        "source_file",
+        "source_row",
+        "so_dinh_danh",
+        "status",
+        "method",
+        "match_probability",
+        "match_weight",
+        "owner_index",
+        "excel_row",
+        "pop_rec_id",
+    } <= cols
 
 
 def _on_disk(db: Path, sql: str):
@@ -86,8 +99,12 @@ def test_insert_refuses_unknown_columns_and_rolls_back(tmp_path):
     with _run(db, "r1"):
         assert warehouse.write_run(db, "r1", {"links": ok}, {}) == {"links": 1}
     with _run(db, "r2"), pytest.raises(ValueError, match="bogus"):
-        warehouse.write_run(db, "r2", {"links": ok.with_columns(pl.lit("r2").alias("run_id")),
-                                       "alerts": pl.DataFrame({"bogus": [1]})}, {})
+        warehouse.write_run(
+            db,
+            "r2",
+            {"links": ok.with_columns(pl.lit("r2").alias("run_id")), "alerts": pl.DataFrame({"bogus": [1]})},
+            {},
+        )
     assert _on_disk(db, "SELECT list(run_id) FROM links") == [(["r1"],)]
     assert _on_disk(db, "SELECT run_id, status FROM runs ORDER BY run_id") == [("r1", "succeeded"), ("r2", "running")]
 
@@ -100,10 +117,17 @@ def test_write_run_is_all_or_nothing_when_it_fails_after_the_rows(tmp_path):
 
     def frames(run_id: str) -> dict[str, pl.DataFrame]:
         return {
-            "links": pl.DataFrame({"run_id": [run_id] * 3, "registry": ["pension"] * 3, "source_row": [1, 2, 3],
-                                   "status": ["matched", "review", "unmatched"]}),
-            "mismatches": pl.DataFrame({"run_id": [run_id], "registry": ["pension"], "source_row": [1],
-                                        "field": ["ho_ten"]}),
+            "links": pl.DataFrame(
+                {
+                    "run_id": [run_id] * 3,
+                    "registry": ["pension"] * 3,
+                    "source_row": [1, 2, 3],
+                    "status": ["matched", "review", "unmatched"],
+                }
+            ),
+            "mismatches": pl.DataFrame(
+                {"run_id": [run_id], "registry": ["pension"], "source_row": [1], "field": ["ho_ten"]}
+            ),
         }
 
     def coverage(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:  # reads the rows just inserted
@@ -126,9 +150,13 @@ def test_write_run_is_all_or_nothing_when_it_fails_after_the_rows(tmp_path):
         warehouse.write_run(db, "r2", frames("r2"), {"row_counts": {"input_rows": 3}}, coverage=failing_coverage)
     assert seen == [3]  # the run's rows were inserted when it failed
     for table in ("links", "mismatches", "coverage"):
-        assert _on_disk(db, f"SELECT run_id, count(*) FROM {table} GROUP BY run_id") == [("r1", 3 if table == "links" else 1)]
+        assert _on_disk(db, f"SELECT run_id, count(*) FROM {table} GROUP BY run_id") == [
+            ("r1", 3 if table == "links" else 1)
+        ]
     assert _on_disk(db, "SELECT run_id, status, row_counts FROM runs ORDER BY run_id") == [
-        ("r1", "succeeded", '{"input_rows": 3}'), ("r2", "running", None)]
+        ("r1", "succeeded", '{"input_rows": 3}'),
+        ("r2", "running", None),
+    ]
     assert _on_disk(db, "SELECT numerator, denominator FROM coverage") == [(1, 3)]
 
 
@@ -137,7 +165,9 @@ def test_run_ledger(tmp_path):
     try:
         warehouse.start_run(con, "r1", "land", {"x": 1}, {"duckdb": duckdb.__version__})
         assert con.execute("SELECT status FROM runs").fetchone()[0] == "running"
-        warehouse.finish_run(con, "r1", status="failed", error="tệp rỗng", input_files=[{"file": "a.csv", "sha256": "0" * 64}])
+        warehouse.finish_run(
+            con, "r1", status="failed", error="tệp rỗng", input_files=[{"file": "a.csv", "sha256": "0" * 64}]
+        )
         status, error, finished = con.execute("SELECT status, error, finished_at FROM runs").fetchone()
         assert (status, error) == ("failed", "tệp rỗng") and finished is not None
     finally:
@@ -149,7 +179,9 @@ def test_links_effective_uses_hash_joins_and_an_old_view_is_replaced(tmp_path):
     a warehouse holding an earlier definition of a view gets this version's when opened."""
     db = tmp_path / "w.duckdb"
     con = warehouse.connect(db, REGISTRIES.values())
-    plan = "\n".join(r[1] for r in con.execute("EXPLAIN SELECT status, count(*) FROM links_effective GROUP BY status").fetchall())
+    plan = "\n".join(
+        r[1] for r in con.execute("EXPLAIN SELECT status, count(*) FROM links_effective GROUP BY status").fetchall()
+    )
     assert "NESTED_LOOP_JOIN" not in plan and "BLOCKWISE_NL_JOIN" not in plan
     assert "HASH_JOIN" in plan
     con.execute("CREATE OR REPLACE VIEW links_effective AS SELECT * FROM links")  # an older release's view
