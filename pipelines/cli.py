@@ -3,7 +3,8 @@
 Each sub-command only parses arguments and calls one plain function, imported inside the
 command (the imports marked `lazy: start-up`): `doisoat --help` starts in 0.15 s, while importing
 the pipeline (polars, DuckDB, xlsxwriter, the normalizers) costs about 1 s more on this machine
-(`python bench/bench_start.py`; `python -X importtime -c "import pipelines.flow"`). The CLI never imports Prefect (`pipelines/orchestration.py` holds
+(`python bench/bench_start.py`; `python -X importtime -c "import pipelines.flow"`). The CLI never
+imports Prefect (`pipelines/orchestration.py` holds
 the flows the deployments run).
 
 Everything an officer reads is Vietnamese: help texts with their defaults ("mặc định: …"),
@@ -232,7 +233,8 @@ def _commune_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--password-file",
         help="tệp văn bản chứa mật khẩu (dòng đầu, ít nhất 12 ký tự) dùng cho mọi sổ của xã; nếu bỏ trống, "
-        "mỗi xã một mật khẩu ngẫu nhiên, ghi vào mat_khau_<sổ>.csv (chỉ chủ sở hữu đọc được) — gửi mật khẩu riêng, không kèm tệp",
+        "mỗi xã một mật khẩu ngẫu nhiên, ghi vào mat_khau_<sổ>.csv (chỉ chủ sở hữu đọc được) — "
+        "gửi mật khẩu riêng, không kèm tệp",
     )
 
 
@@ -433,7 +435,8 @@ def main(argv: list[str] | None = None) -> int:
         # the traceback's frames, not the exception's text: a library message can quote a value
         log.debug(f"{type(exc).__name__} tại:\n" + "".join(traceback.format_tb(exc.__traceback__)))
         log.error(
-            f"lỗi không lường trước ({type(exc).__name__}); chạy lại với --verbose để ghi chi tiết vào doisoat.log [internal_error]"
+            f"lỗi không lường trước ({type(exc).__name__}); "
+            "chạy lại với --verbose để ghi chi tiết vào doisoat.log [internal_error]"
         )
         return 1
 

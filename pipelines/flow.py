@@ -576,11 +576,13 @@ def review_cli(workbook: Path, db: Path, reviewer: str, out_dir: Path | None = N
         ensure_writable_dir(Path(out_dir))  # before any decision is committed
         counts = review.record_decisions(con, sheet, reviewer.strip(), Path(workbook))
         print(
-            f"Lần chạy {sheet.run_id}: {counts['sheet_rows']:,} dòng cần xem xét, {counts['decided']:,} dòng có quyết định "
+            f"Lần chạy {sheet.run_id}: {counts['sheet_rows']:,} dòng cần xem xét, "
+            f"{counts['decided']:,} dòng có quyết định "
             f"({counts['recorded']:,} ghi mới, {counts['unchanged']:,} không đổi)."
         )
         print(
-            f"Sau xem xét: {counts['accept']:,} đồng ý, {counts['reject']:,} bác bỏ, {counts['pending']:,} chưa quyết định."
+            f"Sau xem xét: {counts['accept']:,} đồng ý, {counts['reject']:,} bác bỏ, "
+            f"{counts['pending']:,} chưa quyết định."
         )
         paths = write_reports(con, sheet.run_id, Path(out_dir), unmasked=unmasked)
         print(f"Đã cập nhật báo cáo: {paths['excel']}, {paths['html']}")

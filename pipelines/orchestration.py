@@ -116,7 +116,10 @@ def reconcile_registry(
     create_table_artifact(
         key=f"coverage-{registry.replace('_', '-')}",
         table=table,
-        description=f"Độ bao phủ đối soát {spec.title_vi}, lần chạy {summary.run_id} (chỉ số tổng hợp, không có dữ liệu cá nhân)",
+        description=(
+            f"Độ bao phủ đối soát {spec.title_vi}, lần chạy {summary.run_id} "
+            "(chỉ số tổng hợp, không có dữ liệu cá nhân)"
+        ),
     )
     logger.info("run %s: %s", summary.run_id, json.dumps(summary.row_counts))
     return {"run_id": summary.run_id, **summary.row_counts}

@@ -176,7 +176,8 @@ class Rows:
             elapsed = time.perf_counter() - self.start
             left = elapsed * (1 - share) / share if share else 0.0
             self.log.info(
-                f"  {self.label}: {number(self.done)}/{number(self.total)} {self.unit} ({share:.0%}), còn khoảng {seconds(left)}"
+                f"  {self.label}: {number(self.done)}/{number(self.total)} {self.unit} ({share:.0%}), "
+                f"còn khoảng {seconds(left)}"
             )
             self.next_line = (int(share * 10) + 1) / 10
 

@@ -48,7 +48,8 @@ from pipelines.warehouse import TABLES, insert_frame, rows_table_name, transacti
 FINDING_TABLES = ("mismatches", "missing_fields", "duplicates", "alerts")
 
 
-# What officers write, folded like headers (matching.normalize.fold.compact_key: no accents, case, spaces or punctuation).
+# What officers write, folded like headers (matching.normalize.fold.compact_key: no accents, case,
+# spaces or punctuation).
 # Anything else is refused, never guessed.
 ACCEPT = {"dongy", "dung", "chapnhan", "xacnhan", "cungmotnguoi", "accept", "yes", "y", "co"}
 REJECT = {"bacbo", "sai", "khong", "khongdongy", "khongphai", "khongphainguoinay", "reject", "no", "n"}
@@ -141,7 +142,10 @@ def read_review_sheet(path: Path) -> ReviewSheet:
     # one line per (record, candidate): gather the lines of each record, then decide per record
     records: dict[tuple[str, int, int], list[tuple[int, str | None, int | None, str | None]]] = {}
     for i, line in enumerate(lines[header_at + 1 :], start=header_at + 2):
-        get = lambda h: line[col[h]] if h in col and col[h] < len(line) else None  # noqa: E731
+
+        def get(header: str, line: list = line) -> str | None:
+            return line[col[header]] if header in col and col[header] < len(line) else None
+
         key, source_file = get(REVIEW_KEY_HEADER), get(SOURCE_FILE_HEADER)
         if key is None and source_file is None:
             continue  # blank line below the table
@@ -149,7 +153,8 @@ def read_review_sheet(path: Path) -> ReviewSheet:
             decision = parse_decision(get(REVIEW_DECISION_HEADER))
         except ValueError:
             raise InputError(
-                f"quyết định '{safe_excerpt(get(REVIEW_DECISION_HEADER), 20)}' không hợp lệ: ghi 'Đồng ý' hoặc 'Bác bỏ' (hoặc để trống).",
+                f"quyết định '{safe_excerpt(get(REVIEW_DECISION_HEADER), 20)}' không hợp lệ: "
+                "ghi 'Đồng ý' hoặc 'Bác bỏ' (hoặc để trống).",
                 file=name,
                 row=i,
                 column=REVIEW_DECISION_HEADER,
@@ -252,7 +257,8 @@ def record_decisions(
             LEFT JOIN candidates c
               ON c.source_row = r.source_row AND c.owner_index = r.owner_index AND c.pop_rec_id = r.pop_rec_id
             LEFT JOIN review_decisions_latest p
-              ON p.run_id = $run_id AND p.source_file = r.source_file AND p.source_row = r.source_row AND p.owner_index = r.owner_index
+              ON p.run_id = $run_id AND p.source_file = r.source_file AND p.source_row = r.source_row
+                 AND p.owner_index = r.owner_index
             ORDER BY r.excel_line
             """,
             {"run_id": sheet.run_id},
@@ -296,8 +302,9 @@ def record_decisions(
             try:
                 con.execute(
                     """
-                    INSERT INTO review_decisions (run_id, registry, source_file, source_row, owner_index, so_dinh_danh,
-                                                  reviewer, decision, decided_at, note, decision_file, decision_file_sha256,
+                    INSERT INTO review_decisions (run_id, registry, source_file, source_row, owner_index,
+                                                  so_dinh_danh, reviewer, decision, decided_at, note,
+                                                  decision_file, decision_file_sha256,
                                                   pop_rec_id)
                     SELECT run_id, registry, source_file, source_row, owner_index, so_dinh_danh,
                            reviewer, decision, now(), note, decision_file, decision_file_sha256, pop_rec_id

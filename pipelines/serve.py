@@ -211,7 +211,8 @@ def _wait_worker(api: str, worker: subprocess.Popen, log: Path, timeout: float) 
     while time.monotonic() < deadline:
         if worker.poll() is not None:
             raise DoisoatError(
-                f"worker dừng ngay khi khởi động (mã thoát {worker.returncode}); xem nhật ký {log} (prefect_worker_exited)"
+                f"worker dừng ngay khi khởi động (mã thoát {worker.returncode}); "
+                f"xem nhật ký {log} (prefect_worker_exited)"
             )
         try:
             if _post_json(f"{api}/work_pools/{POOL}/workers/filter", {}):

@@ -71,7 +71,8 @@ def alerts(spec: RegistrySpec, pairs: pl.DataFrame, deaths: pl.DataFrame) -> pl.
                 pl.lit(None, dtype=pl.Utf8).alias("old_value"),
                 pl.lit(None, dtype=pl.Utf8).alias("new_value"),
                 pl.lit(
-                    "Người hưởng đã chết nhưng vẫn có trong danh sách chi trả: dừng chi trả và thu hồi nếu đã chi sau ngày mất."
+                    "Người hưởng đã chết nhưng vẫn có trong danh sách chi trả: "
+                    "dừng chi trả và thu hồi nếu đã chi sau ngày mất."
                 ).alias("message_vi"),
             )
         )
@@ -89,7 +90,8 @@ def alerts(spec: RegistrySpec, pairs: pl.DataFrame, deaths: pl.DataFrame) -> pl.
                 pl.lit(None, dtype=pl.Utf8).alias("old_value"),
                 pl.lit(None, dtype=pl.Utf8).alias("new_value"),
                 pl.lit(
-                    "Đã đăng ký khai tử nhưng CSDLQG vẫn ghi nhận còn sống: cần cập nhật CSDLQG (xoá đăng ký thường trú)."
+                    "Đã đăng ký khai tử nhưng CSDLQG vẫn ghi nhận còn sống: "
+                    "cần cập nhật CSDLQG (xoá đăng ký thường trú)."
                 ).alias("message_vi"),
             )
         )
