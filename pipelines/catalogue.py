@@ -14,9 +14,10 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
+import yaml
+
 from pipelines.errors import InputError
 from pipelines.spec import ColumnSpec, RegistrySpec
-from pipelines.spec_files import load_reference_file, load_spec_file, spec_kind
 
 POPULATION_SPEC = "population.yaml"  # the shipped reference-side spec
 
@@ -24,7 +25,14 @@ POPULATION_SPEC = "population.yaml"  # the shipped reference-side spec
 def shipped_spec_files() -> list[Path]:
     """The registry spec files inside the package's folders, in path order."""
     root = Path(str(files("pipelines")))
-    return [p for p in sorted(root.glob("*/*.yaml")) if spec_kind(p) == "registry"]
+    return [p for p in sorted(root.glob("*/*.yaml")) if _plain(p).get("spec") == "registry"]
+
+
+def _plain(path: Path) -> dict:
+    """A shipped file's top-level keys, read without the model (the files are checked in full by
+    `known_registries` and by tests/test_spec_files.py)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
 
 
 def known_registries() -> dict[str, RegistrySpec]:
@@ -36,11 +44,15 @@ def registry_titles() -> dict[str, str]:
     """Name -> Vietnamese title of the built-in registries, for the CLI's choices and help.
     Skips the engine-vocabulary check (and with it the duckdb/polars imports, pipelines/spec_files.py)
     so that `doisoat --help` starts fast; the shipped files are loaded fully by the tests."""
-    return {name: spec.title_vi for name, spec in _load_shipped(vocabulary=False).items()}
+    return {str(d["name"]): str(d["title_vi"]) for d in map(_plain, shipped_spec_files())}
 
 
 @cache
 def _load_shipped(vocabulary: bool) -> dict[str, RegistrySpec]:
+    from pipelines.spec_files import (
+        load_spec_file,  # lazy: pydantic, 0.5 s that `doisoat --help` (titles only) does not need
+    )
+
     out: dict[str, RegistrySpec] = {}
     where: dict[str, Path] = {}
     for path in shipped_spec_files():
@@ -57,6 +69,10 @@ def load_registry(path: str | Path) -> RegistrySpec:
     """A user's own registry spec file (`doisoat run --spec my_registry.yaml`). Its name must not
     take a built-in registry's name (unless it declares exactly that registry): runs of both would
     share one warehouse table."""
+    from pipelines.spec_files import (
+        load_spec_file,  # lazy: pydantic, 0.5 s that `doisoat --help` (titles only) does not need
+    )
+
     spec = load_spec_file(path)
     builtin = known_registries().get(spec.name)
     if builtin is not None and builtin != spec:
@@ -71,4 +87,8 @@ def load_registry(path: str | Path) -> RegistrySpec:
 def reference_columns(path: str | Path | None = None) -> tuple[ColumnSpec, ...]:
     """Columns of the reference side: the shipped CSDLQG extract spec (pipelines/population.yaml)
     by default, or a user's own reference spec file (`spec: reference`)."""
+    from pipelines.spec_files import (
+        load_reference_file,  # lazy: pydantic, 0.5 s that `doisoat --help` (titles only) does not need
+    )
+
     return load_reference_file(Path(str(files("pipelines") / POPULATION_SPEC)) if path is None else Path(path))

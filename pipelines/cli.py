@@ -23,18 +23,19 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from pipelines import progress
+from pipelines.catalogue import registry_titles
 from pipelines.errors import DoisoatError, InputError, safe_text
 from pipelines.private_files import owner_only_umask
-from pipelines.registries import REGISTRIES
 
-REGISTRY_CHOICES = tuple(REGISTRIES)
+REGISTRY_TITLES = registry_titles()  # the shipped spec files' names and titles, read without the model
+REGISTRY_CHOICES = tuple(REGISTRY_TITLES)
 DEFAULT_DB = "out/doisoat.duckdb"
 DEFAULT_OUT = "out"
 
 
 def _registry_list() -> str:
-    width = max(map(len, REGISTRIES))
-    return "\n".join(f"  {name.ljust(width)}  {spec.title_vi}" for name, spec in REGISTRIES.items())
+    width = max(map(len, REGISTRY_TITLES))
+    return "\n".join(f"  {name.ljust(width)}  {title}" for name, title in REGISTRY_TITLES.items())
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):

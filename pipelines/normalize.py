@@ -17,6 +17,7 @@ import polars as pl
 from matching import person_schema
 from matching.normalize.frame import normalize_columns
 from pipelines import progress, warehouse
+from pipelines.catalogue import reference_columns
 from pipelines.errors import InputError
 from pipelines.ingest import (
     IngestResult,
@@ -29,23 +30,9 @@ from pipelines.land import owners as land
 from pipelines.spec import ColumnSpec, RegistrySpec
 from validation.population import population_issues
 
-# The CSDLQG extract, declared like a registry so ingestion and normalization treat it alike.
-POPULATION_COLUMNS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("so_dinh_danh", "id", ("Số định danh cá nhân", "Số ĐDCN", "Số định danh"), required=True, role="id"),
-    ColumnSpec("so_cmnd_cu", "id", ("Số CMND cũ", "Số CMND", "CMND")),
-    ColumnSpec("ho_ten", "name", ("Họ và tên", "Họ tên", "Họ, chữ đệm và tên"), required=True, role="ho_ten"),
-    ColumnSpec("ngay_sinh", "date", ("Ngày sinh", "Ngày, tháng, năm sinh"), required=True, role="ngay_sinh"),
-    ColumnSpec("gioi_tinh", "sex", ("Giới tính",), required=True, role="gioi_tinh"),
-    ColumnSpec("ho_ten_cha", "name", ("Họ tên cha", "Họ và tên cha"), role="ho_ten_cha"),
-    ColumnSpec("ho_ten_me", "name", ("Họ tên mẹ", "Họ và tên mẹ"), role="ho_ten_me"),
-    ColumnSpec("ma_tinh", "text", ("Mã tỉnh",)),
-    ColumnSpec("ten_tinh", "text", ("Tên tỉnh", "Tỉnh")),
-    ColumnSpec("ma_xa", "text", ("Mã xã",)),
-    ColumnSpec("ten_xa", "text", ("Tên xã", "Xã")),
-    ColumnSpec("dia_chi_thuong_tru", "text", ("Địa chỉ thường trú", "Nơi thường trú")),
-    ColumnSpec("ma_ho", "text", ("Mã hộ", "Số hộ khẩu")),
-    ColumnSpec("ngay_mat", "date", ("Ngày mất", "Ngày chết")),
-)
+# The CSDLQG extract, declared like a registry (pipelines/population.yaml) so ingestion and
+# normalization treat it alike.
+POPULATION_COLUMNS: tuple[ColumnSpec, ...] = reference_columns()
 
 
 # Which extract column plays which person role (matching.person_schema); the household code

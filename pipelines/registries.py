@@ -1,14 +1,15 @@
-"""The registries doisoat knows, by CLI name. Adding a registry = a folder with a spec + one line here."""
+"""The registries doisoat knows, by CLI name.
+
+They are the spec files shipped in the registry folders (`pipelines/<registry>/*.yaml`, read and
+checked by pipelines/catalogue.py): adding a registry means adding a YAML file, no Python.
+"""
 
 from __future__ import annotations
 
-from pipelines.civil_status.spec import BIRTHS, DEATHS
-from pipelines.land.spec import SPEC as LAND
-from pipelines.pension.spec import SPEC as PENSION
-from pipelines.social_welfare.spec import SPEC as SOCIAL_WELFARE
+from pipelines.catalogue import known_registries
 from pipelines.spec import RegistrySpec
 
-REGISTRIES: dict[str, RegistrySpec] = {spec.name: spec for spec in (SOCIAL_WELFARE, PENSION, BIRTHS, DEATHS, LAND)}
+REGISTRIES: dict[str, RegistrySpec] = known_registries()
 
 
 def get_spec(name: str) -> RegistrySpec:

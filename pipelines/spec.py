@@ -5,8 +5,9 @@ mean the same thing, whether the column is required, what kind of value it holds
 them feed the person fields the matcher compares, which comparisons and blocking rules the
 matcher uses (`matching.settings.LinkSettings`, the one home of the matching defaults), and
 which fields are reported as mismatches against CSDLQG. The generic pipeline
-(`pipelines/flow.py`) reads nothing else; adding a registry means adding a folder with a spec
-and listing it in `pipelines/registries.py`.
+(`pipelines/flow.py`) reads nothing else. Registries are declared in YAML spec files
+(`pipelines/<registry>/*.yaml`, read by pipelines/spec_files.py into these dataclasses); adding
+one means adding a file, no Python.
 
 Specs are plain frozen dataclasses so they can be serialized to JSON with each run (an auditor
 sees exactly which settings linked a row): `spec_to_dict(spec)`.
@@ -106,23 +107,3 @@ class RegistrySpec:
 
 def spec_to_dict(spec: RegistrySpec) -> dict:
     return asdict(spec)
-
-
-# Header aliases shared by several registries (../shared/reference/vn-facts.md, "Column headers").
-HO_TEN = ("Họ và tên", "Họ tên", "Họ và tên đối tượng", "Tên đối tượng", "Họ, chữ đệm và tên")
-NGAY_SINH = ("Ngày sinh", "Ngày, tháng, năm sinh", "Ngày tháng năm sinh", "Năm sinh", "NS")
-GIOI_TINH = ("Giới tính", "GT", "Nam/Nữ")
-SO_CCCD = (
-    "Số CCCD",
-    "Số CMND/CCCD",
-    "Số CCCD/CMND",
-    "Số định danh cá nhân",
-    "Số ĐDCN",
-    "Số định danh",
-    "CCCD",
-    "CMND",
-    "Số CMND",
-    "Số căn cước",
-)
-DIA_CHI = ("Địa chỉ", "Địa chỉ thường trú", "Nơi thường trú", "Nơi ở hiện tại", "Nơi cư trú", "Thường trú")
-SO_TAI_KHOAN = ("Số tài khoản", "STK", "Tài khoản")
