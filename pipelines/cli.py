@@ -161,8 +161,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _starting()
     from pipelines.flow import run_registry_cli  # lazy: start-up (module docstring)
 
+    if (args.registry is None) == (args.spec is None):
+        raise DoisoatError(
+            "cần đúng một trong hai: tên sổ có sẵn (SỔ) hoặc tệp khai báo sổ (--spec TỆP_YAML)", code="registry_or_spec"
+        )
     return run_registry_cli(
         registry=args.registry,
+        spec_file=_existing(args.spec, "tệp khai báo sổ (--spec)") if args.spec else None,
         population=population,
         input_file=input_file,
         db=Path(args.db),
@@ -310,7 +315,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Đối soát một sổ đăng ký với trích xuất CSDLQG; ghi kết quả vào kho DuckDB và báo cáo Excel/HTML.",
         epilog=registries_help,
     )
-    p.add_argument("registry", choices=REGISTRY_CHOICES, metavar="SỔ", help="tên sổ đăng ký (xem danh sách bên dưới)")
+    p.add_argument(
+        "registry",
+        nargs="?",
+        choices=REGISTRY_CHOICES,
+        metavar="SỔ",
+        help="tên sổ đăng ký có sẵn (xem danh sách bên dưới); bỏ trống khi dùng --spec",
+    )
+    p.add_argument(
+        "--spec",
+        metavar="TỆP_YAML",
+        help="tệp YAML khai báo một sổ khác (cột, tiêu đề, phép so sánh…; xem README) thay cho SỔ",
+    )
     p.add_argument(
         "--population", required=True, metavar="TỆP", help="tệp trích xuất CSDLQG về dân cư (.csv, .xlsx, .parquet)"
     )

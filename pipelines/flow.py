@@ -32,12 +32,13 @@ from pathlib import Path
 import polars as pl
 
 from pipelines import findings, match, normalize, progress, review, warehouse
+from pipelines.catalogue import load_registry
 from pipelines.errors import DoisoatError, InputError, safe_text, unexpected_error_text
 from pipelines.findings.alerts import registered_deaths
 from pipelines.findings.coverage import coverage_frame
 from pipelines.labels import STATUS_SHORT
 from pipelines.private_files import owner_only_umask, restrict
-from pipelines.registries import REGISTRIES, get_spec
+from pipelines.registries import REGISTRIES, get_spec, with_spec
 from pipelines.reports import ensure_writable_dir, write_reports
 from pipelines.spec import RegistrySpec, spec_to_dict
 from validation import suites
@@ -75,6 +76,7 @@ class RunSummary:
     run_id: str
     registry: str
     row_counts: dict
+    title_vi: str = ""  # the registry's Vietnamese title (a user's own registry is not in REGISTRIES)
     notes: list[str] = field(default_factory=list)
     coverage: pl.DataFrame | None = None
     reports: dict = field(default_factory=dict)
@@ -308,7 +310,7 @@ def _reconcile(
                 run_id,
                 frames,
                 ledger,
-                specs=REGISTRIES.values(),
+                specs=with_spec(spec),
                 coverage=partial(coverage_frame, run_id=run_id, spec=spec),
             )
     except BaseException as exc:
@@ -330,7 +332,12 @@ def _reconcile(
     background.close()
     log.info(f"  Kết quả: {outcome_line(counts)}")
     summary = RunSummary(
-        run_id=run_id, registry=spec.name, row_counts=counts, notes=notes, coverage=run_coverage(db, run_id)
+        run_id=run_id,
+        registry=spec.name,
+        row_counts=counts,
+        title_vi=spec.title_vi,
+        notes=notes,
+        coverage=run_coverage(db, run_id),
     )
     if reports:
         with stage("reports", "Viết báo cáo (Excel, HTML)…"):
@@ -459,7 +466,7 @@ def summary_table(summaries: list[RunSummary]) -> str:
             cov = dict(s.coverage.filter(pl.col("level") == "all").select("metric", "value").iter_rows())
         lines.append(
             (
-                REGISTRIES[s.registry].title_vi,
+                s.title_vi or REGISTRIES[s.registry].title_vi,
                 f"{c['input_rows']:,}",
                 f"{c['records'] - c['organizations']:,}",
                 f"{c['matched']:,}",
@@ -489,7 +496,7 @@ def _print_run(summary: RunSummary) -> None:
 
 
 def run_registry_cli(
-    registry: str,
+    registry: str | None,
     population: Path,
     input_file: Path,
     db: Path,
@@ -498,8 +505,10 @@ def run_registry_cli(
     column_map: Path | None,
     by_commune: bool = False,
     password_file: Path | None = None,
+    spec_file: Path | None = None,
 ) -> int:
-    spec = get_spec(registry)
+    """`doisoat run`: a built-in registry by name, or any other declared in a spec file (`--spec`)."""
+    spec = load_registry(spec_file) if spec_file is not None else get_spec(registry)
     summary = reconcile(
         spec,
         population,

@@ -42,7 +42,7 @@ from pipelines.labels import (
     REVIEW_SHEET,
     SOURCE_FILE_HEADER,
 )
-from pipelines.registries import REGISTRIES
+from pipelines.registries import spec_of_run
 from pipelines.warehouse import TABLES, insert_frame, rows_table_name, transaction
 
 FINDING_TABLES = ("mismatches", "missing_fields", "duplicates", "alerts")
@@ -337,7 +337,7 @@ def recompute_findings(con: duckdb.DuckDBPyConnection, run_id: str, registry: st
 
     Runs inside the caller's transaction. Reads only the warehouse: the run's stored rows and
     person records, the CSDLQG extract it used, and the latest registered deaths."""
-    spec = REGISTRIES[registry]
+    spec = spec_of_run(con, run_id)
     table = quote_identifier(rows_table_name(registry))
     rows = con.execute(f"SELECT * EXCLUDE (run_id) FROM {table} WHERE run_id = ?", [run_id]).pl()
     persons = con.execute("SELECT * EXCLUDE (run_id, registry) FROM registry_persons WHERE run_id = ?", [run_id]).pl()

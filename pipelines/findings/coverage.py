@@ -23,8 +23,7 @@ import polars as pl
 from matching.normalize.fold import fold, fold_sql
 from matching.reference.admin_units import current_units
 from matching.sql import quote_identifier
-from pipelines.errors import DoisoatError
-from pipelines.registries import REGISTRIES
+from pipelines.registries import spec_of_run
 from pipelines.spec import METRICS, RegistrySpec
 from pipelines.warehouse import insert_frame, rows_table_name, transaction
 
@@ -66,7 +65,7 @@ def _payment_sql(spec: RegistrySpec) -> str:
 def coverage_frame(con: duckdb.DuckDBPyConnection, run_id: str, spec: RegistrySpec | None = None) -> pl.DataFrame:
     """Coverage rows of a run (the `coverage` table's columns), computed from the warehouse."""
     if spec is None:
-        spec = REGISTRIES[run_registry(con, run_id)]
+        spec = spec_of_run(con, run_id)
     rows = quote_identifier(rows_table_name(spec.name))
     sql = f"""
     WITH records AS (       -- every person record of the run with its unit
@@ -165,13 +164,6 @@ def coverage_frame(con: duckdb.DuckDBPyConnection, run_id: str, spec: RegistrySp
         return con.execute(sql, params).pl()
     finally:
         con.unregister("units")
-
-
-def run_registry(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
-    row = con.execute("SELECT registry FROM runs WHERE run_id = ?", [run_id]).fetchone()
-    if row is None:
-        raise DoisoatError(f"Không có lần chạy '{run_id}' trong kho dữ liệu.", code="run_not_found")
-    return row[0]
 
 
 def store_coverage(con: duckdb.DuckDBPyConnection, run_id: str, spec: RegistrySpec | None = None) -> pl.DataFrame:

@@ -18,10 +18,10 @@ from pathlib import Path
 import duckdb
 
 from pipelines.errors import DoisoatError, OutputError
-from pipelines.findings.coverage import coverage_frame, run_registry, store_coverage
+from pipelines.findings.coverage import coverage_frame, store_coverage
 from pipelines.private_files import restrict, restrict_tree
 from pipelines.progress import part
-from pipelines.registries import REGISTRIES
+from pipelines.registries import REGISTRIES, spec_of_run
 from pipelines.reports.commune_files import read_password_file, write_commune_workbooks
 from pipelines.reports.excel import write_workbook
 from pipelines.reports.html import write_html
@@ -57,7 +57,7 @@ def write_reports(
     The password is read here from `password_file`, never passed around: it must not reach the
     run ledger's parameters or a Prefect flow run's parameters."""
 
-    spec = REGISTRIES[run_registry(con, run_id)]
+    spec = spec_of_run(con, run_id)
     folder = Path(out_dir) / run_id
     folder.mkdir(parents=True, exist_ok=True)
     with part("report_coverage", "  Tỉ lệ bao phủ…"):
