@@ -20,6 +20,7 @@ import datetime as dt
 import importlib.metadata
 import json
 import multiprocessing
+import os
 import secrets
 import time
 import traceback
@@ -38,6 +39,7 @@ from pipelines.findings.alerts import registered_deaths
 from pipelines.findings.coverage import coverage_frame
 from pipelines.labels import STATUS_SHORT
 from pipelines.private_files import owner_only_umask, restrict
+from pipelines.processes import die_with_parent
 from pipelines.registries import REGISTRIES, get_spec, with_spec
 from pipelines.reports import ensure_writable_dir, write_reports
 from pipelines.spec import RegistrySpec, spec_to_dict
@@ -116,7 +118,10 @@ class _Background:
         if enabled:
             if _Background._shared is None:
                 _Background._shared = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=die_with_parent,
+                    initargs=(os.getpid(),),
                 )
                 _Background._shared.submit(suites.warm_up)
             self.pool = _Background._shared

@@ -15,7 +15,6 @@ command and the server's REST API (`urllib`), so `doisoat --help` stays fast.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import signal
@@ -28,6 +27,7 @@ import urllib.request
 from pathlib import Path
 
 from pipelines.errors import DoisoatError
+from pipelines.processes import die_with_parent
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 POOL = "doisoat-process"
@@ -48,10 +48,7 @@ def _child_setup() -> None:  # runs in the child between fork and exec
     on Linux ask the kernel to SIGTERM the child if serve itself dies without cleaning up."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    die_with_parent(signum=signal.SIGTERM)
 
 
 def _prefect_command() -> str:
