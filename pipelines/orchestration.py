@@ -19,6 +19,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from pipelines import progress, warehouse
+from pipelines.catalogue import load_registry
 from pipelines.errors import InputError
 from pipelines.findings.coverage import coverage_rows_for_artifact
 from pipelines.flow import DEMO_ORDER, demo_inputs, reconcile
@@ -88,10 +89,12 @@ def reconcile_registry(
     column_map: str | None = None,
     by_commune: bool = False,
     password_file: str | None = None,
+    spec_file: str | None = None,
 ) -> dict:
-    """Reconcile one registry file against a CSDLQG extract (any registry with a spec)."""
+    """Reconcile one registry file against a CSDLQG extract: a built-in registry by name, or one
+    declared in a YAML spec file (`spec_file`, as `doisoat run --spec`; `registry` is then its name)."""
     logger = get_run_logger()
-    spec = get_spec(registry)
+    spec = load_registry(spec_file) if spec_file else get_spec(registry)
     input_path = Path(input_file) if input_file else Path(population).parent / f"{registry}.csv"
     with _doisoat_logs_to(logger):
         summary = reconcile(
