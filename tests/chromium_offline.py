@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -56,6 +58,7 @@ def _launch(profile: Path) -> tuple[subprocess.Popen, str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its renderer and zygote processes share the group: stopped together
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # "DevTools listening on ws://127.0.0.1:PORT/devtools/browser/..."
@@ -65,7 +68,7 @@ def _launch(profile: Path) -> tuple[subprocess.Popen, str]:
             return proc, m.group(1)
         if not line and proc.poll() is not None:
             break
-    proc.kill()
+    _stop(proc)
     raise RuntimeError("chromium did not start its DevTools endpoint")
 
 
@@ -123,6 +126,23 @@ async def _visit(port: str, url: str, settle: float, warmup: str) -> PageReport:
     return report
 
 
+def _stop(proc: subprocess.Popen) -> None:
+    """Kill Chromium with every process it started (a renderer still writing into the profile made
+    the profile's removal fail under load), then wait until the group is gone."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+
+
 def check_pages(urls: list[str], settle: float = 1.0) -> list[PageReport]:
     """Visit each URL in one Chromium; one PageReport per URL."""
     with tempfile.TemporaryDirectory(prefix="doisoat-chromium-") as profile:
@@ -132,5 +152,4 @@ def check_pages(urls: list[str], settle: float = 1.0) -> list[PageReport]:
         try:
             return [asyncio.run(_visit(port, url, settle, warmup.as_uri())) for url in urls]
         finally:
-            proc.kill()
-            proc.wait(timeout=30)
+            _stop(proc)
