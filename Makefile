@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install serve bench clean-outputs
+.PHONY: demo test lint install serve bench clean-outputs
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,13 @@ install: $(BIN)/.installed
 demo: $(BIN)/.installed
 	$(BIN)/doisoat demo
 
-test: $(BIN)/.installed
+test: lint
 	$(BIN)/python -m pytest
+
+# ruff (configured in pyproject.toml): lint rules and the one format, checked before the tests
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Scheduled runs on this machine: Prefect server, work pool, prefect.yaml deployments and a worker
 # (pipelines/serve.py); Ctrl-C stops them all.
