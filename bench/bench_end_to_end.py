@@ -293,15 +293,18 @@ CREATE MACRO sex(s) AS CASE lower(trim(s)) WHEN 'nam' THEN 'M' WHEN 'nữ' THEN 
 CREATE TABLE population AS
 WITH raw AS (SELECT row_number() OVER () AS rec_id, * FROM read_csv($pop, all_varchar = true))
 SELECT rec_id, name_key(ho_ten) AS ho_ten_key, split_part(name_key(ho_ten), ' ', -1) AS ten_key,
-       year(dob(ngay_sinh)) AS ngay_sinh_year, month(dob(ngay_sinh)) AS ngay_sinh_month, day(dob(ngay_sinh)) AS ngay_sinh_day,
+       year(dob(ngay_sinh)) AS ngay_sinh_year, month(dob(ngay_sinh)) AS ngay_sinh_month,
+       day(dob(ngay_sinh)) AS ngay_sinh_day,
        sex(gioi_tinh) AS gioi_tinh, CASE WHEN length(digits(so_dinh_danh)) = 12 THEN digits(so_dinh_danh) END AS id12,
        CASE WHEN length(digits(so_cmnd_cu)) = 9 THEN digits(so_cmnd_cu) END AS cmnd9, ma_tinh, ma_xa,
        name_key(ho_ten_me) AS ho_ten_me_key, name_key(ho_ten_cha) AS ho_ten_cha_key
 FROM raw;
 CREATE TABLE registry AS
 WITH raw AS (SELECT row_number() OVER () AS source_row, * FROM read_csv($reg, all_varchar = true))
-SELECT source_row * 10 AS rec_id, name_key(ho_ten) AS ho_ten_key, split_part(name_key(ho_ten), ' ', -1) AS ten_key,
-       year(dob(ngay_sinh)) AS ngay_sinh_year, month(dob(ngay_sinh)) AS ngay_sinh_month, day(dob(ngay_sinh)) AS ngay_sinh_day,
+SELECT source_row * 10 AS rec_id, name_key(ho_ten) AS ho_ten_key,
+       split_part(name_key(ho_ten), ' ', -1) AS ten_key,
+       year(dob(ngay_sinh)) AS ngay_sinh_year, month(dob(ngay_sinh)) AS ngay_sinh_month,
+       day(dob(ngay_sinh)) AS ngay_sinh_day,
        sex(gioi_tinh) AS gioi_tinh, CASE WHEN length(digits(so_cccd)) = 12 THEN digits(so_cccd) END AS id12,
        CASE WHEN length(digits(so_cccd)) = 9 THEN digits(so_cccd) END AS cmnd9,
        NULL::VARCHAR AS ma_tinh, NULL::VARCHAR AS ma_xa, NULL::VARCHAR AS ho_ten_me_key, NULL::VARCHAR AS ho_ten_cha_key
@@ -400,14 +403,16 @@ def main() -> None:
         ev = evaluate(workdir, REGISTRY, name.split()[0])
         cpu = m.samples[-1][2] if m.samples else 0.0
         print(
-            f"| {name} | {m.seconds:.1f} | {cpu:.1f} | {m.hwm_kb / 1024:.0f} | {ev['precision']:.4f} | {ev['recall']:.4f} | {ev['f1']:.4f} |"
+            f"| {name} | {m.seconds:.1f} | {cpu:.1f} | {m.hwm_kb / 1024:.0f} | "
+            f"{ev['precision']:.4f} | {ev['recall']:.4f} | {ev['f1']:.4f} |"
         )
     if "splink" in results:
         for kind in ("cold", "warm"):
             if f"doisoat {kind}" in results:
                 d, s = results[f"doisoat {kind}"], results["splink"]
                 print(
-                    f"Splink / doisoat {kind}: wall {s.seconds / d.seconds:.2f}x, peak RSS {s.hwm_kb / max(d.hwm_kb, 1):.2f}x"
+                    f"Splink / doisoat {kind}: wall {s.seconds / d.seconds:.2f}x, "
+                    f"peak RSS {s.hwm_kb / max(d.hwm_kb, 1):.2f}x"
                 )
     print(f"# load average at the end: {load_average()}")
 

@@ -392,7 +392,8 @@ def main() -> None:
             print(
                 f"{registry:15} {tool:8} {meta['seconds']:8.1f}s {meta['peak_mib']:7.0f}MiB "
                 f"P={ev['precision']:.4f} R={ev['recall']:.4f} F1={ev['f1']:.4f} "
-                f"absent_linked={ev['absent_linked']:.3f} ({ev['n_absent']}, {ev['absent_review']} in review) review={ev['review']}"
+                f"absent_linked={ev['absent_linked']:.3f} ({ev['n_absent']}, {ev['absent_review']} in review) "
+                f"review={ev['review']}"
                 f" (correct {ev['review_correct']}) false_links={ev['false_links']} missed={ev['missed']}",
                 flush=True,
             )
@@ -407,7 +408,8 @@ def print_tables(results: dict) -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for (registry, tool), r in results.items():
         print(
-            f"| {registry} | {tool} | {r['rows']:,} | {r['seconds']:.1f} | {r['peak_mib']:.0f} | {r['precision']:.4f} | "
+            f"| {registry} | {tool} | {r['rows']:,} | {r['seconds']:.1f} | {r['peak_mib']:.0f} | "
+            f"{r['precision']:.4f} | "
             f"{r['recall']:.4f} | {r['f1']:.4f} | {r['absent_linked']:.3f} of {r['n_absent']} | {r['review']} |"
         )
     print("\nRecall by defect (rows with the defect; doisoat / splink):")

@@ -36,7 +36,8 @@ DOB_CONTRADICTS = (
 )
 NAME_AGREES = (
     "(r.ho_ten_key_nomid = p.ho_ten_key_nomid OR (r.ho_key = p.ho_key AND "
-    "substr(r.ho_ten_key_nomid, strpos(r.ho_ten_key_nomid, ' ') + 1) = substr(p.ho_ten_key_nomid, strpos(p.ho_ten_key_nomid, ' ') + 1)))"
+    "substr(r.ho_ten_key_nomid, strpos(r.ho_ten_key_nomid, ' ') + 1) = "
+    "substr(p.ho_ten_key_nomid, strpos(p.ho_ten_key_nomid, ' ') + 1)))"
 )
 DOB_AGREES = (
     "(r.ngay_sinh_year = p.ngay_sinh_year"

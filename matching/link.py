@@ -92,7 +92,9 @@ def _index(con, s: LinkSettings) -> pl.DataFrame:
         """
     )
     det = con.execute(
-        "SELECT rule, count(*) FROM (SELECT method AS rule FROM _det_links UNION ALL SELECT rule FROM _det_candidates) GROUP BY rule"
+        "SELECT rule, count(*) "
+        "FROM (SELECT method AS rule FROM _det_links UNION ALL SELECT rule FROM _det_candidates) "
+        "GROUP BY rule"
     ).fetchall()
     return pl.DataFrame(
         {"rule": [r for r, _ in det] + [r for r, _ in counts], "pairs": [n for _, n in det] + [n for _, n in counts]},
@@ -152,7 +154,8 @@ def _score(con, comparisons, model: Model, s: LinkSettings) -> None:
         ),
         ranked AS (
             SELECT *, 1.0 / (1.0 + pow(2.0, -match_weight)) AS match_probability,
-                   row_number() OVER (PARTITION BY rec_id ORDER BY labelled DESC, match_weight DESC, pop_rec_id) AS rank,
+                   row_number() OVER (PARTITION BY rec_id ORDER BY labelled DESC, match_weight DESC, pop_rec_id)
+                     AS rank,
                    lead(match_weight) OVER (PARTITION BY rec_id ORDER BY labelled DESC, match_weight DESC, pop_rec_id)
                      AS runner_up_weight
             FROM scored
@@ -222,7 +225,7 @@ def _assign(con, s: LinkSettings) -> pl.DataFrame:
         )
         .iter_rows()
     )
-    for rec, pop, sdd, rule, labelled, w, prob, strong in cols:
+    for rec, pop, sdd, _rule, _labelled, w, prob, strong in cols:
         if rec in out:
             continue
         method = "probabilistic"
@@ -296,10 +299,14 @@ def _household(con, links: pl.DataFrame) -> pl.DataFrame:
             JOIN _lk_p p ON p.ma_ho = hp.ma_ho AND p.rec_id <> hp.rec_id
             JOIN _lk_r r ON r.rec_id = t.rec_id
             WHERE (r.ho_ten_key_nomid = p.ho_ten_key_nomid
-                   OR (r.ten_key = p.ten_key AND jaro_winkler_similarity(r.ho_ten_key_nomid, p.ho_ten_key_nomid) >= 0.85))
+                   OR (r.ten_key = p.ten_key
+                       AND jaro_winkler_similarity(r.ho_ten_key_nomid, p.ho_ten_key_nomid) >= 0.85))
               AND (r.gioi_tinh IS NULL OR p.gioi_tinh IS NULL OR r.gioi_tinh = p.gioi_tinh)
         )
-        SELECT rec_id, any_value(pop_rec_id) AS h_pop, any_value(id12) AS h_sdd FROM cand GROUP BY rec_id HAVING count(*) = 1
+        SELECT rec_id, any_value(pop_rec_id) AS h_pop, any_value(id12) AS h_sdd
+        FROM cand
+        GROUP BY rec_id
+        HAVING count(*) = 1
         """
     ).pl()
     if found.is_empty():

@@ -201,7 +201,8 @@ def train(
     for j, c in enumerate(comparisons):
         if len(unlabelled):
             log_u += np.log(np.asarray(u[c.name]))[unlabelled[:, j]]
-    for done in range(1, iterations + 1):
+    while done < iterations:
+        done += 1
         if not len(unlabelled):
             break
         log_m = np.zeros(len(unlabelled))

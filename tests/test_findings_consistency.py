@@ -38,7 +38,7 @@ POPULATION = """so_dinh_danh,so_cmnd_cu,ho_ten,ngay_sinh,gioi_tinh,ho_ten_cha,ho
 001195006666,,Bùi Văn Long,01/01/1995,Nam,,,01,Thành phố Hà Nội,00004,Phường Ba Đình,"Phường Ba Đình, Thành phố Hà Nội",H9,
 001181007777,,Đinh Thị Mai,02/02/1975,Nữ,,,01,Thành phố Hà Nội,00004,Phường Ba Đình,"Phường Ba Đình, Thành phố Hà Nội",H10,
 001065008888,,Trịnh Văn Nam,10/10/1965,Nam,,,01,Thành phố Hà Nội,00004,Phường Ba Đình,"Phường Ba Đình, Thành phố Hà Nội",H11,01/01/1960
-"""
+"""  # noqa: E501  (a CSV extract, one CSDLQG row per line: wrapping would change the data)
 # rows of the extract (excel_row = data row + 1) with a known problem
 POP_ISSUES = {
     ("duplicate_id", 8),

@@ -98,7 +98,8 @@ def test_links_contract_and_outcomes(tiny_runs):
         }
         assert LINK_COLUMNS <= cols
         links = con.execute(
-            "SELECT registry, source_row, owner_index, status, method, entity, so_dinh_danh FROM links WHERE run_id IN (SELECT unnest(?))",
+            "SELECT registry, source_row, owner_index, status, method, entity, so_dinh_danh "
+            "FROM links WHERE run_id IN (SELECT unnest(?))",
             [[s.run_id for s in runs.values()]],
         ).pl()
     finally:
@@ -170,7 +171,8 @@ def test_every_table_and_column_has_a_comment(tiny_runs):
             "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND (comment IS NULL OR comment = '')"
         ).fetchall()
         missing_c = con.execute(
-            "SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal AND schema_name = 'main' AND (comment IS NULL OR comment = '')"
+            "SELECT table_name, column_name FROM duckdb_columns() "
+            "WHERE NOT internal AND schema_name = 'main' AND (comment IS NULL OR comment = '')"
         ).fetchall()
     finally:
         con.close()

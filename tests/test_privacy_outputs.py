@@ -22,6 +22,7 @@ import stat
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -70,7 +71,10 @@ def _bad_inputs(folder: Path) -> dict[str, Path]:
     out = {}
     for key, (name, content) in files.items():
         path = folder / name
-        (path.write_bytes if isinstance(content, bytes) else lambda c: path.write_text(c, encoding="utf-8"))(content)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
         out[key] = path
     return out
 
@@ -149,7 +153,8 @@ def test_commune_workbooks_open_with_their_password_and_hold_only_their_rows(dem
         commune_of = dict(
             ((f, r), x)
             for f, r, x in con.execute(
-                f"SELECT source_file, excel_row, coalesce(ma_xa, 'khong_xac_dinh') FROM \"{registry}_rows\" WHERE run_id = ?",
+                f"SELECT source_file, excel_row, coalesce(ma_xa, 'khong_xac_dinh') "
+                f'FROM "{registry}_rows" WHERE run_id = ?',
                 [run_id],
             ).fetchall()
         )
@@ -162,7 +167,7 @@ def test_commune_workbooks_open_with_their_password_and_hold_only_their_rows(dem
             path = folder / "theo_xa" / entry["tep"]
             assert len(entry["mat_khau"]) >= 20 and entry["mat_khau"] not in {e["mat_khau"] for e in listed[:k]}
             if k == 0:  # (a key derivation is 100,000 SHA-512 rounds: the failures are shown once per registry)
-                with pytest.raises(Exception):  # encrypted: not a zip openpyxl can read
+                with pytest.raises(zipfile.BadZipFile):  # encrypted: not a zip openpyxl can read
                     openpyxl.load_workbook(path)
                 with pytest.raises(msoffcrypto.exceptions.InvalidKeyError):
                     _open_encrypted(path, listed[1]["mat_khau"] if len(listed) > 1 else entry["mat_khau"] + "x")
@@ -366,7 +371,8 @@ def test_offline_settings_forced_by_doisoat():
     code = (
         "import os, pipelines.cli; from prefect.settings import get_current_settings;"
         "from prefect._internal.analytics.enabled import is_telemetry_enabled;"
-        "print(os.environ['GX_ANALYTICS_ENABLED'], get_current_settings().server.analytics_enabled, is_telemetry_enabled(),"
+        "print(os.environ['GX_ANALYTICS_ENABLED'], get_current_settings().server.analytics_enabled,"
+        " is_telemetry_enabled(),"
         " get_current_settings().cloud.enable_orchestration_telemetry)"
     )
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT, timeout=300)

@@ -94,7 +94,8 @@ def test_workbook_sheets_and_counts_match_the_warehouse(run):
         "Đã chết vẫn hưởng": "SELECT count(*) FROM alerts WHERE run_id = ? AND kind = 'dead_still_paid'",
         # one line per (review record, candidate): the crafted review row has two candidates
         "Cần xem xét": """SELECT count(*) FROM links l JOIN (SELECT DISTINCT source_row, owner_index, pop_rec_id
-                          FROM link_evidence WHERE run_id = $1 AND candidate_rank <= 3) e USING (source_row, owner_index)
+                          FROM link_evidence WHERE run_id = $1 AND candidate_rank <= 3) e
+                          USING (source_row, owner_index)
                           WHERE l.run_id = $1 AND l.status = 'review'""",
         "Không tìm thấy": "SELECT count(*) FROM links WHERE run_id = ? AND status IN ('unmatched', 'rejected')",
     }

@@ -125,7 +125,8 @@ def test_round_trip_follows_the_truth(reviewed_run, capsys):
         "SELECT source_row, so_dinh_danh FROM links WHERE run_id = ? AND status = 'review'", [run_id]
     ).pl()
     cands = con.execute(
-        "SELECT DISTINCT source_row, pop_rec_id, so_dinh_danh, candidate_rank FROM link_evidence WHERE run_id = ? AND candidate_rank <= 3",
+        "SELECT DISTINCT source_row, pop_rec_id, so_dinh_danh, candidate_rank FROM link_evidence "
+        "WHERE run_id = ? AND candidate_rank <= 3",
         [run_id],
     ).pl()
     links_before = con.execute("SELECT * FROM links WHERE run_id = ? ORDER BY source_row", [run_id]).pl()
@@ -198,7 +199,8 @@ def test_round_trip_follows_the_truth(reviewed_run, capsys):
         # accepted records are checked like any link: their missing fields now get CSDLQG's value
         accepted = eff.filter(pl.col("method") == "review_accepted")["source_row"].to_list()
         supplied = con.execute(
-            "SELECT count(*) FROM missing_fields WHERE run_id = ? AND so_dinh_danh IS NOT NULL AND list_contains(?, source_row)",
+            "SELECT count(*) FROM missing_fields "
+            "WHERE run_id = ? AND so_dinh_danh IS NOT NULL AND list_contains(?, source_row)",
             [run_id, accepted],
         ).fetchone()[0]
         missing_any = con.execute(

@@ -222,8 +222,9 @@ def encoding_notes(name: str, decoded: Decoded) -> list[str]:
         notes.append(f"Tệp {name}: tệp lưu theo phông chữ cũ (TCVN3/VNI), đã đọc từng byte để chuyển sang Unicode.")
     if decoded.unreadable:
         notes.append(
-            f"Tệp {name}: {len(decoded.unreadable):,} dòng không đọc được thành chữ tiếng Việt hợp lệ với bảng mã nào "
-            f"(dòng {line_ranges(decoded.unreadable)}); các dòng này được đánh dấu '{UNREADABLE_TEXT}' để kiểm tra lại tệp gốc."
+            f"Tệp {name}: {len(decoded.unreadable):,} dòng không đọc được thành chữ tiếng Việt hợp lệ "
+            f"với bảng mã nào (dòng {line_ranges(decoded.unreadable)}); "
+            f"các dòng này được đánh dấu '{UNREADABLE_TEXT}' để kiểm tra lại tệp gốc."
         )
     return notes
 

@@ -38,7 +38,8 @@ def stacked_bar(parts: list[tuple[str, int, str]], title: str, width: int = 860)
         w = width * n / total
         if w > 0:
             body.append(
-                f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="28" fill="{color}"><title>{escape(label)}: {n:,}</title></rect>'
+                f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="28" fill="{color}">'
+                f"<title>{escape(label)}: {n:,}</title></rect>"
             )
             if w > 60:
                 body.append(_text(x + w / 2, 19, f"{n / total:.1%}", "middle", 12, "#fff", "bold"))
@@ -63,7 +64,8 @@ def hbar_targets(
                 GREY if target is None else (GREEN if abs(value - target) < 1e-9 else (RED if target == 0 else BLUE))
             )
             body.append(
-                f'<rect class="bar" x="{label_w}" y="{y}" width="{plot * min(max(value, 0), 1):.1f}" height="{bar_h}" fill="{color}"><title>{escape(label)}: {value:.2%}</title></rect>'
+                f'<rect class="bar" x="{label_w}" y="{y}" width="{plot * min(max(value, 0), 1):.1f}" '
+                f'height="{bar_h}" fill="{color}"><title>{escape(label)}: {value:.2%}</title></rect>'
             )
             body.append(_text(label_w + plot + 6, y + 13, f"{value:.1%}", size=11))
         if target is not None:
@@ -93,7 +95,8 @@ def stacked_hbars(
         for share, color, part in parts:
             w = plot * max(share, 0)
             body.append(
-                f'<rect class="bar" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}"><title>{escape(label)} — {escape(part)}: {share:.1%}</title></rect>'
+                f'<rect class="bar" x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}">'
+                f"<title>{escape(label)} — {escape(part)}: {share:.1%}</title></rect>"
             )
             x += w
         body.append(_text(label_w + plot + 6, y + 12, f"{sum(s for s, _, _ in parts):.0%}", size=11))
@@ -134,7 +137,8 @@ def histogram(
                 h = plot_h * n / top
                 base -= h
                 body.append(
-                    f'<rect class="bar" x="{sx(b) + 0.5:.1f}" y="{base:.1f}" width="{max(bw - 1, 1):.1f}" height="{h:.1f}" fill="{STATUS_COLORS.get(s, BLUE)}"><title>[{b}, {b + 1}): {n:,}</title></rect>'
+                    f'<rect class="bar" x="{sx(b) + 0.5:.1f}" y="{base:.1f}" width="{max(bw - 1, 1):.1f}" '
+                    f'height="{h:.1f}" fill="{STATUS_COLORS.get(s, BLUE)}"><title>[{b}, {b + 1}): {n:,}</title></rect>'
                 )
         if (b - lo) % max(1, len(bins) // 15) == 0:
             body.append(_text(sx(b), height - bottom + 14, str(b), "middle", 10, GREY))
@@ -143,7 +147,8 @@ def histogram(
     for i, (t, label, color) in enumerate(sorted(thresholds)):
         x = sx(t)
         body.append(
-            f'<line class="threshold" x1="{x:.1f}" x2="{x:.1f}" y1="18" y2="{height - bottom}" stroke="{color}" stroke-width="2" stroke-dasharray="6 3"/>'
+            f'<line class="threshold" x1="{x:.1f}" x2="{x:.1f}" y1="18" y2="{height - bottom}" '
+            f'stroke="{color}" stroke-width="2" stroke-dasharray="6 3"/>'
         )
         # the lower threshold is labelled to the left of its line, the higher to the right
         anchor, dx = ("end", -4) if i == 0 and len(thresholds) > 1 else ("start", 4)
@@ -171,7 +176,8 @@ def waterfall(steps: list[tuple[str, float, str]], total_label: str, title: str,
         color = GREEN if w > 0 else (RED if w < 0 else GREY)
         body.append(_text(label_w - 8, y + 13, f"{label}: {level}"[:34], "end", 11))
         body.append(
-            f'<rect class="bar" x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 1):.1f}" height="{bar_h}" fill="{color}"><title>{escape(label)} ({escape(level)}): {w:+.2f}</title></rect>'
+            f'<rect class="bar" x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 1):.1f}" height="{bar_h}" fill="{color}">'
+            f"<title>{escape(label)} ({escape(level)}): {w:+.2f}</title></rect>"
         )
         body.append(_text(max(x0, x1) + 4, y + 13, f"{w:+.2f}", size=10, color="#444"))
     y = 6 + len(spans) * (bar_h + gap)

@@ -278,7 +278,8 @@ def _summary_sheet(
     ).fetchone()[0]
     if orgs:
         lines.append(
-            f"Tổ chức (không phải cá nhân, không đối soát với CSDLQG, không tính vào các tỷ lệ dưới đây): {orgs:,} bản ghi"
+            f"Tổ chức (không phải cá nhân, không đối soát với CSDLQG, không tính vào các tỷ lệ dưới đây): "
+            f"{orgs:,} bản ghi"
         )
     notes = info.get("notes")
     lines += [f"Lưu ý: {n}" for n in (json.loads(notes) if isinstance(notes, str) else (notes or []))]
@@ -308,7 +309,8 @@ def _summary_sheet(
     top = book.table(ws, top + 1, headers, [r[1:] for r in rows], kinds, widths) + 2
 
     checks = con.execute(
-        'SELECT "column", element_count, unexpected_count, unexpected_rate, success, details FROM expectation_results WHERE run_id = ? ORDER BY suite, "column"',
+        'SELECT "column", element_count, unexpected_count, unexpected_rate, success, details '
+        'FROM expectation_results WHERE run_id = ? ORDER BY suite, "column"',
         [run_id],
     ).pl()
     ws.write_string(top, 0, "Kiểm tra chất lượng dữ liệu (Great Expectations)", book.title)

@@ -137,7 +137,8 @@ def _outcomes(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[dict[str, in
     figures share their denominator with `coverage` and the workbook."""
     counts = dict(
         con.execute(
-            "SELECT status, count(*) FROM links_effective WHERE run_id = ? AND coalesce(entity, 'person') <> 'organization' GROUP BY status",
+            "SELECT status, count(*) FROM links_effective "
+            "WHERE run_id = ? AND coalesce(entity, 'person') <> 'organization' GROUP BY status",
             [run_id],
         ).fetchall()
     )
@@ -147,7 +148,8 @@ def _outcomes(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[dict[str, in
     parts = [(L.label(L.STATUS, s), int(counts.get(s, 0)), charts.STATUS_COLORS[s]) for s in LINK_STATUSES]
     legend = " ".join(f'<span style="background:{c}"></span>{escape(label)}: {n:,}' for label, n, c in parts)
     note = (
-        f"<p>Ngoài ra {orgs:,} bản ghi là tổ chức (không phải cá nhân), không đối soát với CSDLQG và không tính vào các tỷ lệ.</p>"
+        f"<p>Ngoài ra {orgs:,} bản ghi là tổ chức (không phải cá nhân), "
+        "không đối soát với CSDLQG và không tính vào các tỷ lệ.</p>"
         if orgs
         else ""
     )
@@ -195,7 +197,10 @@ def _coverage_section(spec: RegistrySpec, coverage: pl.DataFrame) -> str:
         for (code, name), vals in ranked
     ]
     out += f"<h3>Tỷ lệ liên kết theo xã/phường ({len(ranked)} xã có nhiều bản ghi nhất / {len(wide)})</h3>"
-    legend = '<span style="background:#2ca02c"></span>bằng số định danh/CMND <span style="background:#1f77b4"></span>bằng so khớp xác suất'
+    legend = (
+        '<span style="background:#2ca02c"></span>bằng số định danh/CMND '
+        '<span style="background:#1f77b4"></span>bằng so khớp xác suất'
+    )
     if spec.owner_split:
         legend += f' <span style="background:{charts.TEAL}"></span>đồng sở hữu tìm thấy trong hộ của người đứng tên đầu'
     out += f'<p class="legend">{legend}</p>'
@@ -205,7 +210,8 @@ def _coverage_section(spec: RegistrySpec, coverage: pl.DataFrame) -> str:
 
 def _weights_section(con: duckdb.DuckDBPyConnection, run_id: str, match_t: float, review_t: float) -> str:
     frame = con.execute(
-        "SELECT status, match_weight FROM links WHERE run_id = ? AND match_weight IS NOT NULL AND isfinite(match_weight)",
+        "SELECT status, match_weight FROM links "
+        "WHERE run_id = ? AND match_weight IS NOT NULL AND isfinite(match_weight)",
         [run_id],
     ).pl()
     by_status = {s: frame.filter(pl.col("status") == s)["match_weight"].to_list() for s in LINK_STATUSES}
@@ -223,7 +229,8 @@ def _weights_section(con: duckdb.DuckDBPyConnection, run_id: str, match_t: float
 
 def _checks_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str) -> str:
     frame = con.execute(
-        'SELECT "column", element_count, unexpected_count, unexpected_rate, success, details FROM expectation_results WHERE run_id = ? ORDER BY suite, "column"',
+        'SELECT "column", element_count, unexpected_count, unexpected_rate, success, details '
+        'FROM expectation_results WHERE run_id = ? ORDER BY suite, "column"',
         [run_id],
     ).pl()
     rows = [
@@ -238,8 +245,9 @@ def _checks_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: 
         for r in frame.iter_rows(named=True)
     ]
     return _table(["Kiểm tra", "Cột", "Số giá trị", "Số lỗi", "Tỷ lệ lỗi", "Kết quả"], rows) + (
-        "<p>Các kiểm tra là bộ kỳ vọng Great Expectations sinh từ đặc tả của sổ; kết quả (chỉ số đếm, không có giá trị) "
-        "ghi ở đây và trong bảng <code>expectation_results</code> của kho dữ liệu.</p>"
+        "<p>Các kiểm tra là bộ kỳ vọng Great Expectations sinh từ đặc tả của sổ; "
+        "kết quả (chỉ số đếm, không có giá trị) ghi ở đây "
+        "và trong bảng <code>expectation_results</code> của kho dữ liệu.</p>"
     )
 
 
@@ -278,7 +286,8 @@ def _explanations(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: st
     try:  # evidence of the chosen records only (a large run keeps millions of evidence rows)
         evidence = con.execute(
             """
-            SELECT e.source_row, e.owner_index, e.pop_rec_id, e.so_dinh_danh, e.candidate_rank, e.comparison, e.level, e.partial_weight
+            SELECT e.source_row, e.owner_index, e.pop_rec_id, e.so_dinh_danh, e.candidate_rank,
+                   e.comparison, e.level, e.partial_weight
             FROM link_evidence e
             SEMI JOIN _chosen_records c ON c.source_row = e.source_row AND c.owner_index = e.owner_index
             WHERE e.run_id = $run_id
@@ -341,8 +350,9 @@ def _explanations(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: st
         )
     n_review = chosen.filter(pl.col("status") == "review").height
     intro = (
-        f"<p>{n_review:,} bản ghi cần xem xét (tối đa {MAX_REVIEW}) và {chosen.height - n_review:,} bản ghi đã khớp xác suất "
-        f"được chọn ngẫu nhiên (tối đa {MAX_SAMPLE}). Bấm vào một dòng để xem điểm từng phép so sánh.</p>"
+        f"<p>{n_review:,} bản ghi cần xem xét (tối đa {MAX_REVIEW}) và "
+        f"{chosen.height - n_review:,} bản ghi đã khớp xác suất được chọn ngẫu nhiên (tối đa {MAX_SAMPLE}). "
+        "Bấm vào một dòng để xem điểm từng phép so sánh.</p>"
     )
     return intro + "\n".join(parts)
 
@@ -365,10 +375,12 @@ def _lookup_section(
         ),
         per_record AS (
             SELECT source_row, owner_index,
-                   list(struct_pack(r := candidate_rank, p := pop_rec_id, s := sdd, parts := parts) ORDER BY candidate_rank) AS cands
+                   list(struct_pack(r := candidate_rank, p := pop_rec_id, s := sdd, parts := parts)
+                        ORDER BY candidate_rank) AS cands
             FROM cand GROUP BY source_row, owner_index
         )
-        SELECT e.excel_row, e.owner_index, e.status, e.method, e.match_probability, e.pop_rec_id, e.review_decision, p.cands
+        SELECT e.excel_row, e.owner_index, e.status, e.method, e.match_probability, e.pop_rec_id, e.review_decision,
+               p.cands
         FROM links_effective e
         LEFT JOIN per_record p ON p.source_row = e.source_row AND p.owner_index = e.owner_index
         WHERE e.run_id = $run_id
@@ -422,15 +434,18 @@ def _lookup_section(
         else ""
     )
     note = (
-        f"<p>Báo cáo nhúng {len(records):,} bản ghi đầu; các bản ghi khác tra trong kho DuckDB (bảng link_evidence).</p>"
+        f"<p>Báo cáo nhúng {len(records):,} bản ghi đầu; "
+        "các bản ghi khác tra trong kho DuckDB (bảng link_evidence).</p>"
         if truncated
         else ""
     )
     return (
         "<h3>Tra cứu một bản ghi</h3>"
-        "<p>Nhập số dòng trong tệp (như cán bộ thấy trong Excel) để xem vì sao bản ghi được khớp, cần xem xét hoặc không khớp. "
+        "<p>Nhập số dòng trong tệp (như cán bộ thấy trong Excel) để xem vì sao bản ghi được khớp, "
+        "cần xem xét hoặc không khớp. "
         "Có thể mở thẳng một dòng bằng địa chỉ <code>…_audit.html#dong=12</code>.</p>"
-        f'<form id="lookup-form"><label>Dòng <input name="dong" type="number" min="1" style="width:7em"></label> {owner_input} '
+        '<form id="lookup-form"><label>Dòng <input name="dong" type="number" min="1" style="width:7em"></label> '
+        f"{owner_input} "
         '<button type="submit">Xem</button></form>'
         f'{note}<div id="lookup-result"></div>'
         f'<script type="application/json" id="lookup-data">{blob}</script>'
@@ -446,7 +461,10 @@ def _population_section(con: duckdb.DuckDBPyConnection, run_id: str, unmasked: b
 
     counts = population_issue_counts(con, run_id)
     if counts.height == 0:
-        return "<p>Không phát hiện vấn đề nào trong trích xuất CSDLQG (số định danh không lặp lại, khớp giới tính và năm sinh, ngày mất sau ngày sinh).</p>"
+        return (
+            "<p>Không phát hiện vấn đề nào trong trích xuất CSDLQG (số định danh không lặp lại, "
+            "khớp giới tính và năm sinh, ngày mất sau ngày sinh).</p>"
+        )
     out = _table(
         ["Vấn đề", "Số dòng", "Số định danh khác nhau"],
         [
@@ -464,7 +482,10 @@ def _population_section(con: duckdb.DuckDBPyConnection, run_id: str, unmasked: b
     ).pl()
     mask = (lambda v: v) if unmasked else mask_id
     total = int(counts["rows"].sum())
-    out += f'<h3>Các dòng có vấn đề (tối đa {MAX_POPULATION_ISSUES}; đủ danh sách trong sổ Excel, trang "Vấn đề trích xuất CSDLQG")</h3>'
+    out += (
+        f"<h3>Các dòng có vấn đề (tối đa {MAX_POPULATION_ISSUES}; "
+        'đủ danh sách trong sổ Excel, trang "Vấn đề trích xuất CSDLQG")</h3>'
+    )
     out += _table(
         ["Dòng trong tệp CSDLQG", "Số định danh", "Vấn đề", "Chi tiết"],
         [
@@ -479,8 +500,8 @@ def _population_section(con: duckdb.DuckDBPyConnection, run_id: str, unmasked: b
         "mono",
     )
     return (
-        f"<p>{total:,} vấn đề trong trích xuất CSDLQG dùng cho lần chạy này; chúng được báo cáo, không làm dừng đối soát.</p>"
-        + out
+        f"<p>{total:,} vấn đề trong trích xuất CSDLQG dùng cho lần chạy này; "
+        "chúng được báo cáo, không làm dừng đối soát.</p>" + out
     )
 
 
@@ -494,9 +515,11 @@ def _review_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: 
                d.decision, d.reviewer, d.decided_at, d.note, d.decision_file, d.decision_file_sha256, e.status AS after
         FROM links l
         LEFT JOIN review_decisions_latest d
-          ON d.run_id = l.run_id AND d.source_file = l.source_file AND d.source_row = l.source_row AND d.owner_index = l.owner_index
+          ON d.run_id = l.run_id AND d.source_file = l.source_file
+         AND d.source_row = l.source_row AND d.owner_index = l.owner_index
         LEFT JOIN links_effective e
-          ON e.run_id = l.run_id AND e.source_file = l.source_file AND e.source_row = l.source_row AND e.owner_index = l.owner_index
+          ON e.run_id = l.run_id AND e.source_file = l.source_file
+         AND e.source_row = l.source_row AND e.owner_index = l.owner_index
         WHERE l.run_id = $run_id AND l.status = 'review'
         ORDER BY d.decided_at NULLS LAST, l.source_row, l.owner_index
         """,
@@ -510,9 +533,11 @@ def _review_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: 
     history = con.execute("SELECT count(*) FROM review_decisions WHERE run_id = ?", [run_id]).fetchone()[0]
     out = (
         f"<p>{decided.height:,} bản ghi cần xem xét: {n_acc:,} được xác nhận là cùng một người, {n_rej:,} bị bác bỏ, "
-        f"{pending:,} chưa có quyết định. Nhật ký lưu {history:,} quyết định (kể cả quyết định đã được thay bằng quyết định sau). "
-        "Kết quả, tỷ lệ và các danh sách của báo cáo này đã tính theo các quyết định; bảng <code>links</code> giữ nguyên kết quả "
-        "của thuật toán, bảng <code>links_effective</code> là kết quả sau xem xét.</p>"
+        f"{pending:,} chưa có quyết định. "
+        f"Nhật ký lưu {history:,} quyết định (kể cả quyết định đã được thay bằng quyết định sau). "
+        "Kết quả, tỷ lệ và các danh sách của báo cáo này đã tính theo các quyết định; "
+        "bảng <code>links</code> giữ nguyên kết quả của thuật toán, "
+        "bảng <code>links_effective</code> là kết quả sau xem xét.</p>"
     )
     mask = (lambda v: v) if unmasked else mask_id
     fmt = lambda t: vn_time(t, zone=False)  # noqa: E731  (the column header names the zone)

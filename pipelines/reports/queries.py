@@ -60,7 +60,8 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
         ActionList(
             "mismatches",
             "Sai lệch",
-            "Trường có giá trị khác với CSDLQG về dân cư (dòng đã liên kết). Sửa tại sổ gốc hoặc đề nghị cập nhật CSDLQG.",
+            "Trường có giá trị khác với CSDLQG về dân cư (dòng đã liên kết). "
+            "Sửa tại sổ gốc hoặc đề nghị cập nhật CSDLQG.",
             f"""SELECT {ROW}, x.so_dinh_danh, x.field, x.registry_value, x.csdlqg_value, x.kind, x.method
                 FROM mismatches x LEFT JOIN r USING (source_file, source_row)
                 WHERE x.run_id = $run_id ORDER BY x.source_row, x.owner_index, x.field""",
@@ -68,7 +69,8 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
         ActionList(
             "missing_fields",
             "Thiếu thông tin",
-            "Trường bắt buộc còn trống; cột 'Giá trị CSDLQG đề xuất' là giá trị có thể điền từ CSDLQG khi dòng đã liên kết.",
+            "Trường bắt buộc còn trống; "
+            "cột 'Giá trị CSDLQG đề xuất' là giá trị có thể điền từ CSDLQG khi dòng đã liên kết.",
             f"""SELECT {ROW}, x.so_dinh_danh, x.field, x.csdlqg_value
                 FROM missing_fields x LEFT JOIN r USING (source_file, source_row)
                 WHERE x.run_id = $run_id ORDER BY x.source_row, x.owner_index, x.field""",
@@ -90,7 +92,8 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
                 "dead_still_paid",
                 "Đã chết vẫn hưởng",
                 ("dead_still_paid",),
-                "Người đã chết (theo CSDLQG hoặc sổ khai tử) vẫn có tên trong danh sách chi trả: dừng chi trả và thu hồi nếu cần.",
+                "Người đã chết (theo CSDLQG hoặc sổ khai tử) vẫn có tên trong danh sách chi trả: "
+                "dừng chi trả và thu hồi nếu cần.",
             )
         )
     if spec.death_column:
@@ -127,8 +130,10 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
         ActionList(
             "review",
             REVIEW_SHEET,
-            "Có người gần giống trong CSDLQG nhưng chưa đủ chắc chắn; mỗi bản ghi liệt kê tối đa 3 người gần giống nhất. "
-            "Ghi 'Đồng ý' vào dòng của đúng người, hoặc 'Bác bỏ' nếu không ai đúng, rồi nạp lại tệp bằng lệnh doisoat review.",
+            "Có người gần giống trong CSDLQG nhưng chưa đủ chắc chắn; "
+            "mỗi bản ghi liệt kê tối đa 3 người gần giống nhất. "
+            "Ghi 'Đồng ý' vào dòng của đúng người, hoặc 'Bác bỏ' nếu không ai đúng, "
+            "rồi nạp lại tệp bằng lệnh doisoat review.",
             f"""WITH pop AS (
                     SELECT p.pop_rec_id, p.ho_ten, coalesce(p.ngay_sinh_clean, p.ngay_sinh) AS ngay_sinh
                     FROM population p JOIN runs ON runs.population_sha256 = p.extract_sha256
@@ -149,7 +154,8 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
                     SELECT x.*, coalesce(c.candidate_rank, 1) AS candidate_rank,
                            coalesce(c.pop_rec_id, x.pop_rec_id) AS candidate_pop,
                            coalesce(c.so_dinh_danh, x.so_dinh_danh) AS candidate_sdd,
-                           CASE WHEN c.pop_rec_id IS NULL THEN x.match_weight ELSE (SELECT w FROM prior) + c.evidence_weight END AS candidate_weight
+                           CASE WHEN c.pop_rec_id IS NULL THEN x.match_weight
+                                ELSE (SELECT w FROM prior) + c.evidence_weight END AS candidate_weight
                     FROM links x
                     LEFT JOIN cand c ON c.source_row = x.source_row AND c.owner_index = x.owner_index
                     WHERE x.run_id = $run_id AND x.status = 'review'
@@ -158,14 +164,17 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
                        pop.ho_ten AS candidate_ho_ten, pop.ngay_sinh AS candidate_ngay_sinh,
                        1 / (1 + pow(2, -x.candidate_weight)) AS match_probability, x.candidate_weight AS match_weight,
                        CASE WHEN d.decision = 'reject' THEN 'reject'
-                            WHEN d.decision = 'accept' AND coalesce(d.pop_rec_id, x.pop_rec_id) = x.candidate_pop THEN 'accept' END AS review_decision,
+                            WHEN d.decision = 'accept' AND coalesce(d.pop_rec_id, x.pop_rec_id) = x.candidate_pop
+                            THEN 'accept' END AS review_decision,
                        CASE WHEN d.decision = 'reject' AND x.candidate_rank = 1 THEN d.note
-                            WHEN d.decision = 'accept' AND coalesce(d.pop_rec_id, x.pop_rec_id) = x.candidate_pop THEN d.note END AS review_note,
+                            WHEN d.decision = 'accept' AND coalesce(d.pop_rec_id, x.pop_rec_id) = x.candidate_pop
+                            THEN d.note END AS review_note,
                        x.source_row AS review_key, x.candidate_pop AS review_candidate
                 FROM lines x LEFT JOIN r USING (source_file, source_row)
                 LEFT JOIN pop ON pop.pop_rec_id = x.candidate_pop
                 LEFT JOIN review_decisions_latest d
-                  ON d.run_id = x.run_id AND d.source_file = x.source_file AND d.source_row = x.source_row AND d.owner_index = x.owner_index
+                  ON d.run_id = x.run_id AND d.source_file = x.source_file
+                 AND d.source_row = x.source_row AND d.owner_index = x.owner_index
                 ORDER BY x.match_probability DESC, x.source_row, x.owner_index, x.candidate_rank""",
         ),
         ActionList(
@@ -183,8 +192,9 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
         ActionList(
             "population_issues",
             "Vấn đề trích xuất CSDLQG",
-            "Dòng của trích xuất CSDLQG về dân cư có vấn đề (số định danh lặp lại, chữ số không khớp giới tính hoặc năm sinh, "
-            "ngày mất trước ngày sinh): báo cho cơ quan quản lý CSDLQG; các dòng này vẫn được dùng để đối soát.",
+            "Dòng của trích xuất CSDLQG về dân cư có vấn đề "
+            "(số định danh lặp lại, chữ số không khớp giới tính hoặc năm sinh, ngày mất trước ngày sinh): "
+            "báo cho cơ quan quản lý CSDLQG; các dòng này vẫn được dùng để đối soát.",
             """SELECT x.excel_row AS population_excel_row, x.so_dinh_danh, x.issue, x.detail
                 FROM population_issues x JOIN runs ON runs.population_sha256 = x.extract_sha256
                 WHERE runs.run_id = $run_id ORDER BY x.pop_rec_id, x.issue""",

@@ -208,7 +208,7 @@ def _welfare_type(rnd: random.Random, age: float, female: bool) -> tuple[str, in
 
 def social_welfare(plans: list[RowPlan], people: People, rates: dict[str, float], rnd: random.Random):
     rows, codes_all = [], []
-    for i, plan in enumerate(plans, start=1):
+    for _i, plan in enumerate(plans, start=1):
         pid = plan.pids[0]
         f, codes = render_person(people, pid, rates, rnd)
         loai, amount = _welfare_type(rnd, float(people.age[pid]), people.female[pid])

@@ -143,7 +143,8 @@ TABLES: dict[str, Table] = {
                 (
                     "input_files",
                     "JSON",
-                    "List of {role, path, file, sha256, bytes, format, encoding, rows, dropped_rows (lines that are not data), line_encodings}",
+                    "List of {role, path, file, sha256, bytes, format, encoding, rows, "
+                    "dropped_rows (lines that are not data), line_encodings}",
                 ),
                 ("population_sha256", "VARCHAR", "SHA-256 of the CSDLQG extract used (population.extract_sha256)"),
                 ("parameters", "JSON", "Run parameters and the full registry spec (thresholds, comparisons)"),
@@ -151,12 +152,14 @@ TABLES: dict[str, Table] = {
                 (
                     "row_counts",
                     "JSON",
-                    "Input rows and outcome counts: {input_rows, persons, matched, review, unmatched, rejected, duplicate, ...}",
+                    "Input rows and outcome counts: "
+                    "{input_rows, persons, matched, review, unmatched, rejected, duplicate, ...}",
                 ),
                 (
                     "notes",
                     "JSON",
-                    "Ingestion notes shown to officers: lines that are not data, how each range of lines was decoded, legacy encodings",
+                    "Ingestion notes shown to officers: lines that are not data, "
+                    "how each range of lines was decoded, legacy encodings",
                 ),
                 (
                     "pid",
@@ -213,7 +216,8 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "links",
-            "One row per registry person record: its outcome (exactly one of matched, review, unmatched, rejected, duplicate)",
+            "One row per registry person record: "
+            "its outcome (exactly one of matched, review, unmatched, rejected, duplicate)",
             ROW_KEY
             + (
                 ("rec_id", "BIGINT", "source_row * 10 + owner_index"),
@@ -223,7 +227,8 @@ TABLES: dict[str, Table] = {
                 (
                     "method",
                     "VARCHAR",
-                    "How the outcome was reached: id_exact, cmnd9, id_one_edit, probabilistic, none, organization, rejected, ...",
+                    "How the outcome was reached: "
+                    "id_exact, cmnd9, id_one_edit, probabilistic, none, organization, rejected, ...",
                 ),
                 (
                     "match_weight",
@@ -242,8 +247,8 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "skipped_rows",
-            "Input lines that are not data rows (title, blank, totals, signature block, repeated header), one row per line "
-            "with its reason: with `links` every line of the input has exactly one recorded outcome",
+            "Input lines that are not data rows (title, blank, totals, signature block, repeated header), "
+            "one row per line with its reason: with `links` every line of the input has exactly one recorded outcome",
             (
                 RUN_ID,
                 REGISTRY,
@@ -300,12 +305,14 @@ TABLES: dict[str, Table] = {
                 (
                     "kind",
                     "VARCHAR",
-                    "value (plain difference), residence (different commune/province), format, id (12-digit ID differs from so_dinh_danh), cmnd9 (9-digit CMND differs from so_cmnd_cu)",
+                    "value (plain difference), residence (different commune/province), format, "
+                    "id (12-digit ID differs from so_dinh_danh), cmnd9 (9-digit CMND differs from so_cmnd_cu)",
                 ),
                 (
                     "method",
                     "VARCHAR",
-                    "How the row was linked (links_effective.method): id_exact, cmnd9, id_one_edit, probabilistic, household, review_accepted",
+                    "How the row was linked (links_effective.method): "
+                    "id_exact, cmnd9, id_one_edit, probabilistic, household, review_accepted",
                 ),
             ),
         ),
@@ -335,7 +342,8 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "alerts",
-            "Cross-registry alerts (sống): dead persons still paid, deaths CSDLQG has not recorded, suggested ID updates",
+            "Cross-registry alerts (sống): dead persons still paid, deaths CSDLQG has not recorded, "
+            "suggested ID updates",
             ROW_KEY
             + (
                 SO_DINH_DANH,
@@ -355,7 +363,8 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "population_issues",
-            "Problems found in the CSDLQG extract itself (repeated so_dinh_danh, ID digits against sex or birth year, death before birth), one row per (extract row, issue); cached per extract SHA-256 like population",
+            "Problems found in the CSDLQG extract itself (repeated so_dinh_danh, ID digits against sex or birth year, "
+            "death before birth), one row per (extract row, issue); cached per extract SHA-256 like population",
             (
                 ("extract_sha256", "VARCHAR", "SHA-256 of the extract file (population.extract_sha256)"),
                 ("run_id", "VARCHAR", "Run that first loaded this extract"),
@@ -409,7 +418,8 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "review_decisions",
-            "Reviewer decisions on review-status links, read back from the officers' workbook (history kept; the latest counts)",
+            "Reviewer decisions on review-status links, read back from the officers' workbook "
+            "(history kept; the latest counts)",
             (
                 RUN_ID,
                 REGISTRY,
@@ -430,7 +440,8 @@ TABLES: dict[str, Table] = {
                 (
                     "pop_rec_id",
                     "BIGINT",
-                    "accept: population.pop_rec_id of the chosen candidate (any of the listed ones, not only the best); NULL for reject",
+                    "accept: population.pop_rec_id of the chosen candidate (any of the listed ones, "
+                    "not only the best); NULL for reject",
                 ),
             ),
         ),
@@ -478,8 +489,10 @@ decided AS (               -- a decision counts for a review link only
            CASE WHEN status = 'review' THEN decision END AS review_decision,
            CASE WHEN status = 'review' THEN d_reviewer END AS reviewer,
            CASE WHEN status = 'review' THEN d_decided_at END AS decided_at,
-           CASE WHEN status = 'review' AND d_pop_rec_id IS NOT NULL THEN d_pop_rec_id ELSE pop_rec_id END AS chosen_pop_rec_id,
-           CASE WHEN status = 'review' AND d_pop_rec_id IS NOT NULL THEN d_so_dinh_danh ELSE so_dinh_danh END AS chosen_so_dinh_danh
+           CASE WHEN status = 'review' AND d_pop_rec_id IS NOT NULL THEN d_pop_rec_id ELSE pop_rec_id END
+               AS chosen_pop_rec_id,
+           CASE WHEN status = 'review' AND d_pop_rec_id IS NOT NULL THEN d_so_dinh_danh ELSE so_dinh_danh END
+               AS chosen_so_dinh_danh
     FROM joined
 ),
 first_listing AS (          -- the first matched row of each person in a run
@@ -488,14 +501,17 @@ first_listing AS (          -- the first matched row of each person in a run
     GROUP BY run_id, so_dinh_danh
 )
 SELECT d.run_id, d.registry, d.source_file, d.source_row, d.excel_row, d.owner_index, d.rec_id,
-       CASE d.review_decision WHEN 'reject' THEN NULL WHEN 'accept' THEN d.chosen_pop_rec_id ELSE d.pop_rec_id END AS pop_rec_id,
-       CASE d.review_decision WHEN 'reject' THEN NULL WHEN 'accept' THEN d.chosen_so_dinh_danh ELSE d.so_dinh_danh END AS so_dinh_danh,
+       CASE d.review_decision WHEN 'reject' THEN NULL WHEN 'accept' THEN d.chosen_pop_rec_id ELSE d.pop_rec_id END
+           AS pop_rec_id,
+       CASE d.review_decision WHEN 'reject' THEN NULL WHEN 'accept' THEN d.chosen_so_dinh_danh ELSE d.so_dinh_danh END
+           AS so_dinh_danh,
        CASE d.review_decision
            WHEN 'accept' THEN CASE WHEN f.first_row IS NULL THEN 'matched' ELSE 'duplicate' END
            WHEN 'reject' THEN 'unmatched'
            ELSE d.status
        END AS status,
-       CASE d.review_decision WHEN 'accept' THEN 'review_accepted' WHEN 'reject' THEN 'review_rejected' ELSE d.method END AS method,
+       CASE d.review_decision WHEN 'accept' THEN 'review_accepted' WHEN 'reject' THEN 'review_rejected'
+                              ELSE d.method END AS method,
        d.match_weight, d.match_probability,
        CASE WHEN d.review_decision = 'accept' THEN f.first_row ELSE d.duplicate_of END AS duplicate_of,
        d.entity,
@@ -535,9 +551,13 @@ VIEWS: dict[str, View] = {  # in creation order: links_effective reads review_de
                 (
                     name,
                     {
-                        "status": "Outcome after review: matched, review (still undecided), unmatched, rejected or duplicate",
+                        "status": (
+                            "Outcome after review: matched, review (still undecided), unmatched, rejected or duplicate"
+                        ),
                         "method": "links.method, or review_accepted / review_rejected when a reviewer decided",
-                        "so_dinh_danh": "Linked person's 12-digit ID; NULL when not linked or the reviewer rejected the candidate",
+                        "so_dinh_danh": (
+                            "Linked person's 12-digit ID; NULL when not linked or the reviewer rejected the candidate"
+                        ),
                     }.get(name, comment),
                 )
                 for name, _, comment in TABLES["links"].columns
@@ -640,7 +660,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, specs: Iterable[RegistrySpec] 
             con.execute(f"COMMENT ON VIEW {quote_identifier(view.name)} IS {quote_literal(view.comment)}")
             for column, comment in view.columns:
                 con.execute(
-                    f"COMMENT ON COLUMN {quote_identifier(view.name)}.{quote_identifier(column)} IS {quote_literal(comment)}"
+                    f"COMMENT ON COLUMN {quote_identifier(view.name)}.{quote_identifier(column)} "
+                    f"IS {quote_literal(comment)}"
                 )
 
 
@@ -686,7 +707,8 @@ def check_doisoat(con: duckdb.DuckDBPyConnection, db: Path | str) -> None:
         have.setdefault(table, {})[column] = dtype
     if not set(have) & set(TABLES):
         raise WarehouseError(
-            f"--db {db}: đây là cơ sở dữ liệu DuckDB nhưng không phải kho doisoat (không có bảng nào của doisoat; có các bảng: "
+            f"--db {db}: đây là cơ sở dữ liệu DuckDB nhưng không phải kho doisoat "
+            f"(không có bảng nào của doisoat; có các bảng: "
             + ", ".join(sorted(have)[:8])
             + "). Hãy dùng một tệp khác cho --db."
         )

@@ -198,7 +198,9 @@ def corpus(root: Path) -> dict[str, Path]:
         "html.xls": (
             "<html><body><table><tr><td>Họ và tên</td></tr><tr><td>Nguyễn Văn An</td></tr></table></body></html>"
         ).encode(),
-        "spreadsheetml.xls": b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"></Workbook>',
+        "spreadsheetml.xls": (
+            b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"></Workbook>'
+        ),
         "damaged_sheet_xml.xlsx": _damaged_sheet_xml(),
         "zip_not_workbook.xlsx": _zip_not_workbook(),
         "xlsx_named.xls": _xlsx_bytes(),

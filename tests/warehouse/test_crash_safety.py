@@ -213,7 +213,8 @@ def test_a_run_killed_while_writing_reports_has_committed_everything(site):
 
 
 BUSY = re.compile(
-    r"Kho dữ liệu \S*w\.duckdb đang được dùng bởi (?:lần chạy (?P<run_id>\S+?), đang ở bước (?P<stage>\S+)|lệnh doisoat run social_welfare) "
+    r"Kho dữ liệu \S*w\.duckdb đang được dùng bởi "
+    r"(?:lần chạy (?P<run_id>\S+?), đang ở bước (?P<stage>\S+)|lệnh doisoat run social_welfare) "
     r"\(tiến trình (?P<pid>\d+) trên máy \S+\) từ (?P<since>\d\d/\d\d/\d{4} \d\d:\d\d:\d\d) \(giờ Việt Nam, UTC\+7\)\."
 )
 

@@ -34,7 +34,8 @@ def test_schema_on_disk_has_every_comment_and_is_idempotent(tmp_path):
         assert {f"{r}_rows" for r in REGISTRIES} <= set(tables)
         assert all(tables.values())
         uncommented = con.execute(
-            "SELECT count(*) FROM duckdb_columns() WHERE NOT internal AND schema_name = 'main' AND coalesce(comment, '') = ''"
+            "SELECT count(*) FROM duckdb_columns() "
+            "WHERE NOT internal AND schema_name = 'main' AND coalesce(comment, '') = ''"
         ).fetchone()[0]
         assert uncommented == 0
     finally:
