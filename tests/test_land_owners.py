@@ -8,10 +8,10 @@ for owner text no person could be read from.
 import polars as pl
 
 from pipelines.ingest import read_table
+from pipelines.normalize import normalize_registry, registry_persons
 from pipelines.registries import get_spec
 
 SPEC = get_spec("land")
-from pipelines.normalize import normalize_registry, registry_persons
 
 HEADER = "so_giay_chung_nhan,so_to,so_thua,dien_tich,chu_su_dung,nam_sinh,so_giay_to,dia_chi_thuong_tru\n"
 
