@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.registries import REGISTRIES
+from pipelines.spec import spec_to_dict
 from pipelines.warehouse import connect, exclusive, start_run, write_run
 
 SPEC = REGISTRIES["social_welfare"]
@@ -35,7 +36,7 @@ def build(db: Path):
             con,
             RUN_ID,
             SPEC.name,
-            {"spec": {"name": SPEC.name}, "match_threshold": 0.95, "review_threshold": 0.5},
+            {"spec": spec_to_dict(SPEC)},  # what a run saves: reports rebuild the run's spec from it
             {"doisoat": "0.1.0", "duckdb": "1.5.5"},
         )
     finally:
