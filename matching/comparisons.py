@@ -336,6 +336,6 @@ def from_saved(saved: Mapping[str, Any]) -> list[Comparison]:
 def has_saved_sql(saved: Mapping[str, Any]) -> bool:
     """Whether a saved "comparisons" section carries its levels' SQL (models saved since format 2)."""
     return bool(saved) and all(
-        isinstance(c, Mapping) and all("sql" in lv for lv in c.get("levels", ())) and c.get("levels")
+        isinstance(c, Mapping) and bool(c.get("levels")) and all("sql" in lv for lv in c["levels"])
         for c in saved.values()
     )
