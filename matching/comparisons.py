@@ -10,6 +10,12 @@ the first level of every comparison is the `null` level (a side is missing: weig
 last is the catch-all disagreement. A level may name a population column whose term frequency
 replaces its u-probability (a common name earns less than a rare one).
 
+A trained model saves every level as data (`Level.saved`: label, SQL, gate, parameters, term
+frequency), like Splink's saved settings, and `from_saved` rebuilds the comparisons from it: an
+old run is re-explained with the SQL it was scored with, not with today's code. `params` records
+the numbers a level's SQL was built from (Jaro-Winkler thresholds, edit distances) so a reader
+of a saved model sees them without parsing SQL; the SQL stays the definition.
+
 Jaro-Winkler is DuckDB's own `jaro_winkler_similarity`, measured faster than rapidfuzz here:
 1,000,000 name pairs scored in 0.07-0.13 s inside the query (2 threads), against 0.37 s for
 `rapidfuzz.process.cpdist(..., scorer=JaroWinkler.similarity)` plus 0.11-0.26 s to fetch the
@@ -18,7 +24,15 @@ pairs into Python — and the in-query version never moves the pairs out of Duck
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Term-frequency pair column -> the population column whose value shares it holds.
+TF_KEYS: dict[str, str] = {"tf_name": "ho_ten_key_nomid", "tf_ten": "ten_key"}
+
+_SIDE_COLUMN = re.compile(r"\b[rp]\.([a-z_][a-z0-9_]*)")
 
 
 @dataclass(frozen=True)
@@ -30,6 +44,22 @@ class Level:
     # Consecutive levels with the same gate are tried only when the gate holds (else none of
     # them): a band of Jaro-Winkler levels costs one similarity for most pairs, not three.
     gate: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)  # numbers the SQL was built from
+    tf_key: str | None = None  # population column the tf column counts (TF_KEYS[tf] unless saved otherwise)
+
+    def __post_init__(self) -> None:
+        if self.tf and self.tf_key is None:
+            object.__setattr__(self, "tf_key", TF_KEYS[self.tf])
+
+    def saved(self) -> dict[str, Any]:
+        """The level as data, for a saved model (`Model.to_dict`); `from_saved` reads it back."""
+        return {
+            "level": self.label,
+            "sql": self.sql,
+            "gate": self.gate,
+            "is_null": self.is_null,
+            "params": dict(self.params),
+        }
 
 
 @dataclass(frozen=True)
@@ -63,9 +93,40 @@ class Comparison:
     def labels(self) -> list[str]:
         return [lv.label for lv in self.levels]
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Person-schema columns the comparison reads (from its SQL, gates and term frequencies)."""
+        found = set()
+        for lv in self.levels:
+            found.update(_SIDE_COLUMN.findall(lv.sql + " " + (lv.gate or "")))
+            if lv.tf_key:
+                found.add(lv.tf_key)
+        return tuple(sorted(found))
+
+
+def tf_columns(comparisons: list[Comparison]) -> dict[str, str]:
+    """The term-frequency pair columns the comparisons use, each with the population column it counts."""
+    out: dict[str, str] = {}
+    for c in comparisons:
+        for lv in c.levels:
+            if lv.tf:
+                if out.setdefault(lv.tf, lv.tf_key) != lv.tf_key:
+                    raise ValueError(f"term-frequency column {lv.tf} counts both {out[lv.tf]} and {lv.tf_key}")
+    return out
+
 
 def _jw(a: str, b: str) -> str:
     return f"jaro_winkler_similarity({a}, {b})"
+
+
+def _jw_level(label: str, a: str, b: str, threshold: float, **kw) -> Level:
+    """A Jaro-Winkler band: the SQL and its saved parameters come from the same threshold."""
+    return Level(
+        label,
+        f"{_jw(a, b)} >= {threshold:.2f}",
+        params={"function": "jaro_winkler_similarity", "threshold": threshold},
+        **kw,
+    )
 
 
 def _rest(side: str) -> str:
@@ -98,7 +159,9 @@ def _datestr(side: str) -> str:
 
 # --- the comparisons the registry specs name -------------------------------------------------
 
-JW_GATE = f"{_jw('r.ho_ten_key', 'p.ho_ten_key')} >= 0.85"
+JW_BANDS = (0.95, 0.90, 0.85)  # full-name Jaro-Winkler levels, high to low; the lowest is the gate
+JW_GATE = f"{_jw('r.ho_ten_key', 'p.ho_ten_key')} >= {JW_BANDS[-1]:.2f}"
+GIVEN_EQUAL_SURNAME_JW = 0.88
 
 HO_TEN = Comparison(
     "ho_ten",
@@ -110,17 +173,21 @@ HO_TEN = Comparison(
         Level("surname_variant", f"r.ho_key = p.ho_key AND {_rest('r')} = {_rest('p')}", tf="tf_name"),
         Level(
             "given_equal_surname_fuzzy",
-            f"r.ten_key = p.ten_key AND {_jw('r.ho_ten_key_nomid', 'p.ho_ten_key_nomid')} >= 0.88",
+            f"r.ten_key = p.ten_key AND {_jw('r.ho_ten_key_nomid', 'p.ho_ten_key_nomid')}"
+            f" >= {GIVEN_EQUAL_SURNAME_JW:.2f}",
             tf="tf_ten",
+            params={"function": "jaro_winkler_similarity", "threshold": GIVEN_EQUAL_SURNAME_JW},
         ),
         # Bands are high because full Vietnamese names share long prefixes ("nguyen thi hoa" vs
         # "nguyen van hung" scores 0.86).
-        Level("jw_0.95", f"{_jw('r.ho_ten_key', 'p.ho_ten_key')} >= 0.95", gate=JW_GATE),
-        Level("jw_0.90", f"{_jw('r.ho_ten_key', 'p.ho_ten_key')} >= 0.90", gate=JW_GATE),
-        Level("jw_0.85", f"{_jw('r.ho_ten_key', 'p.ho_ten_key')} >= 0.85", gate=JW_GATE),
+        *(_jw_level(f"jw_{t:.2f}", "r.ho_ten_key", "p.ho_ten_key", t, gate=JW_GATE) for t in JW_BANDS),
         Level("different", "TRUE"),
     ),
 )
+
+DOB_DIGITS = 1  # one_digit: yyyymmdd strings this many digits apart
+DOB_YEARS = 1  # year_pm1: years apart
+ID_EDITS = 1  # one_edit: substituted digits (or two digits swapped)
 
 NGAY_SINH = Comparison(
     "ngay_sinh",
@@ -152,12 +219,15 @@ NGAY_SINH = Comparison(
             "(CASE WHEN r.ngay_sinh_day IS NOT NULL AND p.ngay_sinh_day IS NOT NULL"
             " AND (r.ngay_sinh_year = p.ngay_sinh_year)::INT + (r.ngay_sinh_month = p.ngay_sinh_month)::INT"
             " + (r.ngay_sinh_day = p.ngay_sinh_day)::INT = 2"
-            f" THEN hamming({_datestr('r')}, {_datestr('p')}) = 1 ELSE FALSE END)",
+            f" THEN hamming({_datestr('r')}, {_datestr('p')}) = {DOB_DIGITS} ELSE FALSE END)",
+            params={"hamming_yyyymmdd": DOB_DIGITS},
         ),
         Level(
             "year_pm1",
-            "abs(r.ngay_sinh_year - p.ngay_sinh_year) = 1 AND (r.ngay_sinh_day IS NULL OR p.ngay_sinh_day IS NULL"
+            f"abs(r.ngay_sinh_year - p.ngay_sinh_year) = {DOB_YEARS} AND (r.ngay_sinh_day IS NULL"
+            " OR p.ngay_sinh_day IS NULL"
             " OR (r.ngay_sinh_month = p.ngay_sinh_month AND r.ngay_sinh_day = p.ngay_sinh_day))",
+            params={"years_apart": DOB_YEARS},
         ),
         Level("same_year", "r.ngay_sinh_year = p.ngay_sinh_year"),
         Level("different", "TRUE"),
@@ -184,8 +254,9 @@ ID = Comparison(
         Level("agree", "r.id12 = p.id12 OR r.cmnd9 = p.cmnd9"),
         Level(
             "one_edit",
-            f"{_ham('r.id12', 'p.id12')} = 1 OR {_swapped('r.id12', 'p.id12')}"
-            f" OR {_ham('r.cmnd9', 'p.cmnd9')} = 1 OR {_swapped('r.cmnd9', 'p.cmnd9')}",
+            f"{_ham('r.id12', 'p.id12')} = {ID_EDITS} OR {_swapped('r.id12', 'p.id12')}"
+            f" OR {_ham('r.cmnd9', 'p.cmnd9')} = {ID_EDITS} OR {_swapped('r.cmnd9', 'p.cmnd9')}",
+            params={"hamming": ID_EDITS, "two_digits_swapped": True},
         ),
         Level("conflict", "TRUE"),
     ),
@@ -208,7 +279,7 @@ def _parent(name: str, col: str) -> Comparison:
         (
             Level("null", f"r.{col} IS NULL OR p.{col} IS NULL", is_null=True),
             Level("exact", f"r.{col} = p.{col}"),
-            Level("jw_0.90", f"{_jw(f'r.{col}', f'p.{col}')} >= 0.90"),
+            _jw_level("jw_0.90", f"r.{col}", f"p.{col}", 0.90),
             Level("different", "TRUE"),
         ),
     )
@@ -232,3 +303,39 @@ def get_comparisons(names) -> list[Comparison]:
 def level_sql(comparisons: list[Comparison]) -> str:
     """SELECT-list fragment computing every comparison's level index for a pair (r, p)."""
     return ",\n".join(f"{c.case_sql()} AS {c.column}" for c in comparisons)
+
+
+def from_saved(saved: Mapping[str, Any]) -> list[Comparison]:
+    """Comparisons rebuilt from a saved model's "comparisons" section (`Model.to_dict`).
+
+    The SQL is the saved one, whatever today's code says; a model saved before levels carried
+    their SQL cannot be rebuilt here (ValueError) — `has_saved_sql` tells which is which.
+    """
+    if not has_saved_sql(saved):
+        raise ValueError("the saved model has no level SQL (saved before models described themselves)")
+    out = []
+    for name, c in saved.items():
+        levels = []
+        for lv in c["levels"]:
+            tf = lv.get("tf") or {}
+            levels.append(
+                Level(
+                    lv["level"],
+                    lv["sql"],
+                    is_null=bool(lv["is_null"]),
+                    tf=tf.get("column"),
+                    gate=lv.get("gate"),
+                    params=dict(lv.get("params") or {}),
+                    tf_key=tf.get("key"),
+                )
+            )
+        out.append(Comparison(name, tuple(levels)))
+    return out
+
+
+def has_saved_sql(saved: Mapping[str, Any]) -> bool:
+    """Whether a saved "comparisons" section carries its levels' SQL (models saved since format 2)."""
+    return bool(saved) and all(
+        isinstance(c, Mapping) and bool(c.get("levels")) and all("sql" in lv for lv in c["levels"])
+        for c in saved.values()
+    )

@@ -4,6 +4,12 @@
 module explains *any* pair on demand — an officer reviewing a row may ask about a person the
 engine did not propose — from the saved model (`LinkResult.model`, stored per run). Vietnamese labels
 come from `matching.labels`, the table the reports use too.
+
+The comparisons are those saved with the model (their SQL, as the run scored with it), so an old
+run explains as it was scored even after matching/comparisons.py changed; only a model saved
+before levels carried their SQL takes today's code, and every output row says which
+(`model_source`: "saved" or "code"). The saved SQL runs as code: it comes from the project's own
+warehouse, never from an input file.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from matching.comparisons import get_comparisons, level_sql
+from matching.comparisons import level_sql, tf_columns
 from matching.labels import COMPARISON, COMPARISON_LEVEL
 from matching.model import Model
 from matching.sql import quote_name
@@ -25,33 +31,37 @@ def explain_pair(
     pop_rec_id: int,
     model: dict,
 ) -> pl.DataFrame:
-    """One row per comparison: comparison, level, partial_weight, plus Vietnamese labels.
+    """One row per comparison: comparison, level, partial_weight, Vietnamese labels, model_source.
 
     The weights are those the saved model gives; their sum plus `model["prior_log2_odds"]` is
     the pair's match_weight.
     """
-    comparisons = get_comparisons(list(model["comparisons"]))
-    m = Model.from_dict(model, comparisons)
+    m = Model.from_dict(model)
+    comparisons = m.comparisons
     reg, pop = quote_name(registry_table), quote_name(population_table)
     weights = ", ".join(f"{m.weight_sql(c)} AS w_{c.name}" for c in comparisons)
+    # each term frequency the levels use: the share of the population holding p's value
+    tfs = "".join(
+        f",\n (SELECT count(*) FROM {pop} x WHERE x.{quote_name(key)} = p.{quote_name(key)})"
+        f" / (SELECT count(*) FROM {pop})::DOUBLE AS {quote_name(col)}"
+        for col, key in tf_columns(comparisons).items()
+    )
     row = con.execute(
         f"""
         WITH pair AS (
-            SELECT {level_sql(comparisons)},
-                   (SELECT count(*) FROM {pop} x WHERE x.ho_ten_key_nomid = p.ho_ten_key_nomid)
-                     / (SELECT count(*) FROM {pop})::DOUBLE AS tf_name,
-                   (SELECT count(*) FROM {pop} x WHERE x.ten_key = p.ten_key)
-                     / (SELECT count(*) FROM {pop})::DOUBLE AS tf_ten
+            SELECT {level_sql(comparisons)}{tfs}
             FROM {reg} r, {pop} p WHERE r.rec_id = $rec AND p.rec_id = $pop
-        )
-        SELECT *, {weights} FROM pair
+        ),
+        weighted AS (SELECT *, {weights} FROM pair)
+        SELECT {", ".join(c.column for c in comparisons)}, {", ".join(f"w_{c.name}" for c in comparisons)}
+        FROM weighted
         """,
         {"rec": rec_id, "pop": pop_rec_id},
     ).fetchone()
     if row is None:
         raise KeyError(f"no registry row {rec_id} or population row {pop_rec_id}")
     n = len(comparisons)
-    levels, ws = row[:n], row[n + 2 :]
+    levels, ws = row[:n], row[n:]
     out = []
     for c, lv, w in zip(comparisons, levels, ws):
         label = c.levels[lv].label
@@ -62,6 +72,7 @@ def explain_pair(
                 "partial_weight": float(w),
                 "comparison_vi": COMPARISON.get(c.name, c.name),
                 "level_vi": COMPARISON_LEVEL.get(label, label),
+                "model_source": m.source,
             }
         )
     return pl.DataFrame(out)

@@ -28,7 +28,7 @@ import duckdb
 import polars as pl
 
 from matching.blocking import block, get_rules
-from matching.comparisons import Comparison, get_comparisons, level_sql
+from matching.comparisons import Comparison, get_comparisons, level_sql, tf_columns
 from matching.deterministic import run_deterministic
 from matching.model import Model, estimate_u, patterns, train
 from matching.person_schema import SCHEMA
@@ -55,9 +55,9 @@ def _prepare(con, registry: str, population: str, comparisons: list[Comparison])
     con.execute(f"CREATE OR REPLACE TEMP TABLE _lk_r AS SELECT {cols} FROM {registry}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW _lk_p AS SELECT {cols}, {ma_ho} FROM {population}")
     n_p = con.execute("SELECT count(*) FROM _lk_p").fetchone()[0]
-    for table, key in (("_lk_tf_name", "ho_ten_key_nomid"), ("_lk_tf_ten", "ten_key")):
+    for col, key in tf_columns(comparisons).items():
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {key}, count(*) / {float(max(n_p, 1))!r} AS tf "
+            f"CREATE OR REPLACE TEMP TABLE _lk_{col} AS SELECT {key}, count(*) / {float(max(n_p, 1))!r} AS tf "
             f"FROM _lk_p WHERE {key} IS NOT NULL GROUP BY ALL"
         )
     dup = con.execute("SELECT count(*) - count(DISTINCT rec_id) FROM _lk_r").fetchone()[0]
@@ -67,11 +67,11 @@ def _prepare(con, registry: str, population: str, comparisons: list[Comparison])
     return n_r, n_p
 
 
-def _tf_means(con) -> dict[str, float]:
+def _tf_means(con, comparisons: list[Comparison]) -> dict[str, float]:
     """Average term frequency of a random population pair (sum of squared value shares)."""
     return {
-        col: float(con.execute(f"SELECT coalesce(sum(tf * tf), 1.0) FROM {table}").fetchone()[0])
-        for col, table in (("tf_name", "_lk_tf_name"), ("tf_ten", "_lk_tf_ten"))
+        col: float(con.execute(f"SELECT coalesce(sum(tf * tf), 1.0) FROM _lk_{col}").fetchone()[0])
+        for col in tf_columns(comparisons)
     }
 
 
@@ -103,14 +103,16 @@ def _index(con, s: LinkSettings) -> pl.DataFrame:
 
 
 def _compare(con, comparisons: list[Comparison]) -> None:
+    tfs = tf_columns(comparisons)
+    tf_cols = "".join(f"_lk_{col}.tf AS {col}, " for col in tfs)
+    tf_joins = "\n".join(f"LEFT JOIN _lk_{col} ON _lk_{col}.{key} = p.{key}" for col, key in tfs.items())
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _lk_cmp AS
-        SELECT c.rec_id, c.pop_rec_id, c.rule, c.labelled, tn.tf AS tf_name, tt.tf AS tf_ten,
+        SELECT c.rec_id, c.pop_rec_id, c.rule, c.labelled, {tf_cols}
                {level_sql(comparisons)}
         FROM _lk_cand c JOIN _lk_r r ON r.rec_id = c.rec_id JOIN _lk_p p ON p.rec_id = c.pop_rec_id
-        LEFT JOIN _lk_tf_name tn ON tn.ho_ten_key_nomid = p.ho_ten_key_nomid
-        LEFT JOIN _lk_tf_ten tt ON tt.ten_key = p.ten_key
+        {tf_joins}
         """
     )
 
@@ -127,7 +129,7 @@ def _train(con, comparisons, s: LinkSettings, n_p: int) -> Model:
         comparisons=comparisons,
         m=m,
         u=u,
-        tf_mean=_tf_means(con),
+        tf_mean=_tf_means(con, comparisons),
         n_population=n_p,
         lambda_blocked=prior * n_rem * n_p / max(n_unl, 1),
         prior_log2_odds=math.log2(prior / (1 - prior)),
@@ -343,12 +345,11 @@ def _evidence(con, comparisons: list[Comparison]) -> pl.DataFrame:
     return con.execute(sql).pl()
 
 
-def _cleanup(con) -> None:
+def _cleanup(con, comparisons: list[Comparison]) -> None:
     """Drop the working tables so a caller linking several registries in one connection keeps no pairs."""
     for name in (
         "_lk_r",
-        "_lk_tf_name",
-        "_lk_tf_ten",
+        *(f"_lk_{col}" for col in tf_columns(comparisons)),
         "_lk_rem",
         "_lk_blocked",
         "_lk_cand",
@@ -388,7 +389,7 @@ def link_records(con: duckdb.DuckDBPyConnection, registry_table: str, population
     t["assign"] = time.perf_counter()
     evidence = _evidence(con, comparisons)
     t["evidence"] = time.perf_counter()
-    _cleanup(con)
+    _cleanup(con, comparisons)
     keys = list(t)
     timings = {k: round(t[k] - t[keys[i - 1]], 3) for i, k in enumerate(keys) if i}
     md = model.to_dict()

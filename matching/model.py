@@ -15,6 +15,11 @@
   match: lambda × candidate pairs / (rows × persons).
 
 Counts are aggregated into agreement patterns in DuckDB; EM runs in numpy over the patterns.
+
+The saved model (`to_dict`, JSON in the warehouse's match_models) describes itself: each level's
+SQL, gate, parameters and term-frequency use sit beside its m, u and weight, so `from_dict`
+rebuilds the model an old run was scored with even after the comparison code changed. Models
+saved before (format 1: weights only) fall back to today's code, and say so (`source`).
 """
 
 from __future__ import annotations
@@ -25,9 +30,10 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 
-from matching.comparisons import Comparison, level_sql
+from matching.comparisons import Comparison, from_saved, get_comparisons, has_saved_sql, level_sql
 
 SMOOTH = 1.0  # pseudo-count per level, so a level never seen still has a finite weight
+FORMAT = 2  # saved-model layout: 2 = levels carry their SQL; 1 (no "format" key) = weights only
 
 
 @dataclass
@@ -40,6 +46,7 @@ class Model:
     lambda_blocked: float = 0.0
     prior_log2_odds: float = 0.0
     stats: dict = field(default_factory=dict)
+    source: str = "code"  # where `comparisons` came from: "code" (matching/comparisons.py) or "saved"
 
     def weight(self, comparison: str, level: int) -> float:
         c = next(c for c in self.comparisons if c.name == comparison)
@@ -60,9 +67,26 @@ class Model:
         return f"(CASE {c.column} {' '.join(parts)} ELSE 0.0 END)"
 
     @classmethod
-    def from_dict(cls, d: dict, comparisons: list[Comparison]) -> Model:
-        """Rebuild a trained model saved with `to_dict` (e.g. from the warehouse's match_models)."""
-        levels = d["comparisons"]
+    def from_dict(cls, d: dict, comparisons: list[Comparison] | None = None) -> Model:
+        """Rebuild a trained model saved with `to_dict` (e.g. from the warehouse's match_models).
+
+        Without `comparisons`, they are rebuilt from the saved SQL (`source` "saved"); a model
+        saved without SQL takes today's comparisons of the same names (`source` "code"), which
+        must still have the saved number of levels.
+        """
+        saved = d["comparisons"]
+        source = "code"
+        if comparisons is None:
+            if has_saved_sql(saved):
+                comparisons, source = from_saved(saved), "saved"
+            else:
+                comparisons = get_comparisons(list(saved))
+        levels = {name: c["levels"] if isinstance(c, dict) else c for name, c in saved.items()}
+        for c in comparisons:
+            if len(levels[c.name]) != len(c.levels):
+                raise ValueError(
+                    f"saved model has {len(levels[c.name])} levels for {c.name}, the comparison {len(c.levels)}"
+                )
         return cls(
             comparisons=comparisons,
             m={c.name: [lv["m"] for lv in levels[c.name]] for c in comparisons},
@@ -72,26 +96,39 @@ class Model:
             lambda_blocked=float(d["lambda_blocked"]),
             prior_log2_odds=float(d["prior_log2_odds"]),
             stats=dict(d.get("stats", {})),
+            source=source,
         )
 
     def to_dict(self) -> dict:
+        """The model as JSON-ready data: per comparison its columns and, per level, the level's own
+        description (`Level.saved`: label, SQL, gate, parameters), its term-frequency use and m, u, weight."""
+
+        def tf(lv) -> dict | None:
+            if not lv.tf:
+                return None
+            return {"column": lv.tf, "key": lv.tf_key, "mean": self.tf_mean.get(lv.tf)}
+
         return {
+            "format": FORMAT,
             "lambda_blocked": self.lambda_blocked,
             "prior_log2_odds": self.prior_log2_odds,
             "n_population": self.n_population,
             "tf_mean": self.tf_mean,
             "stats": self.stats,
             "comparisons": {
-                c.name: [
-                    {
-                        "level": lv.label,
-                        "m": self.m[c.name][i],
-                        "u": self.u[c.name][i],
-                        "weight": 0.0 if lv.is_null else self.weight(c.name, i),
-                        "tf": lv.tf,
-                    }
-                    for i, lv in enumerate(c.levels)
-                ]
+                c.name: {
+                    "columns": list(c.columns),
+                    "levels": [
+                        {
+                            **lv.saved(),
+                            "m": self.m[c.name][i],
+                            "u": self.u[c.name][i],
+                            "weight": 0.0 if lv.is_null else self.weight(c.name, i),
+                            "tf": tf(lv),
+                        }
+                        for i, lv in enumerate(c.levels)
+                    ],
+                }
                 for c in self.comparisons
             },
         }

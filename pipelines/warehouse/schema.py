@@ -451,7 +451,12 @@ TABLES: dict[str, Table] = {
             (
                 RUN_ID,
                 REGISTRY,
-                ("model", "JSON", "m/u probabilities per comparison level, lambda, term frequencies used"),
+                (
+                    "model",
+                    "JSON",
+                    "Self-describing model (format 2): per comparison its columns and per level its SQL, gate, "
+                    "parameters, term-frequency use, m, u and weight; lambda, prior (explain_pair re-scores from it)",
+                ),
                 ("settings", "JSON", "Comparisons, blocking rules, thresholds"),
                 ("blocking", "JSON", "Pairs generated per blocking rule"),
             ),
