@@ -54,9 +54,20 @@ def _plain(value):
     return json.loads(json.dumps(value, ensure_ascii=False))
 
 
+# Fields ColumnSpec gained after the snapshot was written, with their default: a column at the
+# default declares what the snapshot's column declared (any other value must show as a difference).
+NEW_COLUMN_DEFAULTS = {"language": "vi"}
+
+
+def _as_before(column: dict) -> dict:
+    """A column's asdict without the newer fields still at their default."""
+    return {k: v for k, v in column.items() if k not in NEW_COLUMN_DEFAULTS or v != NEW_COLUMN_DEFAULTS[k]}
+
+
 @pytest.mark.parametrize("relative", SHIPPED)
 def test_shipped_file_declares_the_former_python_spec(relative):
     loaded = asdict(load_spec_file(PIPELINES / relative))
+    loaded["columns"] = [_as_before(c) for c in loaded["columns"]]
     before = BEFORE["registries"][SHIPPED[relative]]
     # the engine's own knobs joined the saved settings when LinkSettings became the one home of the defaults
     assert _plain(loaded) == before | {
@@ -212,11 +223,18 @@ def test_roles_kinds_names_and_duplicates(tmp_path):
     assert vi[3].startswith("cột 'Số CCCD': vai trò 'ho_ten' đã gán cho cột 'ho_ten'")
 
 
-def test_non_vietnamese_name_column_is_refused_until_the_normalizer_honours_it(tmp_path):
+def test_a_non_vietnamese_name_column_loads_with_its_language(tmp_path):
     text = MINIMAL.replace("role: ho_ten}", "role: ho_ten, language: other}")
     assert column_languages(_write(tmp_path, text)) == {"ho_ten": "other"}
-    err = _error(tmp_path, text)
-    assert err.code == "spec_unsupported" and "chưa hỗ trợ language: other" in str(err)
+    spec = load_spec_file(tmp_path / "my.yaml")
+    assert spec.column("ho_ten").language == "other"
+    assert {c.name: c.language for c in spec.columns if c.name != "ho_ten"} == dict.fromkeys(
+        ("ma_the", "ngay_sinh", "so_dinh_danh"), "vi"
+    )
+    # saved with a run and read back: the language survives (and "vi" on a date column is the default)
+    assert spec_from_dict(json.loads(json.dumps(spec_to_dict(spec))), "lần chạy x") == spec
+    err = _error(tmp_path, MINIMAL.replace("role: ho_ten}", "role: ho_ten, language: en}"))
+    assert "cột 'ho_ten': language 'en' không hợp lệ" in str(err)
     err = _error(tmp_path, MINIMAL.replace("kind: date, aliases", "kind: date, language: vi, aliases"))
     assert "language chỉ dùng cho kind name, owner, address" in str(err)
 
@@ -238,7 +256,7 @@ def test_not_a_spec_file(tmp_path):
 
 
 def test_shipped_reference_spec_declares_todays_population_columns(tmp_path):
-    assert [_plain(asdict(c)) for c in reference_columns()] == BEFORE["population"]
+    assert [_plain(_as_before(asdict(c))) for c in reference_columns()] == BEFORE["population"]
     assert load_reference_file(PIPELINES / "population.yaml") == POPULATION_COLUMNS == reference_columns()
     # a province's own master list with other headers: a file like the shipped one
     own = (PIPELINES / "population.yaml").read_text(encoding="utf-8").replace("[Mã xã]", "[Mã xã, Mã ĐVHC xã]")
