@@ -24,7 +24,7 @@ from pipelines.catalogue import (
     shipped_spec_files,
 )
 from pipelines.errors import InputError
-from pipelines.normalize import POPULATION_COLUMNS
+from pipelines.normalize import POPULATION_COLUMNS, ingest_registry, normalize_registry, registry_persons
 from pipelines.registries import REGISTRIES
 from pipelines.spec import spec_to_dict
 from pipelines.spec_files import (
@@ -292,3 +292,46 @@ def test_a_runs_saved_spec_is_rebuilt_by_the_same_model(tmp_path):
     with pytest.raises(SpecFileError) as err:
         spec_from_dict(broken, "lần chạy x")
     assert str(err.value).startswith("tệp lần chạy x: cột 'so_giay_chung_nhan': kind 'nam' không hợp lệ")
+
+
+GUESTS = """
+name: khach_luu_tru
+title_vi: Khách lưu trú (ASM)
+key_column: ma_khach
+columns:
+  - {name: ma_khach, kind: text, aliases: [Mã khách], required: true}
+  - {name: ho_ten, kind: name, aliases: [Họ tên khách], required: true, role: ho_ten, language: other}
+  - {name: ngay_sinh, kind: date, aliases: [Ngày sinh], required: true, role: ngay_sinh}
+  - {name: so_ho_chieu, kind: text, aliases: [Số hộ chiếu]}
+  - {name: chu_co_so, kind: name, aliases: [Chủ cơ sở lưu trú]}
+match:
+  comparisons: [ho_ten, ngay_sinh]
+  blocking_rules: [ho_ten_nam_sinh, ten_ngay_sinh]
+"""
+
+
+def test_a_foreign_name_column_through_the_pipeline_normalizer(tmp_path):
+    """A guest list from a spec file, read and normalized by the pipeline's own path: the guests'
+    names keep their letters, the Vietnamese host column is repaired exactly as before."""
+    spec = load_spec_file(_write(tmp_path, GUESTS, "khach.yaml"))
+    data = tmp_path / "khach.csv"
+    data.write_text(
+        "Mã khách,Họ tên khách,Ngày sinh,Số hộ chiếu,Chủ cơ sở lưu trú\n"
+        "K1,harry max,01/02/1990,X1,Nguyeenx Vawn An\n"
+        "K2,PARIS HILTON,17/02/1981,X2,Traafn Thij Lan\n"
+        "K3,John O'Neil,03/04/1975,X3,Lê Văn Bình\n"
+        "K4,Thomas Müller,13/09/1989,X4,NguyÔn V¨n An\n",
+        encoding="utf-8",
+    )
+    rows = normalize_registry(spec, ingest_registry(spec, data))
+    assert rows["ho_ten_clean"].to_list() == ["Harry Max", "Paris Hilton", "John O'Neil", "Thomas Müller"]
+    assert rows["ho_ten_key"].to_list() == ["harry max", "paris hilton", "john oneil", "thomas muller"]
+    assert rows["chu_co_so_clean"].to_list() == ["Nguyễn Văn An", "Trần Thị Lan", "Lê Văn Bình", "Nguyễn Văn An"]
+    assert not any(p.startswith("ho_ten:") for ps in rows["problems"].to_list() for p in ps if p != "ho_ten:all_caps")
+    assert rows["row_status"].to_list() == ["ok"] * 4
+    persons = registry_persons(spec, rows).sort("rec_id")
+    assert persons["ho_ten"].to_list() == ["Harry Max", "Paris Hilton", "John O'Neil", "Thomas Müller"]
+    assert persons["ho_ten_key"].to_list() == rows["ho_ten_key"].to_list()
+    # the same file under a spec without the language: today's Vietnamese reading, invented names
+    vi = load_spec_file(_write(tmp_path, GUESTS.replace(", language: other}", "}"), "khach_vi.yaml"))
+    assert normalize_registry(vi, ingest_registry(vi, data))["ho_ten_clean"].to_list()[:2] == ["Hảy Mã", "Pái Hilton"]

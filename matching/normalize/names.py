@@ -17,10 +17,10 @@ spec (`ColumnSpec.language`). A non-Vietnamese name column (foreigners: accommod
 land co-owners) must never be rewritten: the Telex/VNI/VIQR typing repair turned "harry" into
 "Hảy" and "paris" into "Pái". So for "other" none of the Vietnamese-only steps run (legacy-font
 and typing repair, tone placement, Ð→Đ, honorifics, surname folding, Thị/Văn dropping,
-`no_diacritics`); what stays is the cleanup any name gets (NFC, spaces, stray characters, title
-case of an all-upper or all-lower value — mixed case is kept as written: "John O'Neil",
-"Ludwig van Beethoven") and the accent-free keys the matcher compares ("Müller" → "muller"),
-so other languages keep their diacritics in the display form.
+`no_diacritics`). What stays is the cleanup any name gets: NFC, spaces, stray characters (a
+hyphen is kept: "Jean-Luc"), title case of an all-upper or all-lower value (mixed case is kept as
+written: "John O'Neil", "Ludwig van Beethoven"), and the accent-free keys the matcher compares
+("Müller" → "muller"); other languages keep their diacritics in the display form.
 """
 
 from __future__ import annotations
@@ -226,6 +226,21 @@ def repair_typing(value: str) -> str:
     return _repair_rare(value)[0]
 
 
+def _title_letters(value: str) -> str:
+    """Title case that changes only case, letter for letter: polars' titlecase turns "ß" into
+    "Ss", a rewrite a foreign name must not get (a first letter whose capital is longer stays)."""
+
+    def cap(m: re.Match) -> str:
+        word = m.group(0)
+        first = word[0].upper()
+        return (first if len(first) == 1 else word[0]) + word[1:]
+
+    return _WORD_RE.sub(cap, value.lower())
+
+
+_WORD_RE = re.compile(r"[^\W\d_]+")
+
+
 # --- vectorized path -------------------------------------------------------------------------
 _LIST_STR = pl.List(pl.Utf8)
 
@@ -256,13 +271,15 @@ def name_table(raw: pl.Series, language: str = "vi") -> pl.DataFrame:
     df = df.join(rare_df, on="s", how="left").with_columns(
         s=pl.coalesce("s_fixed", "s"), p_rare=pl.col("p_rare").fill_null(pl.lit([], dtype=_LIST_STR))
     )
-    letters_only = pl.col("s").str.replace_all(r"[^\p{L}\p{M}'\s]", " ")
+    # a hyphen joins the parts of many foreign names ("Jean-Luc"); in a Vietnamese name it is stray
+    kept = r"[^\p{L}\p{M}'\s]" if vi else r"[^\p{L}\p{M}'\s-]"
+    letters_only = pl.col("s").str.replace_all(kept, " ")
     # Ð/ð (eth) typed for Đ/đ is a Vietnamese slip; in other languages eth is a letter of its own
     eth_fixed = letters_only.str.replace_all("Ð", "Đ").str.replace_all("ð", "đ") if vi else letters_only
     df = df.with_columns(
         p_eth=pl.col("s").str.contains("[Ðð]") & vi,
-        p_stray=pl.col("s").str.contains(r"[^\p{L}\p{M}'\s]"),
-        s=eth_fixed.str.replace_all(r"\s+", " ").str.strip_chars(" '"),
+        p_stray=pl.col("s").str.contains(kept),
+        s=eth_fixed.str.replace_all(r"\s+", " ").str.strip_chars(" '" if vi else " '-"),
     )
     hon = df["s"].str.extract_groups(_HONORIFIC_RE + r"(\S+)\s+\S")
     df = df.with_columns(_next=hon.struct.field("2"))
@@ -274,12 +291,16 @@ def name_table(raw: pl.Series, language: str = "vi") -> pl.DataFrame:
     titled = pl.col("s").str.to_titlecase()
     if not vi:  # "John O'Neil", "Ludwig van Beethoven": mixed case is the writer's, kept
         one_case = (pl.col("s") == pl.col("s").str.to_uppercase()) | (pl.col("s") == pl.col("s").str.to_lowercase())
-        titled = pl.when(one_case).then(titled).otherwise(pl.col("s"))
+        titled = pl.when(one_case).then(pl.col("s").map_elements(_title_letters, return_dtype=pl.Utf8))
+        titled = titled.otherwise(pl.col("s"))
     df = df.with_columns(
         p_caps=(pl.col("s") == pl.col("s").str.to_uppercase()) & pl.col("s").str.contains(r"\p{L}{2}"),
         clean=pl.when(has_letters).then(titled),
     )
-    df = df.with_columns(key=key_expr(pl.col("clean")))
+    # the key splits "Jean-Luc" like "Jean Luc" (key_expr would glue it: "jeanluc"), and reads an
+    # eth as d, as the Vietnamese key does after its Ð→Đ repair: one raw text, one key in both languages
+    key_source = pl.col("clean") if vi else pl.col("clean").str.replace_all("-", " ").str.replace_all("[Ðð]", "d")
+    df = df.with_columns(key=key_expr(key_source))
     key_nomid = pl.col("key").str.replace_all(r" (?:thi|van) ", " ").str.replace_all(r" (?:thi|van) ", " ")
     df = df.with_columns(
         p_noacc=pl.col("clean").str.contains(r"^[\x00-\x7f]+$")
