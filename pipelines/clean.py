@@ -52,11 +52,12 @@ def clean_frame(frame: pl.DataFrame, found: dict[str, str], columns: tuple[Colum
     Returns the original columns in order, `<canonical>_clean` right after each normalized one,
     and `problems` (one string, entries separated by "; ") at the end."""
     kinds = {c.name: c.kind for c in columns}
+    languages = {c.name: c.language for c in columns}
     work = frame.rename({label: f"__c{j}" for j, label in enumerate(frame.columns)})
     canon_of = {f"__c{j}": found.get(label) for j, label in enumerate(frame.columns)}
     renamed = {src: name for src, name in canon_of.items() if name}
     work = work.rename(renamed)
-    specs = [(name, kinds[name]) for name in renamed.values() if kinds.get(name) in _CLEANED_KINDS]
+    specs = [(name, kinds[name], languages[name]) for name in renamed.values() if kinds.get(name) in _CLEANED_KINDS]
     roles = {c.role: c.name for c in columns if c.role and c.name in renamed.values()}
     norm = normalize_columns(work, specs, sex_column=roles.get("gioi_tinh"), dob_column=roles.get("ngay_sinh"))
     select: list[pl.Expr] = []
@@ -64,7 +65,7 @@ def clean_frame(frame: pl.DataFrame, found: dict[str, str], columns: tuple[Colum
         src = f"__c{j}"
         name = renamed.get(src, src)
         select.append(pl.col(name).alias(label))
-        if name in dict(specs):
+        if name in {s[0] for s in specs}:
             clean = pl.col(f"{name}_clean")
             if kinds[name] == "owner":  # every owner, not only the first: "Nguyễn Văn An; Trần Thị Bình"
                 names = pl.col(f"{name}_owners").list.eval(pl.element().struct.field("ho_ten_clean")).list.join("; ")

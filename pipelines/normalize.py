@@ -81,7 +81,7 @@ def normalize_frame(frame: pl.DataFrame, columns: tuple[ColumnSpec, ...], label:
     normalizer works on one column of all rows at a time (values parsed once per distinct value),
     so columns, not rows, are what gets done."""
     sex, dob = _dob_and_sex(columns)
-    kinds = [(c.name, c.kind) for c in columns]
+    kinds = [(c.name, c.kind, c.language) for c in columns]  # the language switches Vietnamese-only repairs
     if frame.height < progress.LONG_ROWS:
         return normalize_columns(frame, kinds, sex_column=sex, dob_column=dob)
     with progress.rows(f"{label} {progress.number(frame.height)} dòng", len(kinds), unit="cột") as bar:

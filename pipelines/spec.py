@@ -33,6 +33,10 @@ ColumnKind = Literal[
     "text",  # anything else, kept as is (trimmed)
 ]
 
+# The language of a name/owner/address column's values: "vi" switches on the Vietnamese-only repairs
+# (Telex/VNI typing residue, legacy fonts, tone placement); "other" (foreigners' names) is never rewritten.
+Language = Literal["vi", "other"]
+
 # The person fields the matcher compares (the "person schema", see ARCHITECTURE.md).
 PersonRole = Literal["ho_ten", "ngay_sinh", "gioi_tinh", "id", "dia_chi", "ho_ten_cha", "ho_ten_me"]
 
@@ -62,6 +66,7 @@ class ColumnSpec:
     required: bool = False  # an empty value is a missing field ("đủ")
     role: PersonRole | None = None  # which person field it feeds, if any
     label_vi: str = ""  # header shown in reports
+    language: Language = "vi"  # matching.normalize.names, "Languages"
 
 
 @dataclass(frozen=True)

@@ -39,10 +39,13 @@ Named header lists: `$NAME` in an alias list is replaced by the list NAME, looke
 the file's own `alias_lists`, then in the shared `pipelines/header_aliases.yaml`. A header that
 really starts with "$" is written "$$...".
 
-Languages: `language: other` marks a name column that is not Vietnamese (foreigners' names),
-where the Telex/VNI typing repair must not run. The runtime `ColumnSpec` has no such field yet
-and the normalizer repairs every name column, so such a file is refused (`spec_unsupported`)
-rather than silently repaired; `column_languages()` gives the declared languages.
+Languages: `language: other` marks a name or owner column that is not Vietnamese (foreigners'
+names): the normalizer then runs none of the Vietnamese-only repairs (Telex/VNI typing residue,
+legacy fonts, tone placement), so "Harry Max" stays "Harry Max" (matching/normalize/names.py,
+"Languages"). It becomes `ColumnSpec.language`; `column_languages()` gives the declared languages.
+On an address column it is accepted and changes nothing yet: the address normalizer has no
+typing repair and reads addresses against the Vietnamese units. A run's saved spec carries
+`language: vi` on every column (the dataclass default), which `spec_from_dict` accepts.
 
 The CSDLQG extract (or another reference list) has a spec file of the same column format:
 `spec: reference`, `name`, `title_vi`, `columns` (`load_reference_file`).
@@ -368,7 +371,7 @@ class _Builder:
     runtime dataclasses; collects every problem before raising."""
 
     def __init__(self, doc: _Doc, own_lists: dict[str, list[str]], expand: bool = True):
-        self.doc, self.problems, self.unsupported, self.expand = doc, [], False, expand
+        self.doc, self.problems, self.expand = doc, [], expand
         self.lists = {**_shared_aliases(), **own_lists}
 
     def fail(self, at: Path_, vi: str, en: str, key: bool = False) -> None:
@@ -420,22 +423,23 @@ class _Builder:
                         f"vai trò '{c.role}' cần kind {' hoặc '.join(ROLE_KINDS[c.role])}, gặp '{c.kind}'",
                         f"role {c.role} needs kind {ROLE_KINDS[c.role]}",
                     )
-            if c.language is not None and c.kind not in LANGUAGE_KINDS:
+            # a saved spec (not expanded) lists every column's language, "vi" by default
+            saved_default = not self.expand and c.language == "vi"
+            if c.language is not None and c.kind not in LANGUAGE_KINDS and not saved_default:
                 self.fail(
                     at + ("language",),
                     f"language chỉ dùng cho kind {', '.join(LANGUAGE_KINDS)}",
                     "language applies to name, owner and address columns only",
                 )
-            elif c.language == "other":
-                self.unsupported = True
-                self.fail(
-                    at + ("language",),
-                    "chưa hỗ trợ language: other (bộ chuẩn hoá hiện luôn sửa lỗi gõ "
-                    "Telex/VNI trên cột tên; cần phiên bản sau)",
-                    "non-Vietnamese columns not supported yet",
-                )
             given = {
-                k: v for k, v in (("required", c.required), ("role", c.role), ("label_vi", c.label_vi)) if v is not None
+                k: v
+                for k, v in (
+                    ("required", c.required),
+                    ("role", c.role),
+                    ("label_vi", c.label_vi),
+                    ("language", c.language),
+                )
+                if v is not None
             }
             out.append(ColumnSpec(c.name, c.kind, self.aliases(at + ("aliases",), c.aliases), **given))
         return tuple(out)
@@ -539,8 +543,7 @@ class _Builder:
 
     def raise_if_any(self) -> None:
         if self.problems:
-            only_unsupported = self.unsupported and len(self.problems) == 1
-            raise SpecFileError(self.doc.path, self.problems, code="spec_unsupported" if only_unsupported else None)
+            raise SpecFileError(self.doc.path, self.problems)
 
 
 def load_spec_file(path: str | Path, *, vocabulary: bool = True) -> RegistrySpec:

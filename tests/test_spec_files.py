@@ -24,7 +24,7 @@ from pipelines.catalogue import (
     shipped_spec_files,
 )
 from pipelines.errors import InputError
-from pipelines.normalize import POPULATION_COLUMNS
+from pipelines.normalize import POPULATION_COLUMNS, ingest_registry, normalize_registry, registry_persons
 from pipelines.registries import REGISTRIES
 from pipelines.spec import spec_to_dict
 from pipelines.spec_files import (
@@ -54,9 +54,20 @@ def _plain(value):
     return json.loads(json.dumps(value, ensure_ascii=False))
 
 
+# Fields ColumnSpec gained after the snapshot was written, with their default: a column at the
+# default declares what the snapshot's column declared (any other value must show as a difference).
+NEW_COLUMN_DEFAULTS = {"language": "vi"}
+
+
+def _as_before(column: dict) -> dict:
+    """A column's asdict without the newer fields still at their default."""
+    return {k: v for k, v in column.items() if k not in NEW_COLUMN_DEFAULTS or v != NEW_COLUMN_DEFAULTS[k]}
+
+
 @pytest.mark.parametrize("relative", SHIPPED)
 def test_shipped_file_declares_the_former_python_spec(relative):
     loaded = asdict(load_spec_file(PIPELINES / relative))
+    loaded["columns"] = [_as_before(c) for c in loaded["columns"]]
     before = BEFORE["registries"][SHIPPED[relative]]
     # the engine's own knobs joined the saved settings when LinkSettings became the one home of the defaults
     assert _plain(loaded) == before | {
@@ -212,11 +223,18 @@ def test_roles_kinds_names_and_duplicates(tmp_path):
     assert vi[3].startswith("cột 'Số CCCD': vai trò 'ho_ten' đã gán cho cột 'ho_ten'")
 
 
-def test_non_vietnamese_name_column_is_refused_until_the_normalizer_honours_it(tmp_path):
+def test_a_non_vietnamese_name_column_loads_with_its_language(tmp_path):
     text = MINIMAL.replace("role: ho_ten}", "role: ho_ten, language: other}")
     assert column_languages(_write(tmp_path, text)) == {"ho_ten": "other"}
-    err = _error(tmp_path, text)
-    assert err.code == "spec_unsupported" and "chưa hỗ trợ language: other" in str(err)
+    spec = load_spec_file(tmp_path / "my.yaml")
+    assert spec.column("ho_ten").language == "other"
+    assert {c.name: c.language for c in spec.columns if c.name != "ho_ten"} == dict.fromkeys(
+        ("ma_the", "ngay_sinh", "so_dinh_danh"), "vi"
+    )
+    # saved with a run and read back: the language survives (and "vi" on a date column is the default)
+    assert spec_from_dict(json.loads(json.dumps(spec_to_dict(spec))), "lần chạy x") == spec
+    err = _error(tmp_path, MINIMAL.replace("role: ho_ten}", "role: ho_ten, language: en}"))
+    assert "cột 'ho_ten': language 'en' không hợp lệ" in str(err)
     err = _error(tmp_path, MINIMAL.replace("kind: date, aliases", "kind: date, language: vi, aliases"))
     assert "language chỉ dùng cho kind name, owner, address" in str(err)
 
@@ -238,7 +256,7 @@ def test_not_a_spec_file(tmp_path):
 
 
 def test_shipped_reference_spec_declares_todays_population_columns(tmp_path):
-    assert [_plain(asdict(c)) for c in reference_columns()] == BEFORE["population"]
+    assert [_plain(_as_before(asdict(c))) for c in reference_columns()] == BEFORE["population"]
     assert load_reference_file(PIPELINES / "population.yaml") == POPULATION_COLUMNS == reference_columns()
     # a province's own master list with other headers: a file like the shipped one
     own = (PIPELINES / "population.yaml").read_text(encoding="utf-8").replace("[Mã xã]", "[Mã xã, Mã ĐVHC xã]")
@@ -274,3 +292,46 @@ def test_a_runs_saved_spec_is_rebuilt_by_the_same_model(tmp_path):
     with pytest.raises(SpecFileError) as err:
         spec_from_dict(broken, "lần chạy x")
     assert str(err.value).startswith("tệp lần chạy x: cột 'so_giay_chung_nhan': kind 'nam' không hợp lệ")
+
+
+GUESTS = """
+name: khach_luu_tru
+title_vi: Khách lưu trú (ASM)
+key_column: ma_khach
+columns:
+  - {name: ma_khach, kind: text, aliases: [Mã khách], required: true}
+  - {name: ho_ten, kind: name, aliases: [Họ tên khách], required: true, role: ho_ten, language: other}
+  - {name: ngay_sinh, kind: date, aliases: [Ngày sinh], required: true, role: ngay_sinh}
+  - {name: so_ho_chieu, kind: text, aliases: [Số hộ chiếu]}
+  - {name: chu_co_so, kind: name, aliases: [Chủ cơ sở lưu trú]}
+match:
+  comparisons: [ho_ten, ngay_sinh]
+  blocking_rules: [ho_ten_nam_sinh, ten_ngay_sinh]
+"""
+
+
+def test_a_foreign_name_column_through_the_pipeline_normalizer(tmp_path):
+    """A guest list from a spec file, read and normalized by the pipeline's own path: the guests'
+    names keep their letters, the Vietnamese host column is repaired exactly as before."""
+    spec = load_spec_file(_write(tmp_path, GUESTS, "khach.yaml"))
+    data = tmp_path / "khach.csv"
+    data.write_text(
+        "Mã khách,Họ tên khách,Ngày sinh,Số hộ chiếu,Chủ cơ sở lưu trú\n"
+        "K1,harry max,01/02/1990,X1,Nguyeenx Vawn An\n"
+        "K2,PARIS HILTON,17/02/1981,X2,Traafn Thij Lan\n"
+        "K3,John O'Neil,03/04/1975,X3,Lê Văn Bình\n"
+        "K4,Thomas Müller,13/09/1989,X4,NguyÔn V¨n An\n",
+        encoding="utf-8",
+    )
+    rows = normalize_registry(spec, ingest_registry(spec, data))
+    assert rows["ho_ten_clean"].to_list() == ["Harry Max", "Paris Hilton", "John O'Neil", "Thomas Müller"]
+    assert rows["ho_ten_key"].to_list() == ["harry max", "paris hilton", "john oneil", "thomas muller"]
+    assert rows["chu_co_so_clean"].to_list() == ["Nguyễn Văn An", "Trần Thị Lan", "Lê Văn Bình", "Nguyễn Văn An"]
+    assert not any(p.startswith("ho_ten:") for ps in rows["problems"].to_list() for p in ps if p != "ho_ten:all_caps")
+    assert rows["row_status"].to_list() == ["ok"] * 4
+    persons = registry_persons(spec, rows).sort("rec_id")
+    assert persons["ho_ten"].to_list() == ["Harry Max", "Paris Hilton", "John O'Neil", "Thomas Müller"]
+    assert persons["ho_ten_key"].to_list() == rows["ho_ten_key"].to_list()
+    # the same file under a spec without the language: today's Vietnamese reading, invented names
+    vi = load_spec_file(_write(tmp_path, GUESTS.replace(", language: other}", "}"), "khach_vi.yaml"))
+    assert normalize_registry(vi, ingest_registry(vi, data))["ho_ten_clean"].to_list()[:2] == ["Hảy Mã", "Pái Hilton"]

@@ -10,6 +10,12 @@ Kinds beyond the table in ARCHITECTURE.md:
 - `amount`: `c_clean` (Float64), problems `not_a_number`, `not_positive` (amounts.py).
 - `text`: `c_clean` (trimmed, NFC, null when empty), `c_problems` (always empty).
 Sex and date columns are processed first so the ID checks can use them.
+
+Language: a column item may carry a third element, its language ("vi" by default, or "other";
+`pipelines.spec.ColumnSpec.language`). Name and owner columns in another language get no
+Vietnamese-only repair (names.py, "Languages"). Other kinds ignore it: dates, sex and amounts have
+no Vietnamese text repair, IDs are left to the ID rules, and an address is read against the
+Vietnamese administrative units whatever the column's language.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from matching.normalize.addresses import normalize_address_column
 from matching.normalize.amounts import normalize_amount_column
 from matching.normalize.dates import normalize_date_column
 from matching.normalize.ids import normalize_id_column
-from matching.normalize.names import normalize_name_column
+from matching.normalize.names import check_language, normalize_name_column
 from matching.normalize.owners import normalize_owner_column
 from matching.normalize.problems import ProblemAccumulator, finish, prefix_col
 from matching.normalize.sex import normalize_sex_column, sex_exprs
@@ -41,6 +47,14 @@ def normalize_text_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = Fal
     return finish(out, c, keep_prefixed)
 
 
+def _item(c) -> tuple[str, str, str]:
+    """(name, kind, language) of a column item: a ColumnSpec-like object or a 2- or 3-tuple."""
+    if hasattr(c, "kind"):
+        return c.name, c.kind, getattr(c, "language", "vi")
+    name, kind, *rest = c
+    return name, kind, rest[0] if rest else "vi"
+
+
 def normalize_columns(
     df: pl.DataFrame,
     columns: Sequence,
@@ -49,26 +63,27 @@ def normalize_columns(
     dob_column: str | None = None,
     on_column: Callable[[str, int, int], None] | None = None,
 ) -> pl.DataFrame:
-    """Add the derived columns for each (column, kind) and the combined `problems` column.
+    """Add the derived columns for each (column, kind[, language]) and the combined `problems` column.
 
-    Items may also be objects with `.name` and `.kind` (pipelines.spec.ColumnSpec).
+    Items may also be objects with `.name`, `.kind` and `.language` (pipelines.spec.ColumnSpec).
     `on_column(name, done, total)` is called after each column, so a caller can show progress:
     the work goes column by column over all rows (values are parsed once per distinct value, so
     cutting the rows into chunks would redo the common values in every chunk)."""
-    columns = [(c.name, c.kind) if hasattr(c, "kind") else tuple(c) for c in columns]
-    for name, kind in columns:
+    columns = [_item(c) for c in columns]
+    for name, kind, language in columns:
         if kind not in KINDS:
             raise ValueError(f"unknown column kind {kind!r} for {name!r}")
+        check_language(language)
         if name not in df.columns:
             raise KeyError(f"column {name!r} not in frame")
-    ordered = sorted(columns, key=lambda nk: _ORDER.get(nk[1], 2))
+    ordered = sorted(columns, key=lambda nkl: _ORDER.get(nkl[1], 2))
     out = df
     acc = ProblemAccumulator(df.height)
-    for done, (name, kind) in enumerate(ordered, start=1):
+    for done, (name, kind, language) in enumerate(ordered, start=1):
         if kind == "name":
-            out = normalize_name_column(out, name, keep_prefixed=True)
+            out = normalize_name_column(out, name, keep_prefixed=True, language=language)
         elif kind == "owner":
-            out = normalize_owner_column(out, name, keep_prefixed=True)
+            out = normalize_owner_column(out, name, keep_prefixed=True, language=language)
         elif kind in ("date", "year"):
             out = normalize_date_column(out, name, year_only=kind == "year", keep_prefixed=True)
         elif kind == "sex":

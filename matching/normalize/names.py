@@ -11,6 +11,16 @@ Derived columns for a source column `c` (ARCHITECTURE.md, "Normalized columns"):
 Problem codes: `nfd`, `legacy_tcvn3`, `legacy_vni`, `telex_residue`, `tone_style`, `eth_d`
 (U+00D0 typed for Đ), `stray_chars`, `honorific`, `all_caps`, `no_diacritics` (an all-ASCII
 name that looks Vietnamese: its key still matches, its display form cannot be restored).
+
+Languages: every function takes `language` ("vi" by default, or "other"), set per column by the
+spec (`ColumnSpec.language`). A non-Vietnamese name column (foreigners: accommodation guests,
+land co-owners) must never be rewritten: the Telex/VNI/VIQR typing repair turned "harry" into
+"Hảy" and "paris" into "Pái". So for "other" none of the Vietnamese-only steps run (legacy-font
+and typing repair, tone placement, Ð→Đ, honorifics, surname folding, Thị/Văn dropping,
+`no_diacritics`). What stays is the cleanup any name gets: NFC, spaces, stray characters (a
+hyphen is kept: "Jean-Luc"), title case of an all-upper or all-lower value (mixed case is kept as
+written: "John O'Neil", "Ludwig van Beethoven"), and the accent-free keys the matcher compares
+("Müller" → "muller"); other languages keep their diacritics in the display form.
 """
 
 from __future__ import annotations
@@ -54,6 +64,16 @@ _TONE_STYLE_PATTERN = r"(?:[oO][àáảãạèéẻẽẹÀÁẢÃẠÈÉẺẼ�
 RARE_PATTERN = "|".join(
     f"(?:{p})" for p in (LEGACY_CANDIDATE_PATTERN, _TELEX_PATTERN, _VIQR_PATTERN, _TONE_STYLE_PATTERN)
 )
+
+
+LANGUAGES = ("vi", "other")  # the values of ColumnSpec.language
+
+
+def check_language(language: str) -> str:
+    """The language itself, or ValueError: a typo must not silently switch repairs on or off."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r} (known: {', '.join(LANGUAGES)})")
+    return language
 
 
 _SURNAME_SET = frozenset(SURNAMES)
@@ -206,6 +226,21 @@ def repair_typing(value: str) -> str:
     return _repair_rare(value)[0]
 
 
+def _title_letters(value: str) -> str:
+    """Title case that changes only case, letter for letter: polars' titlecase turns "ß" into
+    "Ss", a rewrite a foreign name must not get (a first letter whose capital is longer stays)."""
+
+    def cap(m: re.Match) -> str:
+        word = m.group(0)
+        first = word[0].upper()
+        return (first if len(first) == 1 else word[0]) + word[1:]
+
+    return _WORD_RE.sub(cap, value.lower())
+
+
+_WORD_RE = re.compile(r"[^\W\d_]+")
+
+
 # --- vectorized path -------------------------------------------------------------------------
 _LIST_STR = pl.List(pl.Utf8)
 
@@ -214,8 +249,11 @@ def _flag(cond: pl.Expr, code: str) -> pl.Expr:
     return pl.when(cond).then(pl.lit(code))
 
 
-def name_table(raw: pl.Series) -> pl.DataFrame:
-    """Derived columns for each distinct raw name (column `raw` plus clean/key/... columns)."""
+def name_table(raw: pl.Series, language: str = "vi") -> pl.DataFrame:
+    """Derived columns for each distinct raw name (column `raw` plus clean/key/... columns).
+
+    `language="other"`: no Vietnamese-only step (module docstring, "Languages")."""
+    vi = check_language(language) == "vi"
     uniq = raw.drop_nulls().unique()
     df = pl.DataFrame({"raw": uniq})
     df = df.with_columns(s=pl.col("raw").str.strip_chars())
@@ -224,7 +262,7 @@ def name_table(raw: pl.Series) -> pl.DataFrame:
         s=pl.col("s").str.normalize("NFC"),
     )
     rare_mask = df["s"].str.contains(RARE_PATTERN)
-    rare_vals = df.filter(rare_mask)["s"].to_list()
+    rare_vals = df.filter(rare_mask)["s"].to_list() if vi else []
     fixed = [_repair_rare(v) for v in rare_vals]
     rare_df = pl.DataFrame(
         {"s": rare_vals, "s_fixed": [f[0] for f in fixed], "p_rare": [f[1] for f in fixed]},
@@ -233,36 +271,49 @@ def name_table(raw: pl.Series) -> pl.DataFrame:
     df = df.join(rare_df, on="s", how="left").with_columns(
         s=pl.coalesce("s_fixed", "s"), p_rare=pl.col("p_rare").fill_null(pl.lit([], dtype=_LIST_STR))
     )
-    letters_only = pl.col("s").str.replace_all(r"[^\p{L}\p{M}'\s]", " ")
+    # a hyphen joins the parts of many foreign names ("Jean-Luc"); in a Vietnamese name it is stray
+    kept = r"[^\p{L}\p{M}'\s]" if vi else r"[^\p{L}\p{M}'\s-]"
+    letters_only = pl.col("s").str.replace_all(kept, " ")
+    # Ð/ð (eth) typed for Đ/đ is a Vietnamese slip; in other languages eth is a letter of its own
+    eth_fixed = letters_only.str.replace_all("Ð", "Đ").str.replace_all("ð", "đ") if vi else letters_only
     df = df.with_columns(
-        p_eth=pl.col("s").str.contains("[Ðð]"),
-        p_stray=pl.col("s").str.contains(r"[^\p{L}\p{M}'\s]"),
-        s=letters_only.str.replace_all("Ð", "Đ")
-        .str.replace_all("ð", "đ")
-        .str.replace_all(r"\s+", " ")
-        .str.strip_chars(" '"),
+        p_eth=pl.col("s").str.contains("[Ðð]") & vi,
+        p_stray=pl.col("s").str.contains(kept),
+        s=eth_fixed.str.replace_all(r"\s+", " ").str.strip_chars(" '" if vi else " '-"),
     )
     hon = df["s"].str.extract_groups(_HONORIFIC_RE + r"(\S+)\s+\S")
     df = df.with_columns(_next=hon.struct.field("2"))
-    df = df.with_columns(p_hon=key_expr(pl.col("_next")).is_in(list(SURNAME_KEYS)).fill_null(False))
+    df = df.with_columns(p_hon=key_expr(pl.col("_next")).is_in(list(SURNAME_KEYS)).fill_null(False) & vi)
     df = df.with_columns(
         s=pl.when(pl.col("p_hon")).then(pl.col("s").str.replace(_HONORIFIC_RE, "")).otherwise(pl.col("s"))
     )
     has_letters = pl.col("s").str.contains(r"\p{L}")
+    titled = pl.col("s").str.to_titlecase()
+    if not vi:  # "John O'Neil", "Ludwig van Beethoven": mixed case is the writer's, kept
+        one_case = (pl.col("s") == pl.col("s").str.to_uppercase()) | (pl.col("s") == pl.col("s").str.to_lowercase())
+        titled = pl.when(one_case).then(pl.col("s").map_elements(_title_letters, return_dtype=pl.Utf8))
+        titled = titled.otherwise(pl.col("s"))
     df = df.with_columns(
         p_caps=(pl.col("s") == pl.col("s").str.to_uppercase()) & pl.col("s").str.contains(r"\p{L}{2}"),
-        clean=pl.when(has_letters).then(pl.col("s").str.to_titlecase()),
+        clean=pl.when(has_letters).then(titled),
     )
-    df = df.with_columns(key=key_expr(pl.col("clean")))
+    # the key splits "Jean-Luc" like "Jean Luc" (key_expr would glue it: "jeanluc"), and reads an
+    # eth as d, as the Vietnamese key does after its Ð→Đ repair: one raw text, one key in both languages
+    key_source = pl.col("clean") if vi else pl.col("clean").str.replace_all("-", " ").str.replace_all("[Ðð]", "d")
+    df = df.with_columns(key=key_expr(key_source))
+    key_nomid = pl.col("key").str.replace_all(r" (?:thi|van) ", " ").str.replace_all(r" (?:thi|van) ", " ")
     df = df.with_columns(
         p_noacc=pl.col("clean").str.contains(r"^[\x00-\x7f]+$")
         & (pl.col("key").str.count_matches(" ") >= 1)
-        & pl.col("key").str.extract(r"^(\S+)").is_in(list(SURNAME_KEYS)),
+        & pl.col("key").str.extract(r"^(\S+)").is_in(list(SURNAME_KEYS))
+        & vi,
         ho_key=pl.col("key").str.extract(r"^(\S+)"),
         ten_key=pl.col("key").str.extract(r"(\S+)$"),
-        key_nomid=pl.col("key").str.replace_all(r" (?:thi|van) ", " ").str.replace_all(r" (?:thi|van) ", " "),
+        # Thị/Văn are Vietnamese middle names; "Ludwig van Beethoven" keeps its "van"
+        key_nomid=key_nomid if vi else pl.col("key"),
     )
-    df = df.with_columns(ho_key=pl.col("ho_key").replace(_SURNAME_FOLD))
+    if vi:
+        df = df.with_columns(ho_key=pl.col("ho_key").replace(_SURNAME_FOLD))
     # An accent-free name is flagged only when some word cannot be a plain syllable ("Nguyen",
     # "Dat"): "Mai Linh" or "Phan Minh Thu" are correct without any diacritic.
     candidates = df.filter(pl.col("p_noacc"))["key"].to_list()
@@ -289,10 +340,12 @@ def name_table(raw: pl.Series) -> pl.DataFrame:
     )
 
 
-def normalize_name_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = False) -> pl.DataFrame:
+def normalize_name_column(
+    df: pl.DataFrame, c: str, *, keep_prefixed: bool = False, language: str = "vi"
+) -> pl.DataFrame:
     """Add c_clean, c_key, c_key_nomid, c_ho_key, c_ten_key, c_problems (rows kept in order)."""
     distinct = Distinct(df[c])
-    table = name_table(distinct.values)
+    table = name_table(distinct.values, language)
     table = table.with_columns(list_to_str(pl.col("problems"), c).alias(prefix_col(c))).drop("problems")
     table = table.rename(
         {
@@ -324,9 +377,10 @@ class Name:
     tokens: tuple[str, ...] = field(default=())
 
 
-def split_name(clean: str | None) -> tuple[str | None, str | None, str | None, bool]:
-    """(họ, đệm, tên, structured): split only when the first word is a known surname."""
-    if not clean:
+def split_name(clean: str | None, language: str = "vi") -> tuple[str | None, str | None, str | None, bool]:
+    """(họ, đệm, tên, structured): split only when the first word is a known Vietnamese surname
+    (never for another language: "Ma Long" of a foreign column is not họ Ma)."""
+    if not clean or check_language(language) != "vi":
         return None, None, None, False
     tokens = clean.split(" ")
     if len(tokens) >= 2 and tokens[0] in _SURNAME_SET:
@@ -334,11 +388,12 @@ def split_name(clean: str | None) -> tuple[str | None, str | None, str | None, b
     return None, None, None, False
 
 
-def normalize_name(value: str | None) -> Name:
+def normalize_name(value: str | None, language: str = "vi") -> Name:
     """One name through exactly the same code as a column (so scalar and frame never disagree)."""
-    row = normalize_name_column(pl.DataFrame({"v": [value]}, schema={"v": pl.Utf8}), "v").row(0, named=True)
+    frame = pl.DataFrame({"v": [value]}, schema={"v": pl.Utf8})
+    row = normalize_name_column(frame, "v", language=language).row(0, named=True)
     clean = row["v_clean"]
-    ho, dem, ten, structured = split_name(clean)
+    ho, dem, ten, structured = split_name(clean, language)
     return Name(
         clean=clean,
         key=row["v_key"],

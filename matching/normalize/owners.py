@@ -11,6 +11,10 @@ exactly the same keys as any other name.
 `owner`, `co_owner` (second person of a couple) or `household_head`; sex comes from "Ông"/"Bà".
 The name columns (`c_clean`, `c_key`, ...) describe the first person (or the organization's
 cleaned name, with null surname/given-name keys).
+
+`language="other"` (a column of foreign co-owners): the owner structure is still read (the
+honorifics and "và" are the Vietnamese registry's own words), but no legacy-font or typing
+repair touches the text and the names go through `name_table(..., "other")`.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import polars as pl
 
 from matching.normalize.encodings import repair_legacy_text
 from matching.normalize.fold import fold
-from matching.normalize.names import SURNAME_KEYS, name_table, repair_typing
+from matching.normalize.names import SURNAME_KEYS, check_language, name_table, repair_typing
 from matching.normalize.problems import Distinct, finish, list_to_str, prefix_col
 
 _LIST_STR = pl.List(pl.Utf8)
@@ -92,7 +96,7 @@ def _strip_honorific(piece: str) -> tuple[str, str | None]:
     return piece, None
 
 
-def parse_owner(value: str | None) -> tuple[str | None, list[tuple[str, str, str | None]]]:
+def parse_owner(value: str | None, language: str = "vi") -> tuple[str | None, list[tuple[str, str, str | None]]]:
     """(entity, [(name text, role, sex)]) for one owner value; names are not yet normalized."""
     if value is None:
         return None, []
@@ -102,7 +106,8 @@ def parse_owner(value: str | None) -> tuple[str | None, list[tuple[str, str, str
     f = _shadow(s)
     if _ORG_ASCII.search(f) or _ORG_ACCENTED.search(s):
         return "organization", []
-    typed = repair_typing(s)  # typing residue: "Hợp tacs xã" is still a cooperative
+    # typing residue: "Hợp tacs xã" is still a cooperative (Vietnamese text only)
+    typed = repair_typing(s) if check_language(language) == "vi" else s
     if typed != s and (_ORG_ASCII.search(_shadow(typed)) or _ORG_ACCENTED.search(typed)):
         return "organization", []
     m = _HOUSEHOLD_ACCENTED.match(s) or _HOUSEHOLD.match(f)
@@ -141,14 +146,16 @@ _OWNER_STRUCT = pl.Struct(
 )
 
 
-def owner_table(raw: pl.Series) -> pl.DataFrame:
+def owner_table(raw: pl.Series, language: str = "vi") -> pl.DataFrame:
     uniq = raw.drop_nulls().unique().to_list()
-    repaired = [repair_legacy_text(v) for v in uniq]
-    parsed = [parse_owner(text) for text, _ in repaired]
+    vi = check_language(language) == "vi"
+    repaired = [repair_legacy_text(v) if vi else (v, None) for v in uniq]
+    parsed = [parse_owner(text, language) for text, _ in repaired]
     person_texts = sorted({p[0] for _, persons in parsed for p in persons})
-    names = name_table(pl.Series(person_texts, dtype=pl.Utf8))
+    names = name_table(pl.Series(person_texts, dtype=pl.Utf8), language)
     by_raw = {r["raw"]: r for r in names.iter_rows(named=True)}
-    orgs = name_table(pl.Series([r[0] for r, (e, _) in zip(repaired, parsed) if e == "organization"], dtype=pl.Utf8))
+    org_texts = [r[0] for r, (e, _) in zip(repaired, parsed) if e == "organization"]
+    orgs = name_table(pl.Series(org_texts, dtype=pl.Utf8), language)
     org_by_raw = {r["raw"]: r for r in orgs.iter_rows(named=True)}
     rows = []
     for value, (entity, persons), (repaired_text, legacy) in zip(uniq, parsed, repaired):
@@ -208,9 +215,11 @@ def owner_table(raw: pl.Series) -> pl.DataFrame:
     )
 
 
-def normalize_owner_column(df: pl.DataFrame, c: str, *, keep_prefixed: bool = False) -> pl.DataFrame:
+def normalize_owner_column(
+    df: pl.DataFrame, c: str, *, keep_prefixed: bool = False, language: str = "vi"
+) -> pl.DataFrame:
     distinct = Distinct(df[c])
-    table = owner_table(distinct.values)
+    table = owner_table(distinct.values, language)
     table = table.with_columns(list_to_str(pl.col("problems"), c).alias(prefix_col(c))).drop("problems")
     table = table.rename(
         {k: f"{c}_{k}" for k in ("clean", "key", "key_nomid", "ho_key", "ten_key", "owners", "entity")} | {"raw": c}

@@ -4,11 +4,13 @@ rows are never dropped or reordered. Real files written and read back (CSV and .
 import csv
 
 import openpyxl
+import polars as pl
 import pytest
 
-from pipelines.clean import clean_file
+from pipelines.clean import clean_file, clean_frame
 from pipelines.cli import main
 from pipelines.errors import InputError
+from pipelines.spec import ColumnSpec
 
 HEADER = [
     "STT",
@@ -197,3 +199,17 @@ def test_clean_land_owners_year_and_area(tmp_path):
     assert "dien_tich:not_positive" in body[2][col["problems"]]
     assert "so_giay_to:id_leading_zero_restored" in body[0][col["problems"]]
     assert "dia_chi_thua_dat_clean" not in col  # text columns are written back as they are
+
+
+def test_clean_keeps_a_foreign_name_column_as_written():
+    """`clean` normalizes by the spec's columns, language included: a guest column is not
+    "repaired" into Vietnamese, the host column beside it is."""
+    columns = (
+        ColumnSpec("ho_ten", "name", role="ho_ten", language="other"),
+        ColumnSpec("chu_co_so", "name"),
+    )
+    frame = pl.DataFrame({"Họ tên khách": ["harry max", "John O'Neil"], "Chủ cơ sở": ["Nguyeenx Vawn An", "x"]})
+    out = clean_frame(frame, {"Họ tên khách": "ho_ten", "Chủ cơ sở": "chu_co_so"}, columns)
+    assert out["ho_ten_clean"].to_list() == ["Harry Max", "John O'Neil"]
+    assert out["chu_co_so_clean"].to_list() == ["Nguyễn Văn An", "X"]
+    assert out["Họ tên khách"].to_list() == ["harry max", "John O'Neil"]  # the original kept beside it
