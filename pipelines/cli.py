@@ -168,6 +168,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return run_registry_cli(
         registry=args.registry,
         spec_file=_existing(args.spec, "tệp khai báo sổ (--spec)") if args.spec else None,
+        population_spec=(
+            _existing(args.population_spec, "tệp khai báo trích xuất (--population-spec)")
+            if args.population_spec
+            else None
+        ),
         population=population,
         input_file=input_file,
         db=Path(args.db),
@@ -329,6 +334,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--population", required=True, metavar="TỆP", help="tệp trích xuất CSDLQG về dân cư (.csv, .xlsx, .parquet)"
+    )
+    p.add_argument(
+        "--population-spec",
+        metavar="TỆP_YAML",
+        help="tệp YAML khai báo cột và tiêu đề của trích xuất (như pipelines/population.yaml), "
+        "khi trích xuất có tiêu đề khác (mặc định: pipelines/population.yaml)",
     )
     p.add_argument(
         "--input", required=True, metavar="TỆP", help="tệp sổ đăng ký cần đối soát (.csv, .xlsx, .xls, .parquet)"

@@ -33,7 +33,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines import findings, match, normalize, progress, review, warehouse
-from pipelines.catalogue import load_registry
+from pipelines.catalogue import load_registry, reference_columns
 from pipelines.errors import DoisoatError, InputError, safe_text, unexpected_error_text
 from pipelines.findings.alerts import registered_deaths
 from pipelines.findings.coverage import coverage_frame
@@ -222,6 +222,7 @@ def _reconcile(
     *,
     unmasked: bool = False,
     column_map: Path | None = None,
+    population_spec: Path | None = None,
     by_commune: bool = False,
     password_file: Path | None = None,
     step: Step = run_plain,
@@ -251,6 +252,7 @@ def _reconcile(
         "out_dir": str(out_dir),
         "unmasked": unmasked,
         "column_map": str(column_map) if column_map else None,
+        "population_spec": str(population_spec) if population_spec else None,
         "spec": spec_to_dict(spec),
         "by_commune": by_commune,
         "password_file": str(password_file) if password_file else None,  # the path, never the password
@@ -265,7 +267,8 @@ def _reconcile(
             ingested = step("ingest", normalize.ingest_registry, spec, input_file, column_map)
         inputs.append(ingested.info)
         with stage("load_population", f"Đọc trích xuất CSDLQG {Path(population).name}…"):
-            pop = step("load_population", normalize.load_population, db, population)
+            reference = reference_columns(population_spec) if population_spec else normalize.POPULATION_COLUMNS
+            pop = step("load_population", normalize.load_population, db, population, reference)
         inputs.append(pop.info)
         pop_sha = pop.sha256
         log.info(
@@ -511,9 +514,12 @@ def run_registry_cli(
     by_commune: bool = False,
     password_file: Path | None = None,
     spec_file: Path | None = None,
+    population_spec: Path | None = None,
 ) -> int:
     """`doisoat run`: a built-in registry by name, or any other declared in a spec file (`--spec`)."""
     spec = load_registry(spec_file) if spec_file is not None else get_spec(registry)
+    if population_spec is not None:
+        reference_columns(population_spec)  # a mistake in the file is refused before the run starts
     summary = reconcile(
         spec,
         population,
@@ -522,6 +528,7 @@ def run_registry_cli(
         out_dir,
         unmasked=unmasked,
         column_map=column_map,
+        population_spec=population_spec,
         by_commune=by_commune,
         password_file=password_file,
     )

@@ -102,8 +102,10 @@ def _null(dtype=pl.Utf8) -> pl.Expr:
 # ---------------------------------------------------------------- population ----------------------
 
 
-def load_population(db: Path, path: Path) -> Population:
-    """The normalized extract: from the warehouse cache when this exact file (SHA-256) was seen."""
+def load_population(db: Path, path: Path, columns: tuple[ColumnSpec, ...] = POPULATION_COLUMNS) -> Population:
+    """The normalized extract: from the warehouse cache when this exact file (SHA-256) was seen.
+    `columns`: the reference side's spec (pipelines/population.yaml, or a file of the user's for an
+    extract with other headers); the canonical column names are the same, only headers differ."""
     path = Path(path)
     sha = sha256_file(path) if path.exists() else ""
     con = warehouse.connect(db)
@@ -136,13 +138,13 @@ def load_population(db: Path, path: Path) -> Population:
             )
     finally:
         con.close()
-    pop = read_population(path, sha)
+    pop = read_population(path, sha, columns)
     with progress.part("population_checks", "  Kiểm tra trích xuất CSDLQG…"):
         pop.issues = population_issues(pop.frame)
     return pop
 
 
-def read_population(path: Path, sha: str = "") -> Population:
+def read_population(path: Path, sha: str = "", columns: tuple[ColumnSpec, ...] = POPULATION_COLUMNS) -> Population:
     """Read and normalize an extract, without the warehouse cache and without its checks.
 
     Why apart from `load_population`: the benchmark (bench/bench_matching.py) prepares its
@@ -150,9 +152,9 @@ def read_population(path: Path, sha: str = "") -> Population:
     path = Path(path)
     # a plain UTF-8 extract is parsed by polars; anything else by the forgiving reader (same result)
     with progress.part("read_population", "  Đọc tệp trích xuất…"):
-        res = read_csv_fast(path, POPULATION_COLUMNS) or read_table(path, POPULATION_COLUMNS, role="population")
+        res = read_csv_fast(path, columns) or read_table(path, columns, role="population")
     with progress.part("normalize_population", "  Chuẩn hoá trích xuất…"):
-        frame = _normalized_population(res, sha)
+        frame = _normalized_population(res, sha, columns)
     if frame.height and frame["id12"].null_count() == frame.height:
         raise InputError(
             "trích xuất CSDLQG không có dòng nào có số định danh cá nhân 12 số hợp lệ: không thể đối soát "
@@ -162,9 +164,11 @@ def read_population(path: Path, sha: str = "") -> Population:
     return Population(frame=frame, sha256=sha, info=res.info | {"cached": False}, cached=False)
 
 
-def _normalized_population(res: IngestResult, sha: str) -> pl.DataFrame:
+def _normalized_population(
+    res: IngestResult, sha: str, columns: tuple[ColumnSpec, ...] = POPULATION_COLUMNS
+) -> pl.DataFrame:
     """The warehouse `population` columns of a freshly read extract (raw, clean and person schema)."""
-    norm = normalize_frame(res.frame, POPULATION_COLUMNS, label="Chuẩn hoá CSDLQG")
+    norm = normalize_frame(res.frame, columns, label="Chuẩn hoá CSDLQG")
     persons = person_schema.to_person_schema(norm.drop("rec_id", strict=False), POPULATION_ROLES)
     return pl.concat(
         [

@@ -89,3 +89,74 @@ def test_a_registry_from_a_yaml_file_runs_reports_and_takes_reviews(tmp_path):
     present = truth.filter(pl.col("true_id").is_not_null()).height
     assert correct / linked.height >= 0.995  # precision
     assert correct / present >= 0.95  # recall
+
+
+# A CSDLQG extract (or a province's own master list) whose headers are none of the usual ones.
+OTHER_HEADERS = {
+    "so_dinh_danh": "Mã định danh công dân",
+    "so_cmnd_cu": "CMTND",
+    "ho_ten": "Tên công dân",
+    "ngay_sinh": "Sinh ngày",
+    "gioi_tinh": "Phái",
+    "ho_ten_cha": "Cha",
+    "ho_ten_me": "Mẹ",
+    "ma_tinh": "MaTinh",
+    "ten_tinh": "TenTinh",
+    "ma_xa": "MaXa",
+    "ten_xa": "TenXa",
+    "dia_chi_thuong_tru": "Thường trú tại",
+    "ma_ho": "MaHo",
+    "ngay_mat": "Ngày từ trần",
+}
+KINDS = {"so_dinh_danh": "id", "so_cmnd_cu": "id", "ho_ten": "name", "ngay_sinh": "date", "gioi_tinh": "sex",
+         "ho_ten_cha": "name", "ho_ten_me": "name", "ngay_mat": "date"}  # fmt: skip
+ROLES = {"so_dinh_danh": "id", "ho_ten": "ho_ten", "ngay_sinh": "ngay_sinh", "gioi_tinh": "gioi_tinh",
+         "ho_ten_cha": "ho_ten_cha", "ho_ten_me": "ho_ten_me"}  # fmt: skip
+
+
+def _reference_spec() -> str:
+    lines = ["spec: reference", "name: population", "title_vi: Danh sách công dân của tỉnh", "columns:"]
+    for name, header in OTHER_HEADERS.items():
+        extra = (
+            f", required: true, role: {ROLES[name]}"
+            if name in ROLES and name not in ("ho_ten_cha", "ho_ten_me")
+            else ""
+        )
+        role = f", role: {ROLES[name]}" if name in ("ho_ten_cha", "ho_ten_me") else ""
+        lines.append(f"  - {{name: {name}, kind: {KINDS.get(name, 'text')}, aliases: [{header}]{extra}{role}}}")
+    return "\n".join(lines) + "\n"
+
+
+def test_an_extract_with_other_headers_is_read_through_its_spec_file(tmp_path):
+    extract = pl.read_csv(SAMPLE / "population.csv", infer_schema_length=0)
+    extract.rename(OTHER_HEADERS).write_csv(tmp_path / "cong_dan.csv")
+    (tmp_path / "cong_dan.yaml").write_text(_reference_spec(), encoding="utf-8")
+    db, out = tmp_path / "kho.duckdb", tmp_path / "out"
+    common = ["--input", str(SAMPLE / "social_welfare.csv"), "--db", str(db), "--out", str(out), "-q"]
+
+    refused = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", "social_welfare", "--population", str(tmp_path / "cong_dan.csv"),
+         *common], capture_output=True, text=True, cwd=ROOT, timeout=900,
+    )  # fmt: skip
+    assert refused.returncode == 2 and "không tìm thấy các cột bắt buộc" in refused.stderr  # usual headers absent
+    _doisoat("run", "social_welfare", "--population", str(SAMPLE / "population.csv"), *common)
+    _doisoat("run", "social_welfare", "--population", str(tmp_path / "cong_dan.csv"),
+             "--population-spec", str(tmp_path / "cong_dan.yaml"), *common)  # fmt: skip
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        runs = [
+            r[0]
+            for r in con.execute("SELECT run_id FROM runs WHERE status = 'succeeded' ORDER BY started_at").fetchall()
+        ]
+        assert len(runs) == 2
+        links = [
+            con.execute(
+                "SELECT source_row, owner_index, status, method, so_dinh_danh FROM links "
+                "WHERE run_id = ? ORDER BY 1, 2",
+                [run],
+            ).fetchall()
+            for run in runs
+        ]
+        params = con.execute("SELECT parameters FROM runs WHERE run_id = ?", [runs[1]]).fetchone()[0]
+    assert links[0] == links[1] and len(links[0]) == 500  # the same links as with the usual headers
+    assert "cong_dan.yaml" in params  # the run records which reference spec it read
