@@ -14,6 +14,8 @@ import unicodedata
 import duckdb
 import polars as pl
 
+from matching.person_schema import SCHEMA
+
 SURNAMES = (
     ["Nguyễn"] * 8
     + ["Trần"] * 3
@@ -41,25 +43,7 @@ GIVEN_M = [
 GIVEN_F = ["Lan", "Hương", "Mai", "Hoa", "Linh", "Trang", "Hà", "Thảo", "Ngọc", "Phương", "Dung", "Yến", "Nga", "Hạnh"]
 FOLD = {"huynh": "hoang", "vo": "vu"}
 
-COLUMNS = {
-    "rec_id": pl.Int64,
-    "ho_ten": pl.String,
-    "ho_ten_key": pl.String,
-    "ho_ten_key_nomid": pl.String,
-    "ho_key": pl.String,
-    "ten_key": pl.String,
-    "ngay_sinh_year": pl.Int16,
-    "ngay_sinh_month": pl.Int16,
-    "ngay_sinh_day": pl.Int16,
-    "ngay_sinh_precision": pl.String,
-    "gioi_tinh": pl.String,
-    "id12": pl.String,
-    "cmnd9": pl.String,
-    "ma_tinh": pl.String,
-    "ma_xa": pl.String,
-    "ho_ten_cha_key": pl.String,
-    "ho_ten_me_key": pl.String,
-}
+COLUMNS = SCHEMA  # the engine's person schema, not a copy of it
 
 
 def key(name: str | None) -> str | None:
