@@ -27,11 +27,12 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
-from matching.blocking import block, get_rules
-from matching.comparisons import Comparison, get_comparisons, level_sql, tf_columns
+from matching import library
+from matching.blocking import BlockingRule, block
+from matching.comparisons import Comparison, level_sql, tf_columns
 from matching.deterministic import run_deterministic
 from matching.model import Model, estimate_u, patterns, train
-from matching.person_schema import SCHEMA
+from matching.person_schema import OPTIONAL, SCHEMA
 from matching.settings import LinkSettings
 from matching.sql import quote_name
 
@@ -47,13 +48,23 @@ class LinkResult:
     timings: dict = field(default_factory=dict)
 
 
-def _prepare(con, registry: str, population: str, comparisons: list[Comparison]) -> tuple[int, int]:
-    """Registry copy (small) and a *view* of the population (no copy), plus term-frequency tables."""
-    cols = ", ".join(SCHEMA)  # the person schema's columns, in its order
+def _prepare(con, registry: str, population: str, comparisons: list[Comparison], fields: list[str]) -> tuple[int, int]:
+    """Registry copy (small) and a *view* of the population (no copy), plus term-frequency tables.
+
+    `fields`: the prepared field columns (`f_*`) the comparisons and blocking rules read; both
+    sides must carry them (the reference spec declares the same columns as the registry's)."""
+    for table, side in ((registry, "registry"), (population, "population")):
+        have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+        missing = [f for f in fields if f not in have]
+        if missing:
+            raise ValueError(
+                f"the {side} side has no prepared field column(s) {missing}: declare the column on both sides"
+            )
     pop_cols = {r[0] for r in con.execute(f"DESCRIBE {population}").fetchall()}
-    ma_ho = "ma_ho" if "ma_ho" in pop_cols else "NULL::VARCHAR AS ma_ho"
+    cols = ", ".join([*SCHEMA, *fields])  # the person schema's columns, in its order, then the fields
+    optional = ", ".join(c if c in pop_cols else f"NULL::VARCHAR AS {c}" for c in OPTIONAL)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _lk_r AS SELECT {cols} FROM {registry}")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _lk_p AS SELECT {cols}, {ma_ho} FROM {population}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _lk_p AS SELECT {cols}, {optional} FROM {population}")
     n_p = con.execute("SELECT count(*) FROM _lk_p").fetchone()[0]
     for col, key in tf_columns(comparisons).items():
         con.execute(
@@ -75,11 +86,11 @@ def _tf_means(con, comparisons: list[Comparison]) -> dict[str, float]:
     }
 
 
-def _index(con, s: LinkSettings) -> pl.DataFrame:
+def _index(con, s: LinkSettings, rules: list[BlockingRule]) -> pl.DataFrame:
     """Candidate pairs: deterministic links (labelled) + their rejects + blocked pairs of the rest."""
     run_deterministic(con, "_lk_r", "_lk_p")
     con.execute("CREATE OR REPLACE TEMP TABLE _lk_rem AS SELECT r.* FROM _lk_r r ANTI JOIN _det_links d USING (rec_id)")
-    counts = block(con, get_rules(s.blocking_rules), "_lk_rem", "_lk_p", "_lk_blocked", s.max_pairs_per_rule)
+    counts = block(con, rules, "_lk_rem", "_lk_p", "_lk_blocked", s.max_pairs_per_rule)
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _lk_cand AS
@@ -177,8 +188,8 @@ def _assign(con, s: LinkSettings) -> pl.DataFrame:
     cand = con.execute(
         f"""
         WITH c AS (
-            SELECT t.rec_id, t.pop_rec_id, p.id12 AS so_dinh_danh, t.rule, t.labelled, t.match_weight,
-                   t.match_probability,
+            SELECT t.rec_id, t.pop_rec_id, coalesce(p.ref_key, p.id12) AS so_dinh_danh, t.rule, t.labelled,
+                   t.match_weight, t.match_probability,
                    t.labelled OR (t.match_probability >= {float(s.match_threshold)!r} AND t.rank = 1
                                   AND coalesce(t.match_weight - t.runner_up_weight >= {float(s.min_margin)!r}, TRUE)
                                   AND t.rule <> 'id_conflict') AS strong
@@ -295,7 +306,7 @@ def _household(con, links: pl.DataFrame) -> pl.DataFrame:
         WITH todo AS (SELECT t.rec_id, h.pop_rec_id AS head_pop
                       FROM _lk_hh_todo t JOIN _lk_hh_heads h ON h.rec_id = t.rec_id - t.rec_id % 10),
         cand AS (
-            SELECT t.rec_id, p.rec_id AS pop_rec_id, p.id12
+            SELECT t.rec_id, p.rec_id AS pop_rec_id, coalesce(p.ref_key, p.id12) AS id12
             FROM todo t
             JOIN _lk_p hp ON hp.rec_id = t.head_pop
             JOIN _lk_p p ON p.ma_ho = hp.ma_ho AND p.rec_id <> hp.rec_id
@@ -373,11 +384,13 @@ def _cleanup(con, comparisons: list[Comparison]) -> None:
 def link_records(con: duckdb.DuckDBPyConnection, registry_table: str, population_table: str, settings) -> LinkResult:
     """Link every registry row to at most one population person; see the module docstring."""
     s = LinkSettings.from_object(settings)
-    comparisons = get_comparisons(s.comparisons)
+    comparisons = library.comparisons(s.comparisons)
+    rules = library.blocking_rules(s.blocking_rules, s.comparisons)
+    fields = library.field_columns(library.field_preparations(s.comparisons))
     t = {"start": time.perf_counter()}
-    n_r, n_p = _prepare(con, quote_name(registry_table), quote_name(population_table), comparisons)
+    n_r, n_p = _prepare(con, quote_name(registry_table), quote_name(population_table), comparisons, fields)
     t["prepare"] = time.perf_counter()
-    blocking = _index(con, s)
+    blocking = _index(con, s, rules)
     t["index"] = time.perf_counter()
     _compare(con, comparisons)
     t["compare"] = time.perf_counter()
