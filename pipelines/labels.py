@@ -49,6 +49,15 @@ METHOD = {
     "rejected": "Bị loại",
     "review_accepted": "Người xem xét xác nhận là cùng một người",
     "review_rejected": "Người xem xét bác bỏ ứng viên",
+    "decision": "Theo quyết định của người xem xét ở lần chạy trước",
+}
+
+# State of an earlier run's decision in this run (carried_decisions.state, pipelines/decisions.py).
+CARRIED_STATE = {
+    "applied": "Đã áp dụng (hồ sơ và người trong CSDLQG không đổi)",
+    "record_changed": "Hỏi lại: hồ sơ trong sổ đã thay đổi",
+    "person_changed": "Hỏi lại: thông tin người trong CSDLQG đã thay đổi",
+    "person_missing": "Hỏi lại: người đó không còn (hoặc trùng số) trong trích xuất CSDLQG",
 }
 
 DECISION = {"accept": "Đồng ý", "reject": "Bác bỏ"}

@@ -28,15 +28,18 @@ def engine_input(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select([pl.col(c).cast(t) for c, t in schema.items()] + fields)
 
 
-def match_registry(spec: RegistrySpec, persons: pl.DataFrame, pop_persons: pl.DataFrame):
-    """Run the matcher in a scratch in-memory DuckDB (the warehouse is only touched at write time)."""
+def match_registry(
+    spec: RegistrySpec, persons: pl.DataFrame, pop_persons: pl.DataFrame, decisions: pl.DataFrame | None = None
+):
+    """Run the matcher in a scratch in-memory DuckDB (the warehouse is only touched at write time);
+    `decisions`: reviewers' earlier decisions that still hold (pipelines/decisions.constraints)."""
     con = duckdb.connect()
     try:
         for name, frame in (("registry_person", persons), ("population_person", pop_persons)):
             con.register(f"_{name}", engine_input(frame).to_arrow())
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM _{name}")
             con.unregister(f"_{name}")
-        return link_records(con, "registry_person", "population_person", spec.match)
+        return link_records(con, "registry_person", "population_person", spec.match, decisions=decisions)
     finally:
         con.close()
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from matching import library, person_schema
 from matching.normalize.frame import normalize_columns
+from matching.sql import quote_identifier
 from matching.templates import FIELD_PREFIX
 from pipelines import progress, warehouse
 from pipelines.catalogue import reference_columns
@@ -125,6 +128,57 @@ def _null(dtype=pl.Utf8) -> pl.Expr:
     return pl.lit(None, dtype=dtype)
 
 
+# ---------------------------------------------------------------- fingerprints --------------------
+
+
+def fingerprint(frame: pl.DataFrame, columns: Sequence[str]) -> pl.Series:
+    """MD5 of each row's values in `columns` (NULL as empty, a unit separator between), as hex.
+
+    Why MD5 in DuckDB: the fingerprint is stored and compared across months, processes and
+    library versions, which polars' own hash does not promise; DuckDB computes it vectorized
+    over Arrow (no Python per row). Not a security measure: it recognizes a record, it does not
+    hide it (the warehouse holds the values themselves)."""
+    data = frame.select([pl.col(c).cast(pl.String) for c in columns]).with_row_index("_i")
+    values = ", ".join(f"coalesce({quote_identifier(c)}, '')" for c in columns)
+    con = duckdb.connect()
+    try:
+        con.register("_fp", data.to_arrow())
+        out = con.execute(f"SELECT md5(concat_ws(chr(31), {values})) AS fp FROM _fp ORDER BY _i").pl()
+    finally:
+        con.close()
+    return out["fp"]
+
+
+def identity_columns(frame: pl.DataFrame) -> list[str]:
+    """The person-schema and prepared field columns a record is compared on (its identity for the
+    matcher): a reviewer's decision holds while these are unchanged."""
+    return [c for c in frame.columns if (c in person_schema.SCHEMA and c != "rec_id") or c.startswith(FIELD_PREFIX)]
+
+
+def with_fingerprints(spec: RegistrySpec, rows: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
+    """Add `record_key` (the registry's own key and the owner's place; the identity hash when the key
+    is empty), `identity_hash` (what the matcher compares) and `record_hash` (every column as read):
+    how the same record is recognized in next month's file, whatever its row number."""
+    raw = [c.name for c in spec.columns]
+    source = rows.select("source_row", *raw)
+    joined = persons.select("source_row", "owner_index").join(source, on="source_row", how="left")
+    key = f"{spec.key_column}_clean" if f"{spec.key_column}_clean" in rows.columns else spec.key_column
+    keys = persons.select("source_row").join(rows.select("source_row", pl.col(key).alias("_key")), on="source_row")
+    identity = fingerprint(persons, identity_columns(persons))
+    record = fingerprint(joined, ["owner_index", *raw])
+    own_key = keys["_key"].cast(pl.String).str.strip_chars()
+    record_key = (
+        pl.when(own_key.str.len_chars() > 0)
+        .then(pl.lit("k:") + own_key + pl.lit("#") + persons["owner_index"].cast(pl.String))
+        .otherwise(pl.lit("h:") + identity)
+    )
+    return persons.with_columns(
+        pl.select(record_key.alias("record_key")).to_series(),
+        identity.alias("identity_hash"),
+        record.alias("record_hash"),
+    )
+
+
 # ---------------------------------------------------------------- population ----------------------
 
 
@@ -215,7 +269,7 @@ def _normalized_population(
 
     other = [c.name for c in columns if c.name not in EXTRACT_COLUMNS]
     other_fields = pl.struct([pl.col(c).cast(pl.String) for c in other]).struct.json_encode() if other else pl.lit(None)
-    return pl.concat(
+    frame = pl.concat(
         [
             norm.select(
                 pl.lit(sha).alias("extract_sha256"),
@@ -247,6 +301,31 @@ def _normalized_population(
         ],
         how="horizontal",
     )
+    return with_person_hash(frame)
+
+
+# What a CSDLQG person is compared and checked on: a reviewer's decision about this person holds
+# while these are unchanged (a death, a new ID, a move or a corrected name makes it ask again).
+PERSON_HASH_COLUMNS = (
+    "so_dinh_danh",
+    "so_cmnd_cu",
+    "ho_ten_clean",
+    "ngay_sinh_clean",
+    "gioi_tinh_clean",
+    "ho_ten_cha",
+    "ho_ten_me",
+    "ma_tinh",
+    "ma_xa",
+    "ngay_mat_clean",
+    "other_fields",
+)
+
+
+def with_person_hash(frame: pl.DataFrame) -> pl.DataFrame:
+    """The population frame with `person_hash` (kept from the cache when stored, else computed)."""
+    if "person_hash" in frame.columns and frame["person_hash"].null_count() == 0:
+        return frame
+    return frame.with_columns(fingerprint(frame, PERSON_HASH_COLUMNS).alias("person_hash"))
 
 
 def population_persons(pop: Population, spec: RegistrySpec | None = None) -> pl.DataFrame:
@@ -384,9 +463,11 @@ def registry_persons(spec: RegistrySpec, rows: pl.DataFrame) -> pl.DataFrame:
         how="horizontal",
     )
     if not spec.owner_split:
-        return base.with_columns(
+        persons = base.with_columns(
             (pl.col("source_row") * 10).alias("rec_id"),
             pl.lit(0, dtype=pl.Int16).alias("owner_index"),
             pl.lit("person").alias("entity"),
         )
-    return land.persons(spec, ok, base)
+    else:
+        persons = land.persons(spec, ok, base)
+    return with_fingerprints(spec, ok, persons)
