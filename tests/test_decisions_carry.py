@@ -137,3 +137,21 @@ def test_a_changed_record_is_asked_again_with_the_earlier_decision(months):
     for row in accept - {changed_row}:
         assert by_key[keys[row]]["method"] == "decision"
     assert (carried["state"] == "applied").sum() == len(carried) - 1
+
+
+def test_what_changed_since_last_month(months):
+    """The `changes` view (Biến động so với lần trước): the same file again shows no record change;
+    a corrected name is one changed record however the rows were re-sorted; coverage then and now."""
+    db, first, second, third, _, reject, _, keys, changed_row = months
+    month2 = _query(db, "SELECT * FROM changes WHERE run_id = ?", [second.run_id])
+    assert set(month2["previous_run_id"]) <= {first.run_id}
+    assert not month2.filter(pl.col("change").str.starts_with("record_")).height
+    assert set(month2.filter(pl.col("change") == "link_changed")["source_row"]) <= reject
+    month3 = _query(db, "SELECT * FROM changes WHERE run_id = ?", [third.run_id])
+    records = month3.filter(pl.col("change").str.starts_with("record_"))
+    assert records.select("change", "record_key").rows() == [("record_changed", f"k:{keys[changed_row]}#0")]
+    coverage = _query(
+        db, "SELECT * FROM coverage_changes WHERE run_id = ? AND level = 'all' AND metric = 'linked'", [third.run_id]
+    )
+    assert coverage["previous_run_id"].to_list() == [second.run_id]
+    assert coverage["previous_value"][0] is not None and coverage["value"][0] is not None

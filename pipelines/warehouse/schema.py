@@ -28,6 +28,12 @@ from matching.person_schema import OPTIONAL, SCHEMA
 from matching.sql import quote_identifier, quote_literal
 from pipelines.errors import WarehouseError
 from pipelines.spec import RegistrySpec
+from pipelines.warehouse.changes import (
+    CHANGES_COLUMNS,
+    CHANGES_SQL,
+    COVERAGE_CHANGES_COLUMNS,
+    COVERAGE_CHANGES_SQL,
+)
 
 Column = tuple[str, str, str]  # name, DuckDB type, comment
 
@@ -627,6 +633,20 @@ VIEWS: dict[str, View] = {  # in creation order: links_effective reads review_de
                 ("reviewer", "Who made that decision"),
                 ("decided_at", "When that decision was imported"),
             ),
+        ),
+        View(
+            "changes",
+            "What changed since the registry's previous succeeded run (Biến động so với lần trước): records "
+            "added, removed, changed at source; mismatches and missing fields fixed or new; newly dead still "
+            "paid; links changed — records recognized by record_key (pipelines/warehouse/changes.py)",
+            CHANGES_SQL,
+            CHANGES_COLUMNS,
+        ),
+        View(
+            "coverage_changes",
+            "Each coverage figure of a run beside the registry's previous succeeded run (per unit and metric)",
+            COVERAGE_CHANGES_SQL,
+            COVERAGE_CHANGES_COLUMNS,
         ),
     )
 }
