@@ -159,6 +159,31 @@ def test_workbook_columns_show_what_each_cell_would(run):
     assert compared > 100
 
 
+def test_a_list_longer_than_a_sheet_goes_on_in_continuation_sheets(run, tmp_path, monkeypatch):
+    """Excel holds 1,048,576 rows a sheet (xlsxwriter drops the rest silently): a longer action
+    list goes on in "<sheet> (2)"… right after it, every row once, in order; the count returned
+    is the whole list's. The limit is lowered to 1 row so the crafted run's lists split."""
+    from pipelines.reports import excel
+
+    con, paths, _ = run
+    whole = openpyxl.load_workbook(paths["excel"])
+    monkeypatch.setattr(excel, "MAX_SHEET_ROWS", 1)
+    path = tmp_path / "split.xlsx"
+    counts = write_workbook(con, rw.SPEC, rw.RUN_ID, coverage_frame(con, rw.RUN_ID), path)
+    wb = openpyxl.load_workbook(path)
+    split = 0
+    for action in action_lists(rw.SPEC):
+        rows = _sheet_rows(whole[action.sheet])
+        at = wb.sheetnames.index(action.sheet)
+        parts = [action.sheet] + [f"{action.sheet} ({k})" for k in range(2, len(rows) + 1)]
+        assert wb.sheetnames[at : at + len(parts)] == parts
+        assert [r for p in parts for r in _sheet_rows(wb[p])] == rows and counts[action.sheet] == len(rows)
+        if len(parts) > 1:
+            split += 1
+            assert f"Số dòng: {len(rows):,}" in wb[parts[1]]["A2"].value
+    assert split >= 2
+
+
 def test_summary_sheet_shows_targets(run):
     _, paths, _ = run
     ws = openpyxl.load_workbook(paths["excel"])["Tổng hợp"]

@@ -249,17 +249,39 @@ MASKED_SUGGESTION_NOTE = (
 )
 
 
+# Data rows one sheet can hold: Excel's 1,048,576 rows less the 4 above the table. A longer list
+# goes on in "<sheet> (2)", "<sheet> (3)"… (xlsxwriter would silently drop rows past the limit).
+MAX_SHEET_ROWS = 1_048_576 - 4
+
+
 def _action_sheet(
-    book: _Book, spec: RegistrySpec, sheet: str, title: str, frame: pl.DataFrame, unmasked: bool, run_id: str
+    book: _Book,
+    spec: RegistrySpec,
+    sheet: str,
+    title: str,
+    frame: pl.DataFrame,
+    unmasked: bool,
+    run_id: str,
+    part: int = 0,
+    total: int | None = None,
 ) -> None:
-    ws = book.wb.add_worksheet(sheet)
+    """One action sheet, or part `part` (from 0) of a list of `total` rows too long for one sheet."""
+    name = sheet if part == 0 else f"{sheet} ({part + 1})"
+    ws = book.wb.add_worksheet(name)
     cols = [c for c in frame.columns if c not in HIDDEN and not (c == "owner_index" and not spec.owner_split)]
     headers = [COLUMNS.get(c, (c, "text"))[0] for c in cols]
     kinds = [COLUMNS.get(c, (c, "text"))[1] for c in cols]
-    ws.write_string(0, 0, f"{sheet} — {spec.title_vi}", book.title)
+    ws.write_string(0, 0, f"{name} — {spec.title_vi}", book.title)
     if sheet == "Thiếu thông tin" and not unmasked and any(L.is_id_field(spec, f) for f in frame["field"].to_list()):
         title += MASKED_SUGGESTION_NOTE
-    ws.write_string(1, 0, f"{title} Số dòng: {frame.height:,}.", book.note)
+    count = f"Số dòng: {frame.height:,}."
+    if total is not None and total > MAX_SHEET_ROWS:
+        first, parts = part * MAX_SHEET_ROWS + 1, -(-total // MAX_SHEET_ROWS)
+        count = (
+            f"Số dòng: {total:,}, quá sức chứa của một trang Excel nên chia thành {parts} trang "
+            f"('{sheet}', '{sheet} (2)'…); trang này: dòng {first:,}–{first + frame.height - 1:,}."
+        )
+    ws.write_string(1, 0, f"{title} {count}", book.note)
     ws.write_string(2, 0, f"{REVIEW_RUN_PREFIX}{run_id}", book.note)  # doisoat review finds the run here
     columns = [_display_column(spec, frame, c, k, unmasked) for c, k in zip(cols, kinds)]
     widths = [8] * len(cols)
@@ -482,7 +504,18 @@ def write_workbook(
                 if "source_row" not in frame.columns:
                     continue  # about the CSDLQG extract, not about any commune's rows
                 frame = frame.join(keep, on=["source_file", "source_row"], how="semi")
-            _action_sheet(book, spec, action.sheet, action.title, frame, unmasked, run_id)
+            for part, first in enumerate(range(0, max(frame.height, 1), MAX_SHEET_ROWS)):
+                _action_sheet(
+                    book,
+                    spec,
+                    action.sheet,
+                    action.title,
+                    frame.slice(first, MAX_SHEET_ROWS),
+                    unmasked,
+                    run_id,
+                    part,
+                    frame.height,
+                )
             counts[action.sheet] = frame.height
         if keep is None:  # lines that are not data belong to the file, not to a commune
             counts[SKIPPED_SHEET] = _skipped_sheet(book, spec, con, run_id)
