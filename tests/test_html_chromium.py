@@ -69,12 +69,9 @@ def test_report_renders_offline_with_charts(tmp_path):
     assert done.returncode == 0 and shot.stat().st_size > 10_000
 
 
-def test_row_lookup_renders_from_the_address(tmp_path):
-    """report.html#dong=9 opens the lookup on row 9 (the crafted review row): its waterfall and
-    the two candidates it was compared with are drawn by the page's own script, offline."""
-    con = rw.build(tmp_path / "w.duckdb")
-    html = write_reports(con, rw.RUN_ID, tmp_path / "out")["html"]
-    con.close()
+def _assert_row_9_shown(tmp_path, html) -> subprocess.CompletedProcess:
+    """Open the page on #dong=9 (the crafted review row): its waterfall and the two candidates it
+    was compared with, masked, drawn by the page's own script."""
     done = _chromium(tmp_path, "--dump-dom", html.as_uri() + "#dong=9")
     assert done.returncode == 0, done.stderr[-2000:]
     dom = done.stdout
@@ -84,4 +81,34 @@ def test_row_lookup_renders_from_the_address(tmp_path):
     assert "Dòng 9 — Cần xem xét" in result
     assert result.count('<rect class="bar"') == 7  # prior + 5 comparisons + total
     assert "*********077" in result and "*********055" in result
+    return done
+
+
+def test_row_lookup_renders_from_the_address(tmp_path):
+    """report.html#dong=9 opens the lookup on row 9 (the crafted review row): its waterfall and
+    the two candidates it was compared with are drawn by the page's own script, offline."""
+    con = rw.build(tmp_path / "w.duckdb")
+    html = write_reports(con, rw.RUN_ID, tmp_path / "out")["html"]
+    con.close()
+    done = _assert_row_9_shown(tmp_path, html)
     assert "Content Security Policy" not in done.stderr
+
+
+def test_row_lookup_of_a_large_run_loads_its_side_script_offline(tmp_path, monkeypatch):
+    """A large run's lookup reads `<page>_tra_cuu/<k>.js` with a <script src> when a row is asked
+    for: from disk, network blocked, no server, no request and no console error. The crafted run
+    takes that path with the limits lowered (2 records inline, 4 rows per side script)."""
+    from chromium_offline import check_pages
+
+    from pipelines.reports import html as html_report
+
+    monkeypatch.setattr(html_report, "INLINE_LOOKUP", 2)
+    monkeypatch.setattr(html_report, "CHUNK_ROWS", 4)
+    con = rw.build(tmp_path / "w.duckdb")
+    html = write_reports(con, rw.RUN_ID, tmp_path / "out")["html"]
+    con.close()
+    embedded = html.read_text(encoding="utf-8").split('id="lookup-data">')[1].split("</script>")[0]
+    assert '"records":{}' in embedded and "*********077" not in embedded  # row 9 comes from its side script
+    _assert_row_9_shown(tmp_path, html)
+    (report,) = check_pages([html.as_uri() + "#dong=9"])
+    assert report.loaded and report.requests == [] and report.errors == []

@@ -139,6 +139,51 @@ def test_workbook_unmasked_on_request(run, tmp_path):
     assert row[header.index("Ngày mất (CSDLQG)")] == "01/02/2025"
 
 
+def test_workbook_columns_show_what_each_cell_would(run):
+    """The action sheets convert a column per distinct value (excel._display_column); the result
+    must be, cell for cell, what _display gives for that cell, masked and unmasked."""
+    from pipelines.reports import excel
+    from pipelines.reports.queries import fetch
+
+    con, _, _ = run
+    compared = 0
+    for action in action_lists(rw.SPEC):
+        frame = fetch(con, rw.SPEC, action, rw.RUN_ID)
+        for col in frame.columns:
+            kind = excel.COLUMNS.get(col, (col, "text"))[1]
+            for unmasked in (False, True):
+                column = excel._display_column(rw.SPEC, frame, col, kind, unmasked)
+                cells = [excel._display(rw.SPEC, col, kind, r[col], r, unmasked) for r in frame.iter_rows(named=True)]
+                assert column == cells, (action.sheet, col, unmasked)
+                compared += len(cells)
+    assert compared > 100
+
+
+def test_a_list_longer_than_a_sheet_goes_on_in_continuation_sheets(run, tmp_path, monkeypatch):
+    """Excel holds 1,048,576 rows a sheet (xlsxwriter drops the rest silently): a longer action
+    list goes on in "<sheet> (2)"… right after it, every row once, in order; the count returned
+    is the whole list's. The limit is lowered to 1 row so the crafted run's lists split."""
+    from pipelines.reports import excel
+
+    con, paths, _ = run
+    whole = openpyxl.load_workbook(paths["excel"])
+    monkeypatch.setattr(excel, "MAX_SHEET_ROWS", 1)
+    path = tmp_path / "split.xlsx"
+    counts = write_workbook(con, rw.SPEC, rw.RUN_ID, coverage_frame(con, rw.RUN_ID), path)
+    wb = openpyxl.load_workbook(path)
+    split = 0
+    for action in action_lists(rw.SPEC):
+        rows = _sheet_rows(whole[action.sheet])
+        at = wb.sheetnames.index(action.sheet)
+        parts = [action.sheet] + [f"{action.sheet} ({k})" for k in range(2, len(rows) + 1)]
+        assert wb.sheetnames[at : at + len(parts)] == parts
+        assert [r for p in parts for r in _sheet_rows(wb[p])] == rows and counts[action.sheet] == len(rows)
+        if len(parts) > 1:
+            split += 1
+            assert f"Số dòng: {len(rows):,}" in wb[parts[1]]["A2"].value
+    assert split >= 2
+
+
 def test_summary_sheet_shows_targets(run):
     _, paths, _ = run
     ws = openpyxl.load_workbook(paths["excel"])["Tổng hợp"]
@@ -181,6 +226,48 @@ def test_html_lookup_holds_every_record_masked(run):
     assert {p[0] for p in review[5][0][3]} == {"ho_ten", "ngay_sinh", "gioi_tinh", "id", "dia_chi"}
     assert data["records"]["5:0"][5] == [] and "id_exact" in data["deterministic"]
     assert not data["truncated"]
+
+
+def _page_data(page) -> dict:
+    import json
+
+    html = page.read_text(encoding="utf-8")
+    return json.loads(re.search(r'<script type="application/json" id="lookup-data">(.*?)</script>', html, re.S)[1])
+
+
+def test_html_lookup_of_a_large_run_is_in_side_scripts(run, tmp_path, monkeypatch):
+    """Above INLINE_LOOKUP records the page embeds none: every record is in exactly one side
+    script of its CHUNK_ROWS input rows, with the same content as the embedded form, IDs masked;
+    a report regenerated small leaves no side folder behind. (Limits lowered so the crafted 8-row
+    run takes that path; tests/test_html_chromium.py opens such a page in a browser.)"""
+    import json
+
+    from pipelines.reports import html as html_report
+
+    con, paths, _ = run
+    embedded = _page_data(paths["html"])["records"]
+    monkeypatch.setattr(html_report, "INLINE_LOOKUP", 2)
+    monkeypatch.setattr(html_report, "CHUNK_ROWS", 4)
+    page = write_reports(con, rw.RUN_ID, tmp_path / "out")["html"]
+    data = _page_data(page)
+    side = page.with_name(page.stem + "_tra_cuu")
+    assert data["records"] == {} and data["folder"] == side.name and data["chunk_rows"] == 4
+    found = {}
+    for k in data["chunks"]:
+        text = (side / f"{k}.js").read_text(encoding="utf-8")
+        m = re.fullmatch(r"doisoatLookupChunk\((\d+),(\{.*\})\);\n", text, re.S)
+        assert m and int(m[1]) == k
+        records = json.loads(m[2])
+        assert all(int(key.split(":")[0]) // 4 == k for key in records)
+        assert not set(records) & set(found)
+        found.update(records)
+        for secret in rw.POP_IDS + ["Nguyễn Văn An"]:
+            assert secret not in text
+    assert found == embedded and len(data["chunks"]) >= 2
+    assert (side.stat().st_mode & 0o777) == 0o700
+    monkeypatch.setattr(html_report, "INLINE_LOOKUP", 5_000)
+    page = write_reports(con, rw.RUN_ID, tmp_path / "out")["html"]
+    assert _page_data(page)["records"] == embedded and not side.exists()
 
 
 def test_expectation_results_in_the_audit_report_not_data_docs(run):

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
 
+from matching.sql import quote_identifier
 from pipelines.errors import DoisoatError, OutputError
 from pipelines.findings.coverage import coverage_frame, store_coverage
 from pipelines.private_files import restrict, restrict_tree
@@ -44,6 +46,16 @@ def ensure_writable_dir(path: Path, option: str = "--out") -> None:
         ) from None
 
 
+def _cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A connection to the same warehouse for another thread, on the same default database and
+    schema: an encrypted warehouse is ATTACHed and made the default with USE, which a new cursor
+    does not inherit."""
+    database, schema = con.execute("SELECT current_database(), current_schema()").fetchone()
+    cursor = con.cursor()
+    cursor.execute(f"USE {quote_identifier(database)}.{quote_identifier(schema)}")
+    return cursor
+
+
 def write_reports(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -63,12 +75,24 @@ def write_reports(
     with part("report_coverage", "  Tỉ lệ bao phủ…"):
         has_coverage = con.execute("SELECT count(*) FROM coverage WHERE run_id = ?", [run_id]).fetchone()[0] > 0
         coverage = coverage_frame(con, run_id, spec) if has_coverage else store_coverage(con, run_id, spec)
-    paths: dict[str, Path] = {}
-    paths["excel"] = folder / f"{spec.name}.xlsx"
-    with part("report_excel", "  Sổ Excel…"):
-        write_workbook(con, spec, run_id, coverage, paths["excel"], unmasked=unmasked)
-    with part("report_html", "  Báo cáo HTML…"):
-        paths["html"] = write_html(con, spec, run_id, coverage, folder / f"{spec.name}_audit.html", unmasked=unmasked)
+    paths: dict[str, Path] = {"excel": folder / f"{spec.name}.xlsx", "html": folder / f"{spec.name}_audit.html"}
+
+    def html(cursor: duckdb.DuckDBPyConnection) -> None:
+        with part("report_html", "  Báo cáo HTML…"):
+            write_html(cursor, spec, run_id, coverage, paths["html"], unmasked=unmasked)
+
+    # The workbook is xlsxwriter's Python, the HTML report mostly DuckDB queries (which release
+    # the GIL): side by side, the HTML report's queries run on the second core meanwhile. The HTML
+    # thread has its own cursor, made here: a DuckDB connection is never used by two threads.
+    cursor = _cursor(con)
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            html_done = pool.submit(html, cursor)
+            with part("report_excel", "  Sổ Excel…"):
+                write_workbook(con, spec, run_id, coverage, paths["excel"], unmasked=unmasked)
+            html_done.result()
+    finally:
+        cursor.close()
     if by_commune:
         password = read_password_file(Path(password_file)) if password_file else None
         with part("report_communes", "  Sổ từng xã…"):

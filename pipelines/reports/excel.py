@@ -91,7 +91,11 @@ class _Book:
 
     def __init__(self, target: Path | BinaryIO):
         # a file object (a commune's unmasked workbook, encrypted before it touches the disk) is
-        # written in memory: xlsxwriter's default temporary files would hold the plaintext in /tmp
+        # written in memory: xlsxwriter's default temporary files would hold the plaintext in /tmp.
+        # A file on disk streams (constant_memory): each row goes to disk once the next begins, so
+        # a 100,000-row sheet never holds its cells in memory; every sheet is therefore written top
+        # to bottom, and a row's height is set before its cells (xlsxwriter ignores in_memory's
+        # streaming for the small commune files, which is fine).
         in_memory = not isinstance(target, (str, Path))
         self.wb = xlsxwriter.Workbook(
             target if in_memory else str(target),
@@ -100,6 +104,7 @@ class _Book:
                 "strings_to_formulas": False,
                 "strings_to_urls": False,
                 "in_memory": in_memory,
+                "constant_memory": not in_memory,
             },
         )
         self.head = self.wb.add_format(
@@ -124,32 +129,53 @@ class _Book:
 
     def table(self, ws, top: int, headers: list[str], rows: list[list], kinds: list[str], widths: list[int]) -> int:
         """Header at `top`, then rows; returns the next free row. Text is always write_string."""
+        columns = [list(c) for c in zip(*rows)] if rows else [[] for _ in headers]
+        return self.columns_table(ws, top, headers, columns, kinds, widths)
+
+    def columns_table(
+        self, ws, top: int, headers: list[str], columns: list[list], kinds: list[str], widths: list[int]
+    ) -> int:
+        """The same table from whole columns (an action sheet's frame, display values already
+        made per column): widths come from each column's longest text, then the rows are streamed
+        in order. The only per-cell work left is xlsxwriter's own write call."""
         ws.set_row(top, 32)  # two lines: headers wrap instead of widening every column
         for j, h in enumerate(headers):
             ws.write_string(top, j, h, self.head)
             widths[j] = max(widths[j], min(MAX_WIDTH, max(len(w) for w in h.split()) + 2, len(h) + 2))
-        for i, row in enumerate(rows, start=top + 1):
-            for j, (v, kind) in enumerate(zip(row, kinds)):
+        for j, (values, kind) in enumerate(zip(columns, kinds)):
+            widths[j] = max(widths[j], min(MAX_WIDTH, _longest_text(values, kind) + 2))
+        number_format = {"int": self.num, "num": self.num, "pct": self.pct, "float": self.dec}
+        formats = [number_format.get(k) for k in kinds]
+        gap = [k == "pct_gap" for k in kinds]
+        write_number, write_string, text = ws.write_number, ws.write_string, self.text
+        n = 0
+        for n, row in enumerate(zip(*columns), start=1):
+            i = top + n
+            for j, v in enumerate(row):
                 if v is None or v == "":
-                    ws.write_blank(i, j, None)
-                    continue
-                if kind in ("int", "num") and isinstance(v, (int, float)):
-                    ws.write_number(i, j, v, self.num)
-                    text = f"{v:,}"
-                elif kind == "pct" and isinstance(v, (int, float)):
-                    ws.write_number(i, j, v, self.pct)
-                    text = f"{v:.2%}"
-                elif kind == "pct_gap" and isinstance(v, (int, float)):
-                    ws.write_number(i, j, v, self.bad if v > 1e-12 else self.good)
-                    text = f"{v:.2%}"
-                elif kind == "float" and isinstance(v, (int, float)):
-                    ws.write_number(i, j, v, self.dec)
-                    text = f"{v:.2f}"
+                    continue  # a blank cell without a format is not written at all
+                if isinstance(v, (int, float)) and (formats[j] is not None or gap[j]):
+                    write_number(i, j, v, (self.bad if v > 1e-12 else self.good) if gap[j] else formats[j])
                 else:
-                    text = str(v)
-                    ws.write_string(i, j, text, self.text)
-                widths[j] = max(widths[j], min(MAX_WIDTH, len(text) + 2))
-        return top + 1 + len(rows)
+                    write_string(i, j, v if isinstance(v, str) else str(v), text)
+        return top + 1 + n
+
+
+NUMBER_TEXT = {"int": "{:,}", "num": "{:,}", "pct": "{:.2%}", "pct_gap": "{:.2%}", "float": "{:.2f}"}
+
+
+def _longest_text(values: list, kind: str) -> int:
+    """Length of the longest cell text of a column as Excel shows it (numbers with their format):
+    the column's width. A numeric column needs only its extremes (the text grows with |v|)."""
+    shown = [v for v in values if v is not None and v != ""]
+    if not shown:
+        return 0
+    pattern = NUMBER_TEXT.get(kind)
+    if pattern is None:
+        return max(map(len, map(str, shown)))
+    if all(isinstance(v, (int, float)) for v in shown):
+        return max(len(pattern.format(v)) for v in (min(shown), max(shown)))
+    return max(len(pattern.format(v)) if isinstance(v, (int, float)) else len(str(v)) for v in shown)
 
 
 def _display(spec: RegistrySpec, col: str, kind: str, value, row: dict, unmasked: bool):
@@ -184,6 +210,29 @@ def _display(spec: RegistrySpec, col: str, kind: str, value, row: dict, unmasked
     return value
 
 
+# kinds shown as the warehouse holds them (numbers, text): no conversion
+AS_STORED = {"int", "pct", "float", "text", "note"}
+
+
+def _display_column(spec: RegistrySpec, frame: pl.DataFrame, col: str, kind: str, unmasked: bool) -> list:
+    """One column of an action sheet as the officer reads it, made per distinct value: `_display`
+    runs once for each distinct (field, value) — an ID, a date, a label code — and the result is
+    joined back, so a 100,000-row sheet costs as many Python calls as it has distinct values."""
+    series = frame[col]
+    if kind in AS_STORED:
+        return series.to_list()
+    if kind == "owner":
+        return (series.cast(pl.Int64) + 1).to_list()
+    if kind == "key":
+        return series.cast(pl.Int64).to_list()
+    keys = [c for c in ("field",) if kind == "value" and c in frame.columns] + [col]
+    values = frame.select(keys)
+    distinct = values.unique().filter(pl.col(col).is_not_null())
+    shown = [_display(spec, col, kind, rec[col], rec, unmasked) for rec in distinct.iter_rows(named=True)]
+    distinct = distinct.with_columns(pl.Series("_shown", shown, dtype=pl.String))
+    return values.join(distinct, on=keys, how="left", nulls_equal=False, maintain_order="left")["_shown"].to_list()
+
+
 def _is_date_field(spec: RegistrySpec, field: str | None) -> bool:
     return any((c.name == field or c.role == field) and c.kind in ("date", "year") for c in spec.columns)
 
@@ -200,25 +249,44 @@ MASKED_SUGGESTION_NOTE = (
 )
 
 
+# Data rows one sheet can hold: Excel's 1,048,576 rows less the 4 above the table. A longer list
+# goes on in "<sheet> (2)", "<sheet> (3)"… (xlsxwriter would silently drop rows past the limit).
+MAX_SHEET_ROWS = 1_048_576 - 4
+
+
 def _action_sheet(
-    book: _Book, spec: RegistrySpec, sheet: str, title: str, frame: pl.DataFrame, unmasked: bool, run_id: str
+    book: _Book,
+    spec: RegistrySpec,
+    sheet: str,
+    title: str,
+    frame: pl.DataFrame,
+    unmasked: bool,
+    run_id: str,
+    part: int = 0,
+    total: int | None = None,
 ) -> None:
-    ws = book.wb.add_worksheet(sheet)
+    """One action sheet, or part `part` (from 0) of a list of `total` rows too long for one sheet."""
+    name = sheet if part == 0 else f"{sheet} ({part + 1})"
+    ws = book.wb.add_worksheet(name)
     cols = [c for c in frame.columns if c not in HIDDEN and not (c == "owner_index" and not spec.owner_split)]
     headers = [COLUMNS.get(c, (c, "text"))[0] for c in cols]
     kinds = [COLUMNS.get(c, (c, "text"))[1] for c in cols]
-    ws.write_string(0, 0, f"{sheet} — {spec.title_vi}", book.title)
+    ws.write_string(0, 0, f"{name} — {spec.title_vi}", book.title)
     if sheet == "Thiếu thông tin" and not unmasked and any(L.is_id_field(spec, f) for f in frame["field"].to_list()):
         title += MASKED_SUGGESTION_NOTE
-    ws.write_string(1, 0, f"{title} Số dòng: {frame.height:,}.", book.note)
+    count = f"Số dòng: {frame.height:,}."
+    if total is not None and total > MAX_SHEET_ROWS:
+        first, parts = part * MAX_SHEET_ROWS + 1, -(-total // MAX_SHEET_ROWS)
+        count = (
+            f"Số dòng: {total:,}, quá sức chứa của một trang Excel nên chia thành {parts} trang "
+            f"('{sheet}', '{sheet} (2)'…); trang này: dòng {first:,}–{first + frame.height - 1:,}."
+        )
+    ws.write_string(1, 0, f"{title} {count}", book.note)
     ws.write_string(2, 0, f"{REVIEW_RUN_PREFIX}{run_id}", book.note)  # doisoat review finds the run here
-    rows = [
-        [_display(spec, c, k, rec[c], rec, unmasked) for c, k in zip(cols, kinds)]
-        for rec in frame.iter_rows(named=True)
-    ]
+    columns = [_display_column(spec, frame, c, k, unmasked) for c, k in zip(cols, kinds)]
     widths = [8] * len(cols)
     header_row = 3
-    end = book.table(ws, header_row, headers, rows, [_out_kind(k) for k in kinds], widths)
+    end = book.columns_table(ws, header_row, headers, columns, [_out_kind(k) for k in kinds], widths)
     for j, (w, kind) in enumerate(zip(widths, kinds)):
         if kind == "key":  # the row key doisoat review reads back: hidden, not for editing
             ws.set_column(j, j, w, None, {"hidden": True})
@@ -436,7 +504,18 @@ def write_workbook(
                 if "source_row" not in frame.columns:
                     continue  # about the CSDLQG extract, not about any commune's rows
                 frame = frame.join(keep, on=["source_file", "source_row"], how="semi")
-            _action_sheet(book, spec, action.sheet, action.title, frame, unmasked, run_id)
+            for part, first in enumerate(range(0, max(frame.height, 1), MAX_SHEET_ROWS)):
+                _action_sheet(
+                    book,
+                    spec,
+                    action.sheet,
+                    action.title,
+                    frame.slice(first, MAX_SHEET_ROWS),
+                    unmasked,
+                    run_id,
+                    part,
+                    frame.height,
+                )
             counts[action.sheet] = frame.height
         if keep is None:  # lines that are not data belong to the file, not to a commune
             counts[SKIPPED_SHEET] = _skipped_sheet(book, spec, con, run_id)

@@ -7,16 +7,24 @@ probabilistically linked rows, how each comparison moved the score (a waterfall 
 weights) and which candidates it beat.
 
 Self-contained by construction: charts are inline SVG drawn in Python (charts.py), styles are
-inline, the only script is a few inline lines that record whether the charts were laid out
-(for the headless-browser test), and a Content-Security-Policy meta forbids any fetch — the
-page opens from the file system with no network. IDs are masked and names left out unless the
-report is generated unmasked; the explanations are capped (200 reviewed + 50 sampled linked).
+inline, the scripts are inline (the chart layout check read by the headless-browser test, the row
+lookup) and a Content-Security-Policy meta forbids any fetch — the page opens from the file system
+with no network. IDs are masked and names left out unless the report is generated unmasked; the
+explanations are capped (200 reviewed + 50 sampled linked).
+
+Small whatever the run's size: the page embeds aggregates, the capped lists and the review rows.
+The row lookup of a run above INLINE_LOOKUP records reads side scripts in `<page>_tra_cuu/` next to
+the page, one per CHUNK_ROWS input rows, loaded only when a row of theirs is asked for (the
+Content-Security-Policy allows scripts of the page's own folder, 'self'; still no network): a
+100,000-row run made a 24 MB page when every record was embedded. All record JSON is built by
+DuckDB, not by a Python loop over the records.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import shutil
 from html import escape
 from pathlib import Path
 from string import Template
@@ -27,6 +35,7 @@ import polars as pl
 from pipelines import labels as L
 from pipelines.findings.coverage import DETERMINISTIC_METHODS
 from pipelines.formats import ZONE_NOTE, now_vn, vn_time
+from pipelines.private_files import write_private_text
 from pipelines.reports import charts
 from pipelines.reports.masking import mask_id
 from pipelines.reports.queries import population_issue_counts, run_info
@@ -35,7 +44,10 @@ from pipelines.warehouse import LINK_STATUSES, rows_table_name
 
 TEMPLATE = Path(__file__).with_name("templates") / "audit.html"
 MAX_REVIEW, MAX_SAMPLE, MAX_COMMUNES = 200, 50, 40
-MAX_LOOKUP = 100_000  # records embedded for the row lookup (about 100 bytes each)
+# The row lookup: up to INLINE_LOOKUP records embedded in the page (about 200 bytes each), more
+# in side scripts of CHUNK_ROWS input rows each (_lookup_section)
+INLINE_LOOKUP, CHUNK_ROWS = 5_000, 1_000
+SIDE_SUFFIX = "_tra_cuu"
 LOOKUP_JS = Path(__file__).with_name("templates") / "lookup.js"
 RUN_STATUS = {"succeeded": "thành công", "failed": "thất bại", "running": "đang chạy"}
 
@@ -357,67 +369,80 @@ def _explanations(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: st
     return intro + "\n".join(parts)
 
 
-def _lookup_section(
-    con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, unmasked: bool, prior: float
-) -> str:
-    """A search box over every record of the run (up to MAX_LOOKUP), rendered by lookup.js from
-    an embedded JSON block: outcome, method, probability, reviewer decision and, where candidates
-    were compared, the waterfall of the best one and the candidates it beat (rank <= 5)."""
-
-    frame = con.execute(
-        """
-        WITH cand AS (          -- one row per (record, candidate): its comparison levels and weights
-            SELECT source_row, owner_index, candidate_rank, pop_rec_id, any_value(so_dinh_danh) AS sdd,
-                   list([comparison, level, round(partial_weight, 3)::VARCHAR] ORDER BY comparison) AS parts
-            FROM link_evidence
-            WHERE run_id = $run_id AND candidate_rank <= 5
-            GROUP BY source_row, owner_index, candidate_rank, pop_rec_id
-        ),
-        per_record AS (
-            SELECT source_row, owner_index,
-                   list(struct_pack(r := candidate_rank, p := pop_rec_id, s := sdd, parts := parts)
-                        ORDER BY candidate_rank) AS cands
-            FROM cand GROUP BY source_row, owner_index
-        )
-        SELECT e.excel_row, e.owner_index, e.status, e.method, e.match_probability, e.pop_rec_id, e.review_decision,
-               p.cands
-        FROM links_effective e
-        LEFT JOIN per_record p ON p.source_row = e.source_row AND p.owner_index = e.owner_index
-        WHERE e.run_id = $run_id
-        ORDER BY e.excel_row, e.owner_index
-        LIMIT $limit
-        """,
-        {"run_id": run_id, "limit": MAX_LOOKUP + 1},
+def _lookup_records(con: duckdb.DuckDBPyConnection, run_id: str, unmasked: bool) -> pl.DataFrame:
+    """Every record of the run as one JSON text each, built by DuckDB (no Python loop over rows):
+    `key` "excel_row:owner_index", `rec` [status, method, probability, pop_rec_id, decision,
+    candidates], each candidate [rank, pop_rec_id, ID (masked), [[comparison, level, weight]…]]
+    (rank <= 5), and `chunk` (excel_row // CHUNK_ROWS), ordered by row. IDs are masked by
+    `mask_id` itself, once per distinct ID, and joined in."""
+    ids = con.execute(
+        "SELECT DISTINCT so_dinh_danh AS sdd FROM link_evidence "
+        "WHERE run_id = ? AND candidate_rank <= 5 AND so_dinh_danh IS NOT NULL",
+        [run_id],
     ).pl()
-    truncated = frame.height > MAX_LOOKUP
-    frame = frame.head(MAX_LOOKUP)
     mask = (lambda v: v) if unmasked else mask_id
-    records = {}
-    for r in frame.iter_rows(named=True):
-        cands = [
-            [
-                c["r"],
-                c["p"],
-                mask(c["s"]) if c["s"] else None,
-                [[cmp, lvl, float(w) if w is not None else 0.0] for cmp, lvl, w in c["parts"]],
-            ]
-            for c in (r["cands"] or [])
-        ]
-        prob = None if r["match_probability"] is None else round(float(r["match_probability"]), 6)
-        records[f"{r['excel_row']}:{r['owner_index']}"] = [
-            r["status"],
-            r["method"],
-            prob,
-            r["pop_rec_id"],
-            r["review_decision"],
-            cands,
-        ]
+    shown = ids.with_columns(pl.Series("shown", [mask(v) for v in ids["sdd"].to_list()], dtype=pl.String))
+    con.register("_lookup_ids", shown.to_arrow())
+    try:
+        return con.execute(
+            """
+            WITH cand AS (          -- one row per (record, candidate): its comparison levels and weights
+                SELECT source_row, owner_index, candidate_rank, pop_rec_id, any_value(so_dinh_danh) AS sdd,
+                       to_json(list(json_array(comparison, level, coalesce(round(partial_weight, 3), 0.0))
+                                    ORDER BY comparison)) AS parts
+                FROM link_evidence
+                WHERE run_id = $run_id AND candidate_rank <= 5
+                GROUP BY source_row, owner_index, candidate_rank, pop_rec_id
+            ),
+            per_record AS (
+                SELECT c.source_row, c.owner_index,
+                       to_json(list(json_array(c.candidate_rank, c.pop_rec_id, i.shown, c.parts)
+                                    ORDER BY c.candidate_rank)) AS cands
+                FROM cand c LEFT JOIN _lookup_ids i ON i.sdd = c.sdd
+                GROUP BY c.source_row, c.owner_index
+            )
+            SELECT e.excel_row // $chunk_rows AS chunk,
+                   e.excel_row::VARCHAR || ':' || e.owner_index::VARCHAR AS key,
+                   json_array(e.status, e.method, round(e.match_probability, 6), e.pop_rec_id, e.review_decision,
+                              coalesce(p.cands, '[]'::JSON))::VARCHAR AS rec
+            FROM links_effective e
+            LEFT JOIN per_record p ON p.source_row = e.source_row AND p.owner_index = e.owner_index
+            WHERE e.run_id = $run_id
+            ORDER BY e.excel_row, e.owner_index
+            """,
+            {"run_id": run_id, "chunk_rows": CHUNK_ROWS},
+        ).pl()
+    finally:
+        con.unregister("_lookup_ids")
+
+
+def _records_json(frame: pl.DataFrame) -> str:
+    """`"key":rec,…` of a frame of _lookup_records (the keys are digits and a colon: no escaping)."""
+    return ",".join(('"' + frame["key"] + '":' + frame["rec"]).to_list())
+
+
+def _lookup_section(
+    con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, unmasked: bool, prior: float, path: Path
+) -> str:
+    """A search box over every record of the run, rendered by lookup.js: outcome, method,
+    probability, reviewer decision and, where candidates were compared, the waterfall of the best
+    one and the candidates it beat (rank <= 5).
+
+    Up to INLINE_LOOKUP records the data is a JSON block in the page (one self-contained file).
+    A larger run would make a page of tens of MB (24 MB at 100,000 records), slow to open, so its
+    records go to `<page>_tra_cuu/<k>.js`, one small script per CHUNK_ROWS rows of the input file
+    next to the page; the page loads only the one holding the row asked for, with a <script src>
+    (a fetch() of a file:// address is refused by browsers; a script from the page's own folder is
+    allowed by the page's Content-Security-Policy 'self' and needs no network or server)."""
+    frame = _lookup_records(con, run_id, unmasked)
+    side = path.with_name(path.stem + SIDE_SUFFIX)
+    if side.exists():  # a report regenerated into the same folder: no chunk of the former one stays
+        shutil.rmtree(side)
     data = {
-        "records": records,
         "prior": prior,
         "owner_split": spec.owner_split,
-        "truncated": truncated,
-        "embedded": len(records),
+        "truncated": False,
+        "embedded": frame.height,
         "deterministic": list(DETERMINISTIC_METHODS),
         "labels": {
             "status": L.STATUS,
@@ -427,16 +452,26 @@ def _lookup_section(
             "level": L.COMPARISON_LEVEL,
         },
     }
-    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    if frame.height <= INLINE_LOOKUP:
+        records = "{" + _records_json(frame) + "}"
+        note = ""
+    else:
+        records = "{}"
+        chunks = []
+        for (chunk,), part in frame.group_by("chunk", maintain_order=True):
+            write_private_text(side / f"{chunk}.js", f"doisoatLookupChunk({chunk},{{{_records_json(part)}}});\n")
+            chunks.append(chunk)
+        data.update({"chunks": chunks, "chunk_rows": CHUNK_ROWS, "folder": side.name})
+        note = (
+            f"<p>{frame.height:,} bản ghi: dữ liệu tra cứu nằm trong thư mục <code>{escape(side.name)}</code> "
+            "bên cạnh tệp này (mỗi tệp một nhóm dòng, trang chỉ mở tệp của dòng được hỏi); "
+            "gửi báo cáo thì gửi kèm cả thư mục.</p>"
+        )
+    meta = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    blob = (meta[:-1] + ',"records":' + records + "}").replace("</", "<\\/")
     owner_input = (
         '<label>người thứ <input name="nguoi" type="number" min="1" value="1" style="width:4em"></label>'
         if spec.owner_split
-        else ""
-    )
-    note = (
-        f"<p>Báo cáo nhúng {len(records):,} bản ghi đầu; "
-        "các bản ghi khác tra trong kho DuckDB (bảng link_evidence).</p>"
-        if truncated
         else ""
     )
     return (
@@ -612,7 +647,7 @@ def write_html(
         coverage=_coverage_section(spec, coverage),
         weights=_weights_section(con, run_id, match_t, review_t),
         checks=_checks_section(con, spec, run_id),
-        explanations=_lookup_section(con, spec, run_id, unmasked, _prior(con, run_id))
+        explanations=_lookup_section(con, spec, run_id, unmasked, _prior(con, run_id), path)
         + "<h3>Bản ghi cần xem xét và mẫu bản ghi khớp xác suất</h3>"
         + _explanations(con, spec, run_id, unmasked),
         review=_review_section(con, spec, run_id, unmasked),

@@ -1,6 +1,8 @@
 /* Row lookup of the audit report: any record of the run, by the row number the officer sees in
    Excel (and the owner for land), with its outcome, the per-comparison waterfall of its best
-   candidate and the candidates it beat. Data is the JSON block #lookup-data (no network).
+   candidate and the candidates it beat. Data is the JSON block #lookup-data (no network); a large
+   run keeps its records in side scripts (D.folder/<k>.js, rows k*D.chunk_rows…), each loaded by a
+   <script src> the first time one of its rows is asked for: it calls doisoatLookupChunk(k, records).
    The page also opens on a row given in the address: report.html#dong=12 or #dong=12-2. */
 (function () {
   var holder = document.getElementById("lookup-data");
@@ -57,7 +59,31 @@
     return t;
   }
 
+  var loading = {};  // chunk number -> rows waiting for it
+  window.doisoatLookupChunk = function (k, records) {
+    for (var key in records) D.records[key] = records[key];
+    var waiting = loading[k] || [];
+    loading[k] = "loaded";
+    waiting.forEach(function (w) { show(w[0], w[1]); });
+  };
+
   function show(row, owner) {
+    var k = D.chunks ? Math.floor(row / D.chunk_rows) : -1;
+    if (k >= 0 && D.chunks.indexOf(k) >= 0 && loading[k] !== "loaded") {
+      out.textContent = "Đang mở dữ liệu tra cứu…";
+      if (!loading[k]) {
+        loading[k] = [];
+        var script = document.createElement("script");
+        script.src = D.folder + "/" + k + ".js";
+        script.onerror = function () {
+          out.textContent = "Không mở được tệp " + script.src + ": thư mục " + D.folder + " phải nằm cạnh báo cáo.";
+          out.setAttribute("data-shown", "error");
+        };
+        document.head.appendChild(script);
+      }
+      loading[k].push([row, owner]);
+      return;
+    }
     out.innerHTML = "";
     var key = row + ":" + (owner || 0), rec = D.records[key];
     var where = "Dòng " + row + (D.owner_split ? ", người thứ " + ((owner || 0) + 1) : "");
