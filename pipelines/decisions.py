@@ -109,6 +109,21 @@ def carried_decisions(
     return out.select([pl.col(c).cast(t) for c, t in SCHEMA.items()]).sort("source_row", "owner_index", "decided_at")
 
 
+def notes(carried: pl.DataFrame) -> list[str]:
+    """Run notes for the officer: how many earlier decisions were kept, how many questions come back."""
+    if carried.is_empty():
+        return []
+    applied = carried.filter(pl.col("state") == "applied")
+    again = carried.height - applied.height
+    runs = ", ".join(sorted(set(carried["from_run_id"].to_list())))
+    out = [
+        f"Quyết định của người xem xét ở lần chạy trước ({runs}): áp dụng lại {applied.height:,} "
+        f"({(applied['decision'] == 'accept').sum():,} đồng ý, {(applied['decision'] == 'reject').sum():,} bác bỏ)"
+        + (f"; {again:,} câu hỏi được hỏi lại vì hồ sơ hoặc người trong CSDLQG đã thay đổi." if again else ".")
+    ]
+    return out
+
+
 def constraints(carried: pl.DataFrame) -> pl.DataFrame:
     """The pairs the engine must respect (`link_records(decisions=...)`): applied decisions only."""
     return carried.filter(pl.col("state") == "applied").select("rec_id", "pop_rec_id", "decision")

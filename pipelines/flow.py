@@ -294,6 +294,7 @@ def _reconcile(
             f"Ghép {progress.number(persons.height)} bản ghi với CSDLQG ({progress.number(pop.frame.height)} người)…",
         ):
             carried = step("carried_decisions", decisions.carried_decisions, db, spec, run_id, persons, pop.frame)
+            notes += decisions.notes(carried)
             pop_persons = normalize.population_persons(pop, spec)
             result = step("match", match.match_registry, spec, persons, pop_persons, decisions.constraints(carried))
             log.debug(

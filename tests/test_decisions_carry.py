@@ -83,8 +83,10 @@ def months(tmp_path_factory):
     changed_row = min(accept)
     frame = pl.read_csv(SAMPLE / "social_welfare.csv", infer_schema=False)
     i = changed_row - 1  # source_row counts data rows from 1
+    name = frame["ho_ten"][i]
+    corrected = name[:-1] + ("a" if name[-1] != "a" else "o")  # one letter corrected: still a close candidate
     frame = frame.with_columns(
-        pl.when(pl.int_range(pl.len()) == i).then(pl.lit("Lê Văn Đổi Tên")).otherwise(pl.col("ho_ten")).alias("ho_ten")
+        pl.when(pl.int_range(pl.len()) == i).then(pl.lit(corrected)).otherwise(pl.col("ho_ten")).alias("ho_ten")
     )
     order = list(range(frame.height))
     order[-1], order[-2] = order[-2], order[-1]
@@ -137,6 +139,15 @@ def test_a_changed_record_is_asked_again_with_the_earlier_decision(months):
     for row in accept - {changed_row}:
         assert by_key[keys[row]]["method"] == "decision"
     assert (carried["state"] == "applied").sum() == len(carried) - 1
+    # the officer's workbook says so: a note on the summary, the earlier decision beside the question
+    assert any("áp dụng lại" in n and "hỏi lại" in n for n in third.notes), third.notes
+    assert changed["status"] == "review"  # the corrected record is still a close candidate
+    wb = openpyxl.load_workbook(third.reports["excel"], read_only=True)
+    lines = list(wb[REVIEW_SHEET].iter_rows(values_only=True))
+    header = next(r for r in lines if r and REVIEW_DECISION_HEADER in r)
+    earlier = [r[header.index("Quyết định trước đây")] for r in lines[lines.index(header) + 1 :]]
+    why = [r[header.index("Vì sao hỏi lại")] for r in lines[lines.index(header) + 1 :]]
+    assert "Đồng ý" in earlier and "Hỏi lại: hồ sơ trong sổ đã thay đổi" in why
 
 
 def test_what_changed_since_last_month(months):

@@ -69,6 +69,10 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "review_key": (REVIEW_KEY_HEADER, "key"),
     "review_candidate": (REVIEW_CANDIDATE_HEADER, "key"),
     "candidate_rank": ("Người gần giống thứ", "int"),
+    # a question asked again (pipelines/decisions.py): the earlier decision beside it
+    "earlier_decision": ("Quyết định trước đây", "earlier_decision"),
+    "earlier_state": ("Vì sao hỏi lại", "carried_state"),
+    "earlier_run_id": ("Quyết định ở lần chạy", "text"),
     "method": ("Cách liên kết", "method"),
     "population_excel_row": ("Dòng trong tệp CSDLQG", "int"),
     "issue": ("Vấn đề", "population_issue"),
@@ -83,6 +87,8 @@ LABEL_TABLES = {
     "status": L.STATUS,
     "method": L.METHOD,
     "population_issue": L.POPULATION_ISSUE,
+    "earlier_decision": L.DECISION,
+    "carried_state": L.CARRIED_STATE,
 }
 
 

@@ -150,6 +150,12 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
                     WHERE run_id = $run_id AND candidate_rank <= 3
                     GROUP BY source_row, owner_index, candidate_rank, pop_rec_id
                 ),
+                earlier AS (        -- a question asked again: what was decided before, and why it is asked again
+                    SELECT source_row, owner_index, so_dinh_danh, decision, state, from_run_id
+                    FROM carried_decisions WHERE run_id = $run_id AND state <> 'applied'
+                    QUALIFY row_number() OVER (PARTITION BY source_row, owner_index, so_dinh_danh
+                                               ORDER BY decided_at DESC) = 1
+                ),
                 lines AS (          -- one line per (review record, candidate)
                     SELECT x.*, coalesce(c.candidate_rank, 1) AS candidate_rank,
                            coalesce(c.pop_rec_id, x.pop_rec_id) AS candidate_pop,
@@ -169,8 +175,11 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
                        CASE WHEN d.decision = 'reject' AND x.candidate_rank = 1 THEN d.note
                             WHEN d.decision = 'accept' AND coalesce(d.pop_rec_id, x.pop_rec_id) = x.candidate_pop
                             THEN d.note END AS review_note,
-                       x.source_row AS review_key, x.candidate_pop AS review_candidate
+                       x.source_row AS review_key, x.candidate_pop AS review_candidate,
+                       e.decision AS earlier_decision, e.state AS earlier_state, e.from_run_id AS earlier_run_id
                 FROM lines x LEFT JOIN r USING (source_file, source_row)
+                LEFT JOIN earlier e     -- shown on the line of the person it was about
+                  ON e.source_row = x.source_row AND e.owner_index = x.owner_index AND e.so_dinh_danh = x.candidate_sdd
                 LEFT JOIN pop ON pop.pop_rec_id = x.candidate_pop
                 LEFT JOIN review_decisions_latest d
                   ON d.run_id = x.run_id AND d.source_file = x.source_file
