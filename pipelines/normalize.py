@@ -16,7 +16,7 @@ import polars as pl
 
 from matching import person_schema
 from matching.normalize.frame import normalize_columns
-from pipelines import progress, warehouse
+from pipelines import foreigners, progress, warehouse
 from pipelines.catalogue import reference_columns
 from pipelines.errors import InputError
 from pipelines.ingest import (
@@ -288,8 +288,9 @@ def registry_persons(spec: RegistrySpec, rows: pl.DataFrame) -> pl.DataFrame:
 
     Land rows can name several owners (`<col>_owners`): each owner is one record; the year of
     birth and the ID on the row belong to the first-named owner. Organizations get no record
-    (they are not persons); their rows are accounted for in `links` as entity organization."""
-    ok = rows.filter(pl.col("row_status") == "ok")
+    (they are not persons), nor do foreigners (pipelines/foreigners.py); their rows are accounted
+    for in `links` as entity organization or foreigner."""
+    ok = rows.filter((pl.col("row_status") == "ok") & ~foreigners.is_foreigner(spec))  # not in CSDLQG
     base = pl.concat(
         [ok.select("source_row"), person_schema.to_person_schema(ok, registry_roles(spec)).drop("rec_id")],
         how="horizontal",

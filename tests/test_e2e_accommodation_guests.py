@@ -24,14 +24,28 @@ def test_every_row_has_exactly_one_outcome():
     assert_row_accounting(later_run(), REGISTRY)
 
 
-def test_foreigners_are_never_linked():
-    frame = links_and_truth(later_run(), REGISTRY)
+def test_foreigners_are_never_matched_and_count_apart():
+    """The spec's `foreigners` key: every foreign guest — the Việt kiều bearing a CSDLQG citizen's
+    name included — gets one outcome, unmatched with method foreigner, no candidate; and the
+    coverage counts the Vietnamese guests only."""
+    e2e = later_run()
+    frame = links_and_truth(e2e, REGISTRY)
     foreign = frame.filter(pl.col("entity") == "foreigner")
     assert foreign.height >= 30 and foreign.filter(pl.col("defects").str.contains("namesake")).height >= 5
-    assert foreign.filter(
-        pl.col("status").is_in(["matched", "duplicate"]) & pl.col("duplicate_of").is_null()
-    ).is_empty()
-    assert foreign.filter(pl.col("status") == "matched").is_empty()
+    assert set(foreign["status"]) == {"unmatched"} and set(foreign["method"]) == {"foreigner"}
+    assert frame.filter(pl.col("method") == "foreigner").height == foreign.height  # no citizen taken for one
+    run_id = e2e.summaries[REGISTRY].run_id
+    assert e2e.summaries[REGISTRY].row_counts["foreigners"] == foreign.height
+    with duckdb.connect(str(e2e.db), read_only=True) as con:
+        evidence = con.execute(
+            "SELECT count(*) FROM link_evidence WHERE run_id = ? AND source_row IN (SELECT unnest(?))",
+            [run_id, foreign["source_row"].to_list()],
+        ).fetchone()[0]
+        counted = con.execute(
+            "SELECT denominator FROM coverage WHERE run_id = ? AND level = 'all' AND metric = 'linked'", [run_id]
+        ).fetchone()[0]
+    assert evidence == 0
+    assert counted == frame.height - foreign.height
 
 
 def test_a_guest_staying_twice_is_not_a_duplicate():

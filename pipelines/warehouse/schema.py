@@ -210,7 +210,11 @@ TABLES: dict[str, Table] = {
                 person_column("rec_id", "source_row * 10 + owner_index"),
                 SOURCE_ROW,
                 OWNER_INDEX,
-                ("entity", "VARCHAR", "person, couple, household or organization (land); person otherwise"),
+                (
+                    "entity",
+                    "VARCHAR",
+                    "person, couple, household or organization (land); foreigner (not in CSDLQG); person otherwise",
+                ),
             )
             + person_columns(PERSON_COMMENTS),
         ),
@@ -228,7 +232,7 @@ TABLES: dict[str, Table] = {
                     "method",
                     "VARCHAR",
                     "How the outcome was reached: "
-                    "id_exact, cmnd9, id_one_edit, probabilistic, none, organization, rejected, ...",
+                    "id_exact, cmnd9, id_one_edit, probabilistic, none, organization, foreigner, rejected, ...",
                 ),
                 (
                     "match_weight",
@@ -240,7 +244,7 @@ TABLES: dict[str, Table] = {
                 (
                     "entity",
                     "VARCHAR",
-                    "person or organization (organizations are not matched: status unmatched, method organization)",
+                    "person, organization or foreigner (neither is matched: status unmatched, method = entity)",
                 ),
                 ("reason", "VARCHAR", "Why a row was rejected or not matched (problem codes), NULL otherwise"),
             ),
