@@ -17,7 +17,7 @@ REGISTRY = "accommodation_guests"
 def test_precision_and_recall_against_truth():
     s = scores(links_and_truth(later_run(), REGISTRY))
     assert s["precision"] >= 0.98, s  # measured 1.000
-    assert s["recall"] >= 0.96, s  # measured 0.99
+    assert s["recall"] >= 0.96, s  # measured 0.983 (1.000 at seeds 7, 8)
 
 
 def test_every_row_has_exactly_one_outcome():
