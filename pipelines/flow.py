@@ -32,7 +32,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines import findings, match, normalize, progress, review, warehouse
+from pipelines import decisions, findings, match, normalize, progress, review, warehouse
 from pipelines.catalogue import load_registry, reference_columns
 from pipelines.errors import DoisoatError, InputError, safe_text, unexpected_error_text
 from pipelines.findings.alerts import registered_deaths
@@ -296,7 +296,9 @@ def _reconcile(
             "match",
             f"Ghép {progress.number(persons.height)} bản ghi với CSDLQG ({progress.number(pop.frame.height)} người)…",
         ):
-            result = step("match", match.match_registry, spec, persons, normalize.population_persons(pop))
+            carried = step("carried_decisions", decisions.carried_decisions, db, spec, run_id, persons, pop.frame)
+            pop_persons = normalize.population_persons(pop, spec)
+            result = step("match", match.match_registry, spec, persons, pop_persons, decisions.constraints(carried))
             log.debug(
                 "  ghép, từng bước: " + ", ".join(f"{k} {progress.seconds(v)}" for k, v in result.timings.items())
             )
@@ -309,6 +311,7 @@ def _reconcile(
                 validated.result()
         expectations = validated.result()
         frames = result_frames(spec, run_id, rows, persons, links, result, found, expectations, pop)
+        frames["carried_decisions"] = _with_run(carried, run_id, spec.name)
         frames["skipped_rows"] = normalize.skipped_for_warehouse(spec, run_id, ingested)
         counts["skipped_rows"] = frames["skipped_rows"].height
         counts.update(finding_counts(frames))

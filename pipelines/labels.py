@@ -6,7 +6,7 @@ so a new code from another stage is visible until it gets its label here."""
 
 from __future__ import annotations
 
-from matching.labels import COMPARISON, COMPARISON_LEVEL, RULE  # noqa: F401  (the engine owns these codes)
+from matching.labels import COMPARISON, COMPARISON_LEVEL, RULE, TEMPLATE  # noqa: F401  (the engine owns these codes)
 from matching.normalize.dates import MIN_YEAR
 from pipelines.spec import RegistrySpec
 
@@ -50,6 +50,15 @@ METHOD = {
     "rejected": "Bị loại",
     "review_accepted": "Người xem xét xác nhận là cùng một người",
     "review_rejected": "Người xem xét bác bỏ ứng viên",
+    "decision": "Theo quyết định của người xem xét ở lần chạy trước",
+}
+
+# State of an earlier run's decision in this run (carried_decisions.state, pipelines/decisions.py).
+CARRIED_STATE = {
+    "applied": "Đã áp dụng (hồ sơ và người trong CSDLQG không đổi)",
+    "record_changed": "Hỏi lại: hồ sơ trong sổ đã thay đổi",
+    "person_changed": "Hỏi lại: thông tin người trong CSDLQG đã thay đổi",
+    "person_missing": "Hỏi lại: người đó không còn (hoặc trùng số) trong trích xuất CSDLQG",
 }
 
 DECISION = {"accept": "Đồng ý", "reject": "Bác bỏ"}
@@ -189,6 +198,19 @@ def label(table: dict[str, str], code: str | None) -> str:
     if code is None:
         return ""
     return table.get(code, code)
+
+
+def match_entry(table: dict[str, str], entry: str | dict | None) -> str:
+    """A spec's comparison or blocking-rule entry for officers: a built-in by its label, a library
+    template as "name (kind: columns)", a declared rule as "name (keys)"."""
+    if entry is None or isinstance(entry, str):
+        return label(table, entry)
+    if "template" in entry:
+        columns = ", ".join(entry[k] for k in ("column", "given", "family") if entry.get(k))
+        name = entry.get("name") or entry.get("column") or entry["template"]
+        kind = label(TEMPLATE, entry["template"])
+        return f"{label(table, name)} ({kind}{': ' + columns if columns else ''})"
+    return f"{label(table, entry.get('name'))} ({', '.join(entry.get('keys', []))})"
 
 
 def problems_vi(codes: str | None) -> str:

@@ -23,6 +23,7 @@ PACKAGES = ("matching", "validation", "pipelines")
 COMPONENTS = {
     "matching.reference": "reference",
     "matching.normalize": "normalizer",
+    "matching.normalize.fold": "fold",
     "matching.sql": "sql",
     "matching.labels": "engine_labels",
     "matching.settings": "settings",
@@ -35,6 +36,7 @@ COMPONENTS = {
     "pipelines.ingest": "ingest",
     "pipelines.normalize": "normalize",
     "pipelines.match": "match",
+    "pipelines.decisions": "decisions",
     "pipelines.findings": "findings",
     "pipelines.warehouse": "warehouse",
     "pipelines.review": "review",
@@ -48,7 +50,7 @@ COMPONENTS = {
 }
 
 # Modules that import no project code (data, names, settings, quoting): any component may use them.
-LEAVES = {"reference", "settings", "engine_labels", "sql"}
+LEAVES = {"reference", "settings", "engine_labels", "sql", "fold"}
 
 # Component -> the components it may import besides LEAVES (itself always allowed). Data flows one
 # way: ingest -> normalize -> validate -> match -> findings -> warehouse -> reports.
@@ -56,6 +58,7 @@ ALLOWED = {
     "reference": set(),
     "normalizer": {"reference"},
     "sql": set(),
+    "fold": set(),
     "engine_labels": set(),
     "settings": set(),
     "engine": set(),
@@ -65,6 +68,7 @@ ALLOWED = {
     "ingest": {"base", "normalizer"},
     "normalize": {"base", "catalogue", "ingest", "normalizer", "engine", "validation", "warehouse"},
     "match": {"base", "engine", "warehouse"},
+    "decisions": {"base", "warehouse"},
     "warehouse": {"base", "engine"},
     "findings": {"base", "catalogue", "validation", "normalizer", "warehouse"},
     "review": {"base", "catalogue", "ingest", "normalizer", "findings", "warehouse"},
@@ -76,6 +80,7 @@ ALLOWED = {
         "normalize",
         "validation",
         "match",
+        "decisions",
         "findings",
         "warehouse",
         "review",

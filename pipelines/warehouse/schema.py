@@ -174,6 +174,12 @@ TABLES: dict[str, Table] = {
             "Normalized CSDLQG extract, cached per extract SHA-256 (normalized once, reused by later runs)",
             (
                 ("extract_sha256", "VARCHAR", "SHA-256 of the extract file; the cache key"),
+                (
+                    "reference_spec_sha256",
+                    "VARCHAR",
+                    "SHA-256 of the reference spec's columns it was read with (pipelines/population.yaml or "
+                    "--population-spec); with extract_sha256 the cache key. NULL: stored before, default spec",
+                ),
                 ("run_id", "VARCHAR", "Run that first loaded this extract"),
                 (
                     "pop_rec_id",
@@ -181,7 +187,11 @@ TABLES: dict[str, Table] = {
                     "Row number in the extract (1 = first data row); the matcher's population rec_id",
                 ),
                 EXCEL_ROW,
-                ("so_dinh_danh", "VARCHAR", "12-digit personal ID"),
+                (
+                    "so_dinh_danh",
+                    "VARCHAR",
+                    "12-digit personal ID; for another reference list, its own record key (the links carry it)",
+                ),
                 ("so_cmnd_cu", "VARCHAR", "Old 9-digit CMND, when CSDLQG keeps one"),
                 ("ho_ten", "VARCHAR", "Full name as in the extract"),
                 ("ho_ten_clean", "VARCHAR", "Canonical display name (NFC, one tone style, Title Case)"),
@@ -198,6 +208,17 @@ TABLES: dict[str, Table] = {
                 person_column("ma_ho", "Household code"),
                 ("ngay_mat", "VARCHAR", "Date of death as in the extract; empty when alive"),
                 ("ngay_mat_clean", "VARCHAR", "Date of death yyyy-mm-dd / yyyy-mm / yyyy; NULL when alive"),
+                (
+                    "other_fields",
+                    "JSON",
+                    "A reference list's columns beyond CSDLQG's, as read ({column: value}); NULL for an extract",
+                ),
+                (
+                    "person_hash",
+                    "VARCHAR",
+                    "MD5 of what the person is compared and checked on (ID, name, date of birth, sex, parents, "
+                    "commune, death): a reviewer's decision about the person holds while it is unchanged",
+                ),
             )
             + person_columns(POPULATION_PERSON_COMMENTS, POPULATION_STORED_AS),
         ),
@@ -210,11 +231,15 @@ TABLES: dict[str, Table] = {
                 person_column("rec_id", "source_row * 10 + owner_index"),
                 SOURCE_ROW,
                 OWNER_INDEX,
+                ("entity", "VARCHAR", "person, couple, household or organization (land); person otherwise"),
                 (
-                    "entity",
+                    "record_key",
                     "VARCHAR",
-                    "person, couple, household or organization (land); foreigner (not in CSDLQG); person otherwise",
+                    "The record across runs: 'k:' + the registry's own key + '#' + owner_index, or 'h:' + "
+                    "identity_hash when the key is empty (how next month's file finds this record)",
                 ),
+                ("identity_hash", "VARCHAR", "MD5 of the person-schema and compared field values (what was matched)"),
+                ("record_hash", "VARCHAR", "MD5 of every column of the row as read, with owner_index"),
             )
             + person_columns(PERSON_COMMENTS),
         ),
@@ -447,6 +472,32 @@ TABLES: dict[str, Table] = {
                     "accept: population.pop_rec_id of the chosen candidate (any of the listed ones, "
                     "not only the best); NULL for reject",
                 ),
+            ),
+        ),
+        Table(
+            "carried_decisions",
+            "Reviewers' decisions of earlier runs that concern this run's records (pipelines/decisions.py): "
+            "applied while both sides are unchanged, else shown again beside the question",
+            (
+                RUN_ID,
+                REGISTRY,
+                SOURCE_ROW,
+                OWNER_INDEX,
+                ("rec_id", "BIGINT", "source_row * 10 + owner_index"),
+                ("pop_rec_id", "BIGINT", "population.pop_rec_id of the decided person in this run's extract"),
+                ("so_dinh_danh", "VARCHAR", "The decided person (accept: the chosen one; reject: the rejected one)"),
+                ("decision", "VARCHAR", "accept or reject"),
+                (
+                    "state",
+                    "VARCHAR",
+                    "applied (both sides unchanged: the engine kept the decision), record_changed, person_changed "
+                    "or person_missing (asked again)",
+                ),
+                ("from_run_id", "VARCHAR", "Run whose review sheet held the decision"),
+                ("reviewer", "VARCHAR", "Who decided"),
+                ("decided_at", "TIMESTAMPTZ", "When the decision was imported"),
+                ("note", "VARCHAR", "Reviewer's note"),
+                ("decision_file_sha256", "VARCHAR", "SHA-256 of the workbook the decision came from"),
             ),
         ),
         Table(
