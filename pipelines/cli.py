@@ -285,8 +285,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "sample",
-        help="sinh dữ liệu mẫu tổng hợp (CSDLQG + 5 sổ) kèm đáp án",
-        description="Sinh dữ liệu mẫu tổng hợp: trích xuất CSDLQG, 5 sổ đăng ký và đáp án (truth/).",
+        help="sinh dữ liệu mẫu tổng hợp (CSDLQG + 8 sổ) kèm đáp án",
+        description=(
+            "Sinh dữ liệu mẫu tổng hợp: trích xuất CSDLQG, 8 sổ đăng ký (5 sổ của bản chạy thử, thẻ BHYT, "
+            "học bạ số, khách lưu trú ASM) và đáp án (truth/)."
+        ),
     )
     p.add_argument(
         "--persons", type=int, metavar="SỐ", default=5000, help="số người trong trích xuất CSDLQG (từ 200 trở lên)"

@@ -87,11 +87,14 @@ class RunSummary:
 
 def outcome_line(counts: dict[str, int]) -> str:
     """The run's outcome counts as one line, in the same terms as the summary table: organizations
-    (land) are counted apart from the persons not found, as in every report."""
-    person_counts = dict(counts, unmatched=counts["unmatched"] - counts.get("organizations", 0))
+    (land) and foreigners (ASM guests) are counted apart from the persons not found, as in every report."""
+    apart = counts.get("organizations", 0) + counts.get("foreigners", 0)
+    person_counts = dict(counts, unmatched=counts["unmatched"] - apart)
     parts = [f"{STATUS_SHORT[s]} {progress.number(person_counts[s])}" for s in warehouse.LINK_STATUSES]
     if counts.get("organizations"):
         parts.append(f"tổ chức {progress.number(counts['organizations'])}")
+    if counts.get("foreigners"):
+        parts.append(f"người nước ngoài {progress.number(counts['foreigners'])}")
     return f"{progress.number(counts['input_rows'])} dòng; " + ", ".join(parts)
 
 
@@ -453,7 +456,7 @@ ALIVE_ALERTS = ("dead_still_paid", "death_not_in_csdlqg", "death_date_differs")
 def summary_table(summaries: list[RunSummary]) -> str:
     """Vietnamese coverage summary, one line per registry (aggregates only).
 
-    "Số người" counts person records (land couples count twice, organizations not at all);
+    "Số người" counts person records (land couples count twice, organizations and foreigners not at all);
     "Liên kết", "Đúng", "Đủ" are the coverage shares of the run (table `coverage`, level all)."""
     head = (
         "Sổ đăng ký",
@@ -480,10 +483,10 @@ def summary_table(summaries: list[RunSummary]) -> str:
             (
                 s.title_vi or REGISTRIES[s.registry].title_vi,
                 f"{c['input_rows']:,}",
-                f"{c['records'] - c['organizations']:,}",
+                f"{c['records'] - c['organizations'] - c.get('foreigners', 0):,}",
                 f"{c['matched']:,}",
                 f"{c['review']:,}",
-                f"{c['unmatched'] - c['organizations']:,}",
+                f"{c['unmatched'] - c['organizations'] - c.get('foreigners', 0):,}",
                 f"{c['rejected']:,}",
                 f"{c['duplicate']:,}",
                 _pct(cov.get("linked")),

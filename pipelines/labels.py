@@ -46,6 +46,7 @@ METHOD = {
     "household": "Đồng sở hữu, tìm thấy trong hộ của người đứng tên đầu",
     "none": "Không khớp",
     "organization": "Tổ chức (không đối soát với CSDLQG)",
+    "foreigner": "Người nước ngoài (không có trong CSDLQG, không đối soát)",
     "rejected": "Bị loại",
     "review_accepted": "Người xem xét xác nhận là cùng một người",
     "review_rejected": "Người xem xét bác bỏ ứng viên",
@@ -175,6 +176,7 @@ PROBLEM = {
     # rejection reasons (links.reason)
     "no_name_no_id": "Không có họ tên và không có số định danh/CMND: không thể đối soát",
     "organization_not_person": "Tổ chức, không phải cá nhân: không đối soát với CSDLQG",
+    "foreigner_not_in_csdlqg": "Người nước ngoài: CSDLQG về dân cư không có, không đối soát",
     "no_name": "Thiếu họ tên",
     "no_identifiers": "Thiếu thông tin để đối soát",
 }

@@ -14,7 +14,7 @@ import polars as pl
 from matching import person_schema
 from matching.link import link_records
 from matching.templates import FIELD_PREFIX
-from pipelines import warehouse
+from pipelines import foreigners, warehouse
 from pipelines.land import owners as land
 from pipelines.spec import RegistrySpec
 
@@ -59,7 +59,7 @@ def _row_outcome(rows: pl.DataFrame, status: str, method: str, entity: str, reas
 def assemble_links(
     spec: RegistrySpec, run_id: str, rows: pl.DataFrame, persons: pl.DataFrame, linked: pl.DataFrame
 ) -> pl.DataFrame:
-    """Exactly one outcome per registry person record, rejected rows and organizations included."""
+    """Exactly one outcome per registry person record, rejected rows, organizations and foreigners included."""
     keys = rows.select("source_file", "source_row", "excel_row")
     if spec.repeat_persons:
         linked = land.repeated_persons_are_not_duplicates(spec, rows, linked)
@@ -83,7 +83,14 @@ def assemble_links(
         "organization",
         pl.lit("organization_not_person"),
     )
-    links = pl.concat([matched, rejected, orgs], how="diagonal_relaxed").join(keys, on="source_row", how="left")
+    aliens = _row_outcome(
+        foreigners.foreigner_rows(spec, rows),
+        "unmatched",
+        foreigners.ENTITY,
+        foreigners.ENTITY,
+        pl.lit(foreigners.REASON),
+    )
+    links = pl.concat([matched, rejected, orgs, aliens], how="diagonal_relaxed").join(keys, on="source_row", how="left")
     return (
         links.with_columns(
             pl.lit(run_id).alias("run_id"),
@@ -102,6 +109,7 @@ def row_counts(rows: pl.DataFrame, links: pl.DataFrame) -> dict[str, int]:
     counts.update(dict(links.group_by("status").len().iter_rows()))
     counts = {"input_rows": rows.height, "records": links.height, **counts}
     counts["organizations"] = links.filter(pl.col("method") == "organization").height
+    counts["foreigners"] = links.filter(pl.col("method") == foreigners.ENTITY).height
     counts["extra_owner_records"] = links.filter(pl.col("owner_index") > 0).height
     rows_with_outcome = links["source_row"].n_unique()
     if rows_with_outcome != rows.height or links.select(["source_row", "owner_index"]).is_duplicated().any():

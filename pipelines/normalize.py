@@ -22,7 +22,7 @@ from matching import library, person_schema
 from matching.normalize.frame import normalize_columns
 from matching.sql import quote_identifier
 from matching.templates import FIELD_PREFIX
-from pipelines import progress, warehouse
+from pipelines import foreigners, progress, warehouse
 from pipelines.catalogue import reference_columns
 from pipelines.errors import InputError
 from pipelines.ingest import (
@@ -455,8 +455,9 @@ def registry_persons(spec: RegistrySpec, rows: pl.DataFrame) -> pl.DataFrame:
 
     Land rows can name several owners (`<col>_owners`): each owner is one record; the year of
     birth and the ID on the row belong to the first-named owner. Organizations get no record
-    (they are not persons); their rows are accounted for in `links` as entity organization."""
-    ok = rows.filter(pl.col("row_status") == "ok")
+    (they are not persons), nor do foreigners (pipelines/foreigners.py); their rows are accounted
+    for in `links` as entity organization or foreigner."""
+    ok = rows.filter((pl.col("row_status") == "ok") & ~foreigners.is_foreigner(spec))  # not in CSDLQG
     fields = library.field_preparations(spec.match.comparisons)
     base = pl.concat(
         [ok.select("source_row"), person_schema.to_person_schema(ok, registry_roles(spec), fields).drop("rec_id")],

@@ -80,6 +80,15 @@ class PaymentSpec:
 
 
 @dataclass(frozen=True)
+class ForeignersSpec:
+    """Registries that also list foreigners (ASM guests): rows whose nationality is none of the
+    citizen values are not in CSDLQG and never matched (pipelines/foreigners.py)."""
+
+    column: str  # e.g. "quoc_tich"
+    citizen_values: tuple[str, ...]  # values meaning a Vietnamese citizen, e.g. ("Việt Nam", "VN")
+
+
+@dataclass(frozen=True)
 class RegistrySpec:
     name: str  # CLI and warehouse name, e.g. "social_welfare"
     title_vi: str  # shown to officers, e.g. "Đối tượng bảo trợ xã hội"
@@ -94,6 +103,7 @@ class RegistrySpec:
         False  # land: one person may hold several rows (certificates); only a repeated key is a duplicate
     )
     death_column: str | None = None  # civil deaths: the registered date of death
+    foreigners: ForeignersSpec | None = None  # ASM guests: foreigners' rows are not matched
     targets: dict[str, float] = field(default_factory=dict)  # Đề án 06 targets, share 0..1
 
     def column(self, name: str) -> ColumnSpec:

@@ -38,6 +38,7 @@ The format (`pipelines/social_welfare/registry.yaml` is a complete example):
     payment: {mode_column: ..., account_values: [...], account_column: ..., bank_column: ...}
     alive_check: true              # optional, as owner_split, repeat_persons
     death_column: ngay_mat         # optional
+    foreigners: {column: quoc_tich, citizen_values: [Việt Nam, VN]}   # optional: pipelines/foreigners.py
     targets: {linked: 1.0}         # optional; metrics of pipelines/findings/coverage.py
 
 Comparison library (matching/library.py, matching/templates.py): a template entry names its
@@ -88,6 +89,7 @@ from pipelines.spec import (
     METRICS,
     ColumnKind,
     ColumnSpec,
+    ForeignersSpec,
     PaymentSpec,
     PersonRole,
     RegistrySpec,
@@ -177,6 +179,11 @@ class PaymentFile(_Model):
     bank_column: str | None = None
 
 
+class ForeignersFile(_Model):
+    column: str
+    citizen_values: list[str]
+
+
 class RegistryFile(_Model):
     spec: Literal["registry"] = "registry"
     name: str
@@ -192,6 +199,7 @@ class RegistryFile(_Model):
     repeat_persons: bool | None = None
     death_column: str | None = None
     targets: dict[str, float] | None = None
+    foreigners: ForeignersFile | None = None
 
 
 class ReferenceFile(_Model):
@@ -592,6 +600,14 @@ class _Builder:
         if f.payment is not None:
             for field in ("mode_column", "account_column", "bank_column"):
                 self.column_ref(("payment", field), getattr(f.payment, field), names)
+        if f.foreigners is not None:
+            self.column_ref(("foreigners", "column"), f.foreigners.column, names)
+            if not [v for v in f.foreigners.citizen_values if v.strip()]:
+                self.fail(
+                    ("foreigners", "citizen_values"),
+                    "cần ít nhất một giá trị quốc tịch của công dân Việt Nam",
+                    "citizen_values must not be empty",
+                )
         # a mismatch field whose role no column has is skipped (findings/mismatches.py), as with
         # the defaults: not an error
         for metric, share in (f.targets or {}).items():
@@ -637,6 +653,12 @@ class _Builder:
                 ("repeat_persons", f.repeat_persons),
                 ("death_column", f.death_column),
                 ("targets", f.targets),
+                (
+                    "foreigners",
+                    None
+                    if f.foreigners is None
+                    else ForeignersSpec(f.foreigners.column, tuple(f.foreigners.citizen_values)),
+                ),
             )
             if v is not None
         }

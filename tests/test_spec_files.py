@@ -26,7 +26,7 @@ from pipelines.catalogue import (
 from pipelines.errors import InputError
 from pipelines.normalize import POPULATION_COLUMNS, ingest_registry, normalize_registry, registry_persons
 from pipelines.registries import REGISTRIES
-from pipelines.spec import spec_to_dict
+from pipelines.spec import ForeignersSpec, spec_to_dict
 from pipelines.spec_files import (
     SpecFileError,
     column_languages,
@@ -47,6 +47,12 @@ SHIPPED = {
     "civil_status/deaths.yaml": "civil_deaths",
     "land/registry.yaml": "land",
 }
+# Registries added as spec files only (issue 13): no former Python spec to compare them with.
+ADDED = {
+    "health_insurance/registry.yaml": ("health_insurance", "Người có thẻ bảo hiểm y tế"),
+    "school_records/registry.yaml": ("school_records", "Học sinh (học bạ số)"),
+    "accommodation_guests/registry.yaml": ("accommodation_guests", "Khách lưu trú (khai báo qua phần mềm ASM)"),
+}
 
 
 def _plain(value):
@@ -57,6 +63,7 @@ def _plain(value):
 # Fields ColumnSpec gained after the snapshot was written, with their default: a column at the
 # default declares what the snapshot's column declared (any other value must show as a difference).
 NEW_COLUMN_DEFAULTS = {"language": "vi"}
+NEW_SPEC_DEFAULTS = {"foreigners": None}  # the same for RegistrySpec
 
 
 def _as_before(column: dict) -> dict:
@@ -67,6 +74,7 @@ def _as_before(column: dict) -> dict:
 @pytest.mark.parametrize("relative", SHIPPED)
 def test_shipped_file_declares_the_former_python_spec(relative):
     loaded = asdict(load_spec_file(PIPELINES / relative))
+    loaded = {k: v for k, v in loaded.items() if k not in NEW_SPEC_DEFAULTS or v != NEW_SPEC_DEFAULTS[k]}
     loaded["columns"] = [_as_before(c) for c in loaded["columns"]]
     before = BEFORE["registries"][SHIPPED[relative]]
     # the engine's own knobs joined the saved settings when LinkSettings became the one home of the defaults
@@ -76,10 +84,10 @@ def test_shipped_file_declares_the_former_python_spec(relative):
     assert {k: v for k, v in _plain(loaded["match"]).items() if k in before["match"]} == before["match"]
 
 
-def test_catalogue_finds_the_five_shipped_registries():
-    assert {p.relative_to(PIPELINES).as_posix() for p in shipped_spec_files()} == set(SHIPPED)
+def test_catalogue_finds_the_shipped_registries():
+    assert {p.relative_to(PIPELINES).as_posix() for p in shipped_spec_files()} == set(SHIPPED) | set(ADDED)
     # the titles the CLI reads without the model, and the fully loaded registries, against the former Python specs
-    titles_before = {name: spec["title_vi"] for name, spec in BEFORE["registries"].items()}
+    titles_before = {name: spec["title_vi"] for name, spec in BEFORE["registries"].items()} | dict(ADDED.values())
     assert registry_titles() == titles_before
     assert {name: spec.title_vi for name, spec in known_registries().items()} == titles_before
 
@@ -279,7 +287,7 @@ def test_listing_the_registries_does_not_load_the_engine():
         "print(len(titles), 'duckdb' in sys.modules, 'polars' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PIPELINES.parent)
-    assert out.stdout.split() == ["5", "False", "False"]
+    assert out.stdout.split() == [str(len(SHIPPED) + len(ADDED)), "False", "False"]
 
 
 def test_a_runs_saved_spec_is_rebuilt_by_the_same_model(tmp_path):
@@ -337,6 +345,23 @@ def test_a_foreign_name_column_through_the_pipeline_normalizer(tmp_path):
     # the same file under a spec without the language: today's Vietnamese reading, invented names
     vi = load_spec_file(_write(tmp_path, GUESTS.replace(", language: other}", "}"), "khach_vi.yaml"))
     assert normalize_registry(vi, ingest_registry(vi, data))["ho_ten_clean"].to_list()[:2] == ["Hảy Mã", "Pái Hilton"]
+
+
+def test_foreigners_name_a_column_and_the_citizen_values(tmp_path):
+    """`foreigners:` (pipelines/foreigners.py): the column must exist and a citizen value be given;
+    a run's saved spec carries it back."""
+    spec = load_spec_file(_write(tmp_path, MINIMAL + "foreigners: {column: ma_the, citizen_values: [Việt Nam]}\n"))
+    assert spec.foreigners == ForeignersSpec("ma_the", ("Việt Nam",))
+    assert spec_from_dict(json.loads(json.dumps(spec_to_dict(spec))), "lần chạy x") == spec
+    asm = REGISTRIES["accommodation_guests"]
+    assert asm.foreigners is not None and spec_from_dict(json.loads(json.dumps(spec_to_dict(asm))), "lần chạy y") == asm
+    problems = [
+        p.vi for p in _error(tmp_path, MINIMAL + "foreigners: {column: quoc_tich, citizen_values: [' ']}\n").problems
+    ]
+    assert problems == [
+        "không có cột 'quoc_tich' trong columns",
+        "cần ít nhất một giá trị quốc tịch của công dân Việt Nam",
+    ]
 
 
 LIBRARY = """

@@ -1,9 +1,10 @@
 """Coverage against Đề án 06 targets, per registry, province and commune (one SQL query).
 
 What is counted: person records of a run (`links_effective`: `links` after reviewers'
-decisions, one row per person named in a registry row; land organizations are excluded because
-CSDLQG holds persons only). A review candidate a reviewer accepted counts as linked
-probabilistically; one rejected counts as not found. Each record gets flags —
+decisions, one row per person named in a registry row; land organizations and foreigners
+(pipelines/foreigners.py) are excluded because CSDLQG holds Vietnamese citizens only). A review
+candidate a reviewer accepted counts as linked probabilistically; one rejected counts as not
+found. Each record gets flags —
 linked (by ID, probabilistically, or — land co-owners — through the first owner's household;
 the three parts add up to linked in every unit), verified ("đúng": linked and no mismatch), complete ("đủ":
 no missing required field), duplicate, dead still paid, paid through an account — and the
@@ -23,6 +24,7 @@ import polars as pl
 from matching.normalize.fold import fold, fold_sql
 from matching.reference.admin_units import current_units
 from matching.sql import quote_identifier
+from pipelines.foreigners import NOT_CSDLQG_SQL
 from pipelines.registries import spec_of_run
 from pipelines.spec import METRICS, RegistrySpec
 from pipelines.warehouse import insert_frame, rows_table_name, transaction
@@ -73,7 +75,7 @@ def coverage_frame(con: duckdb.DuckDBPyConnection, run_id: str, spec: RegistrySp
                r.ma_tinh, r.ma_xa, {_payment_sql(spec)} AS paid_by_account
         FROM links_effective l
         LEFT JOIN {rows} r ON r.run_id = l.run_id AND r.source_file = l.source_file AND r.source_row = l.source_row
-        WHERE l.run_id = $run_id AND coalesce(l.entity, 'person') <> 'organization'
+        WHERE l.run_id = $run_id AND coalesce(l.entity, 'person') NOT IN {NOT_CSDLQG_SQL}
     ),
     mismatched AS (SELECT DISTINCT source_file, source_row, owner_index FROM mismatches WHERE run_id = $run_id),
     incomplete AS (SELECT DISTINCT source_file, source_row FROM missing_fields WHERE run_id = $run_id),

@@ -18,6 +18,7 @@ import polars as pl
 import xlsxwriter
 
 from pipelines import labels as L
+from pipelines.foreigners import ENTITY as FOREIGNER
 from pipelines.formats import dmy, vn_time
 from pipelines.labels import (
     OWNER_HEADER,
@@ -354,6 +355,14 @@ def _summary_sheet(
         lines.append(
             f"Tổ chức (không phải cá nhân, không đối soát với CSDLQG, không tính vào các tỷ lệ dưới đây): "
             f"{orgs:,} bản ghi"
+        )
+    aliens = con.execute(
+        "SELECT count(*) FROM links_effective WHERE run_id = ? AND entity = ?", [run_id, FOREIGNER]
+    ).fetchone()[0]
+    if aliens:
+        lines.append(
+            f"Người nước ngoài (CSDLQG về dân cư không có, không đối soát, không tính vào các tỷ lệ dưới đây): "
+            f"{aliens:,} bản ghi"
         )
     notes = info.get("notes")
     lines += [f"Lưu ý: {n}" for n in (json.loads(notes) if isinstance(notes, str) else (notes or []))]

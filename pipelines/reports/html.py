@@ -34,6 +34,8 @@ import polars as pl
 
 from pipelines import labels as L
 from pipelines.findings.coverage import DETERMINISTIC_METHODS
+from pipelines.foreigners import ENTITY as FOREIGNER
+from pipelines.foreigners import NOT_CSDLQG_SQL
 from pipelines.formats import ZONE_NOTE, now_vn, vn_time
 from pipelines.private_files import write_private_text
 from pipelines.reports import charts
@@ -143,20 +145,25 @@ def _parameters_section(
     return out, match_t, review_t
 
 
-def _outcomes(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[dict[str, int], int, str]:
+def _outcomes(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[dict[str, int], int, int, str]:
     """Outcomes of person records after reviewers' decisions (links_effective; equal to links when
-    none). Organizations (land) are not persons: counted apart, never as "not found", so these
-    figures share their denominator with `coverage` and the workbook."""
+    none). Organizations (land) are not persons and foreigners (ASM guests) not in CSDLQG: counted
+    apart, never as "not found", so these figures share their denominator with `coverage` and the workbook."""
     counts = dict(
         con.execute(
             "SELECT status, count(*) FROM links_effective "
-            "WHERE run_id = ? AND coalesce(entity, 'person') <> 'organization' GROUP BY status",
+            f"WHERE run_id = ? AND coalesce(entity, 'person') NOT IN {NOT_CSDLQG_SQL} GROUP BY status",
             [run_id],
         ).fetchall()
     )
-    orgs = con.execute(
-        "SELECT count(*) FROM links_effective WHERE run_id = ? AND entity = 'organization'", [run_id]
-    ).fetchone()[0]
+    apart = dict(
+        con.execute(
+            f"SELECT entity, count(*) FROM links_effective WHERE run_id = ? AND entity IN {NOT_CSDLQG_SQL} "
+            "GROUP BY entity",
+            [run_id],
+        ).fetchall()
+    )
+    orgs, aliens = apart.get("organization", 0), apart.get(FOREIGNER, 0)
     parts = [(L.label(L.STATUS, s), int(counts.get(s, 0)), charts.STATUS_COLORS[s]) for s in LINK_STATUSES]
     legend = " ".join(f'<span style="background:{c}"></span>{escape(label)}: {n:,}' for label, n, c in parts)
     note = (
@@ -164,10 +171,16 @@ def _outcomes(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[dict[str, in
         "không đối soát với CSDLQG và không tính vào các tỷ lệ.</p>"
         if orgs
         else ""
+    ) + (
+        f"<p>Ngoài ra {aliens:,} bản ghi là người nước ngoài (CSDLQG về dân cư không có), "
+        "không đối soát và không tính vào các tỷ lệ.</p>"
+        if aliens
+        else ""
     )
     return (
         counts,
         orgs,
+        aliens,
         charts.stacked_bar(parts, "Kết quả đối soát của mọi bản ghi cá nhân")
         + f'<p class="legend">{legend}</p>'
         + note,
@@ -617,7 +630,7 @@ def write_html(
     unmasked: bool = False,
 ) -> Path:
     info = run_info(con, run_id)
-    counts, orgs, outcome_svg = _outcomes(con, run_id)
+    counts, orgs, aliens, outcome_svg = _outcomes(con, run_id)
     params_html, match_t, review_t = _parameters_section(con, spec, run_id, info)
     started = info.get("started_at")
     finished = info.get("finished_at")
@@ -628,6 +641,7 @@ def write_html(
         for label, n in [("Bản ghi cá nhân", total)]
         + [(L.label(L.STATUS, s), int(counts.get(s, 0))) for s in LINK_STATUSES]
         + ([("Tổ chức (không đối soát)", orgs)] if orgs else [])
+        + ([("Người nước ngoài (không đối soát)", aliens)] if aliens else [])
     )
     html = Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
         title=escape(f"Báo cáo kiểm toán đối soát — {spec.title_vi}"),

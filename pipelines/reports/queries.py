@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 
 from matching.sql import quote_identifier
+from pipelines.foreigners import NOT_CSDLQG_SQL
 from pipelines.labels import REVIEW_SHEET
 from pipelines.spec import RegistrySpec
 from pipelines.warehouse import rows_table_name
@@ -193,7 +194,7 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
             f"""SELECT {ROW}, x.status, x.reason, x.match_probability
                 FROM links_effective x LEFT JOIN r USING (source_file, source_row)
                 WHERE x.run_id = $run_id AND x.status IN ('unmatched', 'rejected')
-                  AND coalesce(x.entity, 'person') <> 'organization'
+                  AND coalesce(x.entity, 'person') NOT IN {NOT_CSDLQG_SQL}
                 ORDER BY x.source_row, x.owner_index""",
         ),
     ]

@@ -23,6 +23,8 @@ Codes:
   applies only to those surnames, so its measured share is far below its rate)
 - account_missing (paid through an account, no account number)
 - duplicate, absent (not in CSDLQG), deceased_still_paid
+- accommodation guests: foreigner (a foreign guest, not in CSDLQG), namesake (a foreign guest whose
+  Vietnamese-born name a CSDLQG person also bears), repeat_stay (a guest's later stay: not a duplicate)
 """
 
 from __future__ import annotations
@@ -113,6 +115,35 @@ DEFAULT_RATES: dict[str, dict[str, float]] = {
         "dob_typo": 0.03,
         "duplicate": 0.01,
         "absent": 0.03,
+    },
+    # registries added as spec files (issue 13); `absent` people are drawn from those already absent
+    # for the rolls above, so these rates never change the population
+    "health_insurance": {**_PERSON, "id_missing": 0.10, "id_old_cmnd": 0.04, "duplicate": 0.01, "absent": 0.02},
+    "school_records": {
+        **{k: v for k, v in _PERSON.items() if k not in ("id_old_cmnd", "dob_placeholder_0101", "dob_year_only")},
+        "id_missing": 0.45,  # for grade 1, falling to a third of it by grade 12 (registries.school_records)
+        "addr_moved": 0.03,
+        "duplicate": 0.01,
+    },
+    # ASM: typed into a web form from the card, so fewer typing slips, more capitals and lost accents;
+    # `foreigner` is the share of rows for foreign guests, `namesake` the share of those whose
+    # Vietnamese-born name a CSDLQG person also bears, `repeat_stay` a guest's second stay
+    "accommodation_guests": {
+        **_PERSON,
+        "id_missing": 0.02,
+        "id_old_cmnd": 0.01,
+        "id_excel_lost_zero": 0.03,
+        "name_upper": 0.30,
+        "name_no_diacritics": 0.15,
+        "name_telex": 0.01,
+        "name_drop_middle": 0.03,
+        "dob_format": 0.30,
+        "dob_year_only": 0.0,
+        "dob_placeholder_0101": 0.05,
+        "duplicate": 0.01,
+        "foreigner": 0.25,
+        "namesake": 0.20,
+        "repeat_stay": 0.08,
     },
 }
 

@@ -1,4 +1,4 @@
-"""`doisoat sample`: a synthetic CSDLQG extract, four sector registries and their ground truth.
+"""`doisoat sample`: a synthetic CSDLQG extract, eight sector registries and their ground truth.
 
 Why a generator and not real data: real files are personal data. Every accuracy figure the team
 publishes is measured here, so the sample is built to be realistic (names.py, persons.py,
@@ -37,7 +37,22 @@ from pipelines.sample.places import choose_communes
 
 # Registry rows per person in the population (for 5,000 persons: 500 welfare, 500 pension,
 # 150 births, 100 deaths, 400 land rows; for 1,000,000: 100,000 welfare rows).
-DEFAULT_FRACTIONS = {"social_welfare": 0.10, "pension": 0.10, "civil_births": 0.03, "civil_deaths": 0.02, "land": 0.08}
+DEFAULT_FRACTIONS = {
+    "social_welfare": 0.10,
+    "pension": 0.10,
+    "civil_births": 0.03,
+    "civil_deaths": 0.02,
+    "land": 0.08,
+    # registries added as spec files (issue 13): 400, 300 and 400 rows for 5,000 persons
+    "health_insurance": 0.08,
+    "school_records": 0.06,
+    "accommodation_guests": 0.08,
+}
+# The rolls whose people absent from CSDLQG are generated as extra persons (the others reuse them).
+ABSENT_ROLLS = ("social_welfare", "pension", "land")
+# The registries added later draw from their own random streams and their own view of the people
+# (`_later_registries`): the files of the first five stay byte-identical for a seed.
+LATER = ("health_insurance", "school_records", "accommodation_guests")
 # Share of registered deaths that CSDLQG has not recorded yet (the "sống" gap).
 UNRECORDED_DEATH_SHARE = 0.20
 
@@ -104,6 +119,40 @@ COLUMNS = {
         "so_giay_to",
         "dia_chi_thuong_tru",
         "dia_chi_thua_dat",
+    ),
+    "health_insurance": (
+        "ma_the_bhyt",
+        "ho_ten",
+        "ngay_sinh",
+        "gioi_tinh",
+        "so_dinh_danh",
+        "dia_chi",
+        "noi_dang_ky_kcb",
+    ),
+    "school_records": (
+        "ma_hoc_sinh",
+        "ho_ten",
+        "ngay_sinh",
+        "gioi_tinh",
+        "so_dinh_danh",
+        "truong",
+        "lop",
+        "dia_chi",
+        "ho_ten_cha",
+        "ho_ten_me",
+    ),
+    "accommodation_guests": (
+        "ma_luu_tru",
+        "ho_ten",
+        "ngay_sinh",
+        "gioi_tinh",
+        "quoc_tich",
+        "so_dinh_danh",
+        "so_ho_chieu",
+        "dia_chi",
+        "co_so_luu_tru",
+        "ngay_den",
+        "ngay_di",
     ),
 }
 TRUTH_COLUMNS = ("source_row", "owner_index", "so_dinh_danh", "entity", "duplicate_of", "defects")
@@ -222,7 +271,7 @@ def _choose_absent(rng: np.random.Generator, pool: _Pool, n_abs: dict[str, int])
         parents[ref[ref >= 0]] = True
     pool.absent = np.zeros(pool.pids.size, dtype=bool)
     absent_of = {}
-    for name in ("social_welfare", "pension", "land"):
+    for name in ABSENT_ROLLS:
         cand = ~pool.absent & ~pool.dead & ~parents & (pool.age >= 20)
         absent_of[name] = reg.weighted_pick(rng, pool.pids[cand], _age_weight(pool.age[cand], name), n_abs[name])
         pool.absent[absent_of[name]] = True
@@ -308,6 +357,78 @@ def _land(
     )
 
 
+def _pids(plans: list[reg.RowPlan]) -> np.ndarray:
+    return np.array([p for plan in plans for p in plan.pids], dtype=np.int64)
+
+
+def _later_registries(
+    seed: int,
+    pool: _Pool,
+    frame: pl.DataFrame,
+    death: dict[int, date],
+    size: dict[str, int],
+    n_dup: dict[str, int],
+    rates: dict[str, dict[str, float]],
+) -> dict[str, tuple[list[dict[str, str]], list[list[str]], list[reg.RowPlan], reg.People]]:
+    """Health-insurance cards, school records and ASM guests: rows, defect codes, plans and people.
+
+    Own random streams (seeded from the seed and LATER's order), so adding them left the five first
+    files unchanged; people absent from CSDLQG come from those generated for ABSENT_ROLLS."""
+    rng = {name: np.random.default_rng([seed, 13, i]) for i, name in enumerate(LATER)}
+    rnd = {name: random.Random(seed * 7919 + i) for i, name in enumerate(LATER)}
+    alive, age = pool.alive, pool.age
+    by = frame["bdate"].dt.year().to_numpy().astype(np.int64)
+    out = {}
+
+    name = "health_insurance"  # nearly everyone holds a card; a few holders are absent from CSDLQG
+    n_abs = int(round(rates[name].get("absent", 0.0) * size[name]))
+    base = size[name] - n_dup[name]
+    held = reg.weighted_pick(rng[name], pool.pids[alive], np.ones(int(alive.sum())), base - n_abs)
+    absent = reg.weighted_pick(rng[name], pool.pids[pool.absent], np.ones(int(pool.absent.sum())), n_abs)
+    plans = [reg.RowPlan((int(p),), "person") for p in held]
+    plans += [reg.RowPlan((int(p),), "absent", events=["absent"]) for p in absent]
+    people = reg.People(frame, _pids(plans), death)
+    reg.bhyt_extras(plans, people, rnd[name], rng[name])
+    ordered = reg.plan_rows(rng[name], plans, n_dup[name])
+    rows, codes = reg.health_insurance(ordered, people, rates[name], rnd[name])
+    out[name] = (rows, codes, ordered, people)
+
+    name = "school_records"  # pupils of grades 1–12
+    grade = reg.SCHOOL_YEAR - by - 5  # as reg.school_grade, vectorized
+    pupil = alive & (grade >= 1) & (grade <= 12)
+    chosen = reg.weighted_pick(rng[name], pool.pids[pupil], np.ones(int(pupil.sum())), size[name] - n_dup[name])
+    plans = [reg.RowPlan((int(p),), "person") for p in chosen]
+    people = reg.People(frame, _pids(plans), death)
+    reg.school_extras(plans, people, rnd[name], rng[name])
+    ordered = reg.plan_rows(rng[name], plans, n_dup[name])
+    rows, codes = reg.school_records(ordered, people, rates[name], rnd[name])
+    out[name] = (rows, codes, ordered, people)
+
+    name = "accommodation_guests"  # Vietnamese adults travelling, and foreigners (no CSDLQG person)
+    r = rates[name]
+    base = size[name] - n_dup[name]
+    n_foreign = int(round(r.get("foreigner", 0.0) * base))
+    n_repeat = int(round(r.get("repeat_stay", 0.0) * base))
+    adult = alive & (age >= 18) & (age < 80)
+    guests = reg.weighted_pick(rng[name], pool.pids[adult], np.ones(int(adult.sum())), base - n_foreign - n_repeat)
+    plans = [reg.RowPlan((int(p),), "person") for p in guests]
+    again = rng[name].choice(guests, size=min(n_repeat, guests.size), replace=False) if guests.size else guests
+    plans += [reg.RowPlan((int(p),), "person", events=["repeat_stay"]) for p in again]
+    namesakes = reg.weighted_pick(rng[name], pool.pids[alive & (age >= 20)], np.ones(int((alive & (age >= 20)).sum())),
+                                  int(round(r.get("namesake", 0.0) * n_foreign)))  # fmt: skip
+    people = reg.People(frame, np.concatenate([_pids(plans), namesakes]), death)
+    for i in range(n_foreign):
+        namesake = people.ho_ten[int(namesakes[i])] if i < namesakes.size else None
+        guest = reg.foreign_guest(rnd[name], namesake)
+        events = ["foreigner"] + (["namesake"] if namesake is not None else [])
+        plans.append(reg.RowPlan((), "foreigner", events=events, extra={"guest": guest}))
+    reg.guest_stays(plans, rnd[name], REF_DATE)
+    ordered = reg.plan_rows(rng[name], plans, n_dup[name])
+    rows, codes = reg.accommodation_guests(ordered, people, r, rnd[name])
+    out[name] = (rows, codes, ordered, people)
+    return out
+
+
 def generate(
     persons: int,
     seed: int,
@@ -315,7 +436,7 @@ def generate(
     fractions: dict[str, float] | None = None,
     rates: dict[str, dict[str, float]] | None = None,
 ) -> dict[str, int]:
-    """Write population.csv, the five registry files and truth/ into out_dir; return rows per file.
+    """Write population.csv, the eight registry files and truth/ into out_dir; return rows per file.
 
     `fractions` overrides registry rows per person (DEFAULT_FRACTIONS); `rates` overrides defect
     rates per registry and code (defects.DEFAULT_RATES)."""
@@ -336,7 +457,9 @@ def generate(
     n_dsp = {name: int(round(rates[name].get("deceased_still_paid", 0.0) * size[name])) for name in size}
 
     communes = choose_communes(rng_place, persons)
-    frame = _locate(build_population(rng_pop, communes, persons + sum(n_abs.values())), communes, rng_ids)
+    frame = _locate(
+        build_population(rng_pop, communes, persons + sum(n_abs[n] for n in ABSENT_ROLLS)), communes, rng_ids
+    )
     pool = _Pool.of(frame)
     absent_of = _choose_absent(rng_pick, pool, n_abs)
     n_hidden = int(round(UNRECORDED_DEATH_SHARE * (size["civil_deaths"] - n_dup["civil_deaths"])))
@@ -377,6 +500,12 @@ def generate(
             rows, codes = reg.civil_deaths(ordered, people, rates[name], r)
         else:
             rows, codes = land_mod.land(ordered, people, rates[name], r)
+        summary[f"{name}.csv"] = _write(rows, COLUMNS[name], out_dir / f"{name}.csv")
+        summary[f"truth/{name}.csv"] = _write(
+            reg.truth_rows(ordered, people, codes), TRUTH_COLUMNS, out_dir / "truth" / f"{name}.csv"
+        )
+
+    for name, (rows, codes, ordered, people) in _later_registries(seed, pool, frame, death, size, n_dup, rates).items():
         summary[f"{name}.csv"] = _write(rows, COLUMNS[name], out_dir / f"{name}.csv")
         summary[f"truth/{name}.csv"] = _write(
             reg.truth_rows(ordered, people, codes), TRUTH_COLUMNS, out_dir / "truth" / f"{name}.csv"

@@ -338,3 +338,232 @@ def civil_deaths(plans: list[RowPlan], people: People, rates: dict[str, float], 
 def recent_death(rng: np.random.Generator, n: int, ref: date, days: int = 300) -> list[date]:
     """Dates of death within the last `days` days before ref (deaths not yet in CSDLQG)."""
     return [ref - timedelta(days=int(d)) for d in rng.integers(5, days, size=n)]
+
+
+# ------------------------------------------------ registries added as spec files (issue 13) ----
+# health_insurance, school_records, accommodation_guests: their column formats are assumptions
+# written in their spec files (pipelines/<registry>/registry.yaml); here they only need to look
+# like those files, with the defects of the other registries and their own truth.
+
+# card group by age (2 letters) and its benefit level (1 digit): see health_insurance/registry.yaml
+_BHYT_WORKING = (("DN", 4, 0.45), ("HC", 4, 0.12), ("GD", 4, 0.28), ("HN", 2, 0.08), ("CN", 3, 0.07))
+
+
+def _bhyt_group(rnd: random.Random, age: float, female: bool) -> tuple[str, int]:
+    if age < 6:
+        return "TE", 1
+    if age < 18:
+        return "HS", 4
+    if age < 23 and rnd.random() < 0.5:
+        return "SV", 4
+    if age >= (56 if female else 61) and rnd.random() < 0.55:
+        return "HT", 2
+    if age >= 80 and rnd.random() < 0.6:
+        return "BT", 2
+    group, level, _ = rnd.choices(_BHYT_WORKING, weights=[g[2] for g in _BHYT_WORKING])[0]
+    return group, level
+
+
+def _short_province(ten_tinh: str) -> str:
+    return ten_tinh.replace("Thành phố ", "").replace("Tỉnh ", "")
+
+
+def _short_commune(ten_xa: str) -> str:
+    for unit in ("Phường ", "Xã ", "Thị trấn ", "Đặc khu "):
+        if ten_xa.startswith(unit):
+            return ten_xa[len(unit) :]
+    return ten_xa
+
+
+def health_insurance(plans: list[RowPlan], people: People, rates: dict[str, float], rnd: random.Random):
+    """Card holders: the card code carries the holder's BHXH code (one per person, kept by a
+    duplicate listing); the first-registration clinic is the commune's health station or the
+    province's general hospital."""
+    rows, codes_all = [], []
+    for plan in plans:
+        pid = plan.pids[0]
+        f, codes = render_person(people, pid, rates, rnd)
+        group, level = plan.extra["group"]
+        if rnd.random() < 0.6:
+            clinic = f"Trạm y tế {people.ten_xa[pid]}"
+        else:
+            clinic = f"Bệnh viện Đa khoa {_short_province(people.ten_tinh[pid])}"
+        rows.append(
+            {
+                "ma_the_bhyt": f"{group}{level}{people.ma_tinh[pid]}{plan.extra['bhxh']}",
+                "ho_ten": f["ho_ten"],
+                "ngay_sinh": f["ngay_sinh"],
+                "gioi_tinh": f["gioi_tinh"],
+                "so_dinh_danh": f["id"],
+                "dia_chi": f["dia_chi"],
+                "noi_dang_ky_kcb": clinic,
+            }
+        )
+        codes_all.append(codes)
+    return rows, codes_all
+
+
+def bhyt_extras(plans: list[RowPlan], people: People, rnd: random.Random, np_rng: np.random.Generator) -> None:
+    """Fix each holder's card group and BHXH code before duplication (a listed-twice card keeps them)."""
+    numbers = bhxh_numbers(np_rng, np.array([int(people.ma_tinh[p.pids[0]]) for p in plans], dtype=np.int64))
+    for plan, number in zip(plans, numbers):
+        pid = plan.pids[0]
+        plan.extra["group"] = _bhyt_group(rnd, float(people.age[pid]), people.female[pid])
+        plan.extra["bhxh"] = number
+
+
+SCHOOL_YEAR = 2026  # school year 2026–2027 at the sample's reference date (persons.REF_DATE)
+
+
+def school_grade(birth_year: int) -> int:
+    """Grade in SCHOOL_YEAR: pupils start grade 1 in the year they turn six."""
+    return SCHOOL_YEAR - birth_year - 5
+
+
+def school_records(plans: list[RowPlan], people: People, rates: dict[str, float], rnd: random.Random):
+    """Pupils with their parents' names; the younger the pupil, the likelier the school's file has
+    no personal ID yet (rate id_missing for the youngest, falling to a third of it by grade 12)."""
+    rows, codes_all = [], []
+    codes_p = PERSON_CODES
+    for plan in plans:
+        pid = plan.pids[0]
+        grade = school_grade(people.bdate[pid].year)
+        own = dict(rates, id_missing=rates.get("id_missing", 0.0) * (1.0 - 2.0 * (grade - 1) / 33.0))
+        flags = dft.draw_flags(rnd, own, codes_p)
+        names, c_name = dft.apply_name([people.ho_ten[pid], people.ho_ten_cha[pid], people.ho_ten_me[pid]], flags, rnd)
+        dob, c_dob = dft.render_date(people.bdate[pid], people.precision[pid], flags, rnd)
+        female = people.female[pid] != bool(flags.get("sex_wrong"))
+        idv, c_id = dft.apply_id(people.so_dinh_danh[pid], "", flags, rnd)
+        moved_from = people.earlier_address(pid, rnd) if flags.get("addr_moved") else None
+        addr, c_addr = dft.render_address(people.address[pid], people.legacy_address[pid], flags, moved_from)
+        place = _short_commune(people.ten_xa[pid])
+        level = "Tiểu học" if grade <= 5 else "THCS" if grade <= 9 else "THPT"
+        rows.append(
+            {
+                "ma_hoc_sinh": plan.extra["code"],
+                "ho_ten": names[0],
+                "ngay_sinh": dob,
+                "gioi_tinh": "Nữ" if female else "Nam",
+                "so_dinh_danh": idv,
+                "truong": f"Trường {level} {place}",
+                "lop": f"{grade}{plan.extra['class']}",
+                "dia_chi": addr,
+                "ho_ten_cha": names[1],
+                "ho_ten_me": names[2],
+            }
+        )
+        codes_all.append(c_id + c_name + c_dob + (["sex_wrong"] if flags.get("sex_wrong") else []) + c_addr)
+    return rows, codes_all
+
+
+def school_extras(plans: list[RowPlan], people: People, rnd: random.Random, np_rng: np.random.Generator) -> None:
+    """The pupil code (assumed: province code + 8 digits) and class letter, fixed before duplication
+    (a pupil listed by two schools keeps the code)."""
+    numbers = bhxh_numbers(np_rng, np.array([int(people.ma_tinh[p.pids[0]]) for p in plans], dtype=np.int64))
+    for plan, number in zip(plans, numbers):
+        plan.extra["code"] = number
+        plan.extra["class"] = rnd.choice("ABCDE")
+
+
+# Foreign guests: nationality as ASM writes it, name parts (given, family), passport shape.
+# Given names include words the Vietnamese typing repair would rewrite ("harry" → "Hảy", issue 13).
+FOREIGN = {
+    "Hàn Quốc": (("Min-jun", "Seo-yeon", "Ji-hoon", "Ha-eun", "Do-yun"), ("Kim", "Lee", "Park", "Choi", "Jung"), "M"),
+    "Trung Quốc": (("Wei", "Na", "Jing", "Yang", "Lei"), ("Wang", "Li", "Zhang", "Liu", "Chen"), "E"),
+    "Nhật Bản": (("Hiroshi", "Yuki", "Kenji", "Aiko", "Sora"), ("Tanaka", "Sato", "Suzuki", "Takahashi", "Ito"), "TK"),
+    "Hoa Kỳ": (("Harry", "Max", "Emily", "Chris", "Doris"), ("Smith", "Johnson", "Brown", "Miller", "Davis"), ""),
+    "Anh": (("Harry", "Oliver", "Amelia", "Ross", "Jess"), ("Wilson", "Taylor", "Evans", "Fox", "Hughes"), ""),
+    "Pháp": (("Jean-Luc", "Marie", "Paris", "Pierre", "Chloé"), ("Martin", "Dubois", "Bernard", "Leroy", "Moreau"), ""),
+    "Đức": (("Lukas", "Anna", "Felix", "Max", "Jonas"), ("Müller", "Schmidt", "Schneider", "Fischer", "Weber"), "C"),
+    "Úc": (("Jack", "Charlotte", "Max", "Ruby", "Harry"), ("Williams", "Jones", "Martin", "Kelly", "Ross"), "PA"),
+}
+# Việt kiều: foreign citizens whose Vietnamese-born name has a namesake in CSDLQG (not the same person)
+VIET_KIEU_NATIONS = ("Hoa Kỳ", "Úc", "Pháp")
+STAYS = (
+    "Khách sạn Mường Thanh",
+    "Khách sạn Sài Gòn",
+    "Nhà nghỉ Hoa Sen",
+    "Homestay Bình Yên",
+    "Khách sạn Biển Xanh",
+    "Nhà nghỉ Thành Công",
+)
+
+
+def foreign_guest(rnd: random.Random, namesake: str | None) -> dict:
+    """A foreign guest's facts (no CSDLQG person): name in Latin letters as in the passport."""
+    if namesake is not None:
+        nation = rnd.choice(VIET_KIEU_NATIONS)
+        name = dft.strip_diacritics(namesake).upper() if rnd.random() < 0.7 else dft.strip_diacritics(namesake)
+    else:
+        nation = rnd.choice(sorted(FOREIGN))
+        given, family, _ = FOREIGN[nation]
+        g, s = rnd.choice(given), rnd.choice(family)
+        name = f"{s} {g}" if nation in ("Hàn Quốc", "Trung Quốc", "Nhật Bản") else f"{g} {s}"
+        name = name.upper() if rnd.random() < 0.3 else name
+    prefix = FOREIGN[nation][2]
+    passport = prefix + "".join(str(rnd.randrange(10)) for _ in range(9 - len(prefix) if prefix else 9))
+    born = date(rnd.randrange(1950, 2006), rnd.randrange(1, 13), rnd.randrange(1, 29))
+    return {"ho_ten": name, "ngay_sinh": born, "female": rnd.random() < 0.5, "quoc_tich": nation, "passport": passport}
+
+
+def accommodation_guests(plans: list[RowPlan], people: People, rates: dict[str, float], rnd: random.Random):
+    """Vietnamese guests (their CCCD, their permanent address) and foreigners (passport, nationality,
+    no Vietnamese address); the declaration number and the stay are fixed in the plan."""
+    rows, codes_all = [], []
+    for plan in plans:
+        stay = plan.extra["stay"]
+        common = {
+            "ma_luu_tru": stay["ma"],
+            "co_so_luu_tru": stay["place"],
+            "ngay_den": stay["arrive"].strftime("%d/%m/%Y"),
+            "ngay_di": stay["leave"].strftime("%d/%m/%Y") if stay["leave"] else "",
+        }
+        if plan.entity == "foreigner":
+            g = plan.extra["guest"]
+            flags = dft.draw_flags(rnd, rates, ("dob_format",))
+            dob, c_dob = dft.render_date(g["ngay_sinh"], "day", flags, rnd)
+            rows.append(
+                {
+                    **common,
+                    "ho_ten": g["ho_ten"],
+                    "ngay_sinh": dob,
+                    "gioi_tinh": "Nữ" if g["female"] else "Nam",
+                    "quoc_tich": g["quoc_tich"],
+                    "so_dinh_danh": "",
+                    "so_ho_chieu": g["passport"],
+                    "dia_chi": "",
+                }
+            )
+            codes_all.append(c_dob)
+            continue
+        pid = plan.pids[0]
+        f, codes = render_person(people, pid, rates, rnd)
+        rows.append(
+            {
+                **common,
+                "ho_ten": f["ho_ten"],
+                "ngay_sinh": f["ngay_sinh"],
+                "gioi_tinh": f["gioi_tinh"],
+                "quoc_tich": "Việt Nam",
+                "so_dinh_danh": f["id"],
+                "so_ho_chieu": "",
+                "dia_chi": f["dia_chi"],
+            }
+        )
+        codes_all.append(codes)
+    return rows, codes_all
+
+
+def guest_stays(plans: list[RowPlan], rnd: random.Random, ref: date) -> None:
+    """A declaration number and a stay of 1–6 nights in the last 90 days before ref (still staying:
+    no departure yet), fixed before duplication (a declaration listed twice keeps them)."""
+    for i, plan in enumerate(plans, start=1):
+        arrive = ref - timedelta(days=rnd.randrange(1, 90))
+        nights = rnd.randrange(1, 7)
+        leave = arrive + timedelta(days=nights)
+        plan.extra["stay"] = {
+            "ma": f"LT{ref.year}{i:06d}",
+            "place": rnd.choice(STAYS),
+            "arrive": arrive,
+            "leave": leave if leave <= ref else None,
+        }

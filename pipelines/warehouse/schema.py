@@ -263,7 +263,7 @@ TABLES: dict[str, Table] = {
                     "method",
                     "VARCHAR",
                     "How the outcome was reached: "
-                    "id_exact, cmnd9, id_one_edit, probabilistic, none, organization, rejected, ...",
+                    "id_exact, cmnd9, id_one_edit, probabilistic, none, organization, foreigner, rejected, ...",
                 ),
                 (
                     "match_weight",
@@ -275,7 +275,7 @@ TABLES: dict[str, Table] = {
                 (
                     "entity",
                     "VARCHAR",
-                    "person or organization (organizations are not matched: status unmatched, method organization)",
+                    "person, organization or foreigner (neither is matched: status unmatched, method = entity)",
                 ),
                 ("reason", "VARCHAR", "Why a row was rejected or not matched (problem codes), NULL otherwise"),
             ),

@@ -1,0 +1,1 @@
+"""Guests declared through the ASM accommodation software: the registry is its spec file, registry.yaml."""
