@@ -50,13 +50,16 @@ def commands(size: str, tools: str, workdir: Path) -> dict[str, list[str]]:
             "--workdir",
             str(workdir / f"e2e_{persons}"),
         ],
+        # data no one here wrote: FEBRL3 from spec files alone (examples/febrl/run.sh) beside Splink 5;
+        # FEBRL3 has one size (5,000 records), so --size does not change it
+        "febrl": ["bench_febrl.py", "--tools", tools, "--workdir", str(workdir / "febrl")],
     }
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", choices=tuple(SIZES), default="small")
-    ap.add_argument("--only", help="comma-separated subset of: sample, normalize, matching, end_to_end")
+    ap.add_argument("--only", help="comma-separated subset of: sample, normalize, matching, end_to_end, febrl")
     ap.add_argument("--tools", default=None, help="matching tools (default: doisoat,splink when Splink is installed)")
     ap.add_argument("--workdir", type=Path, default=HERE / "out", help="generated data (git-ignored bench/out)")
     args = ap.parse_args()
