@@ -80,11 +80,10 @@ def run_doisoat(data: Path, workdir: Path) -> tuple[dict[str, str], float, str]:
 
 def splink_worker(data: Path, out: Path) -> None:
     """Link registry.csv to reference.csv with Splink 5; write every scored candidate pair."""
-    import logging
-
     import duckdb
     import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    from bench_matching import splink_linker
+    from splink import block_on
 
     t = time.perf_counter()
     con = duckdb.connect()
@@ -138,20 +137,7 @@ def splink_worker(data: Path, out: Path) -> None:
         block_on("postcode", "suburb"),
         "l.given_name = r.surname AND l.surname = r.given_name",  # given/family swapped
     ]
-    settings = SettingsCreator(
-        link_type="link_only",
-        unique_id_column_name="unique_id",
-        comparisons=comparisons,
-        blocking_rules_to_generate_predictions=rules,
-        retain_intermediate_calculation_columns=False,
-        retain_matching_columns=False,
-    )
-    db = DuckDBAPI(connection=con)
-    inputs = [
-        db.register("sp_registry", dataset_display_name="registry"),
-        db.register("sp_reference", dataset_display_name="reference"),
-    ]
-    linker = Linker(inputs, settings, log_level=logging.WARNING)
+    linker = splink_linker(con, "sp_registry", ("sp_reference", "reference"), comparisons, rules)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("soc_sec_id", "date_of_birth"), block_on("given_name", "surname", "postcode")], recall=0.7
     )
