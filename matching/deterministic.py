@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import duckdb
 
-from matching.comparisons import NGAY_SINH
+from matching.templates import NGAY_SINH
 
 # A pair's name clearly belongs to someone else: neither close as a whole nor sharing the given
 # name. Unknown (NULL) never counts as a contradiction.

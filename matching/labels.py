@@ -41,6 +41,30 @@ COMPARISON_LEVEL = {  # level labels of matching/comparisons.py
     "year_pm1": "lệch một năm",
     "same_xa": "cùng xã/phường",
     "same_tinh": "cùng tỉnh, khác xã",
+    # levels of the library's templates (matching/templates.py)
+    "swapped": "đảo tên và họ",
+    "given_exact_family_close": "trùng tên, họ gần giống",
+    "family_exact_given_close": "trùng họ, tên gần giống",
+    "one_part_exact": "chỉ trùng tên hoặc họ",
+    "words_reordered": "cùng các từ, khác thứ tự",
+    "jw_0.92": "rất giống (Jaro-Winkler ≥ 0,92)",
+    "transposition": "đảo hai ký tự liền nhau",
+    "two_edits": "lệch hai ký tự",
+    "three_edits": "lệch ba ký tự",
+    "words_0.80": "trùng phần lớn các từ (≥ 80 %)",
+    "words_0.50": "trùng một nửa số từ (≥ 50 %)",
+}
+
+TEMPLATE = {  # comparison templates of the library (matching/library.py TEMPLATES)
+    "vietnamese_name": "họ tên tiếng Việt",
+    "person_name": "họ tên (không phải tiếng Việt)",
+    "date": "ngày tháng",
+    "vietnamese_id": "số định danh/CMND",
+    "generic_id": "mã số (mọi độ dài)",
+    "exact_code": "mã (so nguyên giá trị)",
+    "vietnamese_address": "địa chỉ theo đơn vị hành chính",
+    "text_tokens": "văn bản tự do (so từng từ)",
+    "numeric": "số",
 }
 
 RULE = {  # blocking rules (blocking.RULES) and the deterministic passes of link.py

@@ -27,11 +27,12 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
-from matching.blocking import block, get_rules
-from matching.comparisons import Comparison, get_comparisons, level_sql, tf_columns
+from matching import library
+from matching.blocking import BlockingRule, block
+from matching.comparisons import Comparison, level_sql, tf_columns
 from matching.deterministic import run_deterministic
 from matching.model import Model, estimate_u, patterns, train
-from matching.person_schema import SCHEMA
+from matching.person_schema import OPTIONAL, SCHEMA
 from matching.settings import LinkSettings
 from matching.sql import quote_name
 
@@ -47,13 +48,23 @@ class LinkResult:
     timings: dict = field(default_factory=dict)
 
 
-def _prepare(con, registry: str, population: str, comparisons: list[Comparison]) -> tuple[int, int]:
-    """Registry copy (small) and a *view* of the population (no copy), plus term-frequency tables."""
-    cols = ", ".join(SCHEMA)  # the person schema's columns, in its order
+def _prepare(con, registry: str, population: str, comparisons: list[Comparison], fields: list[str]) -> tuple[int, int]:
+    """Registry copy (small) and a *view* of the population (no copy), plus term-frequency tables.
+
+    `fields`: the prepared field columns (`f_*`) the comparisons and blocking rules read; both
+    sides must carry them (the reference spec declares the same columns as the registry's)."""
+    for table, side in ((registry, "registry"), (population, "population")):
+        have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+        missing = [f for f in fields if f not in have]
+        if missing:
+            raise ValueError(
+                f"the {side} side has no prepared field column(s) {missing}: declare the column on both sides"
+            )
     pop_cols = {r[0] for r in con.execute(f"DESCRIBE {population}").fetchall()}
-    ma_ho = "ma_ho" if "ma_ho" in pop_cols else "NULL::VARCHAR AS ma_ho"
+    cols = ", ".join([*SCHEMA, *fields])  # the person schema's columns, in its order, then the fields
+    optional = ", ".join(c if c in pop_cols else f"NULL::VARCHAR AS {c}" for c in OPTIONAL)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _lk_r AS SELECT {cols} FROM {registry}")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW _lk_p AS SELECT {cols}, {ma_ho} FROM {population}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _lk_p AS SELECT {cols}, {optional} FROM {population}")
     n_p = con.execute("SELECT count(*) FROM _lk_p").fetchone()[0]
     for col, key in tf_columns(comparisons).items():
         con.execute(
@@ -75,25 +86,63 @@ def _tf_means(con, comparisons: list[Comparison]) -> dict[str, float]:
     }
 
 
-def _index(con, s: LinkSettings) -> pl.DataFrame:
-    """Candidate pairs: deterministic links (labelled) + their rejects + blocked pairs of the rest."""
+def _decisions(con, decisions: pl.DataFrame | None) -> None:
+    """Table `_lk_dec` (rec_id, pop_rec_id, decision): pairs a person already decided on.
+
+    An accepted pair is linked like an ID-pass link (labelled, rule `decision`), whatever its score;
+    a rejected pair is never a candidate again. Only pairs of this run's records and persons count."""
+    empty = pl.DataFrame(schema={"rec_id": pl.Int64, "pop_rec_id": pl.Int64, "decision": pl.String})
+    frame = empty if decisions is None or decisions.is_empty() else decisions.select(empty.columns).cast(empty.schema)
+    con.register("_lk_dec_in", frame.to_arrow())
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _lk_dec AS
+        SELECT d.rec_id, d.pop_rec_id, d.decision FROM _lk_dec_in d
+        SEMI JOIN _lk_r r ON r.rec_id = d.rec_id
+        SEMI JOIN _lk_p p ON p.rec_id = d.pop_rec_id
+        WHERE d.decision IN ('accept', 'reject')
+        """
+    )
+    con.unregister("_lk_dec_in")
+
+
+def _index(con, s: LinkSettings, rules: list[BlockingRule]) -> pl.DataFrame:
+    """Candidate pairs: decided and deterministic links (labelled) + their rejects + blocked pairs of the rest.
+
+    A reviewer's decision outranks the ID passes: an accepted pair replaces the record's ID-pass
+    link, a rejected pair is dropped wherever it came from."""
     run_deterministic(con, "_lk_r", "_lk_p")
-    con.execute("CREATE OR REPLACE TEMP TABLE _lk_rem AS SELECT r.* FROM _lk_r r ANTI JOIN _det_links d USING (rec_id)")
-    counts = block(con, get_rules(s.blocking_rules), "_lk_rem", "_lk_p", "_lk_blocked", s.max_pairs_per_rule)
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _lk_fixed AS
+        SELECT rec_id, pop_rec_id, 'decision' AS method FROM _lk_dec WHERE decision = 'accept'
+        UNION ALL
+        SELECT d.rec_id, d.pop_rec_id, d.method FROM _det_links d
+        WHERE d.rec_id NOT IN (SELECT rec_id FROM _lk_dec WHERE decision = 'accept')
+          AND NOT EXISTS (SELECT 1 FROM _lk_dec x
+                          WHERE x.decision = 'reject' AND x.rec_id = d.rec_id AND x.pop_rec_id = d.pop_rec_id)
+        """
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE _lk_rem AS SELECT r.* FROM _lk_r r ANTI JOIN _lk_fixed d USING (rec_id)")
+    counts = block(con, rules, "_lk_rem", "_lk_p", "_lk_blocked", s.max_pairs_per_rule)
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _lk_cand AS
-        SELECT rec_id, pop_rec_id, method AS rule, TRUE AS labelled FROM _det_links
+        SELECT rec_id, pop_rec_id, method AS rule, TRUE AS labelled FROM _lk_fixed
         UNION ALL
         SELECT rec_id, pop_rec_id, min(rule), FALSE FROM (
             SELECT rec_id, pop_rec_id, rule FROM _det_candidates
             UNION ALL SELECT rec_id, pop_rec_id, rule FROM _lk_blocked
-        ) GROUP BY rec_id, pop_rec_id
+        ) c
+        WHERE c.rec_id NOT IN (SELECT rec_id FROM _lk_fixed)
+          AND NOT EXISTS (SELECT 1 FROM _lk_dec x
+                          WHERE x.decision = 'reject' AND x.rec_id = c.rec_id AND x.pop_rec_id = c.pop_rec_id)
+        GROUP BY rec_id, pop_rec_id
         """
     )
     det = con.execute(
         "SELECT rule, count(*) "
-        "FROM (SELECT method AS rule FROM _det_links UNION ALL SELECT rule FROM _det_candidates) "
+        "FROM (SELECT method AS rule FROM _lk_fixed UNION ALL SELECT rule FROM _det_candidates) "
         "GROUP BY rule"
     ).fetchall()
     return pl.DataFrame(
@@ -177,8 +226,8 @@ def _assign(con, s: LinkSettings) -> pl.DataFrame:
     cand = con.execute(
         f"""
         WITH c AS (
-            SELECT t.rec_id, t.pop_rec_id, p.id12 AS so_dinh_danh, t.rule, t.labelled, t.match_weight,
-                   t.match_probability,
+            SELECT t.rec_id, t.pop_rec_id, coalesce(p.ref_key, p.id12) AS so_dinh_danh, t.rule, t.labelled,
+                   t.match_weight, t.match_probability,
                    t.labelled OR (t.match_probability >= {float(s.match_threshold)!r} AND t.rank = 1
                                   AND coalesce(t.match_weight - t.runner_up_weight >= {float(s.min_margin)!r}, TRUE)
                                   AND t.rule <> 'id_conflict') AS strong
@@ -295,7 +344,7 @@ def _household(con, links: pl.DataFrame) -> pl.DataFrame:
         WITH todo AS (SELECT t.rec_id, h.pop_rec_id AS head_pop
                       FROM _lk_hh_todo t JOIN _lk_hh_heads h ON h.rec_id = t.rec_id - t.rec_id % 10),
         cand AS (
-            SELECT t.rec_id, p.rec_id AS pop_rec_id, p.id12
+            SELECT t.rec_id, p.rec_id AS pop_rec_id, coalesce(p.ref_key, p.id12) AS id12
             FROM todo t
             JOIN _lk_p hp ON hp.rec_id = t.head_pop
             JOIN _lk_p p ON p.ma_ho = hp.ma_ho AND p.rec_id <> hp.rec_id
@@ -350,6 +399,8 @@ def _cleanup(con, comparisons: list[Comparison]) -> None:
     for name in (
         "_lk_r",
         *(f"_lk_{col}" for col in tf_columns(comparisons)),
+        "_lk_dec",
+        "_lk_fixed",
         "_lk_rem",
         "_lk_blocked",
         "_lk_cand",
@@ -370,14 +421,26 @@ def _cleanup(con, comparisons: list[Comparison]) -> None:
             pass
 
 
-def link_records(con: duckdb.DuckDBPyConnection, registry_table: str, population_table: str, settings) -> LinkResult:
-    """Link every registry row to at most one population person; see the module docstring."""
+def link_records(
+    con: duckdb.DuckDBPyConnection,
+    registry_table: str,
+    population_table: str,
+    settings,
+    decisions: pl.DataFrame | None = None,
+) -> LinkResult:
+    """Link every registry row to at most one population person; see the module docstring.
+
+    `decisions` (rec_id, pop_rec_id, decision accept|reject): pairs a reviewer already decided —
+    an accepted pair is linked (method `decision`) whatever it scores, a rejected one never."""
     s = LinkSettings.from_object(settings)
-    comparisons = get_comparisons(s.comparisons)
+    comparisons = library.comparisons(s.comparisons)
+    rules = library.blocking_rules(s.blocking_rules, s.comparisons)
+    fields = library.field_columns(library.field_preparations(s.comparisons))
     t = {"start": time.perf_counter()}
-    n_r, n_p = _prepare(con, quote_name(registry_table), quote_name(population_table), comparisons)
+    n_r, n_p = _prepare(con, quote_name(registry_table), quote_name(population_table), comparisons, fields)
+    _decisions(con, decisions)
     t["prepare"] = time.perf_counter()
-    blocking = _index(con, s)
+    blocking = _index(con, s, rules)
     t["index"] = time.perf_counter()
     _compare(con, comparisons)
     t["compare"] = time.perf_counter()

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 
-from matching.comparisons import Comparison, from_saved, get_comparisons, has_saved_sql, level_sql
+from matching.comparisons import Comparison, from_saved, has_saved_sql, level_sql
+from matching.templates import get_comparisons
 
 SMOOTH = 1.0  # pseudo-count per level, so a level never seen still has a finite weight
 FORMAT = 2  # saved-model layout: 2 = levels carry their SQL; 1 (no "format" key) = weights only

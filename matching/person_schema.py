@@ -22,6 +22,14 @@ absent), the registry contract; else the row number from 1 (population).
 
 An ID that lost its leading zero in Excel (11 digits) is restored to 12 digits here, so the
 deterministic pass can use it; the normalizer may already have done so.
+
+Fields: a spec may compare columns that are no person role (a passport number, a postcode, given
+and family names apart) through the comparison library; `fields` (from
+`matching.library.field_preparations`) names each prepared column `f_<column>` and how it is made
+from the normalized frame (`field_columns`). Both sides prepare theirs with the same code, so
+"AB 123-45" and "ab12345" meet as "AB12345". Optional `ref_key`: the reference record's own key
+(the population's so_dinh_danh, or a reference list's key that is no Vietnamese ID) carried to the
+links.
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import polars as pl
+
+from matching.normalize.fold import fold_expr
 
 SCHEMA: dict[str, pl.DataType] = {
     "rec_id": pl.Int64,
@@ -51,7 +61,7 @@ SCHEMA: dict[str, pl.DataType] = {
 }
 # Optional columns, emitted only when their role is given: the population's household code lets
 # the matcher find a land co-owner ("Ông A và bà B") in the household of the owner it linked.
-OPTIONAL: dict[str, pl.DataType] = {"ma_ho": pl.String}
+OPTIONAL: dict[str, pl.DataType] = {"ma_ho": pl.String, "ref_key": pl.String}
 ROLES = (
     "ho_ten",
     "ngay_sinh",
@@ -65,6 +75,7 @@ ROLES = (
     "ho_ten_cha",
     "ho_ten_me",
     "ma_ho",
+    "ref_key",
 )
 
 
@@ -93,8 +104,62 @@ def _rec_id(df: pl.DataFrame) -> pl.Expr:
     return pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
 
 
-def to_person_schema(df: pl.DataFrame, roles: Mapping[str, str]) -> pl.DataFrame:
-    """Return a frame with exactly the person-schema columns (see module docstring)."""
+def _source(df: pl.DataFrame, c: str) -> pl.Expr:
+    """A column's normalized value when the normalizer made one, else the value as read."""
+    return pl.col(f"{c}_clean") if f"{c}_clean" in df.columns else _need(df, c, "field")
+
+
+def _blank_is_null(e: pl.Expr) -> pl.Expr:
+    return pl.when(e.str.len_chars() > 0).then(e)
+
+
+def field_columns(df: pl.DataFrame, fields: Mapping[str, tuple[str, tuple[str, ...]]]) -> list[pl.Expr]:
+    """The prepared field columns (`f_<column>`, see module docstring), each as the library says.
+
+    Preparations (matching.library.PREPARATIONS): name and text folded (accents, case; text's
+    punctuation becomes spaces and each word is kept once), code trimmed upper case, id letters
+    and digits only, number the first number, date the normalizer's year/month/day (the column
+    must be of kind date or year)."""
+    out: dict[str, pl.Expr] = {}
+    for column, (prep, sources) in fields.items():
+        if prep == "concat":
+            continue
+        (src,) = sources
+        if prep == "date":
+            for part in ("year", "month", "day"):
+                if f"{src}_{part}" not in df.columns:
+                    raise ValueError(f"field {src!r} is compared as a date: declare the column with kind date or year")
+                out[f"{column}_{part}"] = pl.col(f"{src}_{part}").cast(pl.Int16)
+            continue
+        value = _source(df, src).cast(pl.String)
+        if prep == "name":
+            e = fold_expr(value.str.replace_all(r"[^\p{L}\p{N}\s]", "")).str.replace_all(r"\s+", " ")
+        elif prep == "text":
+            words = fold_expr(value).str.replace_all(r"[^a-z0-9]+", " ").str.strip_chars().str.split(" ")
+            e = words.list.unique(maintain_order=True).list.join(" ")  # each word once (text_tokens)
+        elif prep == "code":
+            e = value.str.strip_chars().str.replace_all(r"\s+", " ").str.to_uppercase()
+        elif prep == "id":
+            e = _need(df, src, "field").cast(pl.String).str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")
+        elif prep == "number":
+            number = value.str.extract(r"(\d+(?:[.,]\d+)?)", 1).str.replace(",", ".")
+            out[column] = number.cast(pl.Float64, strict=False)
+            continue
+        else:
+            raise ValueError(f"unknown field preparation {prep!r} for {src!r}")
+        out[column] = _blank_is_null(e)
+    for column, (prep, sources) in fields.items():
+        if prep == "concat":
+            joined = pl.concat_str([out[s] for s in sources], separator=" ", ignore_nulls=True)
+            out[column] = _blank_is_null(joined)
+    return [e.alias(name) for name, e in out.items()]
+
+
+def to_person_schema(
+    df: pl.DataFrame, roles: Mapping[str, str], fields: Mapping[str, tuple[str, tuple[str, ...]]] | None = None
+) -> pl.DataFrame:
+    """Return a frame with exactly the person-schema columns (see module docstring), plus the
+    optional columns whose role is given and the prepared `fields`."""
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown person role(s) {sorted(unknown)}; known: {ROLES}")
@@ -136,8 +201,9 @@ def to_person_schema(df: pl.DataFrame, roles: Mapping[str, str]) -> pl.DataFrame
         if c := roles.get(role):
             e[f"{role}_key"] = _need(df, f"{c}_key", role)
     cols = [(e[name] if name in e else pl.lit(None)).cast(dtype).alias(name) for name, dtype in SCHEMA.items()]
-    if c := roles.get("ma_ho"):
-        cols.append(_need(df, c, "ma_ho").cast(pl.String).alias("ma_ho"))
-    out = df.select(cols)
+    for role in OPTIONAL:
+        if c := roles.get(role):
+            cols.append(_raw_or_clean(df, c).cast(pl.String).alias(role))
+    out = df.select(cols + field_columns(df, fields or {}))
     # Empty strings are missing values, never a key two people can share.
     return out.with_columns(pl.col(pl.String).replace("", None))

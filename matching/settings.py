@@ -8,19 +8,23 @@ nothing heavy (no polars, no DuckDB: importing `matching.link` costs about a sec
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
 class LinkSettings:
     """Comparisons, blocking rules, thresholds and the engine's own knobs (defaults measured).
 
-    A registry spec sets `comparisons` and `blocking_rules` (names defined in
-    matching/comparisons.py and matching/blocking.py) and keeps the other defaults.
+    A registry spec sets `comparisons` and `blocking_rules` and keeps the other defaults. Each
+    entry is a built-in name (matching/templates.py COMPARISONS, matching/blocking.py RULES) or a
+    mapping read by matching/library.py: a template with its columns and parameters
+    ({"template": "generic_id", "column": "so_ho_chieu"}), a rule with its keys ({"name": ..., "keys": [...]}).
     """
 
-    comparisons: tuple[str, ...] = ("ho_ten", "ngay_sinh", "gioi_tinh", "id", "dia_chi")
-    blocking_rules: tuple[str, ...] = (
+    comparisons: tuple[str | Mapping[str, Any], ...] = ("ho_ten", "ngay_sinh", "gioi_tinh", "id", "dia_chi")
+    blocking_rules: tuple[str | Mapping[str, Any], ...] = (
         "ho_ten_nam_sinh",
         "ho_ten_ngay_thang",
         "ho_ten_xa",

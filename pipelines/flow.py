@@ -293,7 +293,7 @@ def _reconcile(
             "match",
             f"Ghép {progress.number(persons.height)} bản ghi với CSDLQG ({progress.number(pop.frame.height)} người)…",
         ):
-            result = step("match", match.match_registry, spec, persons, normalize.population_persons(pop))
+            result = step("match", match.match_registry, spec, persons, normalize.population_persons(pop, spec))
             log.debug(
                 "  ghép, từng bước: " + ", ".join(f"{k} {progress.seconds(v)}" for k, v in result.timings.items())
             )

@@ -6,7 +6,7 @@ so a new code from another stage is visible until it gets its label here."""
 
 from __future__ import annotations
 
-from matching.labels import COMPARISON, COMPARISON_LEVEL, RULE  # noqa: F401  (the engine owns these codes)
+from matching.labels import COMPARISON, COMPARISON_LEVEL, RULE, TEMPLATE  # noqa: F401  (the engine owns these codes)
 from matching.normalize.dates import MIN_YEAR
 from pipelines.spec import RegistrySpec
 
@@ -187,6 +187,19 @@ def label(table: dict[str, str], code: str | None) -> str:
     if code is None:
         return ""
     return table.get(code, code)
+
+
+def match_entry(table: dict[str, str], entry: str | dict | None) -> str:
+    """A spec's comparison or blocking-rule entry for officers: a built-in by its label, a library
+    template as "name (kind: columns)", a declared rule as "name (keys)"."""
+    if entry is None or isinstance(entry, str):
+        return label(table, entry)
+    if "template" in entry:
+        columns = ", ".join(entry[k] for k in ("column", "given", "family") if entry.get(k))
+        name = entry.get("name") or entry.get("column") or entry["template"]
+        kind = label(TEMPLATE, entry["template"])
+        return f"{label(table, name)} ({kind}{': ' + columns if columns else ''})"
+    return f"{label(table, entry.get('name'))} ({', '.join(entry.get('keys', []))})"
 
 
 def problems_vi(codes: str | None) -> str:

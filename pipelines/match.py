@@ -13,17 +13,19 @@ import polars as pl
 
 from matching import person_schema
 from matching.link import link_records
+from matching.templates import FIELD_PREFIX
 from pipelines import warehouse
 from pipelines.land import owners as land
 from pipelines.spec import RegistrySpec
 
 
 def engine_input(frame: pl.DataFrame) -> pl.DataFrame:
-    """The person-schema columns (and the optional ones present), typed, as the engine reads them.
+    """The person-schema columns (and the optional ones and prepared fields present), typed, as the engine reads them.
 
     The benchmark writes its inputs through this too, so both tools read what the pipeline links."""
     schema = person_schema.SCHEMA | {c: t for c, t in person_schema.OPTIONAL.items() if c in frame.columns}
-    return frame.select([pl.col(c).cast(t) for c, t in schema.items()])
+    fields = [c for c in frame.columns if c.startswith(FIELD_PREFIX)]  # the comparison library's prepared fields
+    return frame.select([pl.col(c).cast(t) for c, t in schema.items()] + fields)
 
 
 def match_registry(spec: RegistrySpec, persons: pl.DataFrame, pop_persons: pl.DataFrame):

@@ -9,13 +9,16 @@ the extract's SHA-256 (`load_population`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import polars as pl
 
-from matching import person_schema
+from matching import library, person_schema
 from matching.normalize.frame import normalize_columns
+from matching.templates import FIELD_PREFIX
 from pipelines import progress, warehouse
 from pipelines.catalogue import reference_columns
 from pipelines.errors import InputError
@@ -51,6 +54,11 @@ POPULATION_ROLES = {
 }
 
 
+# The extract's columns the warehouse `population` table keeps by name (schema.py); a reference
+# list's other columns travel in its `other_fields` JSON (raw, as read) for the comparison library.
+EXTRACT_COLUMNS = tuple(c.name for c in POPULATION_COLUMNS)  # pipelines/population.yaml
+
+
 @dataclass
 class Population:
     frame: pl.DataFrame  # warehouse `population` columns (raw, clean and person schema)
@@ -59,6 +67,24 @@ class Population:
     cached: bool
     issues: pl.DataFrame | None = None  # validation.population.population_issues of the extract
     issues_stored: bool = False  # the warehouse already holds them (population_issues, same SHA-256)
+    columns: tuple[ColumnSpec, ...] = POPULATION_COLUMNS  # the reference spec it was read with
+
+
+def reference_spec_sha256(columns: tuple[ColumnSpec, ...]) -> str:
+    """Fingerprint of a reference spec's columns: the population cache holds an extract as read
+    with one spec (other headers or kinds give another normalization)."""
+    text = json.dumps([asdict(c) for c in columns], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+DEFAULT_REFERENCE_SHA256 = reference_spec_sha256(POPULATION_COLUMNS)
+
+
+def reference_key_is_id(columns: tuple[ColumnSpec, ...]) -> bool:
+    """Whether the reference key (column so_dinh_danh) is a Vietnamese personal ID (kind id), or a
+    reference list's own key (e.g. a record number) carried as text."""
+    key = next((c for c in columns if c.name == "so_dinh_danh"), None)
+    return key is None or key.kind == "id"
 
 
 # ---------------------------------------------------------------- ingest + normalize --------------
@@ -108,9 +134,11 @@ def load_population(db: Path, path: Path, columns: tuple[ColumnSpec, ...] = POPU
     extract with other headers); the canonical column names are the same, only headers differ."""
     path = Path(path)
     sha = sha256_file(path) if path.exists() else ""
+    spec_sha = reference_spec_sha256(columns)
+    cached_as = DEFAULT_REFERENCE_SHA256  # rows stored before the column existed were read with the default spec
     con = warehouse.connect(db)
     try:
-        if sha and warehouse.population_cached(con, sha):
+        if sha and warehouse.population_cached(con, sha, spec_sha, cached_as):
             frame = con.execute("SELECT * FROM population WHERE extract_sha256 = ? ORDER BY pop_rec_id", [sha]).pl()
             info = {
                 "role": "population",
@@ -133,14 +161,15 @@ def load_population(db: Path, path: Path, columns: tuple[ColumnSpec, ...] = POPU
                 sha256=sha,
                 info=info,
                 cached=True,
-                issues=issues if stored else population_issues(frame),
+                issues=issues if stored else population_issues(frame, reference_key_is_id(columns)),
                 issues_stored=stored,
+                columns=columns,
             )
     finally:
         con.close()
     pop = read_population(path, sha, columns)
     with progress.part("population_checks", "  Kiểm tra trích xuất CSDLQG…"):
-        pop.issues = population_issues(pop.frame)
+        pop.issues = population_issues(pop.frame, reference_key_is_id(columns))
     return pop
 
 
@@ -155,61 +184,115 @@ def read_population(path: Path, sha: str = "", columns: tuple[ColumnSpec, ...] =
         res = read_csv_fast(path, columns) or read_table(path, columns, role="population")
     with progress.part("normalize_population", "  Chuẩn hoá trích xuất…"):
         frame = _normalized_population(res, sha, columns)
-    if frame.height and frame["id12"].null_count() == frame.height:
+    if frame.height and reference_key_is_id(columns) and frame["id12"].null_count() == frame.height:
         raise InputError(
             "trích xuất CSDLQG không có dòng nào có số định danh cá nhân 12 số hợp lệ: không thể đối soát "
             "(kiểm tra cột 'Số định danh cá nhân')",
             file=path.name,
         )
-    return Population(frame=frame, sha256=sha, info=res.info | {"cached": False}, cached=False)
+    return Population(frame=frame, sha256=sha, info=res.info | {"cached": False}, cached=False, columns=columns)
 
 
 def _normalized_population(
     res: IngestResult, sha: str, columns: tuple[ColumnSpec, ...] = POPULATION_COLUMNS
 ) -> pl.DataFrame:
-    """The warehouse `population` columns of a freshly read extract (raw, clean and person schema)."""
+    """The warehouse `population` columns of a freshly read extract (raw, clean and person schema).
+
+    A reference list declared by its own spec may lack CSDLQG's columns (NULL here) and have others
+    (kept raw in `other_fields`); its key column so_dinh_danh is a personal ID only when of kind id
+    (else it is the list's own key, and no ID pass uses it)."""
     norm = normalize_frame(res.frame, columns, label="Chuẩn hoá CSDLQG")
-    persons = person_schema.to_person_schema(norm.drop("rec_id", strict=False), POPULATION_ROLES)
+    roles = {
+        role: c
+        for role, c in POPULATION_ROLES.items()
+        if c in norm.columns and (role not in ("id12", "cmnd9") or reference_key_is_id(columns))
+    }
+    persons = person_schema.to_person_schema(norm.drop("rec_id", strict=False), roles)
+
+    def given(c: str, as_: str | None = None) -> pl.Expr:
+        name = as_ or c
+        return (pl.col(c) if c in norm.columns else pl.lit(None, dtype=pl.String)).cast(pl.String).alias(name)
+
+    other = [c.name for c in columns if c.name not in EXTRACT_COLUMNS]
+    other_fields = pl.struct([pl.col(c).cast(pl.String) for c in other]).struct.json_encode() if other else pl.lit(None)
     return pl.concat(
         [
             norm.select(
                 pl.lit(sha).alias("extract_sha256"),
+                pl.lit(reference_spec_sha256(columns)).alias("reference_spec_sha256"),
                 pl.col("source_row").alias("pop_rec_id"),
                 "excel_row",
-                pl.col("so_dinh_danh_clean").alias("so_dinh_danh"),
-                pl.col("so_cmnd_cu_clean").alias("so_cmnd_cu"),
-                "ho_ten",
-                "ho_ten_clean",
-                "ngay_sinh",
-                "ngay_sinh_clean",
-                "gioi_tinh",
-                "ho_ten_cha",
-                "ho_ten_me",
-                "ma_tinh",
-                "ten_tinh",
-                "ma_xa",
-                "ten_xa",
-                "dia_chi_thuong_tru",
-                "ma_ho",
-                "ngay_mat",
-                "ngay_mat_clean",
+                given("so_dinh_danh_clean", "so_dinh_danh"),
+                given("so_cmnd_cu_clean", "so_cmnd_cu"),
+                given("ho_ten"),
+                given("ho_ten_clean"),
+                given("ngay_sinh"),
+                given("ngay_sinh_clean"),
+                given("gioi_tinh"),
+                given("ho_ten_cha"),
+                given("ho_ten_me"),
+                given("ma_tinh"),
+                given("ten_tinh"),
+                given("ma_xa"),
+                given("ten_xa"),
+                given("dia_chi_thuong_tru"),
+                given("ma_ho"),
+                given("ngay_mat"),
+                given("ngay_mat_clean"),
+                other_fields.cast(pl.String).alias("other_fields"),
             ),
-            persons.rename({"gioi_tinh": "gioi_tinh_clean"}).drop("rec_id", "ho_ten", "ma_tinh", "ma_xa", "ma_ho"),
+            persons.rename({"gioi_tinh": "gioi_tinh_clean"}).drop(
+                "rec_id", "ho_ten", "ma_tinh", "ma_xa", "ma_ho", strict=False
+            ),
         ],
         how="horizontal",
     )
 
 
-def population_persons(pop: Population) -> pl.DataFrame:
+def population_persons(pop: Population, spec: RegistrySpec | None = None) -> pl.DataFrame:
     """The population in the person schema, plus the household code (`ma_ho`) the matcher uses to
-    find a land co-owner in the household of the owner it linked."""
-    return pop.frame.select(
+    find a land co-owner in the household of the owner it linked, the reference key (`ref_key`)
+    when it is no Vietnamese ID, and the fields the spec's comparison library entries compare
+    (`f_*`, prepared from the reference list's columns exactly as the registry's)."""
+    schema = person_schema.SCHEMA | {"ma_ho": pl.String}
+    base = pop.frame.select(
         pl.col("pop_rec_id").alias("rec_id"),
         pl.col("ho_ten_clean").alias("ho_ten"),
         *[pl.col(c) for c in person_schema.SCHEMA if c not in ("rec_id", "ho_ten", "gioi_tinh")],
         pl.col("gioi_tinh_clean").alias("gioi_tinh"),
         pl.col("ma_ho"),
-    ).select([pl.col(c).cast(t) for c, t in (person_schema.SCHEMA | person_schema.OPTIONAL).items()])
+    ).select([pl.col(c).cast(t) for c, t in schema.items()])
+    extra = []
+    if not reference_key_is_id(pop.columns):
+        extra.append(pop.frame["so_dinh_danh"].cast(pl.String).alias("ref_key"))
+    fields = library.field_preparations(spec.match.comparisons) if spec is not None else {}
+    if fields:
+        extra += population_fields(pop, fields).get_columns()
+    return base.with_columns(extra) if extra else base
+
+
+def population_fields(pop: Population, fields: dict) -> pl.DataFrame:
+    """The prepared field columns of the reference side: its columns (named ones and those kept in
+    `other_fields`) normalized with the reference spec's kinds, then prepared like the registry's."""
+    sources = {src for prep, srcs in fields.values() if prep != "concat" for src in srcs}
+    declared = {c.name: c for c in pop.columns}
+    missing = sorted(s for s in sources if s not in declared)
+    if missing:
+        raise InputError(
+            "danh sách đối chiếu (trích xuất CSDLQG) không có cột "
+            + ", ".join(f"'{m}'" for m in missing)
+            + " mà phép so sánh của sổ dùng: khai báo cột đó trong tệp khai báo đối chiếu (--population-spec)",
+            file=pop.info.get("file"),
+        )
+    other = [c for c in sources if c not in EXTRACT_COLUMNS]
+    raw = pop.frame.select([pl.col(c) for c in sources if c in EXTRACT_COLUMNS])
+    if other:
+        decoded = pop.frame.select(
+            pl.col("other_fields").str.json_decode(pl.Struct({c: pl.String for c in other})).alias("_f")
+        ).unnest("_f")
+        raw = pl.concat([raw, decoded.select(other)], how="horizontal")
+    norm = normalize_frame(raw, tuple(declared[s] for s in sorted(sources)), label="Chuẩn hoá cột đối chiếu")
+    return norm.select(person_schema.field_columns(norm, fields))
 
 
 # ---------------------------------------------------------------- registry rows -------------------
@@ -236,8 +319,13 @@ def normalize_registry(spec: RegistrySpec, ingested: IngestResult) -> pl.DataFra
             .otherwise(pl.col("problems"))
             .alias("problems")
         ).drop("line_problem")
-    persons = person_schema.to_person_schema(norm, registry_roles(spec))
-    unusable = persons["ho_ten_key"].is_null() & persons["id12"].is_null() & persons["cmnd9"].is_null()
+    persons = person_schema.to_person_schema(
+        norm, registry_roles(spec), library.field_preparations(spec.match.comparisons)
+    )
+    # a row with nothing the matcher can compare (no name, no ID, no compared field) cannot be matched
+    compared = ["ho_ten_key", "id12", "cmnd9", *(c for c in persons.columns if c.startswith(FIELD_PREFIX))]
+    unusable = pl.all_horizontal(pl.col(c).is_null() for c in compared)
+    unusable = persons.select(unusable).to_series()
     return (
         norm.with_columns(unusable.alias("_unusable"))
         .with_columns(
@@ -290,8 +378,9 @@ def registry_persons(spec: RegistrySpec, rows: pl.DataFrame) -> pl.DataFrame:
     birth and the ID on the row belong to the first-named owner. Organizations get no record
     (they are not persons); their rows are accounted for in `links` as entity organization."""
     ok = rows.filter(pl.col("row_status") == "ok")
+    fields = library.field_preparations(spec.match.comparisons)
     base = pl.concat(
-        [ok.select("source_row"), person_schema.to_person_schema(ok, registry_roles(spec)).drop("rec_id")],
+        [ok.select("source_row"), person_schema.to_person_schema(ok, registry_roles(spec), fields).drop("rec_id")],
         how="horizontal",
     )
     if not spec.owner_split:

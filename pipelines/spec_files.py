@@ -26,14 +26,30 @@ The format (`pipelines/social_welfare/registry.yaml` is a complete example):
         label_vi: Họ và tên
         language: vi               # name/owner/address only; vi (default) or other
     match:
-      comparisons: [ho_ten, ngay_sinh, gioi_tinh, id, dia_chi]   # matching/comparisons.py
-      blocking_rules: [ho_ten_nam_sinh, ho_ten_xa]              # matching/blocking.py
+      comparisons:                 # built-in names (matching/templates.py) or library templates
+        - ho_ten
+        - {template: generic_id, column: so_ho_chieu, params: {max_edits: 1}}
+        - {template: exact_code, column: quoc_tich}
+      blocking_rules:              # built-in names (matching/blocking.py) or {name, keys}
+        - ho_ten_nam_sinh
+        - {name: ho_chieu, keys: [so_ho_chieu]}
       match_threshold: 0.95        # optional, as review_threshold and max_pairs_per_rule
     mismatch_fields: [ho_ten, ngay_sinh]   # optional
     payment: {mode_column: ..., account_values: [...], account_column: ..., bank_column: ...}
     alive_check: true              # optional, as owner_split, repeat_persons
     death_column: ngay_mat         # optional
     targets: {linked: 1.0}         # optional; metrics of pipelines/findings/coverage.py
+
+Comparison library (matching/library.py, matching/templates.py): a template entry names its
+kind (`vietnamese_name`, `person_name`, `date`, `vietnamese_id`, `generic_id`, `exact_code`,
+`vietnamese_address`, `text_tokens`, `numeric`), the spec columns it reads (`column`, or
+`given`/`family` for a person_name) and optionally its `name` and `params`. A template over a
+column needs that column, with the same name, in the reference spec too (the CSDLQG extract's
+own spec has only its columns: a registry comparing a passport number needs a reference list
+that has one). A blocking rule's keys are such columns (a date column stands for its year, month
+and day; `cot.year` for one part) or person keys (ho_ten, ten, ho, ngay_sinh, nam_sinh, ma_xa, ...).
+Column names the pipeline itself uses (rec_id, source_row, ...: `RESERVED_COLUMNS`) are refused:
+a file whose header is "rec_id" maps it to another name by alias.
 
 Named header lists: `$NAME` in an alias list is replaced by the list NAME, looked up first in
 the file's own `alias_lists`, then in the shared `pipelines/header_aliases.yaml`. A header that
@@ -79,6 +95,12 @@ from pipelines.spec import (
 
 SHARED_ALIASES = "header_aliases.yaml"
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")  # names become SQL identifiers and file names
+# Columns every registry frame already has (row accounting, the engine's record id): a spec column
+# of that name would be overwritten or shadow them — a file's "rec_id" header is taken by an alias.
+RESERVED_COLUMNS = frozenset(
+    {"rec_id", "source_file", "source_row", "excel_row", "run_id", "registry", "owner_index", "entity"}
+    | {"row_status", "reject_reason", "problems", "line_problem"}
+)
 LANGUAGE_KINDS = ("name", "owner", "address")  # kinds whose values a language repair could touch
 # which column kinds may feed each person field (the normalizer's outputs the matcher reads)
 ROLE_KINDS: dict[str, tuple[str, ...]] = {
@@ -116,9 +138,27 @@ class ColumnFile(_Model):
         return [v] if isinstance(v, str) else v  # `aliases: $HO_TEN` as short for `[$HO_TEN]`
 
 
+class TemplateFile(_Model):
+    """A comparison from the library (matching/library.py TEMPLATES), over spec columns."""
+
+    template: str
+    name: str | None = None
+    column: str | None = None
+    given: str | None = None
+    family: str | None = None
+    params: dict[str, bool | int | float | list[int | float]] = Field(default_factory=dict)
+
+
+class BlockingRuleFile(_Model):
+    """A blocking rule over spec columns or person keys (matching/library.py PERSON_KEYS)."""
+
+    name: str
+    keys: list[str]
+
+
 class MatchFile(_Model):
-    comparisons: list[str]
-    blocking_rules: list[str]
+    comparisons: list[str | TemplateFile]
+    blocking_rules: list[str | BlockingRuleFile]
     match_threshold: float | None = None
     review_threshold: float | None = None
     max_pairs_per_rule: int | None = None
@@ -165,6 +205,15 @@ class ReferenceFile(_Model):
 class AliasFile(_Model):
     spec: Literal["header_aliases"]
     alias_lists: dict[str, list[str]]
+
+
+def match_entries(items: list) -> list[str | dict[str, Any]]:
+    """A match section's entries as the engine reads them: names, or plain mappings (None keys and
+    empty parameters left out, so a saved spec shows what the file said)."""
+    return [
+        item if isinstance(item, str) else {k: v for k, v in item.model_dump().items() if v not in (None, {})}
+        for item in items
+    ]
 
 
 # ------------------------------------------------------------------------------ errors ------
@@ -410,6 +459,12 @@ class _Builder:
         for i, c in enumerate(cols):
             at = ("columns", i)
             self.identifier(at + ("name",), c.name)
+            if c.name in RESERVED_COLUMNS:
+                self.fail(
+                    at + ("name",),
+                    f"tên cột '{c.name}' dành cho hệ thống; đặt tên khác và ghi '{c.name}' trong aliases",
+                    "reserved column name: use another name with the header as an alias",
+                )
             if c.name in seen:
                 self.fail(at + ("name",), f"tên cột '{c.name}' lặp lại", "duplicate column name")
             seen.add(c.name)
@@ -450,25 +505,68 @@ class _Builder:
         if name not in names:
             self.fail(at, f"không có cột '{_quote(name)}' trong columns", "no such column")
 
-    def vocabulary(self, f: RegistryFile) -> None:
-        """Names that must exist in the engine and the findings: comparisons, blocking rules,
-        target metrics. Imported here, not at the top: matching.blocking pulls in duckdb and
-        findings.coverage polars, 0.85 s of the CLI's start-up (measured with -X importtime),
-        which `doisoat --help` and `registry_titles()` do not need."""
-        from matching.blocking import RULES  # lazy: duckdb at start-up (docstring)
-        from matching.comparisons import COMPARISONS  # lazy: as above
+    def vocabulary(self, f: RegistryFile, names: set[str]) -> None:
+        """Names that must exist in the engine and the findings: comparisons, templates and their
+        columns and parameters, blocking rules and their keys, target metrics. Imported here, not at
+        the top: matching.library pulls in duckdb and findings.coverage polars, 0.85 s of the CLI's
+        start-up (measured with -X importtime), which `doisoat --help` and `registry_titles()` do not need."""
+        from matching import library  # lazy: duckdb at start-up (docstring)
+        from matching.blocking import RULES  # lazy: as above
+        from matching.templates import COMPARISONS  # lazy: as above
 
-        for field, known, vi in (
-            ("comparisons", COMPARISONS, "phép so sánh"),
-            ("blocking_rules", RULES, "quy tắc ghép khối"),
-        ):
-            for i, item in enumerate(getattr(f.match, field)):
-                if item not in known:
+        entries = match_entries(f.match.comparisons)
+        usable = []  # the entries without a problem: blocking keys are checked against these
+        for i, item in enumerate(entries):
+            at = ("match", "comparisons", i)
+            before = len(self.problems)
+            if isinstance(item, str):
+                if item not in COMPARISONS:
                     self.fail(
-                        ("match", field, i),
-                        f"không có {vi} '{_quote(item)}' (có: {', '.join(known)})",
-                        f"unknown {field[:-1]}",
+                        at,
+                        f"không có phép so sánh '{_quote(item)}' (có: {', '.join(COMPARISONS)})",
+                        "unknown comparison",
                     )
+            elif item["template"] not in library.TEMPLATES:
+                self.fail(
+                    at + ("template",),
+                    f"không có mẫu so sánh '{_quote(item['template'])}' (có: {', '.join(library.TEMPLATES)})",
+                    "unknown comparison template",
+                )
+            else:
+                for key in ("column", "given", "family"):
+                    self.column_ref(at + (key,), item.get(key), names)
+                try:
+                    library.comparison(item)
+                except ValueError as exc:
+                    self.fail(at, "mẫu so sánh thiếu cột hoặc có tham số không hợp lệ", str(exc))
+            if len(self.problems) == before:
+                usable.append(item)
+        try:  # the entries together (names used twice, one column prepared two ways)
+            library.comparisons(usable)
+            library.field_preparations(usable)
+        except ValueError as exc:
+            self.fail(("match", "comparisons"), "các phép so sánh trùng tên hoặc dùng một cột theo hai cách", str(exc))
+            usable = [e for e in usable if isinstance(e, str)]
+        for i, item in enumerate(match_entries(f.match.blocking_rules)):
+            at = ("match", "blocking_rules", i)
+            if isinstance(item, str):
+                if item not in RULES:
+                    self.fail(
+                        at,
+                        f"không có quy tắc ghép khối '{_quote(item)}' (có: {', '.join(RULES)})",
+                        "unknown blocking rule",
+                    )
+                continue
+            self.identifier(at + ("name",), item["name"])
+            try:
+                library.blocking_rules([item], usable)
+            except ValueError as exc:
+                self.fail(
+                    at + ("keys",),
+                    "mỗi khóa ghép khối phải là một cột được so sánh bằng mẫu (ngày: cot.year…) hoặc khóa người"
+                    f" ({', '.join(library.PERSON_KEYS)})",
+                    str(exc),
+                )
         for metric in f.targets or {}:
             if METRICS.get(metric, ("info",))[0] == "info":
                 targetable = ", ".join(m for m, (d, _) in METRICS.items() if d != "info")
@@ -481,10 +579,10 @@ class _Builder:
 
     def registry(self, f: RegistryFile, vocabulary: bool = True) -> RegistrySpec:
         self.identifier(("name",), f.name)
-        if vocabulary:
-            self.vocabulary(f)
         columns = self.columns(f.columns)
         names = {c.name for c in columns}
+        if vocabulary:
+            self.vocabulary(f, names)
         self.column_ref(("key_column",), f.key_column, names)
         self.column_ref(("death_column",), f.death_column, names)
         if f.death_column in names and next(c for c in columns if c.name == f.death_column).kind != "date":
@@ -509,7 +607,12 @@ class _Builder:
                 self.fail(("match", k), "ngưỡng là xác suất trong khoảng (0, 1]", "threshold must be in (0, 1]")
         knobs = ("max_pairs_per_rule", "top_k", "min_margin", "u_sample_pairs", "em_iterations", "seed")
         given = {k: getattr(f.match, k) for k in knobs if getattr(f.match, k) is not None}
-        match = LinkSettings(tuple(f.match.comparisons), tuple(f.match.blocking_rules), **thresholds, **given)
+        match = LinkSettings(
+            tuple(match_entries(f.match.comparisons)),
+            tuple(match_entries(f.match.blocking_rules)),
+            **thresholds,
+            **given,
+        )
         if match.review_threshold > match.match_threshold:
             self.fail(
                 ("match",),

@@ -9,10 +9,10 @@ import duckdb
 import pytest
 from e2e_support import e2e_run
 
-from matching.comparisons import COMPARISONS
 from matching.explain import explain_pair
 from matching.person_schema import SCHEMA
 from matching.sql import quote_literal
+from matching.templates import COMPARISONS
 
 PAIRS_PER_RUN = 25
 

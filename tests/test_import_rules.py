@@ -23,6 +23,7 @@ PACKAGES = ("matching", "validation", "pipelines")
 COMPONENTS = {
     "matching.reference": "reference",
     "matching.normalize": "normalizer",
+    "matching.normalize.fold": "fold",
     "matching.sql": "sql",
     "matching.labels": "engine_labels",
     "matching.settings": "settings",
@@ -48,7 +49,7 @@ COMPONENTS = {
 }
 
 # Modules that import no project code (data, names, settings, quoting): any component may use them.
-LEAVES = {"reference", "settings", "engine_labels", "sql"}
+LEAVES = {"reference", "settings", "engine_labels", "sql", "fold"}
 
 # Component -> the components it may import besides LEAVES (itself always allowed). Data flows one
 # way: ingest -> normalize -> validate -> match -> findings -> warehouse -> reports.
@@ -56,6 +57,7 @@ ALLOWED = {
     "reference": set(),
     "normalizer": {"reference"},
     "sql": set(),
+    "fold": set(),
     "engine_labels": set(),
     "settings": set(),
     "engine": set(),

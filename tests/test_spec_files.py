@@ -337,3 +337,55 @@ def test_a_foreign_name_column_through_the_pipeline_normalizer(tmp_path):
     # the same file under a spec without the language: today's Vietnamese reading, invented names
     vi = load_spec_file(_write(tmp_path, GUESTS.replace(", language: other}", "}"), "khach_vi.yaml"))
     assert normalize_registry(vi, ingest_registry(vi, data))["ho_ten_clean"].to_list()[:2] == ["Hảy Mã", "Pái Hilton"]
+
+
+LIBRARY = """
+name: khach_nuoc_ngoai
+title_vi: Khách nước ngoài
+key_column: ma_khach
+columns:
+  - {name: ma_khach, kind: text, aliases: [rec_id], required: true}
+  - {name: ten, kind: name, aliases: [Given name], language: other}
+  - {name: ho, kind: name, aliases: [Family name], language: other}
+  - {name: ngay_sinh, kind: date, aliases: [Ngày sinh]}
+  - {name: so_ho_chieu, kind: text, aliases: [Số hộ chiếu]}
+  - {name: quoc_tich, kind: text, aliases: [Quốc tịch]}
+match:
+  comparisons:
+    - {template: person_name, name: ho_ten_khach, given: ten, family: ho}
+    - {template: date, column: ngay_sinh}
+    - {template: generic_id, column: so_ho_chieu, params: {max_edits: 2}}
+    - {template: exact_code, column: quoc_tich}
+  blocking_rules:
+    - {name: ho_chieu, keys: [so_ho_chieu]}
+    - {name: ho_ngay_sinh, keys: [ho, ngay_sinh]}
+mismatch_fields: []
+"""
+
+
+def test_comparison_library_entries_load_and_travel_with_the_run(tmp_path):
+    spec = load_spec_file(_write(tmp_path, LIBRARY))
+    assert spec.match.comparisons[2] == {"template": "generic_id", "column": "so_ho_chieu", "params": {"max_edits": 2}}
+    assert spec.match.blocking_rules[1] == {"name": "ho_ngay_sinh", "keys": ["ho", "ngay_sinh"]}
+    assert spec_from_dict(json.loads(json.dumps(spec_to_dict(spec))), "lần chạy x") == spec
+
+
+def test_comparison_library_mistakes_name_line_and_column(tmp_path):
+    text = (
+        LIBRARY.replace("column: so_ho_chieu, params: {max_edits: 2}", "column: so_passport, params: {edits: 2}")
+        .replace("{template: exact_code, column: quoc_tich}", "{template: postcode, column: quoc_tich}")
+        .replace("keys: [ho, ngay_sinh]", "keys: [ho, noi_sinh]")
+        .replace("{name: ma_khach, kind: text, aliases: [rec_id]", "{name: rec_id, kind: text, aliases: [rec_id]")
+    )
+    problems = [(p.line, p.column, p.vi.split(" (")[0]) for p in _error(tmp_path, text).problems]
+    assert problems[0] == (3, 13, "không có cột 'ma_khach' trong columns")
+    assert problems[1][:2] == (5, 12) and problems[1][2].startswith("cột 'rec_id': tên cột 'rec_id' dành cho hệ thống")
+    assert problems[2:] == [
+        (15, 7, "mẫu so sánh thiếu cột hoặc có tham số không hợp lệ"),
+        (15, 38, "không có cột 'so_passport' trong columns"),
+        (16, 18, "không có mẫu so sánh 'postcode'"),
+        (18, 30, "mỗi khóa ghép khối phải là một cột được so sánh bằng mẫu"),  # so_ho_chieu's comparison failed
+        (19, 34, "mỗi khóa ghép khối phải là một cột được so sánh bằng mẫu"),
+    ]
+    english = [p.en for p in _error(tmp_path, text).problems]
+    assert "has no parameter(s) ['edits']" in english[2] and "'noi_sinh' is neither" in english[6]

@@ -10,7 +10,7 @@ from pipelines.labels import POPULATION_ISSUE
 POPULATION_ISSUES = ("duplicate_id", "id_invalid", "id_sex_mismatch", "id_birth_year_mismatch", "death_before_birth")
 
 
-def population_issues(population: pl.DataFrame) -> pl.DataFrame:
+def population_issues(population: pl.DataFrame, key_is_id: bool = True) -> pl.DataFrame:
     """Problems of the CSDLQG extract: one row per (extract row, issue).
 
     Why: every finding assumes CSDLQG is right. An extract in which one so_dinh_danh names two
@@ -18,7 +18,9 @@ def population_issues(population: pl.DataFrame) -> pl.DataFrame:
     precedes the birth, would silently make registries look wrong (or right). These are
     reported, never fatal — the matcher already refuses to link an ambiguous ID — except when
     no row has a usable so_dinh_danh at all (`population_unusable`). The ID checks are the ID
-    normalizer's own (`normalize_id_column` with sex and birth year), not a second copy."""
+    normalizer's own (`normalize_id_column` with sex and birth year), not a second copy.
+    `key_is_id=False`: a reference list whose key is its own record number (not a personal ID):
+    only a repeated key and a death before birth are problems."""
     frame = population.select(
         "pop_rec_id",
         (pl.col("excel_row") if "excel_row" in population.columns else pl.lit(None, dtype=pl.Int64)).alias("excel_row"),
@@ -45,17 +47,18 @@ def population_issues(population: pl.DataFrame) -> pl.DataFrame:
             )
         )
     kind = pl.col("so_dinh_danh_kind")
-    parts.append(
-        checked.filter(kind.is_null() | ~kind.is_in(["cccd12", "cmnd12"])).select(
-            *base, pl.lit("id_invalid").alias("issue"), pl.coalesce(kind, pl.lit("empty")).alias("detail")
-        )
-    )
-    for code in ("id_sex_mismatch", "id_birth_year_mismatch"):
+    if key_is_id:  # a reference list's own key: a repeated key is a problem, its format is not
         parts.append(
-            checked.filter(pl.col("so_dinh_danh_problems").list.contains(code)).select(
-                *base, pl.lit(code).alias("issue"), pl.lit(None, dtype=pl.Utf8).alias("detail")
+            checked.filter(kind.is_null() | ~kind.is_in(["cccd12", "cmnd12"])).select(
+                *base, pl.lit("id_invalid").alias("issue"), pl.coalesce(kind, pl.lit("empty")).alias("detail")
             )
         )
+        for code in ("id_sex_mismatch", "id_birth_year_mismatch"):
+            parts.append(
+                checked.filter(pl.col("so_dinh_danh_problems").list.contains(code)).select(
+                    *base, pl.lit(code).alias("issue"), pl.lit(None, dtype=pl.Utf8).alias("detail")
+                )
+            )
     # compare at the coarser of the two precisions: "1990" vs "1990-05-02" compares years only
     n = pl.min_horizontal(pl.col("ngay_sinh_clean").str.len_chars(), pl.col("ngay_mat_clean").str.len_chars())
     parts.append(

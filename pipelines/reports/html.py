@@ -106,11 +106,11 @@ def _parameters_section(
         ["Ngưỡng cần xem xét (xác suất)", f"{review_t:.2f} (điểm {_weight(review_t):.2f})"],
         [
             "Phép so sánh",
-            ", ".join(L.label(L.COMPARISON, c) for c in settings.get("comparisons", spec.match.comparisons)),
+            ", ".join(L.match_entry(L.COMPARISON, c) for c in settings.get("comparisons", spec.match.comparisons)),
         ],
         [
             "Luật phân khối",
-            ", ".join(L.label(L.RULE, r) for r in settings.get("blocking_rules", spec.match.blocking_rules)),
+            ", ".join(L.match_entry(L.RULE, r) for r in settings.get("blocking_rules", spec.match.blocking_rules)),
         ],
         ["Che số định danh", "không" if params.get("unmasked") else "có"],
     ]

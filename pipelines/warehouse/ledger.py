@@ -17,8 +17,18 @@ import duckdb
 from pipelines.warehouse.lock import HOST
 
 
-def population_cached(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
-    return con.execute("SELECT count(*) FROM population WHERE extract_sha256 = ?", [sha256]).fetchone()[0] > 0
+def population_cached(
+    con: duckdb.DuckDBPyConnection, sha256: str, reference_spec_sha256: str | None = None, unmarked_as: str = ""
+) -> bool:
+    """Whether the warehouse holds this extract, normalized with this reference spec (rows stored
+    before the spec was recorded count as read with `unmarked_as`, the default spec's fingerprint)."""
+    if reference_spec_sha256 is None:
+        return con.execute("SELECT count(*) FROM population WHERE extract_sha256 = ?", [sha256]).fetchone()[0] > 0
+    found = con.execute(
+        "SELECT count(*) FROM population WHERE extract_sha256 = ? AND coalesce(reference_spec_sha256, ?) = ?",
+        [sha256, unmarked_as, reference_spec_sha256],
+    ).fetchone()[0]
+    return found > 0
 
 
 def start_run(

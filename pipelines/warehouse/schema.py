@@ -174,6 +174,12 @@ TABLES: dict[str, Table] = {
             "Normalized CSDLQG extract, cached per extract SHA-256 (normalized once, reused by later runs)",
             (
                 ("extract_sha256", "VARCHAR", "SHA-256 of the extract file; the cache key"),
+                (
+                    "reference_spec_sha256",
+                    "VARCHAR",
+                    "SHA-256 of the reference spec's columns it was read with (pipelines/population.yaml or "
+                    "--population-spec); with extract_sha256 the cache key. NULL: stored before, default spec",
+                ),
                 ("run_id", "VARCHAR", "Run that first loaded this extract"),
                 (
                     "pop_rec_id",
@@ -181,7 +187,11 @@ TABLES: dict[str, Table] = {
                     "Row number in the extract (1 = first data row); the matcher's population rec_id",
                 ),
                 EXCEL_ROW,
-                ("so_dinh_danh", "VARCHAR", "12-digit personal ID"),
+                (
+                    "so_dinh_danh",
+                    "VARCHAR",
+                    "12-digit personal ID; for another reference list, its own record key (the links carry it)",
+                ),
                 ("so_cmnd_cu", "VARCHAR", "Old 9-digit CMND, when CSDLQG keeps one"),
                 ("ho_ten", "VARCHAR", "Full name as in the extract"),
                 ("ho_ten_clean", "VARCHAR", "Canonical display name (NFC, one tone style, Title Case)"),
@@ -198,6 +208,11 @@ TABLES: dict[str, Table] = {
                 person_column("ma_ho", "Household code"),
                 ("ngay_mat", "VARCHAR", "Date of death as in the extract; empty when alive"),
                 ("ngay_mat_clean", "VARCHAR", "Date of death yyyy-mm-dd / yyyy-mm / yyyy; NULL when alive"),
+                (
+                    "other_fields",
+                    "JSON",
+                    "A reference list's columns beyond CSDLQG's, as read ({column: value}); NULL for an extract",
+                ),
             )
             + person_columns(POPULATION_PERSON_COMMENTS, POPULATION_STORED_AS),
         ),

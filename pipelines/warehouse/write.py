@@ -50,6 +50,11 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
     return frame.height
 
 
+# One normalized copy per extract: an extract read again with another reference spec (other headers
+# or kinds) replaces its earlier rows, so queries by extract_sha256 never see two copies.
+REPLACED_PER_EXTRACT = ("population", "population_issues")
+
+
 def write_run(
     db: Path | str,
     run_id: str,
@@ -72,6 +77,9 @@ def write_run(
         with transaction(con), progress.rows(f"Ghi {len(frames)} bảng", total, show=total >= progress.LONG_ROWS) as bar:
             written = {}
             for t, f in frames.items():
+                if t in REPLACED_PER_EXTRACT and f.height:
+                    for sha in f["extract_sha256"].unique().to_list():
+                        con.execute(f"DELETE FROM {quote_identifier(t)} WHERE extract_sha256 = ?", [sha])
                 written[t] = insert_frame(con, t, f)
                 bar.advance(f.height)
             note_stage(db, "write_warehouse:transaction")  # inserted, not yet committed

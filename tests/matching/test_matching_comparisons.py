@@ -4,7 +4,8 @@ import duckdb
 import pytest
 from matching_factory import load, person
 
-from matching.comparisons import COMPARISONS, level_sql
+from matching.comparisons import level_sql
+from matching.templates import COMPARISONS
 
 
 def level_of(comparison: str, r: dict, p: dict) -> str:

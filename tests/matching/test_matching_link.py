@@ -218,3 +218,38 @@ def test_pair_count_equals_pairs_made(pop):
         assert counts[rule.name] == made
     union = con.execute("SELECT count(*), count(DISTINCT (rec_id, pop_rec_id)) FROM pairs").fetchone()
     assert union[0] == union[1] <= sum(counts.values())
+
+
+def test_reviewers_decisions_outrank_the_scores(pop):
+    """An accepted pair is linked however it scores (method decision), even over an ID-pass link;
+    a rejected pair is never linked again, not even by an exact ID."""
+    background = background_registry(pop)
+    listed = {(r["ho_ten"], r["ngay_sinh_year"], r["ngay_sinh_month"], r["ngay_sinh_day"]) for r in background}
+    free = [
+        p for p in pop if (p["ho_ten"], p["ngay_sinh_year"], p["ngay_sinh_month"], p["ngay_sinh_day"]) not in listed
+    ]
+    a, b, c, d = free[:4]
+    weak = copy_as_registry(a, 1, name="Trần Thị Lan", dob=(1901, 1, 1), id12=None, ma_xa=None, ma_tinh=None)
+    exact = copy_as_registry(b, 2)
+    other = copy_as_registry(c, 3)
+    con = duckdb.connect()
+    load(con, "population", pop)
+    load(con, "registry", background + [weak, exact, other])
+    before = {r["rec_id"]: r for r in link_records(con, "registry", "population", SETTINGS).links.iter_rows(named=True)}
+    assert before[1]["status"] == "unmatched" and before[2]["method"] == "id_exact"
+    decisions = pl.DataFrame(
+        {
+            "rec_id": [1, 2, 3],
+            "pop_rec_id": [a["rec_id"], b["rec_id"], d["rec_id"]],
+            "decision": ["accept", "reject", "accept"],
+        }
+    )
+    after = {
+        r["rec_id"]: r
+        for r in link_records(con, "registry", "population", SETTINGS, decisions=decisions).links.iter_rows(named=True)
+    }
+    assert (after[1]["status"], after[1]["method"], after[1]["pop_rec_id"]) == ("matched", "decision", a["rec_id"])
+    assert after[2]["pop_rec_id"] != b["rec_id"]  # the rejected person, though the ID is equal
+    assert (after[3]["status"], after[3]["method"], after[3]["pop_rec_id"]) == ("matched", "decision", d["rec_id"])
+    unchanged = [r for r in before if r not in (1, 2, 3)]
+    assert all(before[r]["pop_rec_id"] == after[r]["pop_rec_id"] for r in unchanged)

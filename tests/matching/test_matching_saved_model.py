@@ -1,6 +1,6 @@
 """A trained model describes itself: its levels' SQL travel with it, so an old run explains as scored.
 
-Why: a run's links were scored with the comparison code of its day. When matching/comparisons.py
+Why: a run's links were scored with the comparison code of its day. When matching/templates.py
 changes later (a threshold raised, a level's condition rewritten), re-explaining that run's
 link must still give the levels and weights the run gave, not what today's code would say.
 """
@@ -13,12 +13,13 @@ import polars as pl
 import pytest
 from matching_factory import background_registry, copy_as_registry, load, population
 
-from matching import comparisons
-from matching.comparisons import COMPARISONS, from_saved, has_saved_sql
+from matching import templates
+from matching.comparisons import from_saved, has_saved_sql
 from matching.explain import explain_pair
 from matching.link import link_records
 from matching.model import Model
 from matching.settings import LinkSettings
+from matching.templates import COMPARISONS
 
 SETTINGS = LinkSettings(u_sample_pairs=100_000, comparisons=("ho_ten", "ngay_sinh", "gioi_tinh", "id", "dia_chi"))
 
@@ -89,7 +90,7 @@ def test_saved_model_rebuilds_the_comparisons_it_was_trained_with(trained):
         assert saved["comparisons"][c.name]["columns"] == list(code.columns)
     name_levels = {lv["level"]: lv for lv in saved["comparisons"]["ho_ten"]["levels"]}
     assert name_levels["jw_0.90"]["params"] == {"function": "jaro_winkler_similarity", "threshold": 0.90}
-    assert name_levels["jw_0.90"]["gate"] == comparisons.JW_GATE
+    assert name_levels["jw_0.90"]["gate"] == templates.JW_GATE
     assert name_levels["exact"]["tf"] == {
         "column": "tf_name",
         "key": "ho_ten_key_nomid",
@@ -140,7 +141,7 @@ def test_old_run_explains_identically_after_the_code_changed(trained, monkeypatc
     changed_name = dataclasses.replace(
         name,
         levels=tuple(
-            comparisons._jw_level(lv.label, "r.ho_ten_key", "p.ho_ten_key", 0.999, gate=lv.gate)
+            templates._jw_level(lv.label, "r.ho_ten_key", "p.ho_ten_key", 0.999, gate=lv.gate)
             if lv.label.startswith("jw_")
             else lv
             for lv in name.levels

@@ -49,7 +49,12 @@ def test_person_schema_columns_are_the_engines():
     persons = {n: t for n, t, _ in warehouse.TABLES["registry_persons"].columns}
     assert {n: persons.get(n) for n in SCHEMA} == {n: duck[t] for n, t in SCHEMA.items()}
     population = {n: t for n, t, _ in warehouse.TABLES["population"].columns}
-    stored_as = {"rec_id": "pop_rec_id", "ho_ten": "ho_ten_clean", "gioi_tinh": "gioi_tinh_clean"}
+    stored_as = {
+        "rec_id": "pop_rec_id",
+        "ho_ten": "ho_ten_clean",
+        "gioi_tinh": "gioi_tinh_clean",
+        "ref_key": "so_dinh_danh",
+    }
     assert {n: population.get(stored_as.get(n, n)) for n in SCHEMA | OPTIONAL} == {
         n: duck[t] for n, t in (SCHEMA | OPTIONAL).items()
     }
