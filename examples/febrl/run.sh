@@ -2,7 +2,7 @@
 # Link a registry in FEBRL's column layout against a reference list in the same layout, with the
 # spec files beside this script and `doisoat` from PATH.
 #
-#   examples/febrl/run.sh REFERENCE_CSV REGISTRY_CSV DB OUT_DIR
+#   examples/febrl/run.sh REFERENCE_CSV REGISTRY_CSV DB OUT_DIR [doisoat run options: -q, -v, --key-file ...]
 #
 # Columns of both files: rec_id, given_name, surname, street_number, address_1, address_2, suburb,
 # postcode, state, date_of_birth, soc_sec_id (UTF-8, header row). The links of the run land in the
@@ -10,8 +10,8 @@
 # reports under OUT_DIR. Exits non-zero when doisoat fails.
 set -euo pipefail
 
-if [ "$#" -ne 4 ]; then
-    echo "usage: $0 REFERENCE_CSV REGISTRY_CSV DB OUT_DIR" >&2
+if [ "$#" -lt 4 ]; then
+    echo "usage: $0 REFERENCE_CSV REGISTRY_CSV DB OUT_DIR [doisoat run options]" >&2
     exit 2
 fi
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,4 +23,5 @@ exec doisoat run \
     --population "$1" \
     --input "$2" \
     --db "$3" \
-    --out "$4"
+    --out "$4" \
+    "${@:5}"
