@@ -164,11 +164,32 @@ def run_doisoat(con, registry: str) -> pl.DataFrame:
     return res.links.select("rec_id", "so_dinh_danh", "status")
 
 
-def run_splink(con, registry: str) -> pl.DataFrame:
+def splink_linker(con, registry_table: str, reference: tuple[str, str], comparisons: list, rules: list):
+    """A link_only Splink 5 linker between two tables of `con` (registry first, then the reference
+    table with its display name), as the matching and FEBRL benchmarks both configure it."""
     import logging
 
+    from splink import DuckDBAPI, Linker, SettingsCreator
+
+    settings = SettingsCreator(
+        link_type="link_only",
+        unique_id_column_name="unique_id",
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=rules,
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+    )
+    db = DuckDBAPI(connection=con)
+    inputs = [
+        db.register(registry_table, dataset_display_name="registry"),
+        db.register(reference[0], dataset_display_name=reference[1]),
+    ]
+    return Linker(inputs, settings, log_level=logging.WARNING)
+
+
+def run_splink(con, registry: str) -> pl.DataFrame:
     import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    from splink import block_on
 
     # What a competent user feeds Splink: lower-case accent-free names, parsed dates.
     for t in ("registry", "population"):
@@ -203,20 +224,7 @@ def run_splink(con, registry: str) -> pl.DataFrame:
     ]
     if births:
         rules.append(block_on("ho_ten_me_key", "nam_sinh"))
-    settings = SettingsCreator(
-        link_type="link_only",
-        unique_id_column_name="unique_id",
-        comparisons=comparisons,
-        blocking_rules_to_generate_predictions=rules,
-        retain_intermediate_calculation_columns=False,
-        retain_matching_columns=False,
-    )
-    db = DuckDBAPI(connection=con)
-    inputs = [
-        db.register("sp_registry", dataset_display_name="registry"),
-        db.register("sp_population", dataset_display_name="population"),
-    ]
-    linker = Linker(inputs, settings, log_level=logging.WARNING)
+    linker = splink_linker(con, "sp_registry", ("sp_population", "population"), comparisons, rules)
     linker.training.estimate_probability_two_random_records_match([block_on("id12"), block_on("cmnd9")], recall=0.8)
     linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=1)
     # two EM sessions so every comparison is trained in one of them (a session does not train
