@@ -221,7 +221,9 @@ def _assign(con, s: LinkSettings) -> pl.DataFrame:
 
     Order: ID-pass links, then strong candidates (probability >= match_threshold, rank 1, leading
     the runner-up by min_margin bits, not an id_conflict), then the rest, each by descending
-    probability — so an ambiguous candidate never takes a person from a clear one.
+    probability — so an ambiguous candidate never takes a person from a clear one. A row left with
+    only candidates (above the review threshold) whose person another row holds goes to review with
+    its best one, never silently to unmatched.
     """
     cand = con.execute(
         f"""
@@ -276,6 +278,7 @@ def _assign(con, s: LinkSettings) -> pl.DataFrame:
         )
         .iter_rows()
     )
+    taken: dict[int, tuple] = {}  # a row's best candidate that another row already holds
     for rec, pop, sdd, _rule, _labelled, w, prob, strong in cols:
         if rec in out:
             continue
@@ -283,10 +286,16 @@ def _assign(con, s: LinkSettings) -> pl.DataFrame:
         if pop in owner:
             if strong:  # the same person listed again: reported, not dropped
                 out[rec] = (pop, sdd, method, w, prob, "duplicate", owner[pop])
+            else:
+                taken.setdefault(rec, (pop, sdd, method, w, prob, "review", None))
             continue
         status = "matched" if strong else "review"
         owner[pop] = rec
         out[rec] = (pop, sdd, method, w, prob, status, None)
+    # A row whose only likely person is held by another row is asked about, not silently unmatched:
+    # the reviewer sees that person (accepting makes the row a duplicate of the other one).
+    for rec, outcome in taken.items():
+        out.setdefault(rec, outcome)
     schema = {
         "rec_id": pl.Int64,
         "pop_rec_id": pl.Int64,
