@@ -53,6 +53,20 @@ METHOD = {
     "decision": "Theo quyết định của người xem xét ở lần chạy trước",
 }
 
+# What changed since the registry's previous run (warehouse view `changes`, pipelines/warehouse/changes.py).
+CHANGE = {
+    "record_added": "Hồ sơ mới",
+    "record_removed": "Hồ sơ không còn trong sổ",
+    "record_changed": "Hồ sơ được sửa tại nguồn",
+    "mismatch_fixed": "Đã sửa sai lệch với CSDLQG",
+    "mismatch_new": "Sai lệch mới với CSDLQG",
+    "missing_fixed": "Đã bổ sung trường còn thiếu",
+    "missing_new": "Trường bắt buộc mới bị trống",
+    "dead_still_paid_new": "Mới phát hiện: đã chết vẫn hưởng",
+    "link_changed": "Kết quả liên kết thay đổi",
+}
+CHANGES_SHEET = "Biến động"
+
 # State of an earlier run's decision in this run (carried_decisions.state, pipelines/decisions.py).
 CARRIED_STATE = {
     "applied": "Đã áp dụng (hồ sơ và người trong CSDLQG không đổi)",

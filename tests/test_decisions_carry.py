@@ -19,7 +19,13 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.flow import reconcile
-from pipelines.labels import REVIEW_CANDIDATE_HEADER, REVIEW_DECISION_HEADER, REVIEW_KEY_HEADER, REVIEW_SHEET
+from pipelines.labels import (
+    CHANGES_SHEET,
+    REVIEW_CANDIDATE_HEADER,
+    REVIEW_DECISION_HEADER,
+    REVIEW_KEY_HEADER,
+    REVIEW_SHEET,
+)
 from pipelines.registries import get_spec
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
@@ -166,3 +172,9 @@ def test_what_changed_since_last_month(months):
     )
     assert coverage["previous_run_id"].to_list() == [second.run_id]
     assert coverage["previous_value"][0] is not None and coverage["value"][0] is not None
+    # the officer's workbook lists the changed record on its own sheet; the HTML report counts it
+    wb = openpyxl.load_workbook(third.reports["excel"], read_only=True)
+    lines = [r for r in wb[CHANGES_SHEET].iter_rows(values_only=True) if r and "Hồ sơ được sửa tại nguồn" in r]
+    assert len(lines) == 1 and keys[changed_row] in lines[0]
+    html = Path(third.reports["html"]).read_text(encoding="utf-8")
+    assert "Biến động so với lần trước" in html and f"So với lần chạy <code>{second.run_id}</code>" in html

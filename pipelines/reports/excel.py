@@ -74,6 +74,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "earlier_decision": ("Quyết định trước đây", "earlier_decision"),
     "earlier_state": ("Vì sao hỏi lại", "carried_state"),
     "earlier_run_id": ("Quyết định ở lần chạy", "text"),
+    "change": ("Biến động", "change"),
+    "previous_source_row": ("Thứ tự dòng dữ liệu ở lần chạy trước", "int"),
     "method": ("Cách liên kết", "method"),
     "population_excel_row": ("Dòng trong tệp CSDLQG", "int"),
     "issue": ("Vấn đề", "population_issue"),
@@ -90,6 +92,7 @@ LABEL_TABLES = {
     "population_issue": L.POPULATION_ISSUE,
     "earlier_decision": L.DECISION,
     "carried_state": L.CARRIED_STATE,
+    "change": L.CHANGE,
 }
 
 

@@ -553,6 +553,34 @@ def _population_section(con: duckdb.DuckDBPyConnection, run_id: str, unmasked: b
     )
 
 
+def _changes_section(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
+    """Biến động so với lần trước: counts per kind of change and the coverage then and now (views
+    `changes`, `coverage_changes`); the records themselves are in the workbook's sheet."""
+    previous = con.execute(
+        "SELECT any_value(previous_run_id) FROM coverage_changes WHERE run_id = ?", [run_id]
+    ).fetchone()[0]
+    if previous is None:
+        return "<p>Đây là lần chạy đầu tiên của sổ này trong kho dữ liệu: chưa có lần trước để so sánh.</p>"
+    counts = dict(
+        con.execute("SELECT change, count(*) FROM changes WHERE run_id = ? GROUP BY change", [run_id]).fetchall()
+    )
+    out = (
+        f"<p>So với lần chạy <code>{escape(previous)}</code>; "
+        f"danh sách từng hồ sơ ở trang “{L.CHANGES_SHEET}” của sổ Excel.</p>"
+    )
+    out += _table(["Biến động", "Số hồ sơ"], [[L.label(L.CHANGE, c), f"{counts.get(c, 0):,}"] for c in L.CHANGE])
+    cov = con.execute(
+        "SELECT metric, previous_value, value, change FROM coverage_changes "
+        "WHERE run_id = ? AND level = 'all' ORDER BY metric",
+        [run_id],
+    ).fetchall()
+    out += "<h3>Tỷ lệ: lần trước và lần này</h3>" + _table(
+        ["Chỉ tiêu", "Lần trước", "Lần này", "Thay đổi"],
+        [[L.label(L.METRIC, m), _pct(p), _pct(v), "" if d is None else f"{d * 100:+.1f} điểm %"] for m, p, v, d in cov],
+    )
+    return out
+
+
 def _review_section(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: str, unmasked: bool) -> str:
     """What reviewers decided on the run's review candidates: who, when, from which workbook."""
     decided = con.execute(
@@ -665,6 +693,7 @@ def write_html(
         + "<h3>Bản ghi cần xem xét và mẫu bản ghi khớp xác suất</h3>"
         + _explanations(con, spec, run_id, unmasked),
         review=_review_section(con, spec, run_id, unmasked),
+        changes=_changes_section(con, run_id),
         generated=escape(now_vn()),
     )
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from matching.sql import quote_identifier
+from matching.sql import quote_identifier, quote_literal
 from pipelines.foreigners import NOT_CSDLQG_SQL
-from pipelines.labels import REVIEW_SHEET
+from pipelines.labels import CHANGES_SHEET, REVIEW_SHEET, STATUS
 from pipelines.spec import RegistrySpec
 from pipelines.warehouse import rows_table_name
 
@@ -51,6 +51,12 @@ def _rows_cte(spec: RegistrySpec) -> str:
         FROM {quote_identifier(rows_table_name(spec.name))}
         WHERE run_id = $run_id
     )"""
+
+
+def _label_sql(expr: str, table: dict[str, str]) -> str:
+    """`expr`'s code shown with its Vietnamese label (the labels are this program's constants, quoted)."""
+    whens = " ".join(f"WHEN {quote_literal(code)} THEN {quote_literal(text)}" for code, text in table.items())
+    return f"(CASE {expr} {whens} ELSE {expr} END)"
 
 
 ROW = "x.source_file, x.excel_row, x.source_row, x.owner_index, r.ma_ho_so, r.ho_ten, r.ngay_sinh, r.so_giay_to"
@@ -198,6 +204,27 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
                 ORDER BY x.source_row, x.owner_index""",
         ),
     ]
+    lists.append(
+        ActionList(
+            "changes",
+            CHANGES_SHEET,
+            "Biến động so với lần chạy trước của sổ này: hồ sơ mới, không còn, được sửa; sai lệch và trường thiếu "
+            "đã sửa hoặc mới; người mới phát hiện đã chết vẫn hưởng; kết quả liên kết thay đổi "
+            "(hồ sơ nhận ra bằng mã hồ sơ, không theo số dòng).",
+            f"""SELECT l.source_file, l.excel_row, x.source_row, x.owner_index,
+                       coalesce(r.ma_ho_so, regexp_extract(x.record_key, '^k:(.*)#[0-9]+$', 1)) AS ma_ho_so,
+                       r.ho_ten, r.ngay_sinh, r.so_giay_to,
+                       x.change, x.field, x.previous_source_row,
+                       {_label_sql("split_part(x.detail, ' → ', 1)", STATUS)} || ' → '
+                       || {_label_sql("split_part(x.detail, ' → ', 2)", STATUS)} AS detail
+                FROM changes x
+                LEFT JOIN links l
+                  ON l.run_id = x.run_id AND l.source_row = x.source_row AND l.owner_index = x.owner_index
+                LEFT JOIN r ON r.source_file = l.source_file AND r.source_row = l.source_row
+                WHERE x.run_id = $run_id
+                ORDER BY x.change, x.source_row NULLS LAST, x.previous_source_row""",
+        )
+    )
     lists.append(
         ActionList(
             "population_issues",

@@ -40,7 +40,8 @@ keyed AS (        -- a finding's record key, for any table keyed by (run_id, sou
     SELECT run_id, source_row, owner_index, record_key FROM registry_persons
 ),
 record_changes AS (   -- records new in this run, or whose row as read differs
-    SELECT p.run_id, p.registry, p.previous_run_id, n.record_key, n.source_row, o.source_row AS previous_source_row,
+    SELECT p.run_id, p.registry, p.previous_run_id, n.record_key, n.source_row, n.owner_index,
+           o.source_row AS previous_source_row,
            CASE WHEN o.record_key IS NULL THEN 'record_added' ELSE 'record_changed' END AS change,
            NULL::VARCHAR AS field, NULL::VARCHAR AS detail
     FROM pairs p
@@ -49,7 +50,7 @@ record_changes AS (   -- records new in this run, or whose row as read differs
     WHERE o.record_key IS NULL OR n.record_hash <> o.record_hash
 ),
 removed AS (          -- records of the previous run absent now
-    SELECT p.run_id, p.registry, p.previous_run_id, o.record_key, NULL::BIGINT AS source_row,
+    SELECT p.run_id, p.registry, p.previous_run_id, o.record_key, NULL::BIGINT AS source_row, o.owner_index,
            o.source_row AS previous_source_row, 'record_removed' AS change,
            NULL::VARCHAR AS field, NULL::VARCHAR AS detail
     FROM pairs p JOIN records o ON o.run_id = p.previous_run_id
@@ -66,20 +67,21 @@ findings AS (         -- mismatches, missing fields and dead-still-paid alerts w
     JOIN keyed k USING (run_id, source_row, owner_index) WHERE a.kind = 'dead_still_paid'
 ),
 both_runs AS (        -- records in both runs: only they can have a finding fixed or new
-    SELECT p.run_id, p.registry, p.previous_run_id, n.record_key, n.source_row, o.source_row AS previous_source_row
+    SELECT p.run_id, p.registry, p.previous_run_id, n.record_key, n.source_row, n.owner_index,
+           o.source_row AS previous_source_row
     FROM pairs p
     JOIN records n ON n.run_id = p.run_id
     JOIN records o ON o.run_id = p.previous_run_id AND o.record_key = n.record_key
 ),
 finding_new AS (
-    SELECT b.run_id, b.registry, b.previous_run_id, b.record_key, b.source_row, b.previous_source_row,
+    SELECT b.run_id, b.registry, b.previous_run_id, b.record_key, b.source_row, b.owner_index, b.previous_source_row,
            f.what || '_new' AS change, f.field, NULL::VARCHAR AS detail
     FROM both_runs b JOIN findings f ON f.run_id = b.run_id AND f.record_key = b.record_key
     WHERE NOT EXISTS (SELECT 1 FROM findings g WHERE g.run_id = b.previous_run_id AND g.record_key = b.record_key
                       AND g.what = f.what AND g.field IS NOT DISTINCT FROM f.field)
 ),
 finding_fixed AS (
-    SELECT b.run_id, b.registry, b.previous_run_id, b.record_key, b.source_row, b.previous_source_row,
+    SELECT b.run_id, b.registry, b.previous_run_id, b.record_key, b.source_row, b.owner_index, b.previous_source_row,
            f.what || '_fixed' AS change, f.field, NULL::VARCHAR AS detail
     FROM both_runs b JOIN findings f ON f.run_id = b.previous_run_id AND f.record_key = b.record_key
     WHERE f.what <> 'dead_still_paid'
@@ -87,19 +89,20 @@ finding_fixed AS (
                       AND g.what = f.what AND g.field IS NOT DISTINCT FROM f.field)
 ),
 effective AS (
-    SELECT e.run_id, k.record_key, e.source_row, e.status, e.so_dinh_danh
+    SELECT e.run_id, k.record_key, e.source_row, e.owner_index, e.status, e.so_dinh_danh
     FROM links_effective e JOIN keyed k USING (run_id, source_row, owner_index)
 ),
 link_changes AS (
-    SELECT p.run_id, p.registry, p.previous_run_id, n.record_key, n.source_row, o.source_row AS previous_source_row,
-           'link_changed' AS change, NULL::VARCHAR AS field,
+    SELECT p.run_id, p.registry, p.previous_run_id, n.record_key, n.source_row, n.owner_index,
+           o.source_row AS previous_source_row, 'link_changed' AS change, NULL::VARCHAR AS field,
            o.status || ' → ' || n.status AS detail
     FROM pairs p
     JOIN effective n ON n.run_id = p.run_id
     JOIN effective o ON o.run_id = p.previous_run_id AND o.record_key = n.record_key
     WHERE n.status IS DISTINCT FROM o.status OR n.so_dinh_danh IS DISTINCT FROM o.so_dinh_danh
 )
-SELECT run_id, registry, previous_run_id, change, record_key, source_row, previous_source_row, field, detail
+SELECT run_id, registry, previous_run_id, change, record_key, source_row, owner_index, previous_source_row, field,
+       detail
 FROM (
     SELECT * FROM record_changes
     UNION ALL SELECT * FROM removed
@@ -120,6 +123,7 @@ CHANGES_COLUMNS = (
     ),
     ("record_key", "registry_persons.record_key: the record across runs (own key and owner place)"),
     ("source_row", "Row in this run's file (NULL for a removed record)"),
+    ("owner_index", "Owner position within the row (land); 0 otherwise"),
     ("previous_source_row", "Row in the previous run's file (NULL for an added record)"),
     ("field", "The field of a mismatch or missing-field change"),
     ("detail", "link_changed: previous status → this status (the person may have changed too)"),
