@@ -28,7 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 import polars as pl
@@ -65,6 +65,13 @@ def new_run_id(registry: str) -> str:
 
 def package_versions() -> dict[str, str]:
     """Versions recorded in the run ledger, so an auditor can tell which code linked a row."""
+    return dict(_installed_versions())
+
+
+@cache
+def _installed_versions() -> dict[str, str]:
+    """Read once per process (≈0.08 s of metadata scanning per run otherwise): the code a
+    process runs is the code it imported, whatever is installed later."""
     out = {}
     for name in ("doisoat", "polars", "duckdb", "prefect", "great_expectations", "vietnamadminunits", "pyarrow"):
         try:
