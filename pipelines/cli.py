@@ -439,6 +439,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `doisoat` command. Called from the command line (argv None), it also ends the run's
+    validation process before returning (pipelines.flow.stop_validation_process); a caller in the
+    same interpreter (the tests) passes argv and keeps that process for its next run."""
+    try:
+        return _main(argv)
+    finally:
+        flow = sys.modules.get("pipelines.flow")  # not imported: no validation process was started
+        if argv is None and flow is not None:
+            flow.stop_validation_process()
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     owner_only_umask()  # everything this command writes is readable by its owner only
     # run and demo also write their log to <out>/doisoat.log; other commands log to stderr only

@@ -56,3 +56,46 @@ def test_the_validation_process_dies_with_a_killed_run():
         assert not _alive(worker), "the validation worker outlived the killed run"
     finally:
         parent.kill()
+
+
+TINY_POPULATION = ROOT / "tests" / "fixtures" / "tiny" / "population.csv"
+
+
+def _refused_run(tmp_path: Path) -> list[str]:
+    empty = tmp_path / "rong.csv"
+    empty.write_bytes(b"")
+    return ["run", "social_welfare", "--population", str(TINY_POPULATION), "--input", str(empty),
+            "--db", str(tmp_path / "kho.duckdb"), "--out", str(tmp_path / "bao_cao")]  # fmt: skip
+
+
+def test_a_refused_file_keeps_the_validation_process_for_the_next_run(tmp_path, capsys):
+    """Within one interpreter (a test session, a demo), a file refused while reading does not
+    stop the validation process: the next run reuses it instead of importing GX again."""
+    from pipelines import flow
+    from pipelines.cli import main
+
+    assert main(_refused_run(tmp_path)) == 2
+    pool = flow._Background._shared
+    assert pool is not None
+    worker = pool.submit(os.getpid).result()
+    assert main(_refused_run(tmp_path)) == 2
+    assert flow._Background._shared is pool and pool.submit(os.getpid).result() == worker
+    assert "[input_invalid]" in capsys.readouterr().err
+
+
+def test_the_command_line_ends_the_validation_process_with_the_command(tmp_path):
+    """`doisoat` from the command line (argv None) ends the process when the command ends,
+    instead of the interpreter's exit waiting for its GX import."""
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.argv = ["doisoat", *{_refused_run(tmp_path)!r}]
+        from pipelines.cli import main
+        code = main()
+        from pipelines import flow
+        print(code, flow._Background._shared, flush=True)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.stdout.split() == ["2", "None"], done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and "leaked" not in done.stderr, done.stderr
