@@ -29,6 +29,7 @@ from pipelines.ingest import (
     IngestResult,
     load_column_map,
     read_csv_fast,
+    read_parquet_fast,
     read_table,
     sha256_file,
 )
@@ -233,9 +234,14 @@ def read_population(path: Path, sha: str = "", columns: tuple[ColumnSpec, ...] =
     Why apart from `load_population`: the benchmark (bench/bench_matching.py) prepares its
     population through exactly this path, so it measures the matcher on what `doisoat run` feeds it."""
     path = Path(path)
-    # a plain UTF-8 extract is parsed by polars; anything else by the forgiving reader (same result)
+    # a plain UTF-8 CSV or an all-text Parquet extract is read by polars; anything else by the forgiving
+    # reader (same result)
     with progress.part("read_population", "  Đọc tệp trích xuất…"):
-        res = read_csv_fast(path, columns) or read_table(path, columns, role="population")
+        res = (
+            read_csv_fast(path, columns)
+            or read_parquet_fast(path, columns)
+            or read_table(path, columns, role="population")
+        )
     with progress.part("normalize_population", "  Chuẩn hoá trích xuất…"):
         frame = _normalized_population(res, sha, columns)
     if frame.height and reference_key_is_id(columns) and frame["id12"].null_count() == frame.height:

@@ -27,7 +27,7 @@ from pipelines.ingest.header import (
 )
 from pipelines.ingest.lines import SKIP_REASONS, SKIPPED_COLUMNS, mask_text
 from pipelines.ingest.sources import check_workbook, read_grid, read_sheets, sha256_file
-from pipelines.ingest.table import IngestResult, read_csv_fast, read_table
+from pipelines.ingest.table import IngestResult, read_csv_fast, read_parquet_fast, read_table
 
 __all__ = [
     "SKIPPED_COLUMNS",
@@ -40,6 +40,7 @@ __all__ = [
     "locate_header",
     "mask_text",
     "read_csv_fast",
+    "read_parquet_fast",
     "read_grid",
     "read_sheets",
     "read_table",

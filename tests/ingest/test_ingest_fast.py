@@ -75,3 +75,50 @@ def test_fast_path_steps_aside(tmp_path, case):
     # and the forgiving reader still reads it (the case is a real file, not a broken one)
     slow = read_table(path, POPULATION_COLUMNS, role="population")
     assert slow.frame.height == 3
+
+
+def _parquet(path, header: str, rows: list[str]):
+    import csv
+    import io
+
+    import polars as pl
+
+    names = header.split(",")
+    values = list(csv.reader(io.StringIO("\n".join(rows))))
+    pl.DataFrame(
+        {n: [r[i] for r in values] for i, n in enumerate(names)}, schema={n: pl.String for n in names}
+    ).write_parquet(path)
+    return path
+
+
+def test_parquet_fast_path_equals_the_forgiving_reader(tmp_path):
+    """An extract exported as all-text Parquet: polars reads it whole, with exactly the forgiving result."""
+    from pipelines.ingest import read_parquet_fast
+
+    path = _parquet(tmp_path / "csdlqg.parquet", HEADER, ROWS)
+    fast = read_parquet_fast(path, POPULATION_COLUMNS)
+    slow = read_table(path, POPULATION_COLUMNS, role="population")
+    assert fast is not None
+    assert fast.frame.equals(slow.frame)
+    assert fast.info == slow.info and fast.notes == slow.notes
+    assert fast.frame["ngay_sinh"][1] == "1991-03-04" and fast.frame["ho_ten_me"][1] is None
+
+
+@pytest.mark.parametrize("case", ["blank_row", "totals_row", "not_nfc", "typed_column"])
+def test_parquet_fast_path_steps_aside(tmp_path, case):
+    import polars as pl
+
+    from pipelines.ingest import read_parquet_fast
+
+    rows = list(ROWS)
+    if case == "blank_row":
+        rows.insert(1, ",,,,,,")
+    elif case == "totals_row":
+        rows.append("Tổng cộng,,,,,,")
+    elif case == "not_nfc":
+        rows[0] = unicodedata.normalize("NFD", rows[0])
+    path = _parquet(tmp_path / "x.parquet", HEADER, rows)
+    if case == "typed_column":
+        pl.read_parquet(path).with_columns(pl.lit(1).alias("Mã tỉnh")).write_parquet(path)
+    assert read_parquet_fast(path, POPULATION_COLUMNS) is None
+    read_table(path, POPULATION_COLUMNS, role="population")  # the forgiving path still reads it
