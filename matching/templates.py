@@ -284,24 +284,23 @@ def person_name(
             _null(whole),
             exact,
             Level("swapped", f"r.{g} = p.{f} AND r.{f} = p.{g}"),
-            Level(
-                "given_exact_family_close",
-                f"r.{g} = p.{g} AND {_jw(f'r.{f}', f'p.{f}')} >= {part_jw:.2f}",
-                tf=f"tf_{g}",
-                tf_key=g,
-                params={"function": "jaro_winkler_similarity", "threshold": part_jw},
-            ),
-            Level(
-                "family_exact_given_close",
-                f"r.{f} = p.{f} AND {_jw(f'r.{g}', f'p.{g}')} >= {part_jw:.2f}",
-                tf=f"tf_{f}",
-                tf_key=f,
-                params={"function": "jaro_winkler_similarity", "threshold": part_jw},
-            ),
+            _exact_and_close("given_exact_family_close", g, f, part_jw),
+            _exact_and_close("family_exact_given_close", f, g, part_jw),
             *jw,
             Level("one_part_exact", f"r.{g} = p.{g} OR r.{f} = p.{f}"),
             Level("different", "TRUE"),
         ),
+    )
+
+
+def _exact_and_close(label: str, exact: str, close: str, jw: float) -> Level:
+    """One name part equal (its term frequency scales the weight), the other Jaro-Winkler close."""
+    return Level(
+        label,
+        f"r.{exact} = p.{exact} AND {_jw(f'r.{close}', f'p.{close}')} >= {jw:.2f}",
+        tf=f"tf_{exact}",
+        tf_key=exact,
+        params={"function": "jaro_winkler_similarity", "threshold": jw},
     )
 
 
