@@ -37,6 +37,9 @@ from matching.settings import LinkSettings
 from matching.sql import quote_name
 
 DETERMINISTIC_METHODS = ("id_exact", "cmnd9", "id_one_edit")
+# A row's candidates in order: labelled first, then by weight; pop_rec_id makes the order total,
+# so a partitioned run's merged ranking is the same as one machine's (matching/partitioned.py).
+RANK_ORDER = "labelled DESC, match_weight DESC, pop_rec_id"
 
 
 @dataclass
@@ -79,9 +82,13 @@ def _prepare(con, registry: str, population: str, comparisons: list[Comparison],
 
 
 def _tf_means(con, comparisons: list[Comparison]) -> dict[str, float]:
-    """Average term frequency of a random population pair (sum of squared value shares)."""
+    """Average term frequency of a random population pair (sum of squared value shares).
+
+    Added up in one order (a parallel sum's order, hence its last bits, varies from run to run)."""
     return {
-        col: float(con.execute(f"SELECT coalesce(sum(tf * tf), 1.0) FROM _lk_{col}").fetchone()[0])
+        col: float(
+            con.execute(f"SELECT coalesce(list_sum(list(tf * tf ORDER BY tf)), 1.0) FROM _lk_{col}").fetchone()[0]
+        )
         for col in tf_columns(comparisons)
     }
 
@@ -106,11 +113,12 @@ def _decisions(con, decisions: pl.DataFrame | None) -> None:
     con.unregister("_lk_dec_in")
 
 
-def _index(con, s: LinkSettings, rules: list[BlockingRule]) -> pl.DataFrame:
-    """Candidate pairs: decided and deterministic links (labelled) + their rejects + blocked pairs of the rest.
+def _fixed(con) -> None:
+    """`_lk_fixed` (decided and deterministic links) and `_lk_rem` (the rows left for blocking).
 
     A reviewer's decision outranks the ID passes: an accepted pair replaces the record's ID-pass
-    link, a rejected pair is dropped wherever it came from."""
+    link, a rejected pair is dropped wherever it came from. The partitioned run
+    (matching/partitioned.py) runs this once, centrally, then blocks the rest in partitions."""
     run_deterministic(con, "_lk_r", "_lk_p")
     con.execute(
         """
@@ -124,6 +132,11 @@ def _index(con, s: LinkSettings, rules: list[BlockingRule]) -> pl.DataFrame:
         """
     )
     con.execute("CREATE OR REPLACE TEMP TABLE _lk_rem AS SELECT r.* FROM _lk_r r ANTI JOIN _lk_fixed d USING (rec_id)")
+
+
+def _index(con, s: LinkSettings, rules: list[BlockingRule]) -> pl.DataFrame:
+    """Candidate pairs: decided and deterministic links (labelled) + their rejects + blocked pairs of the rest."""
+    _fixed(con)
     counts = block(con, rules, "_lk_rem", "_lk_p", "_lk_blocked", s.max_pairs_per_rule)
     con.execute(
         """
@@ -140,6 +153,11 @@ def _index(con, s: LinkSettings, rules: list[BlockingRule]) -> pl.DataFrame:
         GROUP BY rec_id, pop_rec_id
         """
     )
+    return _blocking_frame(con, counts)
+
+
+def _blocking_frame(con, counts: list[tuple[str, int]]) -> pl.DataFrame:
+    """(rule, pairs): the ID passes' links and candidates, then each blocking rule's count."""
     det = con.execute(
         "SELECT rule, count(*) "
         "FROM (SELECT method AS rule FROM _lk_fixed UNION ALL SELECT rule FROM _det_candidates) "
@@ -167,9 +185,15 @@ def _compare(con, comparisons: list[Comparison]) -> None:
 
 
 def _train(con, comparisons, s: LinkSettings, n_p: int) -> Model:
-    u, n_u = estimate_u(con, comparisons, "_lk_r", "_lk_p", s.u_sample_pairs, s.seed)
     lab = patterns(con, "_lk_cmp", comparisons, "labelled")
     unl = patterns(con, "_lk_cmp", comparisons, "NOT labelled")
+    return _fit(con, comparisons, s, n_p, lab, unl)
+
+
+def _fit(con, comparisons, s: LinkSettings, n_p: int, lab, unl) -> Model:
+    """u by random sampling of `_lk_r` x `_lk_p`, m and lambda by EM over the agreement patterns
+    (`lab`, `unl`: counts, so a partitioned run sums its partitions' patterns and fits the same model)."""
+    u, n_u = estimate_u(con, comparisons, "_lk_r", "_lk_p", s.u_sample_pairs, s.seed)
     n_rem = con.execute("SELECT count(*) FROM _lk_rem").fetchone()[0]
     n_unl = int(unl[:, -1].sum()) if len(unl) else 0
     m, prior, iters = train(comparisons, u, lab, unl, s.em_iterations, total_pairs=n_rem * n_p)
@@ -205,10 +229,8 @@ def _score(con, comparisons, model: Model, s: LinkSettings) -> None:
         ),
         ranked AS (
             SELECT *, 1.0 / (1.0 + pow(2.0, -match_weight)) AS match_probability,
-                   row_number() OVER (PARTITION BY rec_id ORDER BY labelled DESC, match_weight DESC, pop_rec_id)
-                     AS rank,
-                   lead(match_weight) OVER (PARTITION BY rec_id ORDER BY labelled DESC, match_weight DESC, pop_rec_id)
-                     AS runner_up_weight
+                   row_number() OVER (PARTITION BY rec_id ORDER BY {RANK_ORDER}) AS rank,
+                   lead(match_weight) OVER (PARTITION BY rec_id ORDER BY {RANK_ORDER}) AS runner_up_weight
             FROM scored
         )
         SELECT * FROM ranked WHERE rank <= {int(s.top_k)}

@@ -185,9 +185,12 @@ def estimate_u(
 
 
 def patterns(con: duckdb.DuckDBPyConnection, table: str, comparisons: list[Comparison], where: str) -> np.ndarray:
-    """Distinct level vectors with their counts: array of shape (n_patterns, n_comparisons + 1)."""
+    """Distinct level vectors with their counts: array of shape (n_patterns, n_comparisons + 1).
+
+    Sorted by pattern: EM's sums then add in one order, so the model is the same to the last bit
+    from run to run and when a partitioned run sums its partitions' patterns."""
     cols = ", ".join(c.column for c in comparisons)
-    rows = con.execute(f"SELECT {cols}, count(*) FROM {table} WHERE {where} GROUP BY ALL").fetchall()
+    rows = con.execute(f"SELECT {cols}, count(*) FROM {table} WHERE {where} GROUP BY ALL ORDER BY ALL").fetchall()
     if not rows:
         return np.zeros((0, len(comparisons) + 1), dtype=np.int64)
     return np.array(rows, dtype=np.int64)
