@@ -181,6 +181,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         column_map=Path(args.column_map) if args.column_map else None,
         by_commune=args.by_commune,
         password_file=Path(args.password_file) if args.password_file else None,
+        dask_address=args.dask_address,
+        dask_workers=args.dask_workers,
+        dask_workdir=Path(args.dask_workdir) if args.dask_workdir else None,
     )
 
 
@@ -246,6 +249,38 @@ def _commune_options(p: argparse.ArgumentParser) -> None:
         help="tệp văn bản chứa mật khẩu (dòng đầu, ít nhất 12 ký tự) dùng cho mọi sổ của xã; nếu bỏ trống, "
         "mỗi xã một mật khẩu ngẫu nhiên, ghi vào mat_khau_<sổ>.csv (chỉ chủ sở hữu đọc được) — "
         "gửi mật khẩu riêng, không kèm tệp",
+    )
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"cần một số nguyên từ 1 trở lên, không phải '{text}'")
+    return value
+
+
+def _dask_options(p: argparse.ArgumentParser) -> None:
+    """run: the match stage in partitions on a Dask cluster (pipelines/cluster.py; README "Chạy ở quy mô quốc gia")."""
+    p.add_argument(
+        "--dask-address",
+        metavar="ĐỊA_CHỈ",
+        help="địa chỉ bộ lập lịch của một cụm Dask (vd. tcp://10.0.0.5:8786): bước ghép nối chạy chia phần "
+        "trên các worker của cụm, kết quả giống hệt khi chạy trên một máy",
+    )
+    p.add_argument(
+        "--dask-workers",
+        type=_at_least_one,
+        metavar="SỐ",
+        help="không có cụm sẵn: dựng một cụm Dask tạm trên máy này với SỐ tiến trình worker",
+    )
+    p.add_argument(
+        "--dask-workdir",
+        metavar="THƯ_MỤC",
+        help="thư mục mọi worker cùng đọc/ghi được (hệ thống tệp dùng chung) cho các tệp Parquet của từng phần; "
+        "xoá khi ghép nối xong (mặc định: thư mục tạm của máy này)",
     )
 
 
@@ -358,6 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--column-map", metavar="TỆP_YAML", help="tệp YAML ánh xạ tiêu đề cột → tên cột chuẩn (mặc định: không dùng)"
     )
     _commune_options(p)
+    _dask_options(p)
     _output_options(p)
     p.set_defaults(func=_cmd_run)
 

@@ -27,13 +27,14 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
 
 import polars as pl
 
-from pipelines import decisions, findings, match, normalize, progress, review, warehouse
+from pipelines import cluster, decisions, findings, match, normalize, progress, review, warehouse
 from pipelines.catalogue import load_registry, reference_columns
 from pipelines.errors import DoisoatError, InputError, safe_text, unexpected_error_text
 from pipelines.findings.alerts import registered_deaths
@@ -273,6 +274,7 @@ def _reconcile(
     concurrent_validation: bool = False,
     logger=None,
     reports: bool = True,
+    partitioning=None,
 ) -> RunSummary:
     """ingest → normalize → validate → person schema → match → checks → warehouse → reports.
 
@@ -340,7 +342,15 @@ def _reconcile(
             carried = step("carried_decisions", decisions.carried_decisions, db, spec, run_id, persons, pop.frame)
             notes += decisions.notes(carried)
             pop_persons = normalize.population_persons(pop, spec)
-            result = step("match", match.match_registry, spec, persons, pop_persons, decisions.constraints(carried))
+            result = step(
+                "match",
+                match.match_registry,
+                spec,
+                persons,
+                pop_persons,
+                decisions.constraints(carried),
+                partitioning,  # None: one machine; else matching.partitioned.Partitioning (a Dask cluster)
+            )
             log.debug(
                 "  ghép, từng bước: " + ", ".join(f"{k} {progress.seconds(v)}" for k, v in result.timings.items())
             )
@@ -563,23 +573,30 @@ def run_registry_cli(
     password_file: Path | None = None,
     spec_file: Path | None = None,
     population_spec: Path | None = None,
+    dask_address: str | None = None,
+    dask_workers: int | None = None,
+    dask_workdir: Path | None = None,
 ) -> int:
-    """`doisoat run`: a built-in registry by name, or any other declared in a spec file (`--spec`)."""
+    """`doisoat run`: a built-in registry by name, or any other declared in a spec file (`--spec`);
+    with `dask_address` or `dask_workers` the match runs in partitions on a Dask cluster (pipelines/cluster.py)."""
     spec = load_registry(spec_file) if spec_file is not None else get_spec(registry)
     if population_spec is not None:
         reference_columns(population_spec)  # a mistake in the file is refused before the run starts
-    summary = reconcile(
-        spec,
-        population,
-        input_file,
-        db,
-        out_dir,
-        unmasked=unmasked,
-        column_map=column_map,
-        population_spec=population_spec,
-        by_commune=by_commune,
-        password_file=password_file,
-    )
+    dask = dask_address is not None or dask_workers is not None
+    with cluster.partitioning(dask_address, dask_workers, dask_workdir) if dask else nullcontext() as partitioning:
+        summary = reconcile(
+            spec,
+            population,
+            input_file,
+            db,
+            out_dir,
+            unmasked=unmasked,
+            column_map=column_map,
+            population_spec=population_spec,
+            by_commune=by_commune,
+            password_file=password_file,
+            partitioning=partitioning,
+        )
     _print_run(summary)
     print(f"Lần chạy {summary.run_id} ({spec.title_vi}) — kho dữ liệu {db}")
     print(summary_table([summary]))

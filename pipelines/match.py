@@ -13,6 +13,7 @@ import polars as pl
 
 from matching import person_schema
 from matching.link import link_records
+from matching.partitioned import Partitioning, link_partitioned
 from matching.templates import FIELD_PREFIX
 from pipelines import foreigners, warehouse
 from pipelines.land import owners as land
@@ -29,16 +30,33 @@ def engine_input(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def match_registry(
-    spec: RegistrySpec, persons: pl.DataFrame, pop_persons: pl.DataFrame, decisions: pl.DataFrame | None = None
+    spec: RegistrySpec,
+    persons: pl.DataFrame,
+    pop_persons: pl.DataFrame,
+    decisions: pl.DataFrame | None = None,
+    partitioning: Partitioning | None = None,
 ):
     """Run the matcher in a scratch in-memory DuckDB (the warehouse is only touched at write time);
-    `decisions`: reviewers' earlier decisions that still hold (pipelines/decisions.constraints)."""
+    `decisions`: reviewers' earlier decisions that still hold (pipelines/decisions.constraints);
+    `partitioning`: blocking, comparison and scoring in partitions on a Dask cluster
+    (matching/partitioned.py: the same result as one machine's)."""
     con = duckdb.connect()
     try:
         for name, frame in (("registry_person", persons), ("population_person", pop_persons)):
             con.register(f"_{name}", engine_input(frame).to_arrow())
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM _{name}")
             con.unregister(f"_{name}")
+        if partitioning is not None:
+            return link_partitioned(
+                con,
+                "registry_person",
+                "population_person",
+                spec.match,
+                n_partitions=partitioning.n_partitions,
+                run_map=partitioning.run_map,
+                workdir=partitioning.workdir,
+                decisions=decisions,
+            )
         return link_records(con, "registry_person", "population_person", spec.match, decisions=decisions)
     finally:
         con.close()

@@ -36,6 +36,7 @@ COMPONENTS = {
     "pipelines.ingest": "ingest",
     "pipelines.normalize": "normalize",
     "pipelines.match": "match",
+    "pipelines.cluster": "cluster",
     "pipelines.decisions": "decisions",
     "pipelines.findings": "findings",
     "pipelines.warehouse": "warehouse",
@@ -68,6 +69,7 @@ ALLOWED = {
     "ingest": {"base", "normalizer"},
     "normalize": {"base", "catalogue", "ingest", "normalizer", "engine", "validation", "warehouse"},
     "match": {"base", "engine", "warehouse"},
+    "cluster": {"base", "engine"},
     "decisions": {"base", "warehouse"},
     "warehouse": {"base", "engine"},
     "findings": {"base", "catalogue", "validation", "normalizer", "warehouse"},
@@ -80,6 +82,7 @@ ALLOWED = {
         "normalize",
         "validation",
         "match",
+        "cluster",
         "decisions",
         "findings",
         "warehouse",
@@ -96,6 +99,8 @@ ALLOWED = {
 # Third-party libraries with one home each: the engine stays free of orchestration and of GX.
 ONLY_IN = {
     "prefect": {"orchestration"},
+    "prefect_dask": {"orchestration"},
+    "distributed": {"cluster"},
     "great_expectations": {"validation"},
 }
 
