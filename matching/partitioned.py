@@ -75,6 +75,16 @@ def run_serially(fn: Callable, args: list[tuple]) -> list:
 
 
 @dataclass(frozen=True)
+class Partitioning:
+    """How a caller wants the match partitioned: `run_map` runs the partition functions (on a
+    cluster's workers or here), `n_partitions` pieces, files in `workdir` (shared by all workers)."""
+
+    run_map: RunMap
+    n_partitions: int
+    workdir: str | None = None
+
+
+@dataclass(frozen=True)
 class Plan:
     """What every partition is told: where the inputs are, how many partitions, the settings."""
 
@@ -113,9 +123,16 @@ def _first_rule(rules: list[BlockingRule]) -> str:
     return "CASE " + " ".join(f"WHEN {_agrees(rule)} THEN {j}" for j, rule in enumerate(rules)) + " END"
 
 
+def _duckdb() -> duckdb.DuckDBPyConnection:
+    """A partition's own in-memory DuckDB (no progress bar: a worker's output is not a terminal)."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def _connect(plan: Plan) -> duckdb.DuckDBPyConnection:
     """A partition's own DuckDB, with views of the shared inputs (registry rows left for blocking)."""
-    con = duckdb.connect()
+    con = _duckdb()
     for view, name in (
         ("reg", "registry"),
         ("pop", "population"),
@@ -214,7 +231,7 @@ def score_partition(plan: Plan, i: int, model: dict) -> str:
     Parquet file whose path is returned (k+1: see the module docstring's proof)."""
     s = plan.settings
     comparisons = library.comparisons(s.comparisons)
-    con = duckdb.connect()
+    con = _duckdb()
     try:
         con.execute(f"CREATE TEMP TABLE _lk_cmp AS SELECT * FROM {plan.parquet(f'cmp_{int(i)}.parquet')}")
         link._score(con, comparisons, Model.from_dict(model, comparisons), dataclasses.replace(s, top_k=s.top_k + 1))
