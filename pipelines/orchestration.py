@@ -17,9 +17,12 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect_dask import DaskTaskRunner
 
 from pipelines import progress, warehouse
 from pipelines.catalogue import load_registry
+from pipelines.cluster import Partitioning
 from pipelines.errors import InputError
 from pipelines.findings.coverage import coverage_rows_for_artifact
 from pipelines.flow import DEMO_ORDER, demo_inputs, reconcile
@@ -78,6 +81,32 @@ def run_as_task(name: str, fn: Callable, *args, **kwargs):
     return t(*args, **kwargs)
 
 
+def _on_dask(fn: Callable, args: list[tuple]) -> list:
+    """`run_map` of the partitioned match (matching/partitioned.py) inside a flow run: each partition
+    a Prefect task submitted to the flow's DaskTaskRunner, so it runs on a Dask worker and shows
+    in the flow run (arguments are file paths and settings, never personal data)."""
+    t = task(
+        fn,
+        name=fn.__name__.replace("_", "-"),
+        cache_policy=NO_CACHE,
+        retries=1,  # a partition reads and writes only its own files: running it again is safe
+        retry_delay_seconds=2,
+        persist_result=False,
+    )
+    futures = [t.submit(*a) for a in args]
+    return [f.result() for f in futures]
+
+
+def _dask_partitioning(workdir: str | None) -> Partitioning | None:
+    """The match partitioned over the Dask workers when this flow runs on a DaskTaskRunner
+    (`reconcile_registry_dask`): one partition per worker thread; else None (one machine)."""
+    context = FlowRunContext.get()
+    if context is None or not isinstance(context.task_runner, DaskTaskRunner):
+        return None
+    threads = sum(context.task_runner.client.nthreads().values())  # the client starts the cluster if needed
+    return Partitioning(run_map=_on_dask, n_partitions=max(1, threads), workdir=workdir)
+
+
 @flow(name="reconcile-registry", log_prints=False)
 def reconcile_registry(
     registry: str,
@@ -90,9 +119,12 @@ def reconcile_registry(
     by_commune: bool = False,
     password_file: str | None = None,
     spec_file: str | None = None,
+    dask_workdir: str | None = None,
 ) -> dict:
     """Reconcile one registry file against a CSDLQG extract: a built-in registry by name, or one
-    declared in a YAML spec file (`spec_file`, as `doisoat run --spec`; `registry` is then its name)."""
+    declared in a YAML spec file (`spec_file`, as `doisoat run --spec`; `registry` is then its name).
+    Run on a DaskTaskRunner (`reconcile_registry_dask`), the match stage is partitioned over the
+    cluster, its files in `dask_workdir` (a folder every worker reaches; default: a temporary one)."""
     logger = get_run_logger()
     spec = load_registry(spec_file) if spec_file else get_spec(registry)
     input_path = Path(input_file) if input_file else Path(population).parent / f"{registry}.csv"
@@ -109,6 +141,7 @@ def reconcile_registry(
             password_file=Path(password_file) if password_file else None,
             step=run_as_task,
             logger=logger,
+            partitioning=_dask_partitioning(dask_workdir),
         )
 
     con = warehouse.connect(db, REGISTRIES.values())
@@ -126,6 +159,46 @@ def reconcile_registry(
     )
     logger.info("run %s: %s", summary.run_id, json.dumps(summary.row_counts))
     return {"run_id": summary.run_id, **summary.row_counts}
+
+
+@flow(name="reconcile-registry-dask", log_prints=False)
+def reconcile_registry_dask(
+    registry: str,
+    population: str = "data/sample/population.csv",
+    input_file: str | None = None,
+    db: str = "out/doisoat.duckdb",
+    out_dir: str = "out",
+    unmasked: bool = False,
+    spec_file: str | None = None,
+    dask_address: str | None = None,
+    dask_workers: int = 2,
+    dask_workdir: str | None = None,
+) -> dict:
+    """`reconcile_registry` with its match stage partitioned on a Dask cluster (README "Chạy ở quy mô
+    quốc gia"): the scheduler at `dask_address` (tcp://host:8786 — dask-kubernetes, dask-jobqueue or
+    `dask scheduler`; its workers need doisoat installed and `dask_workdir` shared), else a temporary
+    LocalCluster of `dask_workers` processes. The result is the one-machine result."""
+    if dask_address:
+        runner = DaskTaskRunner(address=dask_address)
+    else:
+        runner = DaskTaskRunner(
+            cluster_kwargs={
+                "n_workers": max(1, int(dask_workers)),
+                "threads_per_worker": 1,
+                "processes": True,
+                "dashboard_address": None,
+            }
+        )
+    return reconcile_registry.with_options(task_runner=runner)(
+        registry,
+        population=population,
+        input_file=input_file,
+        db=db,
+        out_dir=out_dir,
+        unmasked=unmasked,
+        spec_file=spec_file,
+        dask_workdir=dask_workdir,
+    )
 
 
 @flow(name="reconcile-all", log_prints=False)

@@ -89,7 +89,7 @@ ALLOWED = {
         "review",
         "reports",
     },
-    "orchestration": {"base", "catalogue", "flow", "findings", "warehouse"},
+    "orchestration": {"base", "catalogue", "flow", "cluster", "findings", "warehouse"},
     "serve": {"base"},
     "clean": {"base", "catalogue", "ingest", "normalize", "normalizer", "reports"},
     "cli": {"base", "catalogue", "flow", "clean", "reports", "serve", "sample", "warehouse"},

@@ -22,3 +22,13 @@ def test_prefect_yaml_declares_a_scheduled_deployment_per_registry():
         assert d["schedules"][0]["timezone"] == "Asia/Ho_Chi_Minh"
         assert d["entrypoint"].startswith("pipelines/orchestration.py:")
     assert "set_working_directory" in json.dumps(doc["pull"])
+
+
+def test_prefect_yaml_declares_the_dask_deployment():
+    """The partitioned match through Prefect's DaskTaskRunner: a scheduler address or a local cluster."""
+    doc = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+    dask = [d for d in doc["deployments"] if d["entrypoint"] == "pipelines/orchestration.py:reconcile_registry_dask"]
+    assert [d["name"] for d in dask] == ["social-welfare-dask"]
+    params = dask[0]["parameters"]
+    assert params["registry"] == "social_welfare" and params["dask_address"] is None and params["dask_workers"] == 2
+    assert "dask_workdir" in params and dask[0]["schedules"][0]["active"] is True

@@ -107,7 +107,7 @@ def test_serve_runs_a_scheduled_deployment_and_stops_on_one_sigterm(tmp_path):
 
         # the scheduler turns prefect.yaml's cron schedules into scheduled runs (none with SQLAlchemy 2.1)
         deployments = _api("POST", f"{api}/deployments/filter", {})
-        assert len(deployments) == 6
+        assert len(deployments) == 7
 
         def scheduled_per_deployment():
             scheduled = _api(
@@ -122,8 +122,10 @@ def test_serve_runs_a_scheduled_deployment_and_stops_on_one_sigterm(tmp_path):
         assert _wait_for(scheduled_per_deployment, 120, "scheduler created no run for some deployment", server_log)
 
         # serve deployed prefect.yaml; give its social-welfare deployment a schedule due in 30 s,
-        # whose runs read the tiny fixture and write a warehouse in tmp_path
+        # whose runs read the tiny fixture and write a warehouse in tmp_path — and its Dask deployment
+        # (the match partitioned on a LocalCluster of 2 worker processes) one due just after, another warehouse
         dep = _api("GET", f"{api}/deployments/name/reconcile-registry/social-welfare")
+        dask_dep = _api("GET", f"{api}/deployments/name/reconcile-registry-dask/social-welfare-dask")
         anchor = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)).replace(microsecond=0)
         params = {
             "population": str(TINY / "population.csv"),
@@ -131,29 +133,32 @@ def test_serve_runs_a_scheduled_deployment_and_stops_on_one_sigterm(tmp_path):
             "db": str(db),
             "out_dir": str(tmp_path / "reports"),
         }
-        _api(
-            "PATCH",
-            f"{api}/deployments/{dep['id']}",
-            {
-                "schedules": [
-                    {
-                        "schedule": {
-                            "interval": 3600,
-                            "anchor_date": anchor.isoformat(),
-                            "timezone": "Asia/Ho_Chi_Minh",
-                        },
-                        "active": True,
-                        "parameters": params,
-                    }
-                ]
-            },
-        )
+        dask_db = tmp_path / "dask.duckdb"
+        dask_params = {**params, "db": str(dask_db), "out_dir": str(tmp_path / "reports_dask"), "dask_workers": 2}
+        for d, p, when in ((dep, params, anchor), (dask_dep, dask_params, anchor + dt.timedelta(seconds=5))):
+            _api(
+                "PATCH",
+                f"{api}/deployments/{d['id']}",
+                {
+                    "schedules": [
+                        {
+                            "schedule": {
+                                "interval": 3600,
+                                "anchor_date": when.isoformat(),
+                                "timezone": "Asia/Ho_Chi_Minh",
+                            },
+                            "active": True,
+                            "parameters": p,
+                        }
+                    ]
+                },
+            )
 
-        def runs():
-            return _api("POST", f"{api}/flow_runs/filter", {"deployments": {"id": {"any_": [dep["id"]]}}})
+        def runs(deployment=dep):
+            return _api("POST", f"{api}/flow_runs/filter", {"deployments": {"id": {"any_": [deployment["id"]]}}})
 
-        def finished():
-            done = [r for r in runs() if r["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")]
+        def finished(deployment=dep):
+            done = [r for r in runs(deployment) if r["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")]
             return done
 
         done = _wait_for(finished, 300, "no finished run of the scheduled deployment", out)
@@ -183,6 +188,26 @@ def test_serve_runs_a_scheduled_deployment_and_stops_on_one_sigterm(tmp_path):
             "POST", f"{api}/artifacts/filter", {"artifacts": {"key": {"any_": ["coverage-social-welfare"]}}}
         )
         assert artifacts and run_id in artifacts[0]["description"]
+
+        # the Dask deployment: scheduled too, completed, its partitions ran as Prefect tasks on the
+        # DaskTaskRunner (2 workers: 2 partitions per step), and its links are the plain run's links
+        dask_done = _wait_for(lambda: finished(dask_dep), 300, "no finished run of the Dask deployment", out)
+        assert [r["state_type"] for r in dask_done] == ["COMPLETED"], (tmp_path / "prefect" / "worker.log").read_text()[
+            -3000:
+        ]
+        assert dask_done[0]["auto_scheduled"] is True
+        tasks = _api("POST", f"{api}/task_runs/filter", {"task_runs": {"name": {"like_": "partition"}}})
+        names = sorted(t["name"].rsplit("-", 1)[0] for t in tasks if t["state_type"] == "COMPLETED")
+        assert names == sorted(["count-partition", "compare-partition", "score-partition"] * 2), names
+        columns = "rec_id, pop_rec_id, so_dinh_danh, status, method, match_weight, match_probability"
+        links = {}
+        for path in (db, dask_db):
+            con = duckdb.connect(str(path), read_only=True)
+            try:
+                links[path] = con.execute(f"SELECT {columns} FROM links ORDER BY rec_id").fetchall()
+            finally:
+                con.close()
+        assert len(links[dask_db]) == 5 and links[dask_db] == links[db]
 
         # one SIGTERM to serve: it sends one SIGTERM to the worker, then to the server; both stop
         serve.send_signal(signal.SIGTERM)
