@@ -41,6 +41,11 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def _load(workdir: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     for table, f in (("registry", "social_welfare"), ("population", "population")):
@@ -68,6 +73,8 @@ def _cluster(workers: int):
 def run_workers(con, one, workers: int, workdir: Path) -> dict:
     cluster, client = _cluster(workers)
     try:
+        cpu0 = client.run(_cpu_s)
+        driver0 = _cpu_s()
         t = time.perf_counter()
         res = partitioned.link_partitioned(
             con,
@@ -79,11 +86,20 @@ def run_workers(con, one, workers: int, workdir: Path) -> dict:
             workdir=str(workdir),
         )
         seconds = time.perf_counter() - t
+        driver_cpu = _cpu_s() - driver0
+        cpu = {k: v - cpu0[k] for k, v in client.run(_cpu_s).items()}
         peaks = client.run(_peak_mib)
     finally:
         client.close()
         cluster.close()
-    return {"seconds": seconds, "worker_peak_mib": max(peaks.values()), "same": _same(res, one), "steps": res.timings}
+    return {
+        "seconds": seconds,
+        "driver_cpu": driver_cpu,
+        "worker_cpu": sorted(cpu.values()),
+        "worker_peak_mib": max(peaks.values()),
+        "same": _same(res, one),
+        "steps": res.timings,
+    }
 
 
 def profile(con, one, n: int, workdir: Path) -> dict:
@@ -137,22 +153,30 @@ def main() -> None:
     print(f"# load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
     con = _load(workdir)
     rows, persons = (con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("registry", "population"))
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), _cpu_s()
     one = link_records(con, "registry", "population", SPEC.match)
-    single = time.perf_counter() - t
+    single, single_cpu = time.perf_counter() - t, _cpu_s() - cpu
     print(f"# {persons:,} persons x {rows:,} rows; one machine {single:.1f}s steps {one.timings}", flush=True)
     results = {}
     for w in (int(x) for x in args.workers.split(",")):
         results[w] = r = run_workers(con, one, w, workdir)
         print(f"# {w} worker(s): {r['seconds']:.1f}s same={r['same']} steps {r['steps']}", flush=True)
     prof = profile(con, one, args.profile_partitions, workdir)
-    print("\n| run | wall s | speed-up vs 1 worker | peak MiB per worker | identical to one machine |")
-    print("|---|---|---|---|---|")
-    print(f"| one machine (`link_records`) | {single:.1f} | | {_peak_mib():,.0f} (driver process) | |")
+    print(f"# load average at end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(
+        "\n| run | wall s | speed-up vs 1 worker | driver CPU s | CPU s per worker | peak MiB per worker "
+        "| identical to one machine |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    print(f"| one machine (`link_records`) | {single:.1f} | | {single_cpu:.1f} | | {_peak_mib():,.0f} (driver) | |")
     base = results.get(1, {}).get("seconds")
     for w, r in results.items():
         speed = f"{base / r['seconds']:.2f}x" if base else ""
-        print(f"| Dask, {w} worker(s) | {r['seconds']:.1f} | {speed} | {r['worker_peak_mib']:,.0f} | {r['same']} |")
+        per = ", ".join(f"{c:.1f}" for c in r["worker_cpu"])
+        print(
+            f"| Dask, {w} worker(s) | {r['seconds']:.1f} | {speed} | {r['driver_cpu']:.1f} | {per} "
+            f"| {r['worker_peak_mib']:,.0f} | {r['same']} |"
+        )
     n = args.profile_partitions
     print(f"\nprofile: {n} partitions on one worker, identical={prof['same']}, worker peak {prof['peak']:,.0f} MiB")
     for name, times in prof["per_step"].items():

@@ -10,14 +10,15 @@ with a shared filesystem works. The engine stays free of Dask and Prefect: the c
 
 What runs where (the driver is the caller's process and DuckDB connection):
 - driver: `_prepare` (registry copy, population view, term-frequency tables), reviewers'
-  decisions, the ID passes and `_lk_fixed` (`link._fixed`), the u sample, the EM fit, the
-  one-to-one assignment, the household look-up and the evidence — the same functions
-  `link_records` calls, so their SQL is the same text.
+  decisions, the ID passes and `_lk_fixed` (`link._fixed`), the Parquet files of the partitions
+  (`_export`), the u sample, the EM fit, the one-to-one assignment, the household look-up and the
+  evidence — the same functions `link_records` calls, so their SQL is the same text.
 - partition i (`count_partition`, `compare_partition`, `score_partition`): the blocked pairs
-  whose *registry row's* key of the rule hashes to i (`hash(keys) % n = i`; a pair of a rule
-  needs equal keys on both sides, so the population side is scanned, never filtered or held),
-  the ID passes' candidates and labelled pairs whose rec_id hashes to i; their comparison,
-  pattern counts and, once the model is fitted, scores and top-k.
+  whose rule key hashes to i (`hash(keys) % n = i`, on the registry row and, through the
+  population's per-rule buckets written by `_export`, on the person: a pair of a rule has equal
+  keys, so both fall in the same partition), the ID passes' candidates and labelled pairs whose
+  rec_id hashes to i; their comparison, pattern counts and, once the model is fitted, scores and
+  top-k.
 
 Every candidate pair is generated in exactly one partition. A pair that several blocking rules
 find is kept only by its *first* rule (rule j's join also requires that no earlier rule's keys
@@ -40,9 +41,10 @@ So the candidate set is the one `link_records` builds, cut into disjoint parts, 
   k-th candidate (`lead` over the ranking) is the global one too. No pair is in two partitions,
   so nothing needs deduplicating (checked anyway).
 
-Memory per partition: its share of the registry rows, pairs and comparison vectors (about 1/n of
-each) plus a hash table of one rule's registry keys while the population streams past; the
-population itself is scanned from Parquet once per rule per partition, never held whole.
+Memory and reading per partition: its share of the registry rows, pairs and comparison vectors
+(about 1/n of each), one rule's bucket of the population at a time (rec_id and the key columns of
+about 1/n of the persons), and the full rows of the persons its pairs name — found by one pass
+over the population's Parquet file, the only read of the whole population a partition makes.
 """
 
 from __future__ import annotations
@@ -107,8 +109,9 @@ class Plan:
 
 
 def _part(keys, n: int) -> str:
-    """The partition of a row by the hash of `keys` (DuckDB's hash: the same in every process)."""
-    return f"(hash({', '.join(keys)}) % {int(n)})"
+    """The partition of a row by the hash of `keys`, as text: the same on both sides (a year typed
+    SMALLINT on one side and INTEGER on the other hashes alike) and in every process (DuckDB's hash)."""
+    return f"(hash({', '.join(f'{k}::VARCHAR' for k in keys)}) % {int(n)})"
 
 
 def _agrees(rule: BlockingRule) -> str:
@@ -121,6 +124,20 @@ def _first_rule(rules: list[BlockingRule]) -> str:
     if not rules:
         return "NULL::INTEGER"
     return "CASE " + " ".join(f"WHEN {_agrees(rule)} THEN {j}" for j, rule in enumerate(rules)) + " END"
+
+
+def _key_columns(rules: list[BlockingRule]) -> list[str]:
+    """Every column some rule joins on (a bucket carries them all: a pair is kept by its first rule)."""
+    return list(dict.fromkeys(k for rule in rules for k in rule.keys))
+
+
+def _bucket(plan: Plan, j: int, i: int) -> str | None:
+    """The population's bucket of rule j for partition i (rows whose rule-j key hashes to i: rec_id
+    and the key columns), or None when no person falls in it."""
+    folder = Path(plan.path(f"block_{j}")) / f"part={int(i)}"
+    if not folder.is_dir():
+        return None
+    return f"read_parquet({quote_literal(str(folder / '*.parquet'))}, hive_partitioning = false)"
 
 
 def _duckdb() -> duckdb.DuckDBPyConnection:
@@ -145,50 +162,83 @@ def _connect(plan: Plan) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _left(con, plan: Plan, rule: BlockingRule, i: int) -> None:
+    """`_pt_left`: the registry rows left for blocking whose rule key hashes to partition i."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _pt_left AS SELECT * FROM _pt_rem "
+        f"WHERE {_part(rule.keys, plan.n_partitions)} = {int(i)}"
+    )
+
+
 def count_partition(plan: Plan, i: int) -> list[tuple[str, int]]:
     """(rule, pairs) the rules would make in partition i, counted without making them."""
     con = _connect(plan)
     try:
         counts = []
-        for rule in plan.rules():
-            con.execute(
-                f"CREATE OR REPLACE TEMP VIEW _pt_left AS SELECT * FROM _pt_rem "
-                f"WHERE {_part(rule.keys, plan.n_partitions)} = {int(i)}"
-            )
-            counts.append((rule.name, count_pairs(con, rule, "_pt_left", "_pt_pop")))
+        for j, rule in enumerate(plan.rules()):
+            bucket = _bucket(plan, j, i)
+            if bucket is None:
+                counts.append((rule.name, 0))
+                continue
+            _left(con, plan, rule, i)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW _pt_right AS SELECT * FROM {bucket}")
+            counts.append((rule.name, count_pairs(con, rule, "_pt_left", "_pt_right")))
         return counts
     finally:
         con.close()
 
 
+def _blocked(con, plan: Plan, i: int) -> None:
+    """`_pt_blocked` (rec_id, pop_rec_id, rule): partition i's blocked pairs, each by its first rule only."""
+    rules = plan.rules()
+    con.execute("CREATE OR REPLACE TEMP TABLE _pt_blocked (rec_id BIGINT, pop_rec_id BIGINT, rule VARCHAR)")
+    for j, rule in enumerate(rules):
+        bucket = _bucket(plan, j, i)
+        if bucket is None:
+            continue
+        _left(con, plan, rule, i)
+        con.execute(
+            f"""
+            INSERT INTO _pt_blocked
+            SELECT r.rec_id, p.rec_id, '{rule.name}'
+            FROM _pt_left r JOIN {bucket} p ON {rule.condition()}
+            WHERE NOT ({" OR ".join(_agrees(e) for e in rules[:j]) or "FALSE"})
+            """
+        )
+
+
 def _candidates(con, plan: Plan, i: int) -> None:
-    """`_lk_cand` of partition i: its share of the candidate pairs `link._index` makes (module docstring)."""
+    """`_lk_r`, `_lk_p` and `_lk_cand` of partition i: its share of the candidate pairs `link._index`
+    makes (module docstring), and only the registry rows and persons they name."""
     rules, n, i = plan.rules(), plan.n_partitions, int(i)
     names = "[" + ", ".join(f"'{r.name}'" for r in rules) + "]"
-    blocked = [
-        f"""SELECT r.rec_id, p.rec_id AS pop_rec_id, '{rule.name}' AS rule
-            FROM (SELECT * FROM _pt_rem WHERE {_part(rule.keys, n)} = {i}) r
-            JOIN _pt_pop p ON {rule.condition()}
-            WHERE NOT ({" OR ".join(_agrees(e) for e in rules[:j]) or "FALSE"})"""
-        for j, rule in enumerate(rules)
-    ]
-    no_blocked = "SELECT NULL::BIGINT AS rec_id, NULL::BIGINT AS pop_rec_id, NULL::VARCHAR AS rule WHERE FALSE"
+    _blocked(con, plan, i)
+    con.execute(f"CREATE TEMP TABLE _pt_det_here AS SELECT * FROM _pt_det WHERE {_part(['rec_id'], n)} = {i}")
+    con.execute(f"CREATE TEMP TABLE _pt_fixed_here AS SELECT * FROM _pt_fixed WHERE {_part(['rec_id'], n)} = {i}")
+    con.execute(
+        """
+        CREATE TEMP TABLE _pt_pairs AS
+        SELECT rec_id, pop_rec_id FROM _pt_blocked
+        UNION ALL SELECT rec_id, pop_rec_id FROM _pt_det_here
+        UNION ALL SELECT rec_id, pop_rec_id FROM _pt_fixed_here
+        """
+    )
+    con.execute("CREATE TEMP TABLE _lk_r AS SELECT r.* FROM _pt_reg r SEMI JOIN _pt_pairs c ON c.rec_id = r.rec_id")
+    # the one full read of the population in a partition: the persons its pairs name
+    con.execute("CREATE TEMP TABLE _lk_p AS SELECT p.* FROM _pt_pop p SEMI JOIN _pt_pairs c ON c.pop_rec_id = p.rec_id")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _lk_cand AS
-        WITH blocked AS ({" UNION ALL ".join(blocked) or no_blocked}),
-        blocked_here AS (
-            SELECT b.* FROM blocked b
+        WITH blocked_here AS (
+            SELECT b.rec_id, b.pop_rec_id, b.rule FROM _pt_blocked b
             ANTI JOIN _pt_det d ON d.rec_id = b.rec_id AND d.pop_rec_id = b.pop_rec_id
             ANTI JOIN _pt_reject x ON x.rec_id = b.rec_id AND x.pop_rec_id = b.pop_rec_id
         ),
         det_here AS (
             SELECT d.rec_id, d.pop_rec_id, d.rule, {_first_rule(rules)} AS first_rule
-            FROM (SELECT * FROM _pt_det WHERE {_part(["rec_id"], n)} = {i}) d
-            JOIN _pt_rem r ON r.rec_id = d.rec_id JOIN _pt_pop p ON p.rec_id = d.pop_rec_id
+            FROM _pt_det_here d JOIN _lk_r r ON r.rec_id = d.rec_id JOIN _lk_p p ON p.rec_id = d.pop_rec_id
         )
-        SELECT rec_id, pop_rec_id, method AS rule, TRUE AS labelled
-        FROM _pt_fixed WHERE {_part(["rec_id"], n)} = {i}
+        SELECT rec_id, pop_rec_id, method AS rule, TRUE AS labelled FROM _pt_fixed_here
         UNION ALL
         SELECT rec_id, pop_rec_id,
                CASE WHEN first_rule IS NULL THEN rule ELSE least(rule, ({names})[first_rule + 1]) END, FALSE
@@ -207,10 +257,6 @@ def compare_partition(plan: Plan, i: int) -> tuple[np.ndarray, np.ndarray]:
     con = _connect(plan)
     try:
         _candidates(con, plan, i)
-        con.execute("CREATE TEMP TABLE _lk_r AS SELECT r.* FROM _pt_reg r SEMI JOIN _lk_cand c ON c.rec_id = r.rec_id")
-        con.execute(
-            "CREATE TEMP TABLE _lk_p AS SELECT p.* FROM _pt_pop p SEMI JOIN _lk_cand c ON c.pop_rec_id = p.rec_id"
-        )
         for col, key in tf_columns(comparisons).items():
             con.execute(
                 f"CREATE TEMP TABLE _lk_{col} AS SELECT t.* FROM {plan.parquet(f'tf_{col}.parquet')} t "
@@ -261,6 +307,15 @@ def _export(con, plan: Plan) -> None:
         files[f"tf_{col}.parquet"] = f"SELECT * FROM _lk_{col}"
     for name, sql in files.items():
         con.execute(f"COPY ({sql}) {plan.copy_to(name)}")
+    # each rule's population bucket per partition: rec_id and the key columns, by the rule key's hash
+    rules = plan.rules()
+    keys = ", ".join(_key_columns(rules))
+    for j, rule in enumerate(rules):
+        not_null = " AND ".join(f"{k} IS NOT NULL" for k in rule.keys)
+        con.execute(
+            f"COPY (SELECT rec_id, {keys}, {_part(rule.keys, plan.n_partitions)} AS part FROM _lk_p WHERE {not_null}) "
+            f"TO {quote_literal(plan.path(f'block_{j}'))} (FORMAT parquet, PARTITION_BY (part))"
+        )
 
 
 def _sum_patterns(parts: list[np.ndarray], width: int) -> np.ndarray:
