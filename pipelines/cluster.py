@@ -48,7 +48,7 @@ def partitioning(
     cluster = None
     try:
         if address:
-            client = Client(address, timeout="30s")
+            client = Client(address, timeout="10s")
         else:
             cluster = LocalCluster(
                 n_workers=max(1, int(workers or 2)), threads_per_worker=1, processes=True, dashboard_address=None

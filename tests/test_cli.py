@@ -80,7 +80,8 @@ def _personal_values(*files: Path) -> set[str]:
 def test_the_cli_imports_neither_prefect_nor_great_expectations():
     code = (
         "import sys, pipelines.cli, pipelines.flow, pipelines.normalize, pipelines.match, pipelines.progress;"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'great_expectations')))"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('prefect', 'great_expectations', 'distributed', 'dask', 'prefect_dask')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
@@ -102,10 +103,15 @@ def test_the_deployments_module_still_holds_the_prefect_flows():
 
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
     entrypoints = {d["entrypoint"] for d in spec["deployments"]}
-    assert entrypoints == {"pipelines/orchestration.py:reconcile_registry", "pipelines/orchestration.py:reconcile_all"}
+    assert entrypoints == {
+        "pipelines/orchestration.py:reconcile_registry",
+        "pipelines/orchestration.py:reconcile_registry_dask",
+        "pipelines/orchestration.py:reconcile_all",
+    }
     from pipelines import orchestration
 
     assert orchestration.reconcile_registry.name == "reconcile-registry"
+    assert orchestration.reconcile_registry_dask.name == "reconcile-registry-dask"
     assert orchestration.reconcile_all.name == "reconcile-all"
 
 
@@ -210,6 +216,28 @@ def test_errors_are_vietnamese_with_the_english_code_in_brackets(tmp_path, capsy
     assert "[input_invalid]" in (tmp_path / "out" / "doisoat.log").read_text(encoding="utf-8"), "errors are logged too"
     assert main(["report", "khong-co", "--db", str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "out")]) == 2
     assert "[run_not_found]" in capsys.readouterr().err
+
+
+def test_dask_options_refuse_what_cannot_run_in_vietnamese(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "pension", "--population", "a.csv", "--input", "b.csv", "--dask-workers", "0"])
+    err = capsys.readouterr().err
+    assert "--dask-workers" in err and "từ 1 trở lên" in err and "[usage_error]" in err
+    # no scheduler listens there: refused before the run starts (no ledger row), no traceback
+    args = ["run", "pension", "--population", str(TINY / "population.csv"), "--input", str(TINY / "pension.csv")]
+    db = tmp_path / "w.duckdb"
+    code = main([*args, "--db", str(db), "--out", str(tmp_path / "out"), "--dask-address", "tcp://127.0.0.1:9"])
+    err = capsys.readouterr().err
+    assert code != 0 and "không kết nối được cụm Dask tại tcp://127.0.0.1:9" in err, err
+    assert "[dask_unreachable]" in err and "Traceback" not in err
+    if db.exists():
+        import duckdb
+
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
+        finally:
+            con.close()
 
 
 # ------------------------------------------------------------------ progress ----------------
