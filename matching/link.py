@@ -97,24 +97,30 @@ def _tf_means(con, comparisons: list[Comparison]) -> dict[str, float]:
     }
 
 
+def _pair_table(con, name: str, frame: pl.DataFrame | None, label: str, where: str = "TRUE") -> pl.DataFrame:
+    """Temp table `name` (rec_id, pop_rec_id, label) of the given pairs among this run's records and persons."""
+    empty = pl.DataFrame(schema={"rec_id": pl.Int64, "pop_rec_id": pl.Int64, label: pl.String})
+    pairs = empty if frame is None or frame.is_empty() else frame.select(empty.columns).cast(empty.schema)
+    con.register(f"{name}_in", pairs.to_arrow())
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {name} AS
+        SELECT x.rec_id, x.pop_rec_id, x.{label} FROM {name}_in x
+        SEMI JOIN _lk_r r ON r.rec_id = x.rec_id
+        SEMI JOIN _lk_p p ON p.rec_id = x.pop_rec_id
+        WHERE {where}
+        """
+    )
+    con.unregister(f"{name}_in")
+    return pairs
+
+
 def _decisions(con, decisions: pl.DataFrame | None) -> None:
     """Table `_lk_dec` (rec_id, pop_rec_id, decision): pairs a person already decided on.
 
     An accepted pair is linked like an ID-pass link (labelled, rule `decision`), whatever its score;
     a rejected pair is never a candidate again. Only pairs of this run's records and persons count."""
-    empty = pl.DataFrame(schema={"rec_id": pl.Int64, "pop_rec_id": pl.Int64, "decision": pl.String})
-    frame = empty if decisions is None or decisions.is_empty() else decisions.select(empty.columns).cast(empty.schema)
-    con.register("_lk_dec_in", frame.to_arrow())
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _lk_dec AS
-        SELECT d.rec_id, d.pop_rec_id, d.decision FROM _lk_dec_in d
-        SEMI JOIN _lk_r r ON r.rec_id = d.rec_id
-        SEMI JOIN _lk_p p ON p.rec_id = d.pop_rec_id
-        WHERE d.decision IN ('accept', 'reject')
-        """
-    )
-    con.unregister("_lk_dec_in")
+    _pair_table(con, "_lk_dec", decisions, "decision", "x.decision IN ('accept', 'reject')")
 
 
 def _kept(con, kept: pl.DataFrame | None) -> None:
@@ -122,20 +128,9 @@ def _kept(con, kept: pl.DataFrame | None) -> None:
 
     The pipeline keeps a link only while the record and the person are both unchanged
     (pipelines/incremental.py); here it is simply a fixed link with the method that made it."""
-    empty = pl.DataFrame(schema={"rec_id": pl.Int64, "pop_rec_id": pl.Int64, "method": pl.String})
-    frame = empty if kept is None or kept.is_empty() else kept.select(empty.columns).cast(empty.schema)
-    if frame["rec_id"].is_duplicated().any() or frame["pop_rec_id"].is_duplicated().any():
+    pairs = _pair_table(con, "_lk_kept", kept, "method")
+    if pairs["rec_id"].is_duplicated().any() or pairs["pop_rec_id"].is_duplicated().any():
         raise ValueError("kept links must name each record and each person at most once")
-    con.register("_lk_kept_in", frame.to_arrow())
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _lk_kept AS
-        SELECT k.rec_id, k.pop_rec_id, k.method FROM _lk_kept_in k
-        SEMI JOIN _lk_r r ON r.rec_id = k.rec_id
-        SEMI JOIN _lk_p p ON p.rec_id = k.pop_rec_id
-        """
-    )
-    con.unregister("_lk_kept_in")
 
 
 def _index(con, s: LinkSettings, rules: list[BlockingRule], rematch_kept: bool) -> pl.DataFrame:
