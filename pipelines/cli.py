@@ -181,6 +181,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         column_map=Path(args.column_map) if args.column_map else None,
         by_commune=args.by_commune,
         password_file=Path(args.password_file) if args.password_file else None,
+        full=args.full,
+        retrain=args.retrain,
     )
 
 
@@ -356,6 +358,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--column-map", metavar="TỆP_YAML", help="tệp YAML ánh xạ tiêu đề cột → tên cột chuẩn (mặc định: không dùng)"
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="ghép lại mọi hồ sơ (mặc định khi kho đã có lần chạy trước của sổ: chạy tăng dần, chỉ ghép hồ sơ mới, "
+        "đã đổi hoặc chưa ghép được; liên kết không đổi được giữ nguyên); vẫn dùng mô hình của lần trước",
+    )
+    p.add_argument(
+        "--retrain",
+        action="store_true",
+        help="huấn luyện lại mô hình ghép và ghép lại mọi hồ sơ (lần chạy hằng tháng); liên kết không đổi vẫn giữ",
     )
     _commune_options(p)
     _output_options(p)

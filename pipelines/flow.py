@@ -33,7 +33,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines import decisions, findings, match, normalize, progress, review, warehouse
+from pipelines import decisions, findings, incremental, match, normalize, progress, review, warehouse
 from pipelines.catalogue import load_registry, reference_columns
 from pipelines.errors import DoisoatError, InputError, safe_text, unexpected_error_text
 from pipelines.findings.alerts import registered_deaths
@@ -273,8 +273,14 @@ def _reconcile(
     concurrent_validation: bool = False,
     logger=None,
     reports: bool = True,
+    full: bool = False,
+    retrain: bool = False,
 ) -> RunSummary:
     """ingest → normalize → validate → person schema → match → checks → warehouse → reports.
+
+    With an earlier successful run of the registry in the warehouse the run is incremental
+    (pipelines/incremental.py); `full` matches every record again with the same model, `retrain`
+    also trains a new one.
 
     The `runs` ledger row is written first (`running`); `succeeded` is set in the one transaction
     that writes the results, `failed` after an error. A run killed before that commit stays
@@ -300,6 +306,8 @@ def _reconcile(
         "spec": spec_to_dict(spec),
         "by_commune": by_commune,
         "password_file": str(password_file) if password_file else None,  # the path, never the password
+        "full": full,
+        "retrain": retrain,
     }
     _ledger(db, warehouse.start_run, run_id, spec.name, parameters, package_versions())
     log.info(f"Lần chạy {run_id}: sổ {spec.title_vi}, tệp {Path(input_file).name}, CSDLQG {Path(population).name}")
@@ -339,13 +347,27 @@ def _reconcile(
         ):
             carried = step("carried_decisions", decisions.carried_decisions, db, spec, run_id, persons, pop.frame)
             notes += decisions.notes(carried)
+            plan = step(
+                "plan", incremental.plan, db, spec, run_id, persons, pop.frame, carried, full=full, retrain=retrain
+            )
+            notes = plan.notes + notes
+            log.info("  " + plan.notes[0])
             pop_persons = normalize.population_persons(pop, spec)
-            result = step("match", match.match_registry, spec, persons, pop_persons, decisions.constraints(carried))
+            result = step(
+                "match",
+                match.match_registry,
+                spec,
+                persons,
+                pop_persons,
+                decisions.constraints(carried),
+                **plan.engine_options(),
+            )
             log.debug(
                 "  ghép, từng bước: " + ", ".join(f"{k} {progress.seconds(v)}" for k, v in result.timings.items())
             )
-            links = match.assemble_links(spec, run_id, rows, persons, result.links)
+            links = match.assemble_links(spec, run_id, rows, persons, result.links, pop.frame, plan.kept)
             counts = match.row_counts(rows, links)  # raises when a row has no outcome or two
+            counts.update(plan.counts())
         with stage("checks", "Tìm sai lệch, trường thiếu, trùng lặp và cảnh báo…"):
             found = step("checks", run_checks, spec, db, links, persons, rows, pop.frame)
         if not validated.done():
@@ -353,12 +375,27 @@ def _reconcile(
                 validated.result()
         expectations = validated.result()
         frames = result_frames(spec, run_id, rows, persons, links, result, found, expectations, pop)
+        frames["match_models"] = frames["match_models"].with_columns(
+            pl.lit(plan.model_run_id or run_id).alias("trained_in_run_id")
+        )
+        if plan.model is None:  # trained here: its term frequencies are frozen with it
+            frames["term_frequencies"] = _with_run(
+                incremental.term_frequency_rows(result.term_frequencies), run_id, spec.name
+            )
         frames["carried_decisions"] = _with_run(carried, run_id, spec.name)
         frames["skipped_rows"] = normalize.skipped_for_warehouse(spec, run_id, ingested)
         counts["skipped_rows"] = frames["skipped_rows"].height
         counts.update(finding_counts(frames))
         with stage("write_warehouse", f"Ghi kho dữ liệu {Path(db).name}…"):
-            ledger = {"input_files": inputs, "population_sha256": pop_sha, "row_counts": counts, "notes": notes}
+            ledger = {
+                "input_files": inputs,
+                "population_sha256": pop_sha,
+                "row_counts": counts,
+                "notes": notes,
+                "mode": plan.mode,
+                "previous_run_id": plan.previous_run_id,
+                "model_run_id": plan.model_run_id or run_id,
+            }
             step(
                 "write_warehouse",
                 warehouse.write_run,
@@ -563,6 +600,8 @@ def run_registry_cli(
     password_file: Path | None = None,
     spec_file: Path | None = None,
     population_spec: Path | None = None,
+    full: bool = False,
+    retrain: bool = False,
 ) -> int:
     """`doisoat run`: a built-in registry by name, or any other declared in a spec file (`--spec`)."""
     spec = load_registry(spec_file) if spec_file is not None else get_spec(registry)
@@ -579,6 +618,8 @@ def run_registry_cli(
         population_spec=population_spec,
         by_commune=by_commune,
         password_file=password_file,
+        full=full,
+        retrain=retrain,
     )
     _print_run(summary)
     print(f"Lần chạy {summary.run_id} ({spec.title_vi}) — kho dữ liệu {db}")

@@ -37,6 +37,7 @@ COMPONENTS = {
     "pipelines.normalize": "normalize",
     "pipelines.match": "match",
     "pipelines.decisions": "decisions",
+    "pipelines.incremental": "decisions",  # the same memory of earlier runs: kept links, frozen model
     "pipelines.findings": "findings",
     "pipelines.warehouse": "warehouse",
     "pipelines.review": "review",
