@@ -91,6 +91,7 @@ class RunSummary:
     coverage: pl.DataFrame | None = None
     reports: dict = field(default_factory=dict)
     stage_seconds: dict = field(default_factory=dict)  # stage name → seconds (bench/, --verbose)
+    mode: str = "first"  # runs.mode: first, incremental or full (pipelines/incremental.py)
 
 
 def outcome_line(counts: dict[str, int]) -> str:
@@ -351,7 +352,6 @@ def _reconcile(
                 "plan", incremental.plan, db, spec, run_id, persons, pop.frame, carried, full=full, retrain=retrain
             )
             notes = plan.notes + notes
-            log.info("  " + plan.notes[0])
             pop_persons = normalize.population_persons(pop, spec)
             result = step(
                 "match",
@@ -431,6 +431,7 @@ def _reconcile(
         title_vi=spec.title_vi,
         notes=notes,
         coverage=run_coverage(db, run_id),
+        mode=plan.mode,
     )
     if reports:
         with stage("reports", "Viết báo cáo (Excel, HTML)…"):
@@ -588,6 +589,20 @@ def _print_run(summary: RunSummary) -> None:
         log.info(f"  Báo cáo {kind}: {path}")
 
 
+# What the officer is told about the mode that ran (runs.mode), from the run's counts.
+MODE_LINE = {
+    "first": lambda c: "lần chạy đầu tiên của sổ: ghép toàn bộ, huấn luyện mô hình",
+    "incremental": lambda c: (
+        f"chạy tăng dần: giữ nguyên {progress.number(c.get('links_kept', 0))} liên kết, "
+        f"ghép {progress.number(c.get('records', 0) - c.get('links_kept', 0))} bản ghi"
+    ),
+    "full": lambda c: (
+        f"chạy toàn bộ: ghép lại {progress.number(c.get('records', 0))} bản ghi "
+        f"({progress.number(c.get('links_kept', 0))} liên kết không đổi vẫn giữ)"
+    ),
+}
+
+
 def run_registry_cli(
     registry: str | None,
     population: Path,
@@ -622,7 +637,8 @@ def run_registry_cli(
         retrain=retrain,
     )
     _print_run(summary)
-    print(f"Lần chạy {summary.run_id} ({spec.title_vi}) — kho dữ liệu {db}")
+    print(f"Lần chạy {summary.run_id} ({spec.title_vi}) — {MODE_LINE[summary.mode](summary.row_counts)}")
+    print(f"Kho dữ liệu {db}")
     print(summary_table([summary]))
     return 0
 

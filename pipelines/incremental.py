@@ -137,20 +137,22 @@ def kept_links(
     """The previous run's links that still hold, as this run's (rec_id, pop_rec_id), and every other's fate.
 
     A record key or an ID that is not unique in either run cannot be recognized: nothing is kept for it."""
-    unique_prev = previous.filter(pl.col("record_key").is_unique())
-    now = persons.filter(pl.col("record_key").is_not_null() & pl.col("record_key").is_unique()).select(
-        "rec_id", "record_key", pl.col("identity_hash").alias("identity_now")
+    listed_now = persons.filter(pl.col("record_key").is_not_null()).select(
+        "rec_id", "record_key", pl.col("identity_hash").alias("identity_now"), pl.len().over("record_key").alias("_n")
     )
     persons_now = population.filter(pl.col("so_dinh_danh").is_not_null() & pl.col("so_dinh_danh").is_unique()).select(
         "so_dinh_danh", "pop_rec_id", pl.col("person_hash").alias("person_now")
     )
     decided = set(carried["rec_id"].to_list()) if carried.height else set()
     joined = (
-        unique_prev.join(now, on="record_key", how="left")
+        previous.with_columns(pl.len().over("record_key").alias("_n_prev"))
+        .join(listed_now, on="record_key", how="left")
         .join(persons_now, on="so_dinh_danh", how="left")
         .with_columns(
             pl.when(pl.col("rec_id").is_null())
             .then(pl.lit("record_gone"))
+            .when((pl.col("_n_prev") > 1) | (pl.col("_n") > 1))
+            .then(pl.lit("key_not_unique"))
             .when(pl.col("identity_now") != pl.col("identity_hash"))
             .then(pl.lit("record_changed"))
             .when(pl.col("pop_rec_id").is_null())
@@ -162,10 +164,11 @@ def kept_links(
             .otherwise(pl.lit("kept"))
             .alias("fate")
         )
+        # a key listed twice joins each previous link to each row: one fate per previous link
+        .unique(subset=["record_key", "so_dinh_danh"], keep="first", maintain_order=True)
     )
     fates = dict.fromkeys(FATES, 0)
     fates.update(dict(joined.group_by("fate").len().iter_rows()))
-    fates["key_not_unique"] = previous.height - unique_prev.height
     kept = joined.filter(pl.col("fate") == "kept").select([pl.col(c).cast(t) for c, t in KEPT_SCHEMA.items()])
     return kept.sort("rec_id"), fates
 

@@ -90,9 +90,14 @@ def reconcile_registry(
     by_commune: bool = False,
     password_file: str | None = None,
     spec_file: str | None = None,
+    full: bool = False,
+    retrain: bool = False,
 ) -> dict:
     """Reconcile one registry file against a CSDLQG extract: a built-in registry by name, or one
-    declared in a YAML spec file (`spec_file`, as `doisoat run --spec`; `registry` is then its name)."""
+    declared in a YAML spec file (`spec_file`, as `doisoat run --spec`; `registry` is then its name).
+
+    Incremental when the warehouse holds an earlier run of the registry (pipelines/incremental.py);
+    `full` re-matches every record, `retrain` also trains a new model (the monthly deployment)."""
     logger = get_run_logger()
     spec = load_registry(spec_file) if spec_file else get_spec(registry)
     input_path = Path(input_file) if input_file else Path(population).parent / f"{registry}.csv"
@@ -109,6 +114,8 @@ def reconcile_registry(
             password_file=Path(password_file) if password_file else None,
             step=run_as_task,
             logger=logger,
+            full=full,
+            retrain=retrain,
         )
 
     con = warehouse.connect(db, REGISTRIES.values())
@@ -124,19 +131,30 @@ def reconcile_registry(
             "(chỉ số tổng hợp, không có dữ liệu cá nhân)"
         ),
     )
-    logger.info("run %s: %s", summary.run_id, json.dumps(summary.row_counts))
-    return {"run_id": summary.run_id, **summary.row_counts}
+    logger.info("run %s (%s): %s", summary.run_id, summary.mode, json.dumps(summary.row_counts))
+    return {"run_id": summary.run_id, "mode": summary.mode, **summary.row_counts}
 
 
 @flow(name="reconcile-all", log_prints=False)
 def reconcile_all(
-    sample_dir: str = "data/sample", db: str = "out/doisoat.duckdb", out_dir: str = "out", unmasked: bool = False
+    sample_dir: str = "data/sample",
+    db: str = "out/doisoat.duckdb",
+    out_dir: str = "out",
+    unmasked: bool = False,
+    retrain: bool = False,
 ) -> dict:
-    """All registries on one folder (population.csv + <registry>.csv), deaths first."""
+    """All registries on one folder (population.csv + <registry>.csv), deaths first; `retrain`:
+    every registry re-matched with a newly trained model (the monthly deployment)."""
     files = demo_inputs(Path(sample_dir))
     return {
         registry: reconcile_registry(
-            registry, str(files["population"]), str(files[registry]), db, str(Path(out_dir) / registry), unmasked
+            registry,
+            str(files["population"]),
+            str(files[registry]),
+            db,
+            str(Path(out_dir) / registry),
+            unmasked,
+            retrain=retrain,
         )
         for registry in DEMO_ORDER
     }
