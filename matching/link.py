@@ -14,6 +14,15 @@ that person strongly is a `duplicate` of the first, reported, not dropped. Final
 co-owner (rec_id % 10 > 0, a bare name) is looked up in the household (`ma_ho`, optional
 population column) of the first owner, when that one was linked.
 
+Two inputs make a run remember the previous one (issue 14): `model` (a model saved by an
+earlier run, with its term-frequency tables) is used as it is, without training, and `kept`
+(links carried from an earlier run whose record and person are both unchanged) are links like
+a reviewer's accepted pair: the record keeps its person, and a row that now also matches that
+person is its duplicate, not a thief of the link. With `rematch_kept` the kept records still go
+through the ID passes and blocking (a full run: their candidates and evidence are recomputed);
+without it they are scored on their kept pair only (an incremental run). The links are the same
+either way (tests/matching/test_matching_link.py).
+
 Measured (bench/bench_matching.py, 1,000,000 persons, 100,000 welfare rows, 2 shared cores):
 2.0 s and 0.7 GiB for the whole link, against 19.8 s and 1.6 GiB for Splink 5 on the same input.
 """
@@ -49,6 +58,8 @@ class LinkResult:
     blocking: pl.DataFrame  # rule, pairs
     model: dict  # JSON-serializable m/u/lambda and counts
     timings: dict = field(default_factory=dict)
+    # per term-frequency column: (key value, tf) as the model scored with them (saved with a trained model)
+    term_frequencies: dict[str, pl.DataFrame] = field(default_factory=dict)
 
 
 def _prepare(con, registry: str, population: str, comparisons: list[Comparison], fields: list[str]) -> tuple[int, int]:
@@ -93,36 +104,56 @@ def _tf_means(con, comparisons: list[Comparison]) -> dict[str, float]:
     }
 
 
+def _pair_table(con, name: str, frame: pl.DataFrame | None, label: str, where: str = "TRUE") -> pl.DataFrame:
+    """Temp table `name` (rec_id, pop_rec_id, label) of the given pairs among this run's records and persons."""
+    empty = pl.DataFrame(schema={"rec_id": pl.Int64, "pop_rec_id": pl.Int64, label: pl.String})
+    pairs = empty if frame is None or frame.is_empty() else frame.select(empty.columns).cast(empty.schema)
+    con.register(f"{name}_in", pairs.to_arrow())
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {name} AS
+        SELECT x.rec_id, x.pop_rec_id, x.{label} FROM {name}_in x
+        SEMI JOIN _lk_r r ON r.rec_id = x.rec_id
+        SEMI JOIN _lk_p p ON p.rec_id = x.pop_rec_id
+        WHERE {where}
+        """
+    )
+    con.unregister(f"{name}_in")
+    return pairs
+
+
 def _decisions(con, decisions: pl.DataFrame | None) -> None:
     """Table `_lk_dec` (rec_id, pop_rec_id, decision): pairs a person already decided on.
 
     An accepted pair is linked like an ID-pass link (labelled, rule `decision`), whatever its score;
     a rejected pair is never a candidate again. Only pairs of this run's records and persons count."""
-    empty = pl.DataFrame(schema={"rec_id": pl.Int64, "pop_rec_id": pl.Int64, "decision": pl.String})
-    frame = empty if decisions is None or decisions.is_empty() else decisions.select(empty.columns).cast(empty.schema)
-    con.register("_lk_dec_in", frame.to_arrow())
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _lk_dec AS
-        SELECT d.rec_id, d.pop_rec_id, d.decision FROM _lk_dec_in d
-        SEMI JOIN _lk_r r ON r.rec_id = d.rec_id
-        SEMI JOIN _lk_p p ON p.rec_id = d.pop_rec_id
-        WHERE d.decision IN ('accept', 'reject')
-        """
-    )
-    con.unregister("_lk_dec_in")
+    _pair_table(con, "_lk_dec", decisions, "decision", "x.decision IN ('accept', 'reject')")
 
 
-def _fixed(con) -> None:
-    """`_lk_fixed` (decided and deterministic links) and `_lk_rem` (the rows left for blocking).
+def _kept(con, kept: pl.DataFrame | None) -> None:
+    """Table `_lk_kept` (rec_id, pop_rec_id, method): links carried from an earlier run (link stability).
+
+    The pipeline keeps a link only while the record and the person are both unchanged
+    (pipelines/incremental.py); here it is simply a fixed link with the method that made it."""
+    pairs = _pair_table(con, "_lk_kept", kept, "method")
+    if pairs["rec_id"].is_duplicated().any() or pairs["pop_rec_id"].is_duplicated().any():
+        raise ValueError("kept links must name each record and each person at most once")
+
+
+def _fixed(con, rematch_kept: bool) -> None:
+    """`_lk_anchor`, `_lk_fixed` (kept, decided and deterministic links) and `_lk_rem` (the rows left for blocking).
 
     A reviewer's decision outranks the ID passes: an accepted pair replaces the record's ID-pass
-    link, a rejected pair is dropped wherever it came from. The partitioned run
-    (matching/partitioned.py) runs this once, centrally, then blocks the rest in partitions."""
-    run_deterministic(con, "_lk_r", "_lk_p")
+    link, a rejected pair is dropped wherever it came from. A kept link outranks both (the pipeline
+    keeps none for a record with a decision). `_lk_anchor` is what the ID passes and decisions
+    linked — the model's labelled training data, the same with or without kept links. The
+    partitioned run (matching/partitioned.py) runs this once, centrally, then blocks in partitions."""
+    todo = "_lk_r" if rematch_kept else "(SELECT * FROM _lk_r ANTI JOIN _lk_kept USING (rec_id))"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _lk_todo AS SELECT * FROM {todo}")
+    run_deterministic(con, "_lk_todo", "_lk_p")
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE _lk_fixed AS
+        CREATE OR REPLACE TEMP TABLE _lk_anchor AS
         SELECT rec_id, pop_rec_id, 'decision' AS method FROM _lk_dec WHERE decision = 'accept'
         UNION ALL
         SELECT d.rec_id, d.pop_rec_id, d.method FROM _det_links d
@@ -131,25 +162,56 @@ def _fixed(con) -> None:
                           WHERE x.decision = 'reject' AND x.rec_id = d.rec_id AND x.pop_rec_id = d.pop_rec_id)
         """
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE _lk_rem AS SELECT r.* FROM _lk_r r ANTI JOIN _lk_fixed d USING (rec_id)")
-
-
-def _index(con, s: LinkSettings, rules: list[BlockingRule]) -> pl.DataFrame:
-    """Candidate pairs: decided and deterministic links (labelled) + their rejects + blocked pairs of the rest."""
-    _fixed(con)
-    counts = block(con, rules, "_lk_rem", "_lk_p", "_lk_blocked", s.max_pairs_per_rule)
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE _lk_cand AS
-        SELECT rec_id, pop_rec_id, method AS rule, TRUE AS labelled FROM _lk_fixed
+        CREATE OR REPLACE TEMP TABLE _lk_fixed AS
+        SELECT rec_id, pop_rec_id, method, TRUE AS kept FROM _lk_kept
         UNION ALL
-        SELECT rec_id, pop_rec_id, min(rule), FALSE FROM (
-            SELECT rec_id, pop_rec_id, rule FROM _det_candidates
+        SELECT rec_id, pop_rec_id, method, FALSE FROM _lk_anchor WHERE rec_id NOT IN (SELECT rec_id FROM _lk_kept)
+        """
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _lk_rem AS SELECT r.* FROM _lk_todo r ANTI JOIN _lk_anchor USING (rec_id)"
+    )
+
+
+# The labelled candidates: kept, decided and ID-pass links, each marked if the model trains on it.
+LABELLED_SQL = """
+    SELECT f.rec_id, f.pop_rec_id, f.method AS rule, TRUE AS labelled,
+           EXISTS (SELECT 1 FROM _lk_anchor a WHERE a.rec_id = f.rec_id AND a.pop_rec_id = f.pop_rec_id) AS anchor
+    FROM _lk_fixed f
+"""
+# Unlabelled candidates besides the blocked pairs: the ID passes' candidates and, for a kept record
+# that is re-matched, its other candidates (evidence), an ID-pass link to another person among them.
+EXTRA_SQL = """
+    SELECT rec_id, pop_rec_id, rule FROM _det_candidates
+    UNION ALL SELECT a.rec_id, a.pop_rec_id, a.method FROM _lk_anchor a SEMI JOIN _lk_kept k USING (rec_id)
+"""
+# An unlabelled pair `c` is a candidate unless its row has a fixed link of its own, a reviewer
+# rejected it or it is the row's kept link (labelled above).
+UNLABELLED_WHERE = """
+    c.rec_id NOT IN (SELECT rec_id FROM _lk_fixed WHERE NOT kept)
+    AND NOT EXISTS (SELECT 1 FROM _lk_dec x
+                    WHERE x.decision = 'reject' AND x.rec_id = c.rec_id AND x.pop_rec_id = c.pop_rec_id)
+    AND NOT EXISTS (SELECT 1 FROM _lk_kept k WHERE k.rec_id = c.rec_id AND k.pop_rec_id = c.pop_rec_id)
+"""
+
+
+def _index(con, s: LinkSettings, rules: list[BlockingRule], rematch_kept: bool) -> pl.DataFrame:
+    """Candidate pairs: kept, decided and deterministic links (labelled) + their rejects + blocked pairs of the rest."""
+    _fixed(con, rematch_kept)
+    counts = block(con, rules, "_lk_rem", "_lk_p", "_lk_blocked", s.max_pairs_per_rule)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _lk_cand AS
+        WITH unlabelled AS (
+            {EXTRA_SQL}
             UNION ALL SELECT rec_id, pop_rec_id, rule FROM _lk_blocked
-        ) c
-        WHERE c.rec_id NOT IN (SELECT rec_id FROM _lk_fixed)
-          AND NOT EXISTS (SELECT 1 FROM _lk_dec x
-                          WHERE x.decision = 'reject' AND x.rec_id = c.rec_id AND x.pop_rec_id = c.pop_rec_id)
+        )
+        {LABELLED_SQL}
+        UNION ALL
+        SELECT rec_id, pop_rec_id, min(rule), FALSE, FALSE FROM unlabelled c
+        WHERE {UNLABELLED_WHERE}
         GROUP BY rec_id, pop_rec_id
         """
     )
@@ -157,10 +219,11 @@ def _index(con, s: LinkSettings, rules: list[BlockingRule]) -> pl.DataFrame:
 
 
 def _blocking_frame(con, counts: list[tuple[str, int]]) -> pl.DataFrame:
-    """(rule, pairs): the ID passes' links and candidates, then each blocking rule's count."""
+    """(rule, pairs): the kept and ID-pass links and candidates, then each blocking rule's count."""
     det = con.execute(
         "SELECT rule, count(*) "
-        "FROM (SELECT method AS rule FROM _lk_fixed UNION ALL SELECT rule FROM _det_candidates) "
+        "FROM (SELECT CASE WHEN kept THEN 'kept' ELSE method END AS rule FROM _lk_fixed "
+        "      UNION ALL SELECT rule FROM _det_candidates) "
         "GROUP BY rule"
     ).fetchall()
     return pl.DataFrame(
@@ -176,7 +239,7 @@ def _compare(con, comparisons: list[Comparison]) -> None:
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _lk_cmp AS
-        SELECT c.rec_id, c.pop_rec_id, c.rule, c.labelled, {tf_cols}
+        SELECT c.rec_id, c.pop_rec_id, c.rule, c.labelled, c.anchor, {tf_cols}
                {level_sql(comparisons)}
         FROM _lk_cand c JOIN _lk_r r ON r.rec_id = c.rec_id JOIN _lk_p p ON p.rec_id = c.pop_rec_id
         {tf_joins}
@@ -184,10 +247,13 @@ def _compare(con, comparisons: list[Comparison]) -> None:
     )
 
 
+def _patterns(con, comparisons) -> tuple:
+    """The agreement patterns of `_lk_cmp` the model trains on: anchored (labelled) and the rest."""
+    return patterns(con, "_lk_cmp", comparisons, "anchor"), patterns(con, "_lk_cmp", comparisons, "NOT anchor")
+
+
 def _train(con, comparisons, s: LinkSettings, n_p: int) -> Model:
-    lab = patterns(con, "_lk_cmp", comparisons, "labelled")
-    unl = patterns(con, "_lk_cmp", comparisons, "NOT labelled")
-    return _fit(con, comparisons, s, n_p, lab, unl)
+    return _fit(con, comparisons, s, n_p, *_patterns(con, comparisons))
 
 
 def _fit(con, comparisons, s: LinkSettings, n_p: int, lab, unl) -> Model:
@@ -251,6 +317,7 @@ def _assign(con, s: LinkSettings) -> pl.DataFrame:
         f"""
         WITH c AS (
             SELECT t.rec_id, t.pop_rec_id, coalesce(p.ref_key, p.id12) AS so_dinh_danh, t.rule, t.labelled,
+                   t.labelled AND EXISTS (SELECT 1 FROM _lk_kept k WHERE k.rec_id = t.rec_id) AS kept,
                    t.match_weight, t.match_probability,
                    t.labelled OR (t.match_probability >= {float(s.match_threshold)!r} AND t.rank = 1
                                   AND coalesce(t.match_weight - t.runner_up_weight >= {float(s.min_margin)!r}, TRUE)
@@ -262,13 +329,23 @@ def _assign(con, s: LinkSettings) -> pl.DataFrame:
         ORDER BY labelled DESC, strong DESC, match_probability DESC, match_weight DESC, rec_id, pop_rec_id
         """
     ).pl()
-    # ID-pass links (one candidate per row), vectorized: the likeliest row keeps each person.
+    # Kept, decided and ID-pass links (one candidate per row), vectorized: a kept link keeps its
+    # person (link stability), else the likeliest row keeps it.
     lab = cand.filter(pl.col("labelled")).with_columns(
         pl.col("rec_id")
         .first()
-        .over("pop_rec_id", order_by=[-pl.col("match_probability"), -pl.col("match_weight"), pl.col("rec_id")])
+        .over(
+            "pop_rec_id",
+            order_by=[
+                -pl.col("kept").cast(pl.Int8),
+                -pl.col("match_probability"),
+                -pl.col("match_weight"),
+                pl.col("rec_id"),
+            ],
+        )
         .alias("keeper")
     )
+    fixed = set(lab["rec_id"].to_list())  # a re-matched kept record's other candidates are evidence only
     det = lab.select(
         "rec_id",
         "pop_rec_id",
@@ -302,7 +379,7 @@ def _assign(con, s: LinkSettings) -> pl.DataFrame:
     )
     taken: dict[int, tuple] = {}  # a row's best candidate that another row already holds
     for rec, pop, sdd, _rule, _labelled, w, prob, strong in cols:
-        if rec in out:
+        if rec in out or rec in fixed:
             continue
         method = "probabilistic"
         if pop in owner:
@@ -431,6 +508,8 @@ def _cleanup(con, comparisons: list[Comparison]) -> None:
         "_lk_r",
         *(f"_lk_{col}" for col in tf_columns(comparisons)),
         "_lk_dec",
+        "_lk_kept",
+        "_lk_anchor",
         "_lk_fixed",
         "_lk_rem",
         "_lk_blocked",
@@ -445,11 +524,27 @@ def _cleanup(con, comparisons: list[Comparison]) -> None:
     ):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     con.execute("DROP VIEW IF EXISTS _lk_p")
+    con.execute("DROP VIEW IF EXISTS _lk_todo")
     for view in ("_lk_hh_todo", "_lk_hh_heads"):
         try:
             con.unregister(view)
         except Exception:  # noqa: BLE001 - not registered when there was no co-owner to look up
             pass
+
+
+def _frozen_term_frequencies(con, comparisons: list[Comparison], frames: dict[str, pl.DataFrame]) -> None:
+    """Replace the term-frequency tables counted on this population by the frozen model's own."""
+    for col, key in tf_columns(comparisons).items():
+        if col not in frames:
+            raise ValueError(f"the frozen model has no term frequencies for {col}")
+        frame = frames[col].select(pl.col(key), pl.col("tf").cast(pl.Float64))
+        con.register("_lk_tf_in", frame.to_arrow())
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _lk_{col} AS SELECT {key}, tf FROM _lk_tf_in")
+        con.unregister("_lk_tf_in")
+
+
+def _term_frequencies(con, comparisons: list[Comparison]) -> dict[str, pl.DataFrame]:
+    return {col: con.execute(f"SELECT {key}, tf FROM _lk_{col}").pl() for col, key in tf_columns(comparisons).items()}
 
 
 def link_records(
@@ -458,24 +553,38 @@ def link_records(
     population_table: str,
     settings,
     decisions: pl.DataFrame | None = None,
+    *,
+    kept: pl.DataFrame | None = None,
+    rematch_kept: bool = True,
+    model: dict | None = None,
+    term_frequencies: dict[str, pl.DataFrame] | None = None,
 ) -> LinkResult:
     """Link every registry row to at most one population person; see the module docstring.
 
     `decisions` (rec_id, pop_rec_id, decision accept|reject): pairs a reviewer already decided —
-    an accepted pair is linked (method `decision`) whatever it scores, a rejected one never."""
+    an accepted pair is linked (method `decision`) whatever it scores, a rejected one never.
+    `kept` (rec_id, pop_rec_id, method): links carried from an earlier run, fixed like an accepted
+    pair but with their own method; `rematch_kept=False` skips their ID passes and blocking.
+    `model` (`LinkResult.model` of an earlier run) with `term_frequencies` (its
+    `LinkResult.term_frequencies`): score with that model, no training."""
     s = LinkSettings.from_object(settings)
     comparisons = library.comparisons(s.comparisons)
     rules = library.blocking_rules(s.blocking_rules, s.comparisons)
     fields = library.field_columns(library.field_preparations(s.comparisons))
+    if model is None and not rematch_kept:
+        raise ValueError("a model is trained on every record's candidates: rematch_kept=False needs a frozen model")
     t = {"start": time.perf_counter()}
     n_r, n_p = _prepare(con, quote_name(registry_table), quote_name(population_table), comparisons, fields)
+    if model is not None and term_frequencies is not None:
+        _frozen_term_frequencies(con, comparisons, term_frequencies)
     _decisions(con, decisions)
+    _kept(con, kept)
     t["prepare"] = time.perf_counter()
-    blocking = _index(con, s, rules)
+    blocking = _index(con, s, rules, rematch_kept)
     t["index"] = time.perf_counter()
     _compare(con, comparisons)
     t["compare"] = time.perf_counter()
-    model = _train(con, comparisons, s, n_p)
+    model = Model.from_dict(model, comparisons) if model is not None else _train(con, comparisons, s, n_p)
     t["train"] = time.perf_counter()
     _score(con, comparisons, model, s)
     t["score"] = time.perf_counter()
@@ -483,9 +592,12 @@ def link_records(
     t["assign"] = time.perf_counter()
     evidence = _evidence(con, comparisons)
     t["evidence"] = time.perf_counter()
+    frequencies = _term_frequencies(con, comparisons)
     _cleanup(con, comparisons)
     keys = list(t)
     timings = {k: round(t[k] - t[keys[i - 1]], 3) for i, k in enumerate(keys) if i}
     md = model.to_dict()
     md["settings"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in s.__dict__.items()}
-    return LinkResult(links=links, evidence=evidence, blocking=blocking, model=md, timings=timings)
+    return LinkResult(
+        links=links, evidence=evidence, blocking=blocking, model=md, timings=timings, term_frequencies=frequencies
+    )

@@ -64,7 +64,7 @@ import polars as pl
 from matching import library, link
 from matching.blocking import BlockingRule, PairLimitExceeded, count_pairs
 from matching.comparisons import tf_columns
-from matching.model import Model, patterns
+from matching.model import Model
 from matching.settings import LinkSettings
 from matching.sql import quote_literal, quote_name
 
@@ -150,22 +150,16 @@ def _duckdb() -> duckdb.DuckDBPyConnection:
 def _connect(plan: Plan) -> duckdb.DuckDBPyConnection:
     """A partition's own DuckDB, with views of the shared inputs (registry rows left for blocking)."""
     con = _duckdb()
-    for view, name in (
-        ("reg", "registry"),
-        ("pop", "population"),
-        ("fixed", "fixed"),
-        ("det", "det"),
-        ("reject", "reject"),
-    ):
-        con.execute(f"CREATE VIEW _pt_{view} AS SELECT * FROM {plan.parquet(name + '.parquet')}")
-    con.execute("CREATE VIEW _pt_rem AS SELECT r.* FROM _pt_reg r ANTI JOIN _pt_fixed f USING (rec_id)")
+    for name in ("registry", "population", "rem", "labelled", "extra", "exclude"):
+        con.execute(f"CREATE VIEW _pt_{name} AS SELECT * FROM {plan.parquet(name + '.parquet')}")
+    con.execute("CREATE VIEW _pt_rem_rows AS SELECT r.* FROM _pt_registry r SEMI JOIN _pt_rem m USING (rec_id)")
     return con
 
 
 def _left(con, plan: Plan, rule: BlockingRule, i: int) -> None:
     """`_pt_left`: the registry rows left for blocking whose rule key hashes to partition i."""
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _pt_left AS SELECT * FROM _pt_rem "
+        f"CREATE OR REPLACE TEMP TABLE _pt_left AS SELECT * FROM _pt_rem_rows "
         f"WHERE {_part(rule.keys, plan.n_partitions)} = {int(i)}"
     )
 
@@ -213,38 +207,44 @@ def _candidates(con, plan: Plan, i: int) -> None:
     rules, n, i = plan.rules(), plan.n_partitions, int(i)
     names = "[" + ", ".join(f"'{r.name}'" for r in rules) + "]"
     _blocked(con, plan, i)
-    con.execute(f"CREATE TEMP TABLE _pt_det_here AS SELECT * FROM _pt_det WHERE {_part(['rec_id'], n)} = {i}")
-    con.execute(f"CREATE TEMP TABLE _pt_fixed_here AS SELECT * FROM _pt_fixed WHERE {_part(['rec_id'], n)} = {i}")
+    here = f"{_part(['rec_id'], n)} = {i}"
+    con.execute(f"CREATE TEMP TABLE _pt_extra_here AS SELECT * FROM _pt_extra WHERE {here}")
+    con.execute(f"CREATE TEMP TABLE _pt_labelled_here AS SELECT * FROM _pt_labelled WHERE {here}")
     con.execute(
         """
         CREATE TEMP TABLE _pt_pairs AS
         SELECT rec_id, pop_rec_id FROM _pt_blocked
-        UNION ALL SELECT rec_id, pop_rec_id FROM _pt_det_here
-        UNION ALL SELECT rec_id, pop_rec_id FROM _pt_fixed_here
+        UNION ALL SELECT rec_id, pop_rec_id FROM _pt_extra_here
+        UNION ALL SELECT rec_id, pop_rec_id FROM _pt_labelled_here
         """
     )
-    con.execute("CREATE TEMP TABLE _lk_r AS SELECT r.* FROM _pt_reg r SEMI JOIN _pt_pairs c ON c.rec_id = r.rec_id")
+    con.execute(
+        "CREATE TEMP TABLE _lk_r AS SELECT r.* FROM _pt_registry r SEMI JOIN _pt_pairs c ON c.rec_id = r.rec_id"
+    )
     # the one full read of the population in a partition: the persons its pairs name
-    con.execute("CREATE TEMP TABLE _lk_p AS SELECT p.* FROM _pt_pop p SEMI JOIN _pt_pairs c ON c.pop_rec_id = p.rec_id")
+    con.execute(
+        "CREATE TEMP TABLE _lk_p AS SELECT p.* FROM _pt_population p SEMI JOIN _pt_pairs c ON c.pop_rec_id = p.rec_id"
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _lk_cand AS
         WITH blocked_here AS (
             SELECT b.rec_id, b.pop_rec_id, b.rule FROM _pt_blocked b
-            ANTI JOIN _pt_det d ON d.rec_id = b.rec_id AND d.pop_rec_id = b.pop_rec_id
-            ANTI JOIN _pt_reject x ON x.rec_id = b.rec_id AND x.pop_rec_id = b.pop_rec_id
+            ANTI JOIN _pt_extra d ON d.rec_id = b.rec_id AND d.pop_rec_id = b.pop_rec_id
+            ANTI JOIN _pt_exclude x ON x.rec_id = b.rec_id AND x.pop_rec_id = b.pop_rec_id
         ),
-        det_here AS (
-            SELECT d.rec_id, d.pop_rec_id, d.rule, {_first_rule(rules)} AS first_rule
-            FROM _pt_det_here d JOIN _lk_r r ON r.rec_id = d.rec_id JOIN _lk_p p ON p.rec_id = d.pop_rec_id
+        extra_here AS (  -- blocking saw only the remaining rows: their first rule counts, no other's
+            SELECT d.rec_id, d.pop_rec_id, d.rule,
+                   CASE WHEN d.rec_id IN (SELECT rec_id FROM _pt_rem) THEN {_first_rule(rules)} END AS first_rule
+            FROM _pt_extra_here d JOIN _lk_r r ON r.rec_id = d.rec_id JOIN _lk_p p ON p.rec_id = d.pop_rec_id
         )
-        SELECT rec_id, pop_rec_id, method AS rule, TRUE AS labelled FROM _pt_fixed_here
+        SELECT rec_id, pop_rec_id, rule, labelled, anchor FROM _pt_labelled_here
         UNION ALL
         SELECT rec_id, pop_rec_id,
-               CASE WHEN first_rule IS NULL THEN rule ELSE least(rule, ({names})[first_rule + 1]) END, FALSE
-        FROM det_here
+               CASE WHEN first_rule IS NULL THEN rule ELSE least(rule, ({names})[first_rule + 1]) END, FALSE, FALSE
+        FROM extra_here
         UNION ALL
-        SELECT rec_id, pop_rec_id, rule, FALSE FROM blocked_here
+        SELECT rec_id, pop_rec_id, rule, FALSE, FALSE FROM blocked_here
         """
     )
 
@@ -264,10 +264,7 @@ def compare_partition(plan: Plan, i: int) -> tuple[np.ndarray, np.ndarray]:
             )
         link._compare(con, comparisons)
         con.execute(f"COPY _lk_cmp {plan.copy_to(f'cmp_{int(i)}.parquet')}")
-        return (
-            patterns(con, "_lk_cmp", comparisons, "labelled"),
-            patterns(con, "_lk_cmp", comparisons, "NOT labelled"),
-        )
+        return link._patterns(con, comparisons)
     finally:
         con.close()
 
@@ -290,18 +287,22 @@ def score_partition(plan: Plan, i: int, model: dict) -> str:
 def _export(con, plan: Plan) -> None:
     """The driver's inputs for the partitions, as Parquet files in the shared directory.
 
-    `det.parquet` holds the ID passes' candidates `link._index` keeps (rows without a fixed link,
-    pairs no reviewer rejected); `reject.parquet` the rejected pairs, which no partition pairs."""
+    `labelled.parquet`: the labelled candidates (`link.LABELLED_SQL`); `extra.parquet`: the other
+    unlabelled candidates than blocked pairs (`link.EXTRA_SQL`, min rule per pair, after
+    `link.UNLABELLED_WHERE`); `exclude.parquet`: pairs never an unlabelled candidate (rejected by a
+    reviewer, or a kept link, labelled); `rem.parquet`: the rows blocking sees."""
     files = {
         "registry.parquet": "SELECT * FROM _lk_r",
         "population.parquet": "SELECT * FROM _lk_p",
-        "fixed.parquet": "SELECT rec_id, pop_rec_id, method FROM _lk_fixed",
-        "det.parquet": """
-            SELECT c.rec_id, c.pop_rec_id, c.rule FROM _det_candidates c
-            WHERE c.rec_id NOT IN (SELECT rec_id FROM _lk_fixed)
-              AND NOT EXISTS (SELECT 1 FROM _lk_dec x
-                              WHERE x.decision = 'reject' AND x.rec_id = c.rec_id AND x.pop_rec_id = c.pop_rec_id)""",
-        "reject.parquet": "SELECT rec_id, pop_rec_id FROM _lk_dec WHERE decision = 'reject'",
+        "rem.parquet": "SELECT rec_id FROM _lk_rem",
+        "labelled.parquet": link.LABELLED_SQL,
+        "extra.parquet": f"""
+            SELECT rec_id, pop_rec_id, min(rule) AS rule FROM ({link.EXTRA_SQL}) c
+            WHERE {link.UNLABELLED_WHERE}
+            GROUP BY rec_id, pop_rec_id""",
+        "exclude.parquet": """
+            SELECT rec_id, pop_rec_id FROM _lk_dec WHERE decision = 'reject'
+            UNION SELECT rec_id, pop_rec_id FROM _lk_kept""",
     }
     for col in tf_columns(library.comparisons(plan.settings.comparisons)):
         files[f"tf_{col}.parquet"] = f"SELECT * FROM _lk_{col}"
@@ -355,28 +356,38 @@ def link_partitioned(
     registry_table: str,
     population_table: str,
     settings,
+    decisions: pl.DataFrame | None = None,
     *,
     n_partitions: int,
     run_map: RunMap = run_serially,
     workdir: str | Path | None = None,
-    decisions: pl.DataFrame | None = None,
+    kept: pl.DataFrame | None = None,
+    rematch_kept: bool = True,
+    model: dict | None = None,
+    term_frequencies: dict[str, pl.DataFrame] | None = None,
 ) -> link.LinkResult:
-    """`link_records`' result, with blocking, comparison and scoring run in `n_partitions` pieces
-    through `run_map` (module docstring). `workdir`: a directory every worker can read and write
-    (a shared filesystem on a cluster); the run's files go to a private folder in it, removed at the end."""
+    """`link_records`' result (same parameters), with blocking, comparison and scoring run in
+    `n_partitions` pieces through `run_map` (module docstring). `workdir`: a directory every worker
+    can read and write (a shared filesystem on a cluster); the run's files go to a private folder
+    in it, removed at the end."""
     s = LinkSettings.from_object(settings)
     comparisons = library.comparisons(s.comparisons)
     rules = library.blocking_rules(s.blocking_rules, s.comparisons)
     fields = library.field_columns(library.field_preparations(s.comparisons))
+    if model is None and not rematch_kept:
+        raise ValueError("a model is trained on every record's candidates: rematch_kept=False needs a frozen model")
     n = max(1, int(n_partitions))
     folder = Path(tempfile.mkdtemp(prefix="doisoat-partitions-", dir=workdir))
     plan = Plan(workdir=str(folder), n_partitions=n, settings=s)
     t = {"start": time.perf_counter()}
     try:
-        n_r, n_p = link._prepare(con, quote_name(registry_table), quote_name(population_table), comparisons, fields)
+        _, n_p = link._prepare(con, quote_name(registry_table), quote_name(population_table), comparisons, fields)
+        if model is not None and term_frequencies is not None:
+            link._frozen_term_frequencies(con, comparisons, term_frequencies)
         link._decisions(con, decisions)
+        link._kept(con, kept)
         t["prepare"] = time.perf_counter()
-        link._fixed(con)
+        link._fixed(con, rematch_kept)
         _export(con, plan)
         t["export"] = time.perf_counter()
         totals = {rule.name: 0 for rule in rules}
@@ -389,11 +400,14 @@ def link_partitioned(
         t["index"] = time.perf_counter()
         compared = run_map(compare_partition, [(plan, i) for i in range(n)])
         t["compare"] = time.perf_counter()
-        lab = _sum_patterns([c[0] for c in compared], len(comparisons))
-        unl = _sum_patterns([c[1] for c in compared], len(comparisons))
-        model = link._fit(con, comparisons, s, n_p, lab, unl)
+        if model is not None:
+            fitted = Model.from_dict(model, comparisons)
+        else:
+            lab = _sum_patterns([c[0] for c in compared], len(comparisons))
+            unl = _sum_patterns([c[1] for c in compared], len(comparisons))
+            fitted = link._fit(con, comparisons, s, n_p, lab, unl)
         t["train"] = time.perf_counter()
-        tops = run_map(score_partition, [(plan, i, model.to_dict()) for i in range(n)])
+        tops = run_map(score_partition, [(plan, i, fitted.to_dict()) for i in range(n)])
         _merge_top(con, tops, s.top_k)
         t["score"] = time.perf_counter()
         links = link._household(con, link._assign(con, s))
@@ -401,11 +415,14 @@ def link_partitioned(
         evidence = link._evidence(con, comparisons)
         t["evidence"] = time.perf_counter()
         blocking = link._blocking_frame(con, [(rule.name, totals[rule.name]) for rule in rules])
+        frequencies = link._term_frequencies(con, comparisons)
     finally:
         link._cleanup(con, comparisons)
         shutil.rmtree(folder, ignore_errors=True)
     keys = list(t)
     timings = {k: round(t[k] - t[keys[i - 1]], 3) for i, k in enumerate(keys) if i}
-    md = model.to_dict()
+    md = fitted.to_dict()
     md["settings"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in s.__dict__.items()}
-    return link.LinkResult(links=links, evidence=evidence, blocking=blocking, model=md, timings=timings)
+    return link.LinkResult(
+        links=links, evidence=evidence, blocking=blocking, model=md, timings=timings, term_frequencies=frequencies
+    )

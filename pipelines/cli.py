@@ -139,6 +139,15 @@ def _existing(path: str, what: str) -> Path:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
+    if args.next_month:
+        from pipelines.sample.next_month import write_next_month  # lazy: start-up (module docstring)
+
+        source = _existing(args.next_month, "thư mục dữ liệu của tháng trước (--next-month)")
+        summary = write_next_month(source, Path(args.out), args.month)
+        print(f"Dữ liệu tháng {args.month} (từ {source}): {Path(args.out) / 'changes.json'} ghi những gì đã đổi")
+        for name, rows in summary.items():
+            print(f"{name}: {rows:,} dòng")
+        return 0
     from pipelines.sample.generator import generate  # lazy: start-up (module docstring)
 
     summary = generate(persons=args.persons, seed=args.seed, out_dir=Path(args.out))
@@ -181,6 +190,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         column_map=Path(args.column_map) if args.column_map else None,
         by_commune=args.by_commune,
         password_file=Path(args.password_file) if args.password_file else None,
+        full=args.full,
+        retrain=args.retrain,
         dask_address=args.dask_address,
         dask_workers=args.dask_workers,
         dask_workdir=Path(args.dask_workdir) if args.dask_workdir else None,
@@ -333,6 +344,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=int, metavar="SỐ", default=6, help="hạt giống ngẫu nhiên (cùng hạt giống → cùng dữ liệu)"
     )
     p.add_argument("--out", default="data/generated", metavar="THƯ_MỤC", help="thư mục ghi dữ liệu mẫu")
+    p.add_argument(
+        "--next-month",
+        metavar="THƯ_MỤC",
+        help="thay vì sinh mới: từ population.csv và social_welfare.csv của thư mục này, ghi dữ liệu tháng sau "
+        "(người chết, chuyển đi, đổi tên, cấp lại số định danh; hồ sơ thêm, bớt, sửa, đổi thứ tự) và changes.json",
+    )
+    p.add_argument("--month", type=int, default=2, metavar="SỐ", help="số thứ tự của tháng sau (với --next-month)")
     p.set_defaults(func=_cmd_sample)
 
     p = sub.add_parser(
@@ -391,6 +409,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--column-map", metavar="TỆP_YAML", help="tệp YAML ánh xạ tiêu đề cột → tên cột chuẩn (mặc định: không dùng)"
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="ghép lại mọi hồ sơ (mặc định khi kho đã có lần chạy trước của sổ: chạy tăng dần, chỉ ghép hồ sơ mới, "
+        "đã đổi hoặc chưa ghép được; liên kết không đổi được giữ nguyên); vẫn dùng mô hình của lần trước",
+    )
+    p.add_argument(
+        "--retrain",
+        action="store_true",
+        help="huấn luyện lại mô hình ghép và ghép lại mọi hồ sơ (lần chạy hằng tháng); liên kết không đổi vẫn giữ",
     )
     _commune_options(p)
     _dask_options(p)

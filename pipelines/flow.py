@@ -34,7 +34,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines import cluster, decisions, findings, match, normalize, progress, review, warehouse
+from pipelines import cluster, decisions, findings, incremental, match, normalize, progress, review, warehouse
 from pipelines.catalogue import load_registry, reference_columns
 from pipelines.errors import DoisoatError, InputError, safe_text, unexpected_error_text
 from pipelines.findings.alerts import registered_deaths
@@ -92,6 +92,7 @@ class RunSummary:
     coverage: pl.DataFrame | None = None
     reports: dict = field(default_factory=dict)
     stage_seconds: dict = field(default_factory=dict)  # stage name → seconds (bench/, --verbose)
+    mode: str = "first"  # runs.mode: first, incremental or full (pipelines/incremental.py)
 
 
 def outcome_line(counts: dict[str, int]) -> str:
@@ -274,9 +275,15 @@ def _reconcile(
     concurrent_validation: bool = False,
     logger=None,
     reports: bool = True,
+    full: bool = False,
+    retrain: bool = False,
     partitioning=None,
 ) -> RunSummary:
     """ingest → normalize → validate → person schema → match → checks → warehouse → reports.
+
+    With an earlier successful run of the registry in the warehouse the run is incremental
+    (pipelines/incremental.py); `full` matches every record again with the same model, `retrain`
+    also trains a new one.
 
     The `runs` ledger row is written first (`running`); `succeeded` is set in the one transaction
     that writes the results, `failed` after an error. A run killed before that commit stays
@@ -302,6 +309,8 @@ def _reconcile(
         "spec": spec_to_dict(spec),
         "by_commune": by_commune,
         "password_file": str(password_file) if password_file else None,  # the path, never the password
+        "full": full,
+        "retrain": retrain,
     }
     _ledger(db, warehouse.start_run, run_id, spec.name, parameters, package_versions())
     log.info(f"Lần chạy {run_id}: sổ {spec.title_vi}, tệp {Path(input_file).name}, CSDLQG {Path(population).name}")
@@ -341,6 +350,10 @@ def _reconcile(
         ):
             carried = step("carried_decisions", decisions.carried_decisions, db, spec, run_id, persons, pop.frame)
             notes += decisions.notes(carried)
+            plan = step(
+                "plan", incremental.plan, db, spec, run_id, persons, pop.frame, carried, full=full, retrain=retrain
+            )
+            notes = plan.notes + notes
             pop_persons = normalize.population_persons(pop, spec)
             result = step(
                 "match",
@@ -350,12 +363,14 @@ def _reconcile(
                 pop_persons,
                 decisions.constraints(carried),
                 partitioning,  # None: one machine; else matching.partitioned.Partitioning (a Dask cluster)
+                **plan.engine_options(),
             )
             log.debug(
                 "  ghép, từng bước: " + ", ".join(f"{k} {progress.seconds(v)}" for k, v in result.timings.items())
             )
-            links = match.assemble_links(spec, run_id, rows, persons, result.links)
+            links = match.assemble_links(spec, run_id, rows, persons, result.links, pop.frame, plan.kept)
             counts = match.row_counts(rows, links)  # raises when a row has no outcome or two
+            counts.update(plan.counts())
         with stage("checks", "Tìm sai lệch, trường thiếu, trùng lặp và cảnh báo…"):
             found = step("checks", run_checks, spec, db, links, persons, rows, pop.frame)
         if not validated.done():
@@ -363,12 +378,27 @@ def _reconcile(
                 validated.result()
         expectations = validated.result()
         frames = result_frames(spec, run_id, rows, persons, links, result, found, expectations, pop)
+        frames["match_models"] = frames["match_models"].with_columns(
+            pl.lit(plan.model_run_id or run_id).alias("trained_in_run_id")
+        )
+        if plan.model is None:  # trained here: its term frequencies are frozen with it
+            frames["term_frequencies"] = _with_run(
+                incremental.term_frequency_rows(result.term_frequencies), run_id, spec.name
+            )
         frames["carried_decisions"] = _with_run(carried, run_id, spec.name)
         frames["skipped_rows"] = normalize.skipped_for_warehouse(spec, run_id, ingested)
         counts["skipped_rows"] = frames["skipped_rows"].height
         counts.update(finding_counts(frames))
         with stage("write_warehouse", f"Ghi kho dữ liệu {Path(db).name}…"):
-            ledger = {"input_files": inputs, "population_sha256": pop_sha, "row_counts": counts, "notes": notes}
+            ledger = {
+                "input_files": inputs,
+                "population_sha256": pop_sha,
+                "row_counts": counts,
+                "notes": notes,
+                "mode": plan.mode,
+                "previous_run_id": plan.previous_run_id,
+                "model_run_id": plan.model_run_id or run_id,
+            }
             step(
                 "write_warehouse",
                 warehouse.write_run,
@@ -404,6 +434,7 @@ def _reconcile(
         title_vi=spec.title_vi,
         notes=notes,
         coverage=run_coverage(db, run_id),
+        mode=plan.mode,
     )
     if reports:
         with stage("reports", "Viết báo cáo (Excel, HTML)…"):
@@ -561,6 +592,20 @@ def _print_run(summary: RunSummary) -> None:
         log.info(f"  Báo cáo {kind}: {path}")
 
 
+# What the officer is told about the mode that ran (runs.mode), from the run's counts.
+MODE_LINE = {
+    "first": lambda c: "lần chạy đầu tiên của sổ: ghép toàn bộ, huấn luyện mô hình",
+    "incremental": lambda c: (
+        f"chạy tăng dần: giữ nguyên {progress.number(c.get('links_kept', 0))} liên kết, "
+        f"ghép {progress.number(c.get('records', 0) - c.get('links_kept', 0))} bản ghi"
+    ),
+    "full": lambda c: (
+        f"chạy toàn bộ: ghép lại {progress.number(c.get('records', 0))} bản ghi "
+        f"({progress.number(c.get('links_kept', 0))} liên kết không đổi vẫn giữ)"
+    ),
+}
+
+
 def run_registry_cli(
     registry: str | None,
     population: Path,
@@ -573,6 +618,8 @@ def run_registry_cli(
     password_file: Path | None = None,
     spec_file: Path | None = None,
     population_spec: Path | None = None,
+    full: bool = False,
+    retrain: bool = False,
     dask_address: str | None = None,
     dask_workers: int | None = None,
     dask_workdir: Path | None = None,
@@ -595,10 +642,13 @@ def run_registry_cli(
             population_spec=population_spec,
             by_commune=by_commune,
             password_file=password_file,
+            full=full,
+            retrain=retrain,
             partitioning=partitioning,
         )
     _print_run(summary)
-    print(f"Lần chạy {summary.run_id} ({spec.title_vi}) — kho dữ liệu {db}")
+    print(f"Lần chạy {summary.run_id} ({spec.title_vi}) — {MODE_LINE[summary.mode](summary.row_counts)}")
+    print(f"Kho dữ liệu {db}")
     print(summary_table([summary]))
     return 0
 

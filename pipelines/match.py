@@ -35,11 +35,13 @@ def match_registry(
     pop_persons: pl.DataFrame,
     decisions: pl.DataFrame | None = None,
     partitioning: Partitioning | None = None,
+    **remembered,
 ):
     """Run the matcher in a scratch in-memory DuckDB (the warehouse is only touched at write time);
     `decisions`: reviewers' earlier decisions that still hold (pipelines/decisions.constraints);
     `partitioning`: blocking, comparison and scoring in partitions on a Dask cluster
-    (matching/partitioned.py: the same result as one machine's)."""
+    (matching/partitioned.py: the same result as one machine's);
+    `remembered`: what the previous run hands on (pipelines/incremental.Plan.engine_options)."""
     con = duckdb.connect()
     try:
         for name, frame in (("registry_person", persons), ("population_person", pop_persons)):
@@ -52,12 +54,13 @@ def match_registry(
                 "registry_person",
                 "population_person",
                 spec.match,
+                decisions,
                 n_partitions=partitioning.n_partitions,
                 run_map=partitioning.run_map,
                 workdir=partitioning.workdir,
-                decisions=decisions,
+                **remembered,
             )
-        return link_records(con, "registry_person", "population_person", spec.match, decisions=decisions)
+        return link_records(con, "registry_person", "population_person", spec.match, decisions=decisions, **remembered)
     finally:
         con.close()
 
@@ -75,12 +78,34 @@ def _row_outcome(rows: pl.DataFrame, status: str, method: str, entity: str, reas
 
 
 def assemble_links(
-    spec: RegistrySpec, run_id: str, rows: pl.DataFrame, persons: pl.DataFrame, linked: pl.DataFrame
+    spec: RegistrySpec,
+    run_id: str,
+    rows: pl.DataFrame,
+    persons: pl.DataFrame,
+    linked: pl.DataFrame,
+    population: pl.DataFrame | None = None,
+    kept: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Exactly one outcome per registry person record, rejected rows, organizations and foreigners included."""
+    """Exactly one outcome per registry person record, rejected rows, organizations and foreigners included.
+
+    `population` (pop_rec_id, person_hash) stamps each candidate person's fingerprint; `kept`
+    (rec_id, pop_rec_id, link_from_run) the links carried from an earlier run (else made now)."""
     keys = rows.select("source_file", "source_row", "excel_row")
     if spec.repeat_persons:
         linked = land.repeated_persons_are_not_duplicates(spec, rows, linked)
+    if kept is not None and kept.height:
+        linked = linked.join(
+            kept.select("rec_id", "pop_rec_id", "link_from_run"), on=["rec_id", "pop_rec_id"], how="left"
+        )
+    else:
+        linked = linked.with_columns(pl.lit(None, dtype=pl.String).alias("link_from_run"))
+    linked = linked.with_columns(
+        pl.when(pl.col("pop_rec_id").is_not_null())
+        .then(pl.coalesce("link_from_run", pl.lit(run_id)))
+        .alias("link_from_run")
+    )
+    if population is not None:
+        linked = linked.join(population.select("pop_rec_id", "person_hash"), on="pop_rec_id", how="left")
     matched = (
         persons.select("rec_id", "source_row", "owner_index", "entity")
         .join(linked, on="rec_id", how="left")

@@ -119,10 +119,15 @@ def reconcile_registry(
     by_commune: bool = False,
     password_file: str | None = None,
     spec_file: str | None = None,
+    full: bool = False,
+    retrain: bool = False,
     dask_workdir: str | None = None,
 ) -> dict:
     """Reconcile one registry file against a CSDLQG extract: a built-in registry by name, or one
     declared in a YAML spec file (`spec_file`, as `doisoat run --spec`; `registry` is then its name).
+
+    Incremental when the warehouse holds an earlier run of the registry (pipelines/incremental.py);
+    `full` re-matches every record, `retrain` also trains a new model (the monthly deployment).
     Run on a DaskTaskRunner (`reconcile_registry_dask`), the match stage is partitioned over the
     cluster, its files in `dask_workdir` (a folder every worker reaches; default: a temporary one)."""
     logger = get_run_logger()
@@ -141,6 +146,8 @@ def reconcile_registry(
             password_file=Path(password_file) if password_file else None,
             step=run_as_task,
             logger=logger,
+            full=full,
+            retrain=retrain,
             partitioning=_dask_partitioning(dask_workdir),
         )
 
@@ -157,8 +164,8 @@ def reconcile_registry(
             "(chỉ số tổng hợp, không có dữ liệu cá nhân)"
         ),
     )
-    logger.info("run %s: %s", summary.run_id, json.dumps(summary.row_counts))
-    return {"run_id": summary.run_id, **summary.row_counts}
+    logger.info("run %s (%s): %s", summary.run_id, summary.mode, json.dumps(summary.row_counts))
+    return {"run_id": summary.run_id, "mode": summary.mode, **summary.row_counts}
 
 
 @flow(name="reconcile-registry-dask", log_prints=False)
@@ -170,6 +177,8 @@ def reconcile_registry_dask(
     out_dir: str = "out",
     unmasked: bool = False,
     spec_file: str | None = None,
+    full: bool = False,
+    retrain: bool = False,
     dask_address: str | None = None,
     dask_workers: int = 2,
     dask_workdir: str | None = None,
@@ -197,19 +206,32 @@ def reconcile_registry_dask(
         out_dir=out_dir,
         unmasked=unmasked,
         spec_file=spec_file,
+        full=full,
+        retrain=retrain,
         dask_workdir=dask_workdir,
     )
 
 
 @flow(name="reconcile-all", log_prints=False)
 def reconcile_all(
-    sample_dir: str = "data/sample", db: str = "out/doisoat.duckdb", out_dir: str = "out", unmasked: bool = False
+    sample_dir: str = "data/sample",
+    db: str = "out/doisoat.duckdb",
+    out_dir: str = "out",
+    unmasked: bool = False,
+    retrain: bool = False,
 ) -> dict:
-    """All registries on one folder (population.csv + <registry>.csv), deaths first."""
+    """All registries on one folder (population.csv + <registry>.csv), deaths first; `retrain`:
+    every registry re-matched with a newly trained model (the monthly deployment)."""
     files = demo_inputs(Path(sample_dir))
     return {
         registry: reconcile_registry(
-            registry, str(files["population"]), str(files[registry]), db, str(Path(out_dir) / registry), unmasked
+            registry,
+            str(files["population"]),
+            str(files[registry]),
+            db,
+            str(Path(out_dir) / registry),
+            unmasked,
+            retrain=retrain,
         )
         for registry in DEMO_ORDER
     }

@@ -38,6 +38,7 @@ COMPONENTS = {
     "pipelines.match": "match",
     "pipelines.cluster": "cluster",
     "pipelines.decisions": "decisions",
+    "pipelines.incremental": "decisions",  # the same memory of earlier runs: kept links, frozen model
     "pipelines.findings": "findings",
     "pipelines.warehouse": "warehouse",
     "pipelines.review": "review",

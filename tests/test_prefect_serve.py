@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -35,11 +36,18 @@ def _free_port() -> int:
 
 
 def _api(method: str, url: str, body: dict | None = None):
+    """One API call; a 503 (the server busy on a loaded machine: its database briefly locked) is retried."""
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        raw = r.read()
-    return json.loads(raw) if raw else None
+    for attempt in range(6):
+        req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                raw = r.read()
+            return json.loads(raw) if raw else None
+        except urllib.error.HTTPError as exc:
+            if exc.code != 503 or attempt == 5:
+                raise
+            time.sleep(5)
 
 
 def _wait_for(predicate, timeout: float, what: str, log: Path):
@@ -107,7 +115,9 @@ def test_serve_runs_a_scheduled_deployment_and_stops_on_one_sigterm(tmp_path):
 
         # the scheduler turns prefect.yaml's cron schedules into scheduled runs (none with SQLAlchemy 2.1)
         deployments = _api("POST", f"{api}/deployments/filter", {})
-        assert len(deployments) == 7
+        assert len(deployments) == 8
+        retrain = _api("GET", f"{api}/deployments/name/reconcile-all/all-monthly-retrain")
+        assert retrain["parameters"]["retrain"] is True
 
         def scheduled_per_deployment():
             scheduled = _api(
@@ -189,6 +199,30 @@ def test_serve_runs_a_scheduled_deployment_and_stops_on_one_sigterm(tmp_path):
         )
         assert artifacts and run_id in artifacts[0]["description"]
 
+        # the deployment's next run (created now rather than in an hour) is incremental: it keeps the
+        # first run's links and model, says so in the ledger and in the flow's result
+        second = _api("POST", f"{api}/deployments/{dep['id']}/create_flow_run", {"parameters": params})
+
+        def second_done():
+            r = _api("GET", f"{api}/flow_runs/{second['id']}")
+            return r if r["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+
+        assert _wait_for(second_done, 300, "the second run did not finish", out)["state_type"] == "COMPLETED"
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            ledger = con.execute(
+                "SELECT run_id, mode, previous_run_id, model_run_id, row_counts FROM runs "
+                "WHERE registry = 'social_welfare' ORDER BY started_at"
+            ).fetchall()
+        finally:
+            con.close()
+        assert [r[1] for r in ledger] == ["first", "incremental"]
+        assert ledger[1][2] == run_id and ledger[1][3] == run_id
+        second_counts = json.loads(ledger[1][4])
+        # DT1 and DT2 kept; DT4 is listed twice (its key is not unique: matched again, same outcome)
+        assert second_counts["links_kept"] == 2 and second_counts["previous_links_key_not_unique"] == 1
+        assert second_counts["matched"] == json.loads(counts)["matched"] == 3
+
         # the Dask deployment: scheduled too, completed, its partitions ran as Prefect tasks on the
         # DaskTaskRunner (2 workers: 2 partitions per step), and its links are the plain run's links
         dask_done = _wait_for(lambda: finished(dask_dep), 300, "no finished run of the Dask deployment", out)
@@ -204,7 +238,10 @@ def test_serve_runs_a_scheduled_deployment_and_stops_on_one_sigterm(tmp_path):
         for path in (db, dask_db):
             con = duckdb.connect(str(path), read_only=True)
             try:
-                links[path] = con.execute(f"SELECT {columns} FROM links ORDER BY rec_id").fetchall()
+                first_run = con.execute("SELECT min(run_id) FROM runs WHERE mode = 'first'").fetchone()[0]
+                links[path] = con.execute(
+                    f"SELECT {columns} FROM links WHERE run_id = ? ORDER BY rec_id", [first_run]
+                ).fetchall()
             finally:
                 con.close()
         assert len(links[dask_db]) == 5 and links[dask_db] == links[db]

@@ -17,6 +17,7 @@ import pytest
 from matching.reference.admin_units import legacy_province_codes, legacy_units
 from pipelines.sample.defects import strip_diacritics
 from pipelines.sample.generator import COLUMNS, generate
+from pipelines.sample.next_month import write_next_month
 
 REGISTRIES = ("social_welfare", "pension", "civil_births", "civil_deaths", "land")
 LATER = ("health_insurance", "school_records", "accommodation_guests")  # added as spec files (issue 13)
@@ -47,10 +48,11 @@ def sample(tmp_path_factory):
 
 
 def _hashes(folder: Path) -> dict[str, str]:
+    """Files under `folder`, but not the bundled next month (thang2/, tested on its own)."""
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        if p.is_file() and "thang2" not in p.relative_to(folder).parts
     }
 
 
@@ -281,6 +283,18 @@ def test_committed_sample_is_the_generated_one(tmp_path):
     generator must leave the files of the others byte-identical, and the committed files current."""
     generate(persons=5000, seed=6, out_dir=tmp_path / "s")
     assert _hashes(tmp_path / "s") == _hashes(Path(__file__).resolve().parents[1] / "data" / "sample")
+
+
+def test_committed_second_month_is_the_generated_one(tmp_path):
+    """data/sample/thang2 is `doisoat sample --next-month data/sample --out data/sample/thang2` (README)."""
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    write_next_month(sample, tmp_path / "t2")
+    assert _hashes(tmp_path / "t2") == {
+        str(p.relative_to(sample / "thang2")): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((sample / "thang2").iterdir())
+    }
+    facts = json.loads((tmp_path / "t2" / "changes.json").read_text(encoding="utf-8"))
+    assert facts["persons_dead"] and facts["persons_new_id"] and facts["rows_listing_a_listed_person"]
 
 
 def test_same_seed_same_bytes_other_seed_differs(tmp_path):

@@ -385,7 +385,8 @@ def _explanations(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: st
 def _lookup_records(con: duckdb.DuckDBPyConnection, run_id: str, unmasked: bool) -> pl.DataFrame:
     """Every record of the run as one JSON text each, built by DuckDB (no Python loop over rows):
     `key` "excel_row:owner_index", `rec` [status, method, probability, pop_rec_id, decision,
-    candidates], each candidate [rank, pop_rec_id, ID (masked), [[comparison, level, weight]…]]
+    candidates, the earlier run a kept link comes from],
+    each candidate [rank, pop_rec_id, ID (masked), [[comparison, level, weight]…]]
     (rank <= 5), and `chunk` (excel_row // CHUNK_ROWS), ordered by row. IDs are masked by
     `mask_id` itself, once per distinct ID, and joined in."""
     ids = con.execute(
@@ -417,7 +418,8 @@ def _lookup_records(con: duckdb.DuckDBPyConnection, run_id: str, unmasked: bool)
             SELECT e.excel_row // $chunk_rows AS chunk,
                    e.excel_row::VARCHAR || ':' || e.owner_index::VARCHAR AS key,
                    json_array(e.status, e.method, round(e.match_probability, 6), e.pop_rec_id, e.review_decision,
-                              coalesce(p.cands, '[]'::JSON))::VARCHAR AS rec
+                              coalesce(p.cands, '[]'::JSON),
+                              CASE WHEN e.link_from_run <> e.run_id THEN e.link_from_run END)::VARCHAR AS rec
             FROM links_effective e
             LEFT JOIN per_record p ON p.source_row = e.source_row AND p.owner_index = e.owner_index
             WHERE e.run_id = $run_id

@@ -59,10 +59,13 @@ def finish_run(
     population_sha256: str | None = None,
     row_counts: dict | None = None,
     notes: list | None = None,
+    mode: str | None = None,
+    previous_run_id: str | None = None,
+    model_run_id: str | None = None,
 ) -> None:
     con.execute(
         "UPDATE runs SET finished_at = now(), status = ?, error = ?, input_files = ?, population_sha256 = ?, "
-        "row_counts = ?, notes = ? WHERE run_id = ?",
+        "row_counts = ?, notes = ?, mode = ?, previous_run_id = ?, model_run_id = ? WHERE run_id = ?",
         [
             status,
             error,
@@ -70,6 +73,9 @@ def finish_run(
             population_sha256,
             json.dumps(row_counts or {}),
             json.dumps(notes or [], ensure_ascii=False),
+            mode,
+            previous_run_id,
+            model_run_id,
             run_id,
         ],
     )

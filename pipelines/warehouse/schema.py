@@ -173,6 +173,14 @@ TABLES: dict[str, Table] = {
                     "Process id of the run: a 'running' row whose process is gone is marked failed at the next open",
                 ),
                 ("hostname", "VARCHAR", "Machine the run ran on (with pid, tells a crashed run from a live one)"),
+                (
+                    "mode",
+                    "VARCHAR",
+                    "first (no earlier run), incremental (unchanged links kept, only the rest matched) or full "
+                    "(every record matched again); see previous_run_id and model_run_id",
+                ),
+                ("previous_run_id", "VARCHAR", "The earlier run whose links and decisions this run kept, if any"),
+                ("model_run_id", "VARCHAR", "Run whose trained model scored this run (this run when it trained one)"),
             ),
         ),
         Table(
@@ -278,6 +286,18 @@ TABLES: dict[str, Table] = {
                     "person, organization or foreigner (neither is matched: status unmatched, method = entity)",
                 ),
                 ("reason", "VARCHAR", "Why a row was rejected or not matched (problem codes), NULL otherwise"),
+                (
+                    "link_from_run",
+                    "VARCHAR",
+                    "Run that made this link (this run, or an earlier one whose link was kept because neither the "
+                    "record nor the person changed since: link stability); NULL when there is no person",
+                ),
+                (
+                    "person_hash",
+                    "VARCHAR",
+                    "population.person_hash of pop_rec_id in this run's extract: the next run keeps the link "
+                    "only while it is unchanged",
+                ),
             ),
         ),
         Table(
@@ -520,6 +540,23 @@ TABLES: dict[str, Table] = {
                 ),
                 ("settings", "JSON", "Comparisons, blocking rules, thresholds"),
                 ("blocking", "JSON", "Pairs generated per blocking rule"),
+                (
+                    "trained_in_run_id",
+                    "VARCHAR",
+                    "Run the model was trained in: this run, or an earlier one whose model an incremental run reused",
+                ),
+            ),
+        ),
+        Table(
+            "term_frequencies",
+            "How common each name value was in the extract a model was trained on (frozen with the model: "
+            "runs that reuse the model score with these counts, not the new extract's)",
+            (
+                RUN_ID,
+                REGISTRY,
+                ("tf_column", "VARCHAR", "The model's term-frequency column, e.g. tf_name, tf_ten"),
+                ("value", "VARCHAR", "The normalized value counted (a name key): personal data, never in reports"),
+                ("tf", "DOUBLE", "Share of the extract's persons with that value"),
             ),
         ),
     )
@@ -582,6 +619,10 @@ SELECT d.run_id, d.registry, d.source_file, d.source_row, d.excel_row, d.owner_i
        CASE WHEN d.review_decision = 'accept' THEN f.first_row ELSE d.duplicate_of END AS duplicate_of,
        d.entity,
        CASE WHEN d.review_decision = 'reject' THEN 'review_rejected' ELSE d.reason END AS reason,
+       CASE WHEN d.review_decision = 'reject' THEN NULL ELSE d.link_from_run END AS link_from_run,
+       CASE WHEN d.review_decision = 'reject'
+                  OR (d.review_decision = 'accept' AND d.chosen_pop_rec_id IS DISTINCT FROM d.pop_rec_id) THEN NULL
+            ELSE d.person_hash END AS person_hash,  -- a person the reviewer chose instead: not fingerprinted here
        d.review_decision, d.reviewer, d.decided_at
 FROM decided d
 LEFT JOIN first_listing f    -- f is read only where review_decision = 'accept' (above)

@@ -253,3 +253,72 @@ def test_reviewers_decisions_outrank_the_scores(pop):
     assert (after[3]["status"], after[3]["method"], after[3]["pop_rec_id"]) == ("matched", "decision", d["rec_id"])
     unchanged = [r for r in before if r not in (1, 2, 3)]
     assert all(before[r]["pop_rec_id"] == after[r]["pop_rec_id"] for r in unchanged)
+
+
+def _free_persons(pop, background):
+    listed = {(r["ho_ten"], r["ngay_sinh_year"], r["ngay_sinh_month"], r["ngay_sinh_day"]) for r in background}
+    return [
+        p for p in pop if (p["ho_ten"], p["ngay_sinh_year"], p["ngay_sinh_month"], p["ngay_sinh_day"]) not in listed
+    ]
+
+
+def _by_rec(result) -> dict[int, tuple]:
+    return {
+        r["rec_id"]: (r["status"], r["pop_rec_id"], r["method"], r["duplicate_of"], r["match_weight"])
+        for r in result.links.iter_rows(named=True)
+    }
+
+
+def test_a_frozen_model_scores_exactly_as_it_was_trained(pop):
+    """The saved model and its term frequencies, given back, reproduce every link and weight
+    without training — even against a population that has grown since (frozen counts)."""
+    background = background_registry(pop)
+    con = duckdb.connect()
+    load(con, "population", pop)
+    load(con, "registry", background)
+    first = link_records(con, "registry", "population", SETTINGS)
+    assert set(first.term_frequencies) == {"tf_name", "tf_ten"}
+    again = link_records(
+        con, "registry", "population", SETTINGS, model=first.model, term_frequencies=first.term_frequencies
+    )
+    assert _by_rec(again) == _by_rec(first)
+    assert again.evidence.equals(first.evidence)
+    grown = population(3400)  # same first 3,000 persons (same seed) and 400 more: other name counts
+    load(con, "population", grown)
+    frozen = link_records(
+        con, "registry", "population", SETTINGS, model=first.model, term_frequencies=first.term_frequencies
+    )
+    counted = link_records(con, "registry", "population", SETTINGS, model=first.model)  # tf of this population
+    weights = {r: v[4] for r, v in _by_rec(frozen).items() if v[0] == "matched"}
+    assert weights == {r: v[4] for r, v in _by_rec(first).items() if v[0] == "matched" and r in weights}
+    assert any(a[4] != b[4] for a, b in zip(_by_rec(frozen).values(), _by_rec(counted).values(), strict=True) if a[4])
+
+
+def test_a_kept_link_is_not_stolen_and_full_equals_incremental(pop):
+    """Link stability: a record keeps its person (carried method) when a new row now matches that
+    person better — even by exact ID —; the new row is its duplicate. Re-matching the kept records
+    (full run) or scoring only their kept pair (incremental run) gives the same links."""
+    background = background_registry(pop)
+    a, b = _free_persons(pop, background)[:2]
+    old = copy_as_registry(a, 1, id12=None, name=a["ho_ten"].upper())  # linked last month without an ID
+    newcomer = copy_as_registry(a, 2)  # this month a row with the exact ID of the same person
+    other = copy_as_registry(b, 3, id12=None)
+    con = duckdb.connect()
+    load(con, "population", pop)
+    load(con, "registry", background + [old, newcomer, other])
+    first = link_records(con, "registry", "population", SETTINGS)
+    unstable = _by_rec(first)
+    assert unstable[2][:3] == ("matched", a["rec_id"], "id_exact") and unstable[1][0] == "duplicate"
+    kept = pl.DataFrame({"rec_id": [1, 3], "pop_rec_id": [a["rec_id"], b["rec_id"]], "method": ["probabilistic"] * 2})
+    frozen = {"model": first.model, "term_frequencies": first.term_frequencies}
+    full = _by_rec(link_records(con, "registry", "population", SETTINGS, kept=kept, **frozen))
+    assert full[1][:3] == ("matched", a["rec_id"], "probabilistic")
+    assert full[2][0] == "duplicate" and full[2][3] == 1 and full[2][1] == a["rec_id"]
+    assert full[3][:3] == ("matched", b["rec_id"], "probabilistic")
+    incremental = _by_rec(
+        link_records(con, "registry", "population", SETTINGS, kept=kept, rematch_kept=False, **frozen)
+    )
+    assert incremental == full
+    assert {r: v for r, v in full.items() if r >= 100000} == {r: v for r, v in unstable.items() if r >= 100000}
+    with pytest.raises(ValueError, match="frozen model"):
+        link_records(con, "registry", "population", SETTINGS, kept=kept, rematch_kept=False)

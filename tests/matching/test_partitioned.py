@@ -75,8 +75,9 @@ def _candidates_whole(con, decisions) -> pl.DataFrame:
     fields = library.field_columns(library.field_preparations(SETTINGS.comparisons))
     link._prepare(con, "registry", "population", comparisons, fields)
     link._decisions(con, decisions)
-    link._index(con, SETTINGS, library.blocking_rules(SETTINGS.blocking_rules, SETTINGS.comparisons))
-    return con.execute("SELECT rec_id, pop_rec_id, rule, labelled FROM _lk_cand").pl()
+    link._kept(con, None)
+    link._index(con, SETTINGS, library.blocking_rules(SETTINGS.blocking_rules, SETTINGS.comparisons), True)
+    return con.execute("SELECT rec_id, pop_rec_id, rule, labelled, anchor FROM _lk_cand").pl()
 
 
 def test_each_candidate_pair_is_made_in_exactly_one_partition(pop, tmp_path):
@@ -94,7 +95,7 @@ def test_each_candidate_pair_is_made_in_exactly_one_partition(pop, tmp_path):
     for i in range(N):
         pcon = partitioned._connect(plan)
         partitioned._candidates(pcon, plan, i)
-        parts.append(pcon.execute(f"SELECT rec_id, pop_rec_id, rule, labelled, {i} AS part FROM _lk_cand").pl())
+        parts.append(pcon.execute(f"SELECT rec_id, pop_rec_id, rule, labelled, anchor, {i} AS part FROM _lk_cand").pl())
         pcon.close()
     union = pl.concat(parts)
     assert all(p.height for p in parts), [p.height for p in parts]
@@ -130,6 +131,31 @@ def test_partitioned_result_is_link_records_result(pop):
     statuses = set(one.links["status"])
     assert {"matched", "duplicate", "unmatched"} <= statuses, statuses
     assert one.links.filter(pl.col("method") == "decision").height == 1
+
+
+def test_kept_links_and_a_frozen_model_give_the_same_result(pop):
+    """An incremental run's engine options (issue 14): links kept from an earlier run, re-matched or
+    not, scored with the earlier run's frozen model and term frequencies."""
+    first = link.link_records(_connect(pop), "registry", "population", SETTINGS)
+    matched = first.links.filter(pl.col("status") == "matched").sort("rec_id")
+    kept = matched.gather_every(3).select("rec_id", "pop_rec_id", "method")
+    frozen = {"model": first.model, "term_frequencies": first.term_frequencies}
+    for options in ({"kept": kept}, {"kept": kept, "rematch_kept": False, **frozen}, frozen):
+        one = link.link_records(_connect(pop), "registry", "population", SETTINGS, **options)
+        parts = partitioned.link_partitioned(
+            _connect(pop), "registry", "population", SETTINGS, n_partitions=N, **options
+        )
+        assert parts.links.equals(one.links), options.keys()
+        if "kept" in options:  # each kept link stays, with its method
+            stayed = one.links.join(kept, on=["rec_id", "pop_rec_id", "method"], how="semi")
+            assert stayed.height == kept.height and set(stayed["status"]) == {"matched"}
+        assert parts.evidence.equals(one.evidence) and parts.model == one.model
+        assert parts.blocking.sort("rule").equals(one.blocking.sort("rule"))
+        assert parts.term_frequencies.keys() == one.term_frequencies.keys()
+        assert all(
+            parts.term_frequencies[k].sort(pl.all()).equals(one.term_frequencies[k].sort(pl.all()))
+            for k in one.term_frequencies
+        )
 
 
 def test_pair_limit_is_checked_on_the_whole_count(pop):

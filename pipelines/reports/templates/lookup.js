@@ -95,8 +95,10 @@
       return;
     }
     var status = rec[0], method = rec[1], prob = rec[2], pop = rec[3], decision = rec[4], cands = rec[5] || [];
+    var fromRun = rec[6] || null;  // a link kept from an earlier run (record and person unchanged)
     var text = where + " — " + label("status", status) + " — " + label("method", method)
       + (prob !== null ? " — xác suất " + pct(prob) : "")
+      + (fromRun ? " — liên kết giữ từ lần chạy " + fromRun : "")
       + (decision ? " — người xem xét: " + label("decision", decision) : "");
     out.appendChild(el("p", { "class": "lookup-head" }, text));
     if (!cands.length) {
