@@ -129,4 +129,6 @@ def test_row_lookup_names_the_run_a_kept_link_comes_from(tmp_path):
     result = result[: result.index("</p>")]
     assert "Dòng 8 — Đã khớp" in result and "liên kết giữ từ lần chạy social_welfare-20261024T100000Z-def456" in result
     done = _chromium(tmp_path, "--dump-dom", html.as_uri() + "#dong=5")
-    assert "liên kết giữ từ" not in done.stdout[done.stdout.index('id="lookup-result"') :]
+    head = done.stdout[done.stdout.index('id="lookup-result"') :]
+    head = head[: head.index("</p>")]
+    assert "Dòng 5 — Đã khớp" in head and "liên kết giữ từ" not in head
