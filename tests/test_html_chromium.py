@@ -112,3 +112,23 @@ def test_row_lookup_of_a_large_run_loads_its_side_script_offline(tmp_path, monke
     _assert_row_9_shown(tmp_path, html)
     (report,) = check_pages([html.as_uri() + "#dong=9"])
     assert report.loaded and report.requests == [] and report.errors == []
+
+
+def test_row_lookup_names_the_run_a_kept_link_comes_from(tmp_path):
+    """Record 4 (Excel row 8) was linked by an earlier run and kept (runs that remember): the lookup says which."""
+    con = rw.build(tmp_path / "w.duckdb")
+    con.execute(
+        "UPDATE links SET link_from_run = 'social_welfare-20261024T100000Z-def456' WHERE run_id = ? AND source_row = 4",
+        [rw.RUN_ID],
+    )
+    html = write_reports(con, rw.RUN_ID, tmp_path / "out")["html"]
+    con.close()
+    done = _chromium(tmp_path, "--dump-dom", html.as_uri() + "#dong=8")
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = done.stdout[done.stdout.index('id="lookup-result"') :]
+    result = result[: result.index("</p>")]
+    assert "Dòng 8 — Đã khớp" in result and "liên kết giữ từ lần chạy social_welfare-20261024T100000Z-def456" in result
+    done = _chromium(tmp_path, "--dump-dom", html.as_uri() + "#dong=5")
+    head = done.stdout[done.stdout.index('id="lookup-result"') :]
+    head = head[: head.index("</p>")]
+    assert "Dòng 5 — Đã khớp" in head and "liên kết giữ từ" not in head
