@@ -11,8 +11,9 @@ with a shared filesystem works. The engine stays free of Dask and Prefect: the c
 What runs where (the driver is the caller's process and DuckDB connection):
 - driver: `_prepare` (registry copy, population view, term-frequency tables), reviewers'
   decisions, the ID passes and `_lk_fixed` (`link._fixed`), the Parquet files of the partitions
-  (`_export`), the u sample, the EM fit, the one-to-one assignment, the household look-up and the
-  evidence — the same functions `link_records` calls, so their SQL is the same text.
+  (`_export`; each blocking rule's population buckets are then written by a task of their own,
+  `bucket_rule`), the u sample, the EM fit, the one-to-one assignment, the household look-up and
+  the evidence — the same functions `link_records` calls, so their SQL is the same text.
 - partition i (`count_partition`, `compare_partition`, `score_partition`): the blocked pairs
   whose rule key hashes to i (`hash(keys) % n = i`, on the registry row and, through the
   population's per-rule buckets written by `_export`, on the person: a pair of a rule has equal
@@ -308,15 +309,23 @@ def _export(con, plan: Plan) -> None:
         files[f"tf_{col}.parquet"] = f"SELECT * FROM _lk_{col}"
     for name, sql in files.items():
         con.execute(f"COPY ({sql}) {plan.copy_to(name)}")
-    # each rule's population bucket per partition: rec_id and the key columns, by the rule key's hash
+
+
+def bucket_rule(plan: Plan, j: int) -> None:
+    """Rule j's population buckets, one per partition: rec_id and the key columns of the persons
+    whose rule-j key hashes to it (a task of its own, so the workers write the rules' buckets side by side)."""
     rules = plan.rules()
     keys = ", ".join(_key_columns(rules))
-    for j, rule in enumerate(rules):
-        not_null = " AND ".join(f"{k} IS NOT NULL" for k in rule.keys)
+    not_null = " AND ".join(f"{k} IS NOT NULL" for k in rules[j].keys)
+    con = _duckdb()
+    try:
         con.execute(
-            f"COPY (SELECT rec_id, {keys}, {_part(rule.keys, plan.n_partitions)} AS part FROM _lk_p WHERE {not_null}) "
-            f"TO {quote_literal(plan.path(f'block_{j}'))} (FORMAT parquet, PARTITION_BY (part))"
+            f"COPY (SELECT rec_id, {keys}, {_part(rules[j].keys, plan.n_partitions)} AS part "
+            f"FROM {plan.parquet('population.parquet')} WHERE {not_null}) "
+            f"TO {quote_literal(plan.path(f'block_{int(j)}'))} (FORMAT parquet, PARTITION_BY (part))"
         )
+    finally:
+        con.close()
 
 
 def _sum_patterns(parts: list[np.ndarray], width: int) -> np.ndarray:
@@ -389,6 +398,7 @@ def link_partitioned(
         t["prepare"] = time.perf_counter()
         link._fixed(con, rematch_kept)
         _export(con, plan)
+        run_map(bucket_rule, [(plan, j) for j in range(len(rules))])
         t["export"] = time.perf_counter()
         totals = {rule.name: 0 for rule in rules}
         for part in run_map(count_partition, [(plan, i) for i in range(n)]):
