@@ -69,6 +69,9 @@ def next_month(
 ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:
     """The next month's extract and welfare file; returns what was changed, counted."""
     rnd = random.Random(month)
+    if person_change == 0:  # the same extract every month (the registry's storage alone)
+        reg, facts = _next_registry(reg, pop, month, row_change)
+        return pop, reg, facts
     n = max(5, round(pop.height * person_change / 5))  # five kinds of person change
     alive = pop.filter(pl.col("ngay_mat").is_null() | (pl.col("ngay_mat") == ""))["so_dinh_danh"].drop_nulls()
     chosen = alive.sample(4 * n, seed=month).to_list()
@@ -101,7 +104,19 @@ def next_month(
         pl.lit(None, dtype=pl.String).alias("ngay_mat"),
     )
     pop = pl.concat([pop, newcomers])
+    reg, facts = _next_registry(reg, pop, month, row_change)
+    facts.update(
+        persons_dead=len(dead),
+        persons_moved=len(moved),
+        persons_renamed=len(renamed),
+        persons_new_id=len(new_id),
+        persons_new=newcomers.height,
+    )
+    return pop, reg, facts
 
+
+def _next_registry(reg: pl.DataFrame, pop: pl.DataFrame, month: int, row_change: float) -> tuple[pl.DataFrame, dict]:
+    """The welfare file's monthly changes: rows removed, added, corrected; the file re-sorted."""
     k = max(4, round(reg.height * row_change / 4))  # removed, added, corrected twice as often
     keys = reg["ma_doi_tuong"].sample(3 * k, seed=month).to_list()
     removed, corrected = set(keys[:k]), keys[k:]
@@ -140,16 +155,11 @@ def next_month(
     )
     reg = pl.concat([reg, added.select(reg.columns)]).sample(fraction=1.0, shuffle=True, seed=month)
     facts = {
-        "persons_dead": len(dead),
-        "persons_moved": len(moved),
-        "persons_renamed": len(renamed),
-        "persons_new_id": len(new_id),
-        "persons_new": newcomers.height,
         "rows_removed": len(removed),
         "rows_added": added.height,
         "rows_corrected": len(names) + len(dates) + len(amounts),
     }
-    return pop, reg, facts
+    return reg, facts
 
 
 def make_months(workdir: Path, sample: Path | None, persons: int, seed: int, months: int, args) -> list[tuple]:
@@ -165,6 +175,8 @@ def make_months(workdir: Path, sample: Path | None, persons: int, seed: int, mon
     for month in range(2, months + 1):
         folder = workdir / f"month_{month:02d}"
         pop_file, reg_file = folder / "population.parquet", folder / f"{REGISTRY}.csv"
+        if not args.person_change:
+            pop_file = population  # the same extract file: the run reads its normalized copy back
         if not reg_file.exists():
             if pop is None:
                 pop = pl.read_parquet(files[-1][0])
@@ -172,7 +184,8 @@ def make_months(workdir: Path, sample: Path | None, persons: int, seed: int, mon
             t = time.perf_counter()
             pop, reg, facts = next_month(pop, reg, month, args.person_change, args.row_change)
             folder.mkdir(parents=True, exist_ok=True)
-            pop.write_parquet(pop_file)
+            if args.person_change:
+                pop.write_parquet(pop_file)
             reg.write_csv(reg_file)
             print(f"# month {month} generated in {time.perf_counter() - t:.0f} s: {facts}", flush=True)
         else:
