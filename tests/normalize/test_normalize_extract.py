@@ -109,3 +109,56 @@ def test_cached_rows_stored_out_of_order_come_back_in_extract_order(tmp_path):
         con.close()
     warm = load_population(db, SAMPLE)
     assert warm.cached and warm.height == 5000 and warm.frame.equals(cold.frame)
+
+
+def test_next_months_extract_normalizes_only_its_new_rows(tmp_path, monkeypatch):
+    """Month 2 = month 1 with rows changed, removed, added, moved and repeated: with month 1 in the
+    warehouse only the rows not seen before are normalized, and the result is exactly a cold
+    normalization of month 2 (same rows, same places, same persons for the matcher)."""
+    month1 = pl.read_csv(SAMPLE, infer_schema=False)
+    changed = month1.with_row_index("_i").with_columns(
+        pl.when(pl.col("_i") % 250 == 7).then(pl.col("ho_ten") + " Anh").otherwise(pl.col("ho_ten")).alias("ho_ten"),
+        pl.when(pl.col("_i") % 500 == 3).then(pl.lit("2024-05-01")).otherwise(pl.col("ngay_mat")).alias("ngay_mat"),
+    )
+    kept = changed.filter(pl.col("_i") % 333 != 5)  # some persons left
+    month2 = pl.concat([kept.tail(100), kept.head(kept.height - 100), kept.slice(40, 3)]).drop("_i")  # moved, repeated
+    month2 = pl.concat([month2, month1.slice(10, 2).with_columns(pl.lit("Người Mới").alias("ho_ten"))])
+    pl.DataFrame(month1).write_csv(tmp_path / "t1.csv")
+    month2.write_csv(tmp_path / "t2.csv")
+
+    db = tmp_path / "w.duckdb"
+    first = load_population(db, tmp_path / "t1.csv")
+    con = warehouse.connect(db)
+    try:
+        warehouse.insert_parquet(con, "population", first.warehouse_rows("r1"))
+    finally:
+        con.close()
+    seen = {}
+    real = normalize.normalize_extract
+
+    def spy(*args, **kwargs):
+        out = real(*args, **kwargs)
+        seen.setdefault("reuse", kwargs.get("reuse"))  # the first call: load_population's
+        return out
+
+    monkeypatch.setattr(normalize, "normalize_extract", spy)
+    second = load_population(db, tmp_path / "t2.csv")
+    cold = normalize.read_population(tmp_path / "t2.csv", second.sha256)  # no warehouse: everything normalized
+    assert not second.cached and second.height == month2.height
+    new_or_changed = month2.join(month1, on=month1.columns, how="anti", nulls_equal=True).height
+    assert 20 < new_or_changed < 60  # the changed names and deaths, the new persons
+    assert seen["reuse"].reused == month2.height - new_or_changed
+    assert second.frame.equals(cold.frame)
+    assert population_persons(second).equals(population_persons(cold))
+    assert second.issues.equals(normalize.extract_issues(cold))
+
+
+def test_fingerprints_follow_the_frames_row_order(raw):
+    """One MD5 per row, in the frame's order (no sort): each row's hash is that of the row alone."""
+    names = [c.name for c in POPULATION_COLUMNS]
+    many = pl.concat([raw] * 30)  # 150,000 rows: several DuckDB vectors and threads
+    hashes = normalize.fingerprint(many, names)
+    assert hashes.len() == many.height
+    alone = [normalize.fingerprint(many.slice(i, 1), names).item() for i in (0, 4999, 77_777, 149_999)]
+    assert alone == [hashes[i] for i in (0, 4999, 77_777, 149_999)]
+    assert hashes.slice(0, 5000).equals(hashes.slice(145_000, 5000))
