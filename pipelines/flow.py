@@ -327,7 +327,7 @@ def _reconcile(
         inputs.append(pop.info)
         pop_sha = pop.sha256
         log.info(
-            f"  CSDLQG: {progress.number(pop.frame.height)} người"
+            f"  CSDLQG: {progress.number(pop.height)} người"
             + (
                 " (đã chuẩn hoá ở lần chạy trước, lấy từ kho)"
                 if pop.cached
@@ -339,19 +339,20 @@ def _reconcile(
         notes = (
             ingested.notes
             + normalize.legacy_text_notes(rows)
-            + population_issue_notes(pop.issues, pop.frame.height, pop.info.get("file") or Path(population).name)
+            + population_issue_notes(pop.issues, pop.height, pop.info.get("file") or Path(population).name)
         )
         validated = background.validate(step, spec, rows, log, times)
         with stage("person_schema", "Lập danh sách người cần ghép…"):
             persons = step("person_schema", normalize.registry_persons, spec, rows)
         with stage(
             "match",
-            f"Ghép {progress.number(persons.height)} bản ghi với CSDLQG ({progress.number(pop.frame.height)} người)…",
+            f"Ghép {progress.number(persons.height)} bản ghi với CSDLQG ({progress.number(pop.height)} người)…",
         ):
-            carried = step("carried_decisions", decisions.carried_decisions, db, spec, run_id, persons, pop.frame)
+            fingerprints = pop.select("pop_rec_id", "so_dinh_danh", "person_hash")  # each person's, this extract
+            carried = step("carried_decisions", decisions.carried_decisions, db, spec, run_id, persons, fingerprints)
             notes += decisions.notes(carried)
             plan = step(
-                "plan", incremental.plan, db, spec, run_id, persons, pop.frame, carried, full=full, retrain=retrain
+                "plan", incremental.plan, db, spec, run_id, persons, fingerprints, carried, full=full, retrain=retrain
             )
             notes = plan.notes + notes
             pop_persons = normalize.population_persons(pop, spec)
@@ -365,14 +366,15 @@ def _reconcile(
                 partitioning,  # None: one machine; else matching.partitioned.Partitioning (a Dask cluster)
                 **plan.engine_options(),
             )
+            del pop_persons  # the engine copied it into DuckDB; 10M persons are GiBs
             log.debug(
                 "  ghép, từng bước: " + ", ".join(f"{k} {progress.seconds(v)}" for k, v in result.timings.items())
             )
-            links = match.assemble_links(spec, run_id, rows, persons, result.links, pop.frame, plan.kept)
+            links = match.assemble_links(spec, run_id, rows, persons, result.links, fingerprints, plan.kept)
             counts = match.row_counts(rows, links)  # raises when a row has no outcome or two
             counts.update(plan.counts())
         with stage("checks", "Tìm sai lệch, trường thiếu, trùng lặp và cảnh báo…"):
-            found = step("checks", run_checks, spec, db, links, persons, rows, pop.frame)
+            found = step("checks", run_checks, spec, db, links, persons, rows, pop.persons_of(links))
         if not validated.done():
             with stage("validate_wait", "Chờ bước kiểm tra chất lượng dữ liệu xong…"):
                 validated.result()
@@ -470,7 +472,11 @@ def result_frames(spec, run_id, rows, persons, links, result, found, expectation
             persons.select(warehouse.TABLES["registry_persons"].column_names[2:]), run_id, spec.name
         ),
         "links": links,
-        "link_evidence": _with_run(evidence_frame(result.evidence, persons, pop.frame), run_id, spec.name),
+        "link_evidence": _with_run(
+            evidence_frame(result.evidence, persons, pop.persons_of(result.evidence, "pop_rec_id", "so_dinh_danh")),
+            run_id,
+            spec.name,
+        ),
         **{t: _with_run(f.drop("run_id", "registry", strict=False), run_id, spec.name) for t, f in found.items()},
         "expectation_results": _with_run(expectations.drop("registry", strict=False), run_id, spec.name),
         "match_models": pl.DataFrame(
@@ -484,7 +490,7 @@ def result_frames(spec, run_id, rows, persons, links, result, found, expectation
         ),
     }
     if not pop.cached:
-        frames["population"] = pop.frame.with_columns(pl.lit(run_id).alias("run_id"))
+        frames["population"] = pop.warehouse_rows(run_id)
     if not pop.issues_stored and pop.issues is not None and pop.issues.height:
         frames["population_issues"] = pop.issues.with_columns(
             pl.lit(pop.sha256).alias("extract_sha256"), pl.lit(run_id).alias("run_id")

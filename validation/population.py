@@ -7,6 +7,17 @@ import polars as pl
 from matching.normalize.ids import normalize_id_column
 from pipelines.labels import POPULATION_ISSUE
 
+# The normalized extract's columns the checks read (a caller holding the extract on disk reads only these).
+POPULATION_ISSUE_INPUT = (
+    "pop_rec_id",
+    "excel_row",
+    "so_dinh_danh",
+    "gioi_tinh_clean",
+    "ngay_sinh_year",
+    "ngay_sinh_clean",
+    "ngay_mat_clean",
+)
+
 POPULATION_ISSUES = ("duplicate_id", "id_invalid", "id_sex_mismatch", "id_birth_year_mismatch", "death_before_birth")
 
 

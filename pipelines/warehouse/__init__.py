@@ -22,6 +22,7 @@ from pipelines.warehouse.connection import (
     read_key_file,
     remove_spill_dirs,
     session,
+    spill_dir,
     warehouse_key,
 )
 from pipelines.warehouse.ledger import finish_run, population_cached, start_run
@@ -47,7 +48,7 @@ from pipelines.warehouse.schema import (
     schema_markdown,
     transaction,
 )
-from pipelines.warehouse.write import insert_frame, write_run
+from pipelines.warehouse.write import ParquetRows, insert_frame, insert_parquet, write_run
 
 __all__ = [
     "HOST",
@@ -65,7 +66,9 @@ __all__ = [
     "exclusive",
     "finish_run",
     "httpfs_extension",
+    "ParquetRows",
     "insert_frame",
+    "insert_parquet",
     "lock_path",
     "mark_interrupted_runs",
     "note_stage",
@@ -76,6 +79,7 @@ __all__ = [
     "rows_table_name",
     "schema_markdown",
     "session",
+    "spill_dir",
     "start_run",
     "transaction",
     "warehouse_key",

@@ -160,7 +160,7 @@ def connect(db: Path | str, specs: Iterable[RegistrySpec] = ()) -> duckdb.DuckDB
     _check_path(path)
     con = _open(path, warehouse_key())
     try:
-        con.execute("SET temp_directory = ?", [str(_spill_dir(path))])
+        con.execute("SET temp_directory = ?", [str(spill_dir(path))])
         check_doisoat(con, db)
         ensure_schema(con, specs)
         mark_interrupted_runs(con, path)
@@ -200,7 +200,9 @@ def _check_path(path: Path) -> None:
 _SPILL_PREFIX = ".doisoat-tmp-"
 
 
-def _spill_dir(path: Path) -> Path:
+def spill_dir(path: Path) -> Path:
+    """This process's private spill folder beside warehouse `path` (or in the session's spill root):
+    DuckDB's overflow and doisoat's own large intermediates (the normalized extract's parts)."""
     root = _SESSION.spill_root or path.parent
     spill = root / f"{_SPILL_PREFIX}{HOST}-{os.getpid()}"
     if spill not in _SESSION.spill_dirs:

@@ -233,6 +233,12 @@ TABLES: dict[str, Table] = {
                     "MD5 of what the person is compared and checked on (ID, name, date of birth, sex, parents, "
                     "commune, death): a reviewer's decision about the person holds while it is unchanged",
                 ),
+                (
+                    "raw_hash",
+                    "VARCHAR",
+                    "MD5 of the row's extract columns as read: a later extract's identical row takes this row's "
+                    "normalized values instead of being normalized again. NULL: stored before the column existed",
+                ),
             )
             + person_columns(POPULATION_PERSON_COMMENTS, POPULATION_STORED_AS),
         ),
