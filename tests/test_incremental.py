@@ -186,3 +186,44 @@ def test_kept_links_are_the_links_a_run_without_memory_makes(months):
     keys = _query(a, "SELECT source_row, ma_doi_tuong FROM social_welfare_rows WHERE run_id = ?", [runs["a"][1]])
     involved = {k for pair in facts[2]["rows_listing_a_listed_person"] for k in pair}
     assert set(differ.join(keys, on="source_row")["ma_doi_tuong"].to_list()) == involved, differ
+
+
+def test_kept_evidence_is_stored_once_and_read_in_full(months):
+    """Issue 14 item 7: an incremental month stores the evidence of its unchanged kept links as a
+    pointer to the run that stored it (pipelines/warehouse/evidence.py), and the view
+    link_evidence gives back, under this month's rows, the evidence the full run (B, every record
+    scored from scratch with the same model) computed for the same pair."""
+    a, b, runs = months["a"], months["b"], months["runs"]
+    key = ["source_row", "owner_index", "so_dinh_danh", "pop_rec_id", "comparison", "level", "w"]
+    for month in (1, 2):  # months 2 and 3
+        ra, rb = runs["a"][month], runs["b"][month]
+        pointers = _query(a, "SELECT * FROM link_evidence_kept WHERE run_id = ?", [ra])
+        kept = _query(
+            a,
+            "SELECT count(*) AS n FROM links WHERE run_id = ? AND status = 'matched' AND link_from_run <> run_id",
+            [ra],
+        )["n"][0]
+        assert pointers.height > 0.9 * kept and kept > 400
+        assert set(pointers["from_run_id"].to_list()) <= set(runs["a"][:month])
+        chained = _query(  # a pointer names a run holding the rows itself, never another pointer
+            a,
+            "SELECT count(*) AS n FROM link_evidence_kept k JOIN link_evidence_kept k2 "
+            "ON k2.run_id = k.from_run_id AND k2.rec_id = k.from_rec_id WHERE k.run_id = ?",
+            [ra],
+        )["n"][0]
+        assert chained == 0
+        stored = _query(a, "SELECT count(*) AS n FROM link_evidence_stored WHERE run_id = ?", [ra])["n"][0]
+        shown = _query(a, "SELECT count(*) AS n FROM link_evidence WHERE run_id = ?", [ra])["n"][0]
+        assert stored * 3 < shown
+        sql = (
+            "SELECT source_row, owner_index, so_dinh_danh, pop_rec_id, comparison, level, "
+            "round(partial_weight, 9) AS w FROM link_evidence WHERE run_id = ?"
+        )
+        from_pointers = (
+            _query(a, sql + " AND rec_id IN (SELECT rec_id FROM link_evidence_kept WHERE run_id = ?)", [ra, ra])
+            .select(key)
+            .sort(key)
+        )
+        assert from_pointers.height >= 3 * pointers.height
+        full = _query(b, sql, [rb]).join(from_pointers.select(key[:3]).unique(), on=key[:3]).select(key).sort(key)
+        assert from_pointers.equals(full), f"month {month + 1}: kept evidence differs from the full run's"

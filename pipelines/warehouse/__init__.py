@@ -8,6 +8,8 @@ Modules, in the order they build on each other:
   `ensure_schema`, `transaction`;
 - `ledger.py` — the `runs` row (`start_run`, `finish_run`) and the population cache lookup;
 - `connection.py` — `connect` (key, encryption via httpfs, spill folder, schema) and `session`;
+- `evidence.py` — the run's link evidence, stored once: an incremental run's unchanged kept links
+  point to the identical rows an earlier run stored (`write_run` calls it);
 - `write.py` — `insert_frame` and `write_run`, the run's one atomic write.
 
 Callers use the names re-exported here (`from pipelines import warehouse; warehouse.connect(...)`).

@@ -328,8 +328,10 @@ TABLES: dict[str, Table] = {
             ),
         ),
         Table(
-            "link_evidence",
-            "Per-comparison evidence for every kept candidate pair: which level each comparison reached and its weight",
+            "link_evidence_stored",
+            "Per-comparison evidence of the candidate pairs a run scored, stored once: an incremental run does not "
+            "store again the evidence of a kept link that is identical to an earlier run's (link_evidence_kept "
+            "points there). Read the view link_evidence, which shows every run's evidence in full",
             (
                 RUN_ID,
                 REGISTRY,
@@ -346,6 +348,19 @@ TABLES: dict[str, Table] = {
                 ),
                 ("level", "VARCHAR", "Level label reached, e.g. exact, accent_free, jw_0.92, different, null"),
                 ("partial_weight", "DOUBLE", "log2(m/u) of that level"),
+            ),
+        ),
+        Table(
+            "link_evidence_kept",
+            "Kept links of an incremental run whose evidence is not stored again: this run scored the kept pair "
+            "and found every comparison's level and weight identical to the evidence stored by from_run_id "
+            "(pipelines/warehouse/evidence.py); the view link_evidence shows it under this run",
+            (
+                RUN_ID,
+                REGISTRY,
+                ("rec_id", "BIGINT", "This run's rec_id of the kept link (links.rec_id)"),
+                ("from_run_id", "VARCHAR", "Run whose link_evidence_stored rows hold the identical evidence"),
+                ("from_rec_id", "BIGINT", "The record's rec_id in that run"),
             ),
         ),
         Table(
@@ -630,6 +645,23 @@ LEFT JOIN first_listing f    -- f is read only where review_decision = 'accept' 
 """
 
 
+# Every run's evidence in full: the rows a run stored, and for the kept links of an incremental run
+# the identical rows an earlier run stored, under this run's row, person row and rank 1 (the kept
+# pair is the only pair an incremental run scores for the record; pipelines/warehouse/evidence.py).
+LINK_EVIDENCE_SQL = """
+SELECT run_id, registry, source_row, owner_index, rec_id, pop_rec_id, so_dinh_danh, candidate_rank,
+       comparison, level, partial_weight
+FROM link_evidence_stored
+UNION ALL
+SELECT k.run_id, k.registry, l.source_row, l.owner_index, k.rec_id, l.pop_rec_id, l.so_dinh_danh,
+       1::SMALLINT AS candidate_rank, e.comparison, e.level, e.partial_weight
+FROM link_evidence_kept k
+JOIN links l ON l.run_id = k.run_id AND l.rec_id = k.rec_id
+JOIN link_evidence_stored e
+  ON e.run_id = k.from_run_id AND e.rec_id = k.from_rec_id AND e.so_dinh_danh = l.so_dinh_danh
+"""
+
+
 @dataclass(frozen=True)
 class View:
     name: str
@@ -647,6 +679,14 @@ VIEWS: dict[str, View] = {  # in creation order: links_effective reads review_de
             "run, source_file, source_row, owner_index",
             REVIEW_DECISIONS_LATEST_SQL,
             tuple((name, comment) for name, _, comment in TABLES["review_decisions"].columns),
+        ),
+        View(
+            "link_evidence",
+            "Per-comparison evidence for every kept candidate pair of every run: which level each comparison "
+            "reached and its weight (link_evidence_stored, and an incremental run's unchanged kept links from "
+            "the run that stored them: link_evidence_kept)",
+            LINK_EVIDENCE_SQL,
+            tuple((name, comment) for name, _, comment in TABLES["link_evidence_stored"].columns),
         ),
         View(
             "links_effective",
@@ -748,16 +788,23 @@ def transaction(con: duckdb.DuckDBPyConnection):
         con.execute("COMMIT")
 
 
+# Tables an earlier release wrote under another name (old name -> new name): the view of the old
+# name shows the same rows, so analysts' queries do not change.
+RENAMED_TABLES = {"link_evidence": "link_evidence_stored"}
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection, specs: Iterable[RegistrySpec] = ()) -> None:
     """Create missing tables (with their comments) and the views, in one transaction.
 
     Existing tables keep their rows; a column this version declares and an older warehouse
     lacks is added (NULL for old rows), so a warehouse written by an earlier release stays usable."""
     existing = {r[0] for r in con.execute(f"SELECT table_name FROM duckdb_tables() WHERE {OWN_SCHEMA}").fetchall()}
+    renamed = [(old, new) for old, new in RENAMED_TABLES.items() if old in existing and new not in existing]
+    existing |= {new for _, new in renamed}
     tables = all_tables(specs)
     todo = [t for t in tables if t.name not in existing]
     have = {
-        (r[0], r[1])
+        (dict(renamed).get(r[0], r[0]), r[1])
         for r in con.execute(f"SELECT table_name, column_name FROM duckdb_columns() WHERE {OWN_SCHEMA}").fetchall()
     }
     added = [(t, c) for t in tables if t.name in existing for c in t.columns if (t.name, c[0]) not in have]
@@ -765,9 +812,12 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, specs: Iterable[RegistrySpec] 
         r[0]
         for r in con.execute(f"SELECT view_name FROM duckdb_views() WHERE {OWN_SCHEMA} AND NOT internal").fetchall()
     }
-    if not todo and not added and set(VIEWS) <= views and not _stale_views(con):
+    if not renamed and not todo and not added and set(VIEWS) <= views and not _stale_views(con):
         return
     with transaction(con):
+        for old, new in renamed:  # a warehouse of an earlier release: the table keeps its rows
+            con.execute(f"ALTER TABLE {quote_identifier(old)} RENAME TO {quote_identifier(new)}")
+            con.execute(f"COMMENT ON TABLE {quote_identifier(new)} IS {quote_literal(TABLES[new].comment)}")
         for table in todo:
             for stmt in ddl(table):
                 con.execute(stmt)

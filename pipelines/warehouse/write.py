@@ -19,6 +19,7 @@ from matching.sql import quote_identifier
 from pipelines import progress
 from pipelines.spec import RegistrySpec
 from pipelines.warehouse.connection import connect
+from pipelines.warehouse.evidence import write_evidence
 from pipelines.warehouse.ledger import finish_run
 from pipelines.warehouse.lock import note_stage
 from pipelines.warehouse.schema import OWN_SCHEMA, transaction
@@ -50,6 +51,10 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
     return frame.height
 
 
+# The run's evidence frame: stored in link_evidence_stored, an incremental run's unchanged kept
+# links as pointers (evidence.py); the view link_evidence shows it all.
+EVIDENCE = "link_evidence"
+
 # One normalized copy per extract: an extract read again with another reference spec (other headers
 # or kinds) replaces its earlier rows, so queries by extract_sha256 never see two copies.
 REPLACED_PER_EXTRACT = ("population", "population_issues")
@@ -77,11 +82,20 @@ def write_run(
         with transaction(con), progress.rows(f"Ghi {len(frames)} bảng", total, show=total >= progress.LONG_ROWS) as bar:
             written = {}
             for t, f in frames.items():
+                if t == EVIDENCE:
+                    continue  # after the links and registry_persons it is compared through
                 if t in REPLACED_PER_EXTRACT and f.height:
                     for sha in f["extract_sha256"].unique().to_list():
                         con.execute(f"DELETE FROM {quote_identifier(t)} WHERE extract_sha256 = ?", [sha])
                 written[t] = insert_frame(con, t, f)
                 bar.advance(f.height)
+            if EVIDENCE in frames:
+                previous = ledger.get("previous_run_id") if ledger.get("mode") == "incremental" else None
+                registry = frames[EVIDENCE]["registry"][0] if frames[EVIDENCE].height else ""
+                written[EVIDENCE], written["link_evidence_kept"] = write_evidence(
+                    con, run_id, registry, frames[EVIDENCE], previous
+                )
+                bar.advance(frames[EVIDENCE].height)
             note_stage(db, "write_warehouse:transaction")  # inserted, not yet committed
             if coverage is not None:
                 if total >= progress.LONG_ROWS:  # after the rows: coverage, then the commit to disk
