@@ -547,6 +547,19 @@ def _term_frequencies(con, comparisons: list[Comparison]) -> dict[str, pl.DataFr
     return {col: con.execute(f"SELECT {key}, tf FROM _lk_{col}").pl() for col, key in tf_columns(comparisons).items()}
 
 
+def resolve_settings(settings, model: dict | None, rematch_kept: bool):
+    """(LinkSettings, comparisons, blocking rules, prepared field columns) of a link, refusing a
+    combination no link can run: kept records left out of blocking need a frozen model, since a
+    model is trained on every record's candidates. Shared by link_records and the partitioned link."""
+    s = LinkSettings.from_object(settings)
+    comparisons = library.comparisons(s.comparisons)
+    rules = library.blocking_rules(s.blocking_rules, s.comparisons)
+    fields = library.field_columns(library.field_preparations(s.comparisons))
+    if model is None and not rematch_kept:
+        raise ValueError("a model is trained on every record's candidates: rematch_kept=False needs a frozen model")
+    return s, comparisons, rules, fields
+
+
 def link_records(
     con: duckdb.DuckDBPyConnection,
     registry_table: str,
@@ -567,12 +580,7 @@ def link_records(
     pair but with their own method; `rematch_kept=False` skips their ID passes and blocking.
     `model` (`LinkResult.model` of an earlier run) with `term_frequencies` (its
     `LinkResult.term_frequencies`): score with that model, no training."""
-    s = LinkSettings.from_object(settings)
-    comparisons = library.comparisons(s.comparisons)
-    rules = library.blocking_rules(s.blocking_rules, s.comparisons)
-    fields = library.field_columns(library.field_preparations(s.comparisons))
-    if model is None and not rematch_kept:
-        raise ValueError("a model is trained on every record's candidates: rematch_kept=False needs a frozen model")
+    s, comparisons, rules, fields = resolve_settings(settings, model, rematch_kept)
     t = {"start": time.perf_counter()}
     n_r, n_p = _prepare(con, quote_name(registry_table), quote_name(population_table), comparisons, fields)
     if model is not None and term_frequencies is not None:

@@ -379,12 +379,7 @@ def link_partitioned(
     `n_partitions` pieces through `run_map` (module docstring). `workdir`: a directory every worker
     can read and write (a shared filesystem on a cluster); the run's files go to a private folder
     in it, removed at the end."""
-    s = LinkSettings.from_object(settings)
-    comparisons = library.comparisons(s.comparisons)
-    rules = library.blocking_rules(s.blocking_rules, s.comparisons)
-    fields = library.field_columns(library.field_preparations(s.comparisons))
-    if model is None and not rematch_kept:
-        raise ValueError("a model is trained on every record's candidates: rematch_kept=False needs a frozen model")
+    s, comparisons, rules, fields = link.resolve_settings(settings, model, rematch_kept)
     n = max(1, int(n_partitions))
     folder = Path(tempfile.mkdtemp(prefix="doisoat-partitions-", dir=workdir))
     plan = Plan(workdir=str(folder), n_partitions=n, settings=s)
