@@ -130,3 +130,27 @@ def test_block_written_rows_are_the_bytes_xlsxwriter_writes(tmp_path):
     assert not write_rows(ws, 1, [pl.Series([math.nan])], [wb.add_format()], None)
     assert ws.dim_rowmin is None  # nothing written
     wb.close()
+
+
+def test_mask_ids_is_mask_id_for_every_value():
+    """masking.mask_ids (a column at once, for the HTML row lookup) gives mask_id's text value by
+    value: short and long IDs, edge whitespace (Python's and polars' strip differ on U+001C–U+001F),
+    a line break, blanks, None, and integers."""
+    from pipelines.reports.masking import mask_id, mask_ids
+
+    values = [
+        "079146675204",
+        "12345",
+        "123456",
+        " 012345678 ",
+        "\u00a0001122334455\u3000",
+        "\x1c123456789\x1f",
+        "ab\ncdefg",
+        "",
+        "  ",
+        None,
+        "ID-99",
+    ]
+    assert mask_ids(pl.Series(values)).to_list() == [mask_id(v) for v in values]
+    numbers = [123456789, 12, None]
+    assert mask_ids(pl.Series(numbers)).to_list() == [mask_id(v) for v in numbers]

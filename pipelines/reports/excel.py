@@ -10,6 +10,7 @@ leading zero of "001…" survives) and masked unless the user asked for unmasked
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,7 +31,7 @@ from pipelines.labels import (
     SOURCE_FILE_HEADER,
 )
 from pipelines.reports.masking import mask_account, mask_id
-from pipelines.reports.queries import action_lists, fetch, run_info
+from pipelines.reports.queries import action_lists, fetch, run_info, standing_in
 from pipelines.reports.sheet_rows import write_rows
 from pipelines.spec import RegistrySpec
 
@@ -526,11 +527,14 @@ def write_workbook(
     unmasked: bool = False,
     keep: pl.DataFrame | None = None,
     scope: str | None = None,
+    changes: Callable[[], pl.DataFrame] | None = None,
 ) -> dict[str, int]:
     """Write the workbook; returns rows written per action sheet (for logs and tests).
 
     `keep` (source_file, source_row) limits every action sheet to those rows and `scope` names the
-    unit they belong to: a commune's own workbook (commune_files.py)."""
+    unit they belong to: a commune's own workbook (commune_files.py). `changes` gives the run's
+    rows of the `changes` view when they are computed once for several reports
+    (queries.changes_of_run); without it the sheet queries the view."""
     if isinstance(path, Path):
         path.parent.mkdir(parents=True, exist_ok=True)
     book = _Book(path)
@@ -539,7 +543,8 @@ def write_workbook(
         _summary_sheet(book, spec, con, run_id, coverage, unmasked, scope)
         _commune_sheet(book, spec, coverage)
         for action in action_lists(spec):
-            frame = fetch(con, spec, action, run_id)
+            with standing_in(con, "changes", changes() if changes and action.code == "changes" else None):
+                frame = fetch(con, spec, action, run_id)
             if keep is not None:
                 if "source_row" not in frame.columns:
                     continue  # about the CSDLQG extract, not about any commune's rows

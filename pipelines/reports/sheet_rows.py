@@ -85,8 +85,10 @@ def _text_body(series: pl.Series) -> pl.Series | None:
     series = series.replace("", None)
     if (series.str.len_chars() > _LONG).any() or series.str.contains(_OTHER_PATH).any():
         return None
-    escaped = series.str.replace_all("&", "&amp;", literal=True)
-    escaped = escaped.str.replace_all("<", "&lt;", literal=True).str.replace_all(">", "&gt;", literal=True)
+    escaped = series
+    if series.str.contains(r"[&<>]").any():
+        escaped = escaped.str.replace_all("&", "&amp;", literal=True)
+        escaped = escaped.str.replace_all("<", "&lt;", literal=True).str.replace_all(">", "&gt;", literal=True)
     inner = "<t>" + escaped + "</t>"
     special = series.str.contains(_NEEDS_PYTHON).fill_null(False)
     if special.any():
@@ -152,5 +154,7 @@ def write_rows(ws, first_row: int, columns: list[pl.Series], number_formats: lis
             )
             .alias("xml")
         )["xml"]
-        ws.fh.write(xml.str.join("").item() or "")
+        # as UTF-8 bytes, after the text the sheet's file holds so far: no str round trip
+        ws.fh.flush()
+        ws.fh.buffer.write(xml.str.join("").cast(pl.Binary).item() or b"")
     return True
