@@ -30,7 +30,7 @@ from pipelines.labels import (
     REVIEW_RUN_PREFIX,
     SOURCE_FILE_HEADER,
 )
-from pipelines.reports.masking import mask_account, mask_id
+from pipelines.reports.masking import mask_account, mask_id, mask_ids
 from pipelines.reports.queries import action_lists, fetch, run_info, standing_in
 from pipelines.reports.sheet_rows import write_rows
 from pipelines.spec import RegistrySpec
@@ -218,12 +218,12 @@ def _display(spec: RegistrySpec, col: str, kind: str, value, row: dict, unmasked
     if kind == "id":
         return str(value) if unmasked else mask_id(str(value))
     if kind == "value":  # a mismatch/missing value is an ID when the field is an ID field
-        field = row.get("field")
-        if L.is_id_field(spec, field) and not unmasked:
+        shown = _value_shown(spec, row.get("field"), unmasked)
+        if shown == "masked_id":
             return mask_id(str(value))
-        if spec.payment and field == spec.payment.account_column and not unmasked:
+        if shown == "masked_account":
             return mask_account(str(value))
-        if _is_date_field(spec, field):
+        if shown == "date":
             return dmy(str(value))
         return str(value)
     if kind == "field":
@@ -258,12 +258,49 @@ def _display_column(spec: RegistrySpec, frame: pl.DataFrame, col: str, kind: str
         return series.cast(pl.Int64) + 1
     if kind == "key":
         return series.cast(pl.Int64)
+    if kind == "id" and series.dtype == pl.String:  # IDs are mostly distinct: masked as a column
+        return series if unmasked else mask_ids(series)
     keys = [c for c in ("field",) if kind == "value" and c in frame.columns] + [col]
     values = frame.select(keys)
+    if kind == "value" and keys[0] == "field" and series.dtype == pl.String:
+        # a mismatch/missing value: IDs masked and text kept for whole fields at once, dates and
+        # account numbers per distinct value
+        shown = frame["field"].replace_strict(
+            {f: _value_shown(spec, f, unmasked) for f in frame["field"].unique().drop_nulls().to_list()},
+            default=_value_shown(spec, None, unmasked),
+            return_dtype=pl.String,
+        )
+        per_value = shown.is_in(["masked_id", "text"]).not_()
+        rest = _per_distinct(spec, values.filter(per_value), col, kind, unmasked) if per_value.any() else None
+        result = pl.select(
+            pl.when(shown == "masked_id").then(mask_ids(series)).when(shown == "text").then(series).alias(col)
+        ).to_series()
+        if rest is not None:
+            result = result.scatter(per_value.arg_true(), rest)
+        return result
+    return _per_distinct(spec, values, col, kind, unmasked)
+
+
+def _per_distinct(spec: RegistrySpec, values: pl.DataFrame, col: str, kind: str, unmasked: bool) -> pl.Series:
+    """`_display` of `col` (with the other columns of `values` as its row) once per distinct
+    value, joined back in the order of `values`."""
+    keys = values.columns
     distinct = values.unique().filter(pl.col(col).is_not_null())
     shown = [_display(spec, col, kind, rec[col], rec, unmasked) for rec in distinct.iter_rows(named=True)]
     distinct = distinct.with_columns(pl.Series("_shown", shown, dtype=pl.String))
     return values.join(distinct, on=keys, how="left", nulls_equal=False, maintain_order="left")["_shown"].rename(col)
+
+
+def _value_shown(spec: RegistrySpec, field: str | None, unmasked: bool) -> str:
+    """How a mismatch's or missing field's value of `field` is shown: "masked_id",
+    "masked_account", "date" (dd/mm/yyyy) or "text" (as stored)."""
+    if L.is_id_field(spec, field) and not unmasked:
+        return "masked_id"
+    if spec.payment and field == spec.payment.account_column and not unmasked:
+        return "masked_account"
+    if _is_date_field(spec, field):
+        return "date"
+    return "text"
 
 
 def _is_date_field(spec: RegistrySpec, field: str | None) -> bool:
