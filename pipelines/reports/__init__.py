@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from matching.sql import quote_identifier
 from pipelines.errors import DoisoatError, OutputError
@@ -27,6 +29,7 @@ from pipelines.registries import REGISTRIES, spec_of_run
 from pipelines.reports.commune_files import read_password_file, write_commune_workbooks
 from pipelines.reports.excel import write_workbook
 from pipelines.reports.html import write_html
+from pipelines.reports.queries import changes_of_run
 from pipelines.warehouse import connect
 
 
@@ -77,19 +80,21 @@ def write_reports(
         coverage = coverage_frame(con, run_id, spec) if has_coverage else store_coverage(con, run_id, spec)
     paths: dict[str, Path] = {"excel": folder / f"{spec.name}.xlsx", "html": folder / f"{spec.name}_audit.html"}
 
-    def html(cursor: duckdb.DuckDBPyConnection) -> None:
+    def html(cursor: duckdb.DuckDBPyConnection, changes: Callable[[], pl.DataFrame]) -> None:
         with part("report_html", "  Báo cáo HTML…"):
-            write_html(cursor, spec, run_id, coverage, paths["html"], unmasked=unmasked)
+            write_html(cursor, spec, run_id, coverage, paths["html"], unmasked=unmasked, changes=changes)
 
-    # The workbook is xlsxwriter's Python, the HTML report mostly DuckDB queries (which release
-    # the GIL): side by side, the HTML report's queries run on the second core meanwhile. The HTML
-    # thread has its own cursor, made here: a DuckDB connection is never used by two threads.
+    # The workbook and the HTML report are mostly DuckDB queries and polars (both release the
+    # GIL): side by side, each gets a core. The HTML thread has its own cursor, made here: a DuckDB
+    # connection is never used by two threads. The `changes` view, the costliest query, is
+    # evaluated once, first on the HTML thread; the workbook's second-to-last sheet waits for it.
     cursor = _cursor(con)
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
-            html_done = pool.submit(html, cursor)
+            changes = pool.submit(changes_of_run, cursor, run_id)
+            html_done = pool.submit(html, cursor, changes.result)
             with part("report_excel", "  Sổ Excel…"):
-                write_workbook(con, spec, run_id, coverage, paths["excel"], unmasked=unmasked)
+                write_workbook(con, spec, run_id, coverage, paths["excel"], unmasked=unmasked, changes=changes.result)
             html_done.result()
     finally:
         cursor.close()

@@ -10,6 +10,7 @@ leading zero of "001…" survives) and masked unless the user asked for unmasked
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -29,8 +30,9 @@ from pipelines.labels import (
     REVIEW_RUN_PREFIX,
     SOURCE_FILE_HEADER,
 )
-from pipelines.reports.masking import mask_account, mask_id
-from pipelines.reports.queries import action_lists, fetch, run_info
+from pipelines.reports.masking import mask_account, mask_id, mask_ids
+from pipelines.reports.queries import action_lists, fetch, run_info, standing_in
+from pipelines.reports.sheet_rows import write_rows
 from pipelines.spec import RegistrySpec
 
 MAX_WIDTH = 60
@@ -143,11 +145,13 @@ class _Book:
         return self.columns_table(ws, top, headers, columns, kinds, widths)
 
     def columns_table(
-        self, ws, top: int, headers: list[str], columns: list[list], kinds: list[str], widths: list[int]
+        self, ws, top: int, headers: list[str], columns: list, kinds: list[str], widths: list[int]
     ) -> int:
         """The same table from whole columns (an action sheet's frame, display values already
         made per column): widths come from each column's longest text, then the rows are streamed
-        in order. The only per-cell work left is xlsxwriter's own write call."""
+        in order. Columns given as polars Series go to the sheet as one block of XML
+        (sheet_rows.write_rows, the bytes xlsxwriter would write); otherwise, and where that
+        block writer declines, the only per-cell work is xlsxwriter's own write call."""
         ws.set_row(top, 32)  # two lines: headers wrap instead of widening every column
         for j, h in enumerate(headers):
             ws.write_string(top, j, h, self.head)
@@ -157,6 +161,14 @@ class _Book:
         number_format = {"int": self.num, "num": self.num, "pct": self.pct, "float": self.dec}
         formats = [number_format.get(k) for k in kinds]
         gap = [k == "pct_gap" for k in kinds]
+        if (
+            columns
+            and not any(gap)
+            and all(isinstance(c, pl.Series) for c in columns)
+            and write_rows(ws, top + 1, columns, formats, self.text)
+        ):
+            return top + 1 + min(len(c) for c in columns)
+        columns = [c.to_list() if isinstance(c, pl.Series) else c for c in columns]
         write_number, write_string, text = ws.write_number, ws.write_string, self.text
         n = 0
         for n, row in enumerate(zip(*columns), start=1):
@@ -174,13 +186,24 @@ class _Book:
 NUMBER_TEXT = {"int": "{:,}", "num": "{:,}", "pct": "{:.2%}", "pct_gap": "{:.2%}", "float": "{:.2f}"}
 
 
-def _longest_text(values: list, kind: str) -> int:
+def _longest_text(values: list | pl.Series, kind: str) -> int:
     """Length of the longest cell text of a column as Excel shows it (numbers with their format):
     the column's width. A numeric column needs only its extremes (the text grows with |v|)."""
+    pattern = NUMBER_TEXT.get(kind)
+    if isinstance(values, pl.Series):
+        if values.dtype == pl.String:  # blanks ("" and null) count 0
+            return int(values.str.len_chars().max() or 0)
+        if values.dtype.is_integer() or (values.dtype.is_float() and pattern is not None):
+            shown = values.drop_nulls()
+            if shown.is_empty():
+                return 0
+            if pattern is None:
+                return int(shown.cast(pl.String).str.len_chars().max())
+            return max(len(pattern.format(v)) for v in (shown.min(), shown.max()))
+        values = values.to_list()
     shown = [v for v in values if v is not None and v != ""]
     if not shown:
         return 0
-    pattern = NUMBER_TEXT.get(kind)
     if pattern is None:
         return max(map(len, map(str, shown)))
     if all(isinstance(v, (int, float)) for v in shown):
@@ -195,12 +218,12 @@ def _display(spec: RegistrySpec, col: str, kind: str, value, row: dict, unmasked
     if kind == "id":
         return str(value) if unmasked else mask_id(str(value))
     if kind == "value":  # a mismatch/missing value is an ID when the field is an ID field
-        field = row.get("field")
-        if L.is_id_field(spec, field) and not unmasked:
+        shown = _value_shown(spec, row.get("field"), unmasked)
+        if shown == "masked_id":
             return mask_id(str(value))
-        if spec.payment and field == spec.payment.account_column and not unmasked:
+        if shown == "masked_account":
             return mask_account(str(value))
-        if _is_date_field(spec, field):
+        if shown == "date":
             return dmy(str(value))
         return str(value)
     if kind == "field":
@@ -224,23 +247,60 @@ def _display(spec: RegistrySpec, col: str, kind: str, value, row: dict, unmasked
 AS_STORED = {"int", "pct", "float", "text", "note"}
 
 
-def _display_column(spec: RegistrySpec, frame: pl.DataFrame, col: str, kind: str, unmasked: bool) -> list:
+def _display_column(spec: RegistrySpec, frame: pl.DataFrame, col: str, kind: str, unmasked: bool) -> pl.Series:
     """One column of an action sheet as the officer reads it, made per distinct value: `_display`
     runs once for each distinct (field, value) — an ID, a date, a label code — and the result is
     joined back, so a 100,000-row sheet costs as many Python calls as it has distinct values."""
     series = frame[col]
     if kind in AS_STORED:
-        return series.to_list()
+        return series
     if kind == "owner":
-        return (series.cast(pl.Int64) + 1).to_list()
+        return series.cast(pl.Int64) + 1
     if kind == "key":
-        return series.cast(pl.Int64).to_list()
+        return series.cast(pl.Int64)
+    if kind == "id" and series.dtype == pl.String:  # IDs are mostly distinct: masked as a column
+        return series if unmasked else mask_ids(series)
     keys = [c for c in ("field",) if kind == "value" and c in frame.columns] + [col]
     values = frame.select(keys)
+    if kind == "value" and keys[0] == "field" and series.dtype == pl.String:
+        # a mismatch/missing value: IDs masked and text kept for whole fields at once, dates and
+        # account numbers per distinct value
+        shown = frame["field"].replace_strict(
+            {f: _value_shown(spec, f, unmasked) for f in frame["field"].unique().drop_nulls().to_list()},
+            default=_value_shown(spec, None, unmasked),
+            return_dtype=pl.String,
+        )
+        per_value = shown.is_in(["masked_id", "text"]).not_()
+        rest = _per_distinct(spec, values.filter(per_value), col, kind, unmasked) if per_value.any() else None
+        result = pl.select(
+            pl.when(shown == "masked_id").then(mask_ids(series)).when(shown == "text").then(series).alias(col)
+        ).to_series()
+        if rest is not None:
+            result = result.scatter(per_value.arg_true(), rest)
+        return result
+    return _per_distinct(spec, values, col, kind, unmasked)
+
+
+def _per_distinct(spec: RegistrySpec, values: pl.DataFrame, col: str, kind: str, unmasked: bool) -> pl.Series:
+    """`_display` of `col` (with the other columns of `values` as its row) once per distinct
+    value, joined back in the order of `values`."""
+    keys = values.columns
     distinct = values.unique().filter(pl.col(col).is_not_null())
     shown = [_display(spec, col, kind, rec[col], rec, unmasked) for rec in distinct.iter_rows(named=True)]
     distinct = distinct.with_columns(pl.Series("_shown", shown, dtype=pl.String))
-    return values.join(distinct, on=keys, how="left", nulls_equal=False, maintain_order="left")["_shown"].to_list()
+    return values.join(distinct, on=keys, how="left", nulls_equal=False, maintain_order="left")["_shown"].rename(col)
+
+
+def _value_shown(spec: RegistrySpec, field: str | None, unmasked: bool) -> str:
+    """How a mismatch's or missing field's value of `field` is shown: "masked_id",
+    "masked_account", "date" (dd/mm/yyyy) or "text" (as stored)."""
+    if L.is_id_field(spec, field) and not unmasked:
+        return "masked_id"
+    if spec.payment and field == spec.payment.account_column and not unmasked:
+        return "masked_account"
+    if _is_date_field(spec, field):
+        return "date"
+    return "text"
 
 
 def _is_date_field(spec: RegistrySpec, field: str | None) -> bool:
@@ -504,11 +564,14 @@ def write_workbook(
     unmasked: bool = False,
     keep: pl.DataFrame | None = None,
     scope: str | None = None,
+    changes: Callable[[], pl.DataFrame] | None = None,
 ) -> dict[str, int]:
     """Write the workbook; returns rows written per action sheet (for logs and tests).
 
     `keep` (source_file, source_row) limits every action sheet to those rows and `scope` names the
-    unit they belong to: a commune's own workbook (commune_files.py)."""
+    unit they belong to: a commune's own workbook (commune_files.py). `changes` gives the run's
+    rows of the `changes` view when they are computed once for several reports
+    (queries.changes_of_run); without it the sheet queries the view."""
     if isinstance(path, Path):
         path.parent.mkdir(parents=True, exist_ok=True)
     book = _Book(path)
@@ -517,7 +580,8 @@ def write_workbook(
         _summary_sheet(book, spec, con, run_id, coverage, unmasked, scope)
         _commune_sheet(book, spec, coverage)
         for action in action_lists(spec):
-            frame = fetch(con, spec, action, run_id)
+            with standing_in(con, "changes", changes() if changes and action.code == "changes" else None):
+                frame = fetch(con, spec, action, run_id)
             if keep is not None:
                 if "source_row" not in frame.columns:
                     continue  # about the CSDLQG extract, not about any commune's rows

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from string import Template
@@ -39,8 +40,8 @@ from pipelines.foreigners import NOT_CSDLQG_SQL
 from pipelines.formats import ZONE_NOTE, now_vn, vn_time
 from pipelines.private_files import write_private_text
 from pipelines.reports import charts
-from pipelines.reports.masking import mask_id
-from pipelines.reports.queries import population_issue_counts, run_info
+from pipelines.reports.masking import mask_id, mask_ids
+from pipelines.reports.queries import population_issue_counts, run_info, standing_in
 from pipelines.spec import RegistrySpec
 from pipelines.warehouse import LINK_STATUSES, rows_table_name
 
@@ -383,52 +384,80 @@ def _explanations(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, run_id: st
 
 
 def _lookup_records(con: duckdb.DuckDBPyConnection, run_id: str, unmasked: bool) -> pl.DataFrame:
-    """Every record of the run as one JSON text each, built by DuckDB (no Python loop over rows):
-    `key` "excel_row:owner_index", `rec` [status, method, probability, pop_rec_id, decision,
+    """Every record of the run as one JSON text each, with no Python loop over rows: `key`
+    "excel_row:owner_index", `rec` [status, method, probability, pop_rec_id, decision,
     candidates, the earlier run a kept link comes from],
     each candidate [rank, pop_rec_id, ID (masked), [[comparison, level, weight]…]]
-    (rank <= 5), and `chunk` (excel_row // CHUNK_ROWS), ordered by row. IDs are masked by
-    `mask_id` itself, once per distinct ID, and joined in."""
-    ids = con.execute(
-        "SELECT DISTINCT so_dinh_danh AS sdd FROM link_evidence "
-        "WHERE run_id = ? AND candidate_rank <= 5 AND so_dinh_danh IS NOT NULL",
-        [run_id],
+    (rank <= 5), and `chunk` (excel_row // CHUNK_ROWS), ordered by row.
+
+    DuckDB writes every JSON value (its escaping and number format) and sorts; polars joins the
+    values into lists (DuckDB's ordered list aggregates took most of the report's time at 100,000
+    records). IDs are masked by `mask_ids`, once per distinct ID, and joined in."""
+    params = {"run_id": run_id}
+    evidence = con.execute(
+        """
+        SELECT source_row, owner_index, candidate_rank, pop_rec_id, so_dinh_danh AS sdd,
+               '[' || coalesce(to_json(comparison), 'null') || ',' || coalesce(to_json(level), 'null') || ','
+                   || to_json(coalesce(round(partial_weight, 3), 0.0)) || ']' AS part
+        FROM link_evidence
+        WHERE run_id = $run_id AND candidate_rank <= 5
+        ORDER BY source_row, owner_index, candidate_rank, pop_rec_id, comparison
+        """,
+        params,
     ).pl()
-    mask = (lambda v: v) if unmasked else mask_id
-    shown = ids.with_columns(pl.Series("shown", [mask(v) for v in ids["sdd"].to_list()], dtype=pl.String))
+    ids = evidence.select(pl.col("sdd").unique().drop_nulls())
+    shown = ids.with_columns(shown=ids["sdd"] if unmasked else mask_ids(ids["sdd"]))
     con.register("_lookup_ids", shown.to_arrow())
-    try:
-        return con.execute(
-            """
-            WITH cand AS (          -- one row per (record, candidate): its comparison levels and weights
-                SELECT source_row, owner_index, candidate_rank, pop_rec_id, any_value(so_dinh_danh) AS sdd,
-                       to_json(list(json_array(comparison, level, coalesce(round(partial_weight, 3), 0.0))
-                                    ORDER BY comparison)) AS parts
-                FROM link_evidence
-                WHERE run_id = $run_id AND candidate_rank <= 5
-                GROUP BY source_row, owner_index, candidate_rank, pop_rec_id
-            ),
-            per_record AS (
-                SELECT c.source_row, c.owner_index,
-                       to_json(list(json_array(c.candidate_rank, c.pop_rec_id, i.shown, c.parts)
-                                    ORDER BY c.candidate_rank)) AS cands
-                FROM cand c LEFT JOIN _lookup_ids i ON i.sdd = c.sdd
-                GROUP BY c.source_row, c.owner_index
-            )
-            SELECT e.excel_row // $chunk_rows AS chunk,
-                   e.excel_row::VARCHAR || ':' || e.owner_index::VARCHAR AS key,
-                   json_array(e.status, e.method, round(e.match_probability, 6), e.pop_rec_id, e.review_decision,
-                              coalesce(p.cands, '[]'::JSON),
-                              CASE WHEN e.link_from_run <> e.run_id THEN e.link_from_run END)::VARCHAR AS rec
-            FROM links_effective e
-            LEFT JOIN per_record p ON p.source_row = e.source_row AND p.owner_index = e.owner_index
-            WHERE e.run_id = $run_id
-            ORDER BY e.excel_row, e.owner_index
-            """,
-            {"run_id": run_id, "chunk_rows": CHUNK_ROWS},
-        ).pl()
+    try:  # the IDs as JSON strings, escaped by DuckDB like every other value
+        shown = con.execute("SELECT sdd, to_json(shown) AS shown FROM _lookup_ids").pl()
     finally:
         con.unregister("_lookup_ids")
+    record = ["source_row", "owner_index"]
+    candidates = (
+        evidence.group_by([*record, "candidate_rank", "pop_rec_id"], maintain_order=True)
+        .agg(pl.col("sdd").drop_nulls().first(), parts="[" + pl.col("part").str.join(",") + "]")
+        .join(shown, on="sdd", how="left", maintain_order="left")
+        .group_by(record, maintain_order=True)
+        .agg(
+            cands="["
+            + pl.concat_str(
+                pl.lit("["),
+                pl.col("candidate_rank").cast(pl.String),
+                pl.lit(","),
+                pl.col("pop_rec_id").cast(pl.String).fill_null("null"),
+                pl.lit(","),
+                pl.col("shown").fill_null("null"),
+                pl.lit(","),
+                "parts",
+                pl.lit("]"),
+            ).str.join(",")
+            + "]"
+        )
+    )
+    records = con.execute(
+        """
+        SELECT source_row, owner_index, excel_row // $chunk_rows AS chunk,
+               excel_row::VARCHAR || ':' || owner_index::VARCHAR AS key,
+               json_array(status, method, round(match_probability, 6), pop_rec_id, review_decision)::VARCHAR AS head,
+               to_json(CASE WHEN link_from_run <> run_id THEN link_from_run END) AS tail
+        FROM links_effective
+        WHERE run_id = $run_id
+        ORDER BY excel_row, owner_index
+        """,
+        {**params, "chunk_rows": CHUNK_ROWS},
+    ).pl()
+    return records.join(candidates, on=record, how="left", maintain_order="left").select(
+        "chunk",
+        "key",
+        rec=pl.concat_str(
+            pl.col("head").str.head(-1),
+            pl.lit(","),
+            pl.col("cands").fill_null("[]"),
+            pl.lit(","),
+            pl.col("tail").fill_null("null"),
+            pl.lit("]"),
+        ),
+    )
 
 
 def _records_json(frame: pl.DataFrame) -> str:
@@ -555,17 +584,21 @@ def _population_section(con: duckdb.DuckDBPyConnection, run_id: str, unmasked: b
     )
 
 
-def _changes_section(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
+def _changes_section(
+    con: duckdb.DuckDBPyConnection, run_id: str, changes: Callable[[], pl.DataFrame] | None = None
+) -> str:
     """Biến động so với lần trước: counts per kind of change and the coverage then and now (views
-    `changes`, `coverage_changes`); the records themselves are in the workbook's sheet."""
+    `changes`, `coverage_changes`; `changes` gives the run's rows of the first when computed once
+    for both reports); the records themselves are in the workbook's sheet."""
     previous = con.execute(
         "SELECT any_value(previous_run_id) FROM coverage_changes WHERE run_id = ?", [run_id]
     ).fetchone()[0]
     if previous is None:
         return "<p>Đây là lần chạy đầu tiên của sổ này trong kho dữ liệu: chưa có lần trước để so sánh.</p>"
-    counts = dict(
-        con.execute("SELECT change, count(*) FROM changes WHERE run_id = ? GROUP BY change", [run_id]).fetchall()
-    )
+    with standing_in(con, "changes", changes() if changes else None):
+        counts = dict(
+            con.execute("SELECT change, count(*) FROM changes WHERE run_id = ? GROUP BY change", [run_id]).fetchall()
+        )
     out = (
         f"<p>So với lần chạy <code>{escape(previous)}</code>; "
         f"danh sách từng hồ sơ ở trang “{L.CHANGES_SHEET}” của sổ Excel.</p>"
@@ -658,7 +691,10 @@ def write_html(
     coverage: pl.DataFrame,
     path: Path,
     unmasked: bool = False,
+    changes: Callable[[], pl.DataFrame] | None = None,
 ) -> Path:
+    """Write the audit page (and the row lookup's side scripts) of one run. `changes` gives the
+    run's rows of the `changes` view when computed once for both reports (queries.changes_of_run)."""
     info = run_info(con, run_id)
     counts, orgs, aliens, outcome_svg = _outcomes(con, run_id)
     params_html, match_t, review_t = _parameters_section(con, spec, run_id, info)
@@ -695,7 +731,7 @@ def write_html(
         + "<h3>Bản ghi cần xem xét và mẫu bản ghi khớp xác suất</h3>"
         + _explanations(con, spec, run_id, unmasked),
         review=_review_section(con, spec, run_id, unmasked),
-        changes=_changes_section(con, run_id),
+        changes=_changes_section(con, run_id, changes),
         generated=escape(now_vn()),
     )
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,8 @@ deliberately, or the file is a commune's own password-protected workbook (`--by-
 
 from __future__ import annotations
 
+import polars as pl
+
 KEEP_LAST = 3  # digits of an ID left visible
 
 
@@ -28,3 +30,25 @@ def mask_account(value: str | None) -> str | None:
         return None
     s = str(value).strip()
     return "*" * max(len(s) - 4, 0) + s[-4:] if len(s) > 4 else "*" * len(s)
+
+
+def mask_ids(values: pl.Series) -> pl.Series:
+    """`mask_id` of every value of a column, as polars string expressions: a 100,000-row list
+    costs no Python call per ID. The same text as `mask_id` value by value (tested): polars strips
+    the whitespace Python's str.strip() does except U+001C–U+001F, so a value holding one of those
+    (never a real ID) is masked by `mask_id` itself."""
+    if values.dtype != pl.String and not values.dtype.is_integer() and values.dtype != pl.Null:
+        return pl.Series(values.name, [mask_id(v) for v in values.to_list()], dtype=pl.String)
+    text = values.cast(pl.String).str.strip_chars()
+    length = text.str.len_chars()
+    hidden = pl.when(length > KEEP_LAST + 2).then(
+        text.str.slice(0, length - KEEP_LAST).str.replace_all(r"(?s).", "*") + text.str.slice(-KEEP_LAST)
+    )
+    masked = pl.select(hidden.otherwise(text.str.replace_all(r"(?s).", "*")).alias(values.name)).to_series()
+    odd = values.cast(pl.String).str.contains(r"[\x1C-\x1F]").fill_null(False)
+    if odd.any():
+        python = pl.Series(
+            [mask_id(v) if o else None for v, o in zip(values.to_list(), odd.to_list())], dtype=pl.String
+        )
+        masked = pl.select(pl.when(odd).then(python).otherwise(masked).alias(values.name)).to_series()
+    return masked

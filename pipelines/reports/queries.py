@@ -7,6 +7,8 @@ values; `excel.py` turns them into Vietnamese sheets and masks IDs.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -141,10 +143,8 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
             "mỗi bản ghi liệt kê tối đa 3 người gần giống nhất. "
             "Ghi 'Đồng ý' vào dòng của đúng người, hoặc 'Bác bỏ' nếu không ai đúng, "
             "rồi nạp lại tệp bằng lệnh doisoat review.",
-            f"""WITH pop AS (
-                    SELECT p.pop_rec_id, p.ho_ten, coalesce(p.ngay_sinh_clean, p.ngay_sinh) AS ngay_sinh
-                    FROM population p JOIN runs ON runs.population_sha256 = p.extract_sha256
-                    WHERE runs.run_id = $run_id
+            f"""WITH review AS (         -- the records in question: a run has few next to its rows
+                    SELECT source_row, owner_index FROM links WHERE run_id = $run_id AND status = 'review'
                 ),
                 prior AS (          -- the model's prior log2 odds: a candidate's weight starts here
                     SELECT coalesce(max(json_extract(model, '$.prior_log2_odds')::DOUBLE), 0) AS w
@@ -153,7 +153,7 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
                 cand AS (           -- up to three candidates per review record, with their own score
                     SELECT source_row, owner_index, candidate_rank, pop_rec_id, any_value(so_dinh_danh) AS so_dinh_danh,
                            sum(coalesce(partial_weight, 0)) AS evidence_weight
-                    FROM link_evidence
+                    FROM link_evidence SEMI JOIN review USING (source_row, owner_index)
                     WHERE run_id = $run_id AND candidate_rank <= 3
                     GROUP BY source_row, owner_index, candidate_rank, pop_rec_id
                 ),
@@ -172,6 +172,11 @@ def action_lists(spec: RegistrySpec) -> list[ActionList]:
                     FROM links x
                     LEFT JOIN cand c ON c.source_row = x.source_row AND c.owner_index = x.owner_index
                     WHERE x.run_id = $run_id AND x.status = 'review'
+                ),
+                pop AS (            -- the candidates' CSDLQG rows (not the whole extract)
+                    SELECT p.pop_rec_id, p.ho_ten, coalesce(p.ngay_sinh_clean, p.ngay_sinh) AS ngay_sinh
+                    FROM population p JOIN runs ON runs.population_sha256 = p.extract_sha256
+                    WHERE runs.run_id = $run_id AND p.pop_rec_id IN (SELECT candidate_pop FROM lines)
                 )
                 SELECT {ROW}, x.candidate_rank, x.candidate_sdd AS so_dinh_danh,
                        pop.ho_ten AS candidate_ho_ten, pop.ngay_sinh AS candidate_ngay_sinh,
@@ -260,6 +265,29 @@ def fetch(con: duckdb.DuckDBPyConnection, spec: RegistrySpec, action: ActionList
     else:
         sql = f"WITH {_rows_cte(spec)} " + sql
     return con.execute(sql, {"run_id": run_id}).pl()
+
+
+def changes_of_run(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
+    """The run's rows of the `changes` view (Biến động so với lần trước). The view compares whole
+    runs before it is filtered — the costliest query of the reports, about 1 CPU-s at 100,000
+    records — so `write_reports` evaluates it once for both reports, which read it through
+    `standing_in`."""
+    return con.execute("SELECT * FROM changes WHERE run_id = ?", [run_id]).pl()
+
+
+@contextmanager
+def standing_in(con: duckdb.DuckDBPyConnection, view: str, frame: pl.DataFrame | None) -> Iterator[None]:
+    """Inside, the queries of `con` that name `view` read `frame` instead (None: the view itself).
+    A frame registered on a connection is found before the warehouse's view of the same name
+    (DuckDB looks in the connection's temporary objects first), so the queries keep their SQL."""
+    if frame is None:
+        yield
+        return
+    con.register(view, frame.to_arrow())
+    try:
+        yield
+    finally:
+        con.unregister(view)
 
 
 def run_info(con: duckdb.DuckDBPyConnection, run_id: str) -> dict:
