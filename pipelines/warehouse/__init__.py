@@ -48,13 +48,14 @@ from pipelines.warehouse.schema import (
     schema_markdown,
     transaction,
 )
-from pipelines.warehouse.write import ParquetRows, insert_frame, insert_parquet, write_run
+from pipelines.warehouse.write import ROW_GROUP_ROWS, ParquetRows, insert_frame, insert_parquet, write_run
 
 __all__ = [
     "HOST",
     "KEY_ENV",
     "KILLED_MESSAGE",
     "LINK_STATUSES",
+    "ROW_GROUP_ROWS",
     "TABLES",
     "VIEWS",
     "Table",

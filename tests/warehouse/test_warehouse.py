@@ -200,3 +200,27 @@ def test_links_effective_uses_hash_joins_and_an_old_view_is_replaced(tmp_path):
         assert "review_decision" in cols
     finally:
         con.close()
+
+
+def test_insert_parquet_reads_the_files_in_one_statement_with_bound_constants(tmp_path):
+    """The normalized extract's parts go in by DuckDB's read_parquet, in file order, the constants
+    (run_id) bound; a column the table does not declare is refused, never dropped."""
+    parts = []
+    for i, ids in enumerate(([1, 2], [3])):
+        path = tmp_path / f"part-{i}.parquet"
+        pl.DataFrame(
+            {"extract_sha256": ["s"] * len(ids), "pop_rec_id": ids, "ho_ten": ["A'B", None][: len(ids)]}
+        ).write_parquet(path)
+        parts.append(str(path))
+    con = warehouse.connect(tmp_path / "w.duckdb")
+    try:
+        rows = warehouse.ParquetRows(files=tuple(parts), height=3, constants={"run_id": "r'1"})
+        assert warehouse.insert_parquet(con, "population", rows) == 3
+        got = con.execute("SELECT run_id, pop_rec_id, ho_ten FROM population ORDER BY pop_rec_id").fetchall()
+        assert got == [("r'1", 1, "A'B"), ("r'1", 2, None), ("r'1", 3, "A'B")]
+        bad = tmp_path / "bad.parquet"
+        pl.DataFrame({"pop_rec_id": [4], "not_a_column": ["x"]}).write_parquet(bad)
+        with pytest.raises(ValueError, match="not_a_column"):
+            warehouse.insert_parquet(con, "population", warehouse.ParquetRows(files=(str(bad),), height=1))
+    finally:
+        con.close()
