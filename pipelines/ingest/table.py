@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-from matching.normalize.dates import parse_date
+from matching.normalize.dates import date_table
 from matching.normalize.fold import compact_key
 from pipelines.errors import InputError, safe_excerpt
 from pipelines.ingest.decoding import LINE_PROBLEM, encoding_notes
@@ -275,7 +276,9 @@ def _outcomes(
     if dob_position is not None:
         dob = rest.select(cell(dob_position)).to_series()
         asked = dob.filter(~flags["blank"] & ~safe).drop_nulls().unique().to_list()
-        born = [v for v in asked if parse_date(v).year is not None and not is_place_date(v)]
+        parsed = date_table(pl.Series(asked, dtype=pl.String)).filter(pl.col("year").is_not_null())["raw"]
+        # a place-and-date line has letters ("Tân Phú, ngày 15 tháng 11 năm 2025"); ASCII without any cannot be one
+        born = [v for v in parsed.to_list() if (v.isascii() and not re.search("[A-Za-z]", v)) or not is_place_date(v)]
         safe = safe | (dob.is_in(born).fill_null(False) & ~flags["blank"])
     blank = flags["blank"]
     unsafe = (~blank & ~safe).arg_true().to_list()
