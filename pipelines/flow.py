@@ -41,7 +41,7 @@ from pipelines.findings.alerts import registered_deaths
 from pipelines.findings.coverage import coverage_frame
 from pipelines.labels import STATUS_SHORT
 from pipelines.private_files import owner_only_umask, restrict
-from pipelines.processes import die_with_parent
+from pipelines.processes import validation_worker
 from pipelines.registries import REGISTRIES, get_spec, with_spec
 from pipelines.reports import ensure_writable_dir, write_reports
 from pipelines.spec import RegistrySpec, spec_to_dict
@@ -135,7 +135,7 @@ class _Background:
                 _Background._shared = ProcessPoolExecutor(
                     max_workers=1,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=die_with_parent,
+                    initializer=validation_worker,
                     initargs=(os.getpid(),),
                 )
                 _Background._warm_up = _Background._shared.submit(suites.warm_up)

@@ -8,9 +8,13 @@ dies (prctl PR_SET_PDEATHSIG); elsewhere this does nothing and the normal shutdo
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import ctypes
+import logging
 import os
 import signal
+import sys
 
 PR_SET_PDEATHSIG = 1
 
@@ -26,3 +30,26 @@ def die_with_parent(parent_pid: int | None = None, signum: int = signal.SIGTERM)
         return
     if parent_pid is not None and os.getppid() != parent_pid:
         os.kill(os.getpid(), signum)
+
+
+def validation_worker(parent_pid: int) -> None:
+    """Initializer of the validation process (pipelines/flow.py `_Background`): it dies with its
+    parent, and its exit skips the interpreter's teardown.
+
+    Why the quick exit: when the command ends, the parent shuts the idle process down and waits for
+    it; a normal exit then tears down Great Expectations, pandas and their modules one object at a
+    time — 3.6 s of a 20,000-row run's 3.7 s finish, measured on a busy machine, before the officer
+    gets the prompt back. Nothing is lost by skipping it: the process writes no file (GX runs in an
+    ephemeral context), its results went to the parent through the executor's pipe synchronously
+    before it read the shutdown sentinel, and its logging and standard streams are flushed here
+    first. The executor ignores a worker's exit code at shutdown."""
+    die_with_parent(parent_pid)
+    atexit.register(_exit_without_teardown)
+
+
+def _exit_without_teardown() -> None:
+    logging.shutdown()  # flush and close every handler (registered by logging at import: would run after this)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(0)

@@ -99,3 +99,23 @@ def test_the_command_line_ends_the_validation_process_with_the_command(tmp_path)
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert done.stdout.split() == ["2", "None"], done.stdout + done.stderr
     assert "Traceback" not in done.stderr and "leaked" not in done.stderr, done.stderr
+
+
+STOPS_THE_POOL = textwrap.dedent(
+    """
+    from pipelines.flow import _Background, stop_validation_process
+    pool = _Background(True).pool
+    pool.submit(print, "printed by the worker").result()  # buffered: stdout is a pipe
+    stop_validation_process()
+    print("stopped", flush=True)
+    """
+)
+
+
+def test_the_validation_process_flushes_its_output_before_its_quick_exit():
+    """The worker skips the interpreter's teardown at exit (processes.validation_worker): the quick
+    exit runs after multiprocessing has flushed the worker's streams (and flushes them again), so
+    what it wrote is not lost, and the command's shutdown still waits for it to end."""
+    done = subprocess.run([sys.executable, "-c", STOPS_THE_POOL], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == ["printed by the worker", "stopped"]

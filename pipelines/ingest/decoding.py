@@ -59,17 +59,17 @@ def decode_lines(data: bytes) -> Decoded:
     if data.startswith(codecs.BOM_UTF8):
         try:
             text = data[len(codecs.BOM_UTF8) :].decode("utf-8")
-            return Decoded(unicodedata.normalize("NFC", text), "utf-8-sig")
+            return Decoded(nfc(text), "utf-8-sig")
         except UnicodeDecodeError:
             data = data[len(codecs.BOM_UTF8) :]
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return Decoded(unicodedata.normalize("NFC", data.decode("utf-16")), "utf-16")
+            return Decoded(nfc(data.decode("utf-16")), "utf-16")
         except UnicodeDecodeError:
             pass
     else:
         try:
-            return Decoded(unicodedata.normalize("NFC", data.decode("utf-8")), "utf-8")
+            return Decoded(nfc(data.decode("utf-8")), "utf-8")
         except UnicodeDecodeError:
             pass
     parts: list[str] = []
@@ -127,6 +127,17 @@ def decode_lines(data: bytes) -> Decoded:
         names[used[0]] if len(used) == 1 else ("mixed: " + ", ".join(names[k] for k in used) if used else "utf-8")
     )
     return Decoded("\n".join(parts), encoding, runs, unreadable)
+
+
+def nfc(text: str) -> str:
+    """`unicodedata.normalize("NFC", text)`, line by line: the same text (a line break never
+    composes with its neighbours), but a line already in NFC is returned by the quick check, while
+    one decomposed name in a file sent all 19 MB of a 100,000-row file through the full algorithm
+    (1.0 CPU-s; 0.2 line by line)."""
+    if text.isascii():
+        return text
+    normalize = unicodedata.normalize
+    return "\n".join([normalize("NFC", line) for line in text.split("\n")])
 
 
 def _decode_line(raw: bytes) -> tuple[str, str | None, bool]:

@@ -12,15 +12,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
 import polars as pl
 
-from matching.normalize.dates import parse_date
+from matching.normalize.dates import date_table
 from matching.normalize.fold import compact_key
 from pipelines.errors import InputError, safe_excerpt
 from pipelines.ingest.decoding import LINE_PROBLEM, encoding_notes
@@ -45,6 +46,8 @@ from pipelines.ingest.lines import (
     skipped_notes,
 )
 from pipelines.ingest.sources import (
+    Records,
+    cells_frame,
     read_sheets,
     row_number,
     sha256_file,
@@ -69,9 +72,7 @@ class _Sheet:
     every other line with the reason it is not data."""
 
     name: str | None
-    data: dict[str, list]
-    excel_rows: list[int]
-    unreadable: list[bool]
+    data: pl.DataFrame  # the mapped columns of the data rows, then excel_row and unreadable
     notes: list[str]
     skipped: list[dict]
     header_row: int
@@ -79,6 +80,14 @@ class _Sheet:
     columns_found: dict[str, str | None]
     unmapped: list[str]
     refused: InputError | None = None
+
+    @property
+    def rows(self) -> int:
+        return self.data.height
+
+    @property
+    def last_row(self) -> int | None:
+        return self.data["excel_row"][-1] if self.data.height else None
 
 
 def _read_sheet(
@@ -118,7 +127,7 @@ def _read_sheet(
             raise error
         for i, cells in enumerate(chain(grid, rows), start=offset):
             skip(row_number(cells, i), cells, "other_sheet" if any(c for c in cells) else "blank")
-        return _Sheet(sheet, {}, [], [], [], skipped, 0, 0, {}, [], refused=error)
+        return _Sheet(sheet, _NO_DATA, [], skipped, 0, 0, {}, [], refused=error)
     for i, cells in enumerate(grid[:start], start=offset):
         skip(row_number(cells, i), cells, "above_header" if any(c for c in cells) else "blank")
     unmapped = (
@@ -128,9 +137,6 @@ def _read_sheet(
     )
     twice = [c for c in unmapped if any(k in index for k in header_keys(c))]
 
-    data: dict[str, list] = {name: [] for name in found.values()}
-    excel_rows: list[int] = []
-    unreadable: list[bool] = []
     positions = sorted(found)
     kinds = {c.name: c.kind for c in columns}
     name_column = next((c.name for c in columns if c.kind in ("name", "owner")), None)
@@ -141,15 +147,6 @@ def _read_sheet(
     dob_position = next((j for j in positions if found[j] == dob_name), None)
     name_position = next((j for j in positions if found[j] == name_column), None)
     repeat_min = max(2, (len(found) + 1) // 2)
-
-    def protected(cells: Sequence[str | None]) -> bool:
-        """Holds an ID-shaped value or a parseable date of birth: a person, never a footer."""
-        if any(j < len(cells) and id_shaped(cells[j]) for j in id_positions):
-            return True
-        if dob_position is not None and dob_position < len(cells) and cells[dob_position]:
-            dob = cells[dob_position]
-            return parse_date(dob).year is not None and not is_place_date(dob)
-        return False
 
     def inner_reason(cells: Sequence[str | None]) -> str | None:
         name_value = cells[name_position] if name_position is not None and name_position < len(cells) else None
@@ -166,45 +163,44 @@ def _read_sheet(
             return "column_numbers"
         return None
 
-    def add(n: int, cells: Sequence[str | None]) -> None:
-        for j in positions:
-            data[found[j]].append(cells[j] if j < len(cells) else None)
-        excel_rows.append(n)
-        unreadable.append(bool(getattr(cells, "unreadable", False)))
-
-    pending: list[tuple[int, Sequence[str | None]]] = []  # after a signature line: decided later
-    seen = len(lead) + start + height
-    for i, cells in enumerate(chain(grid[start + height :], rows), start=offset + start + height):
-        seen += 1
-        n = row_number(cells, i)
-        if not any(c for c in cells):
-            skip(n, cells, "blank")
-            continue
-        safe = protected(cells)
-        if not safe and (pending or is_footer_line(cells)):
-            pending.append((n, cells))
-            continue
-        for pn, pcells in pending:  # a person follows: the waiting lines were inside the table
-            reason = inner_reason(pcells)
-            skip(pn, pcells, reason) if reason else add(pn, pcells)
-        pending.clear()
-        reason = None if safe else inner_reason(cells)
-        if reason:
-            skip(n, cells, reason)
-        else:
-            add(n, cells)
-    for pn, pcells in pending:
-        skip(pn, pcells, "footer")
+    # The lines under the header, as columns: each gets its outcome from column-wide checks, and
+    # per-line Python runs only on the lines with no ID-shaped value and no date of birth.
+    first_row = len(lead) + start + height
+    if isinstance(rows, Records):
+        rows.pos = first_row  # the header scan's rows are read again as columns
+        rest = rows.rest()
+    else:
+        rest = _rows_frame(chain(grid[start + height :], rows), offset + start + height)
+    seen = first_row + rest.height
+    missing = [f"c{j}" for j in positions if f"c{j}" not in rest.columns]  # cells past every line's end
+    cell_names = [c for c in rest.columns if c.startswith("c") and c[1:].isdigit()]
+    rest = rest.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in missing)
+    is_data, outcome = _outcomes(rest, id_positions, dob_position, inner_reason)
+    for n, reason, cells in zip(
+        outcome["line"].to_list(),
+        outcome["reason"].to_list(),
+        outcome.select(cell_names).rows() if cell_names else [()] * outcome.height,
+        strict=True,
+    ):
+        skipped.append({"sheet": sheet, "excel_row": n, "reason": reason, "text_masked": mask_text(cells, keep)})
+    data = rest.filter(is_data).select(
+        *[
+            (pl.col(f"c{j}") if f"c{j}" in rest.columns else pl.lit(None, dtype=pl.String)).alias(found[j])
+            for j in positions
+        ],
+        pl.col("line").alias("excel_row"),
+        pl.col("unreadable"),
+    )
     skipped.sort(key=lambda d: d["excel_row"])
-    if seen != height + len(excel_rows) + len(skipped):
+    if seen != height + data.height + len(skipped):
         raise AssertionError(
-            f"row accounting broken in {where}: {seen} lines, {len(excel_rows)} data, {len(skipped)} skipped"
+            f"row accounting broken in {where}: {seen} lines, {data.height} data, {len(skipped)} skipped"
         )
-    if not excel_rows:
+    if not data.height:
         error = InputError("có dòng tiêu đề nhưng không có dòng dữ liệu nào", file=where)
         if not tolerant:
             raise error
-        return _Sheet(sheet, {}, [], [], [], skipped, start + offset + 1, height, {}, [], refused=error)
+        return _Sheet(sheet, data, [], skipped, start + offset + 1, height, {}, [], refused=error)
     notes = [
         f"Tệp {where}: cột '{safe_excerpt(header)}' trùng nghĩa với một cột đã dùng ở bên trái nên không được đọc."
         for header in twice
@@ -213,8 +209,6 @@ def _read_sheet(
     return _Sheet(
         name=sheet,
         data=data,
-        excel_rows=excel_rows,
-        unreadable=unreadable,
         notes=notes,
         skipped=skipped,
         header_row=header_row,
@@ -224,6 +218,94 @@ def _read_sheet(
         },
         unmapped=unmapped,
     )
+
+
+_NO_DATA = pl.DataFrame(schema={"excel_row": pl.Int64, "unreadable": pl.Boolean})
+
+
+def _rows_frame(rows: Iterable[Sequence[str | None]], first: int) -> pl.DataFrame:
+    """`sources.cells_frame` of rows read one by one (a worksheet's), numbered from index `first`."""
+    rows = list(rows)
+    texts = [c for cells in rows for c in cells if c]
+    sep = next(ch for ch in ("\x1f", "\x1e", "\x1d", "\x1c", "\x00", "\ufdd0") if not any(ch in t for t in texts))
+    return cells_frame(
+        [sep.join(c or "" for c in cells) for cells in rows],
+        [len(cells) for cells in rows],
+        [row_number(cells, i) for i, cells in enumerate(rows, start=first)],
+        [bool(getattr(cells, "unreadable", False)) for cells in rows],
+        sep,
+        strip=False,
+    )
+
+
+def _id_shaped(cell: pl.Expr, frame: pl.DataFrame) -> pl.Expr:
+    """`lines.id_shaped` of a column: by a regex over ASCII values (Python's \\s and \\d on ASCII
+    spelled out), by the function itself on the distinct other values."""
+    ascii_ = cell.str.contains(r"^[\x00-\x7f]*$")
+    others = frame.select(cell.filter(~ascii_).unique()).to_series().to_list()
+    shaped = [v for v in others if id_shaped(v)]
+    plain = cell.str.replace_all(r"[\t\n\x0b\x0c\r\x1c-\x1f .'`-]", "").str.contains(r"^(?:[0-9]{9}|[0-9]{11,12})$")
+    return pl.when(ascii_).then(plain).otherwise(cell.is_in(shaped)).fill_null(False)
+
+
+def _outcomes(
+    rest: pl.DataFrame,
+    id_positions: Sequence[int],
+    dob_position: int | None,
+    inner_reason: Callable[[Sequence[str | None]], str | None],
+) -> tuple[pl.Series, pl.DataFrame]:
+    """(whether each line is a data row, the other lines: line, reason and cells).
+
+    The rule, line by line in order (what the streaming reader did): a blank line is skipped; a
+    line with an ID-shaped value or a parseable date of birth ("protected") is data; from a
+    signature line (`is_footer_line`) on, unprotected lines wait, and a later protected line turns
+    them back into ordinary lines; lines still waiting at the end are the signature block; an
+    ordinary unprotected line is skipped when `inner_reason` names a reason, else data. So only
+    unprotected lines need Python: the signature block is the unprotected lines from the first
+    signature line after the last protected line."""
+    names = [c for c in rest.columns if c.startswith("c") and c[1:].isdigit()]
+    cell = lambda j: pl.col(f"c{j}") if f"c{j}" in rest.columns else pl.lit(None, dtype=pl.String)  # noqa: E731
+    blank = pl.all_horizontal([pl.col(c).is_null() for c in names]) if names else pl.lit(True)
+    flags = rest.select(
+        blank.alias("blank"),
+        pl.any_horizontal([_id_shaped(cell(j), rest) for j in id_positions]).alias("id")
+        if id_positions
+        else pl.lit(False).alias("id"),
+    )
+    safe = flags["id"]
+    if dob_position is not None:
+        dob = rest.select(cell(dob_position)).to_series()
+        asked = dob.filter(~flags["blank"] & ~safe).drop_nulls().unique().to_list()
+        parsed = date_table(pl.Series(asked, dtype=pl.String)).filter(pl.col("year").is_not_null())["raw"]
+        # a place-and-date line has letters ("Tân Phú, ngày 15 tháng 11 năm 2025"); ASCII without any cannot be one
+        born = [v for v in parsed.to_list() if (v.isascii() and not re.search("[A-Za-z]", v)) or not is_place_date(v)]
+        safe = safe | (dob.is_in(born).fill_null(False) & ~flags["blank"])
+    blank = flags["blank"]
+    unsafe = (~blank & ~safe).arg_true().to_list()
+    protected = (~blank & safe).arg_true()
+    last_safe = protected[-1] if protected.len() else -1
+    cells = dict(zip(unsafe, rest.select(names)[unsafe].rows(), strict=True)) if names else {}
+
+    def cells_of(i: int) -> tuple:
+        return cells.get(i, ())
+
+    reasons: dict[int, str] = {}
+    footer_from = next((i for i in unsafe if i > last_safe and is_footer_line(cells_of(i))), None)
+    for i in unsafe:
+        if footer_from is not None and i >= footer_from:
+            reasons[i] = "footer"
+        elif (reason := inner_reason(cells_of(i))) is not None:
+            reasons[i] = reason
+    for i in blank.arg_true().to_list():
+        reasons[i] = "blank"
+    skipped_at = sorted(reasons)
+    is_data = pl.Series("data", [True] * rest.height, dtype=pl.Boolean)
+    if skipped_at:
+        is_data = is_data.scatter(skipped_at, False)
+    outcome = rest.select("line", *names)[skipped_at].with_columns(
+        pl.Series("reason", [reasons[i] for i in skipped_at], dtype=pl.String)
+    )
+    return is_data, outcome
 
 
 def read_table(
@@ -274,27 +356,32 @@ def read_table(
     notes = [f"Tệp {path.name}: bỏ qua trang '{p.name}' (không có dòng tiêu đề với các cột cần có)." for p in refused]
     if several:
         notes.append(
-            f"Tệp {path.name}: đọc {len(read)} trang: "
-            + ", ".join(f"'{r.name}' ({len(r.excel_rows)} dòng)" for r in read)
-            + "."
+            f"Tệp {path.name}: đọc {len(read)} trang: " + ", ".join(f"'{r.name}' ({r.rows} dòng)" for r in read) + "."
         )
-    n = sum(len(r.excel_rows) for r in read)
-    frame = pl.DataFrame(
-        {
-            c.name: pl.Series(
-                c.name, [v for r in read for v in r.data.get(c.name, [None] * len(r.excel_rows))], dtype=pl.Utf8
+    n = sum(r.rows for r in read)
+    frame = pl.concat(
+        [
+            r.data.select(
+                *[
+                    (pl.col(c.name) if c.name in r.data.columns else pl.lit(None)).cast(pl.Utf8).alias(c.name)
+                    for c in columns
+                ],
+                pl.lit(label(r), dtype=pl.Utf8).alias("source_file"),
+                pl.col("excel_row").cast(pl.Int64),
+                pl.col("unreadable"),
             )
-            for c in columns
-        }
-    ).with_columns(
-        pl.Series("source_file", [label(r) for r in read for _ in r.excel_rows], dtype=pl.Utf8),
-        pl.Series("source_row", range(1, n + 1), dtype=pl.Int64),
-        pl.Series("excel_row", [x for r in read for x in r.excel_rows], dtype=pl.Int64),
+            for r in read
+        ],
+        how="vertical",
     )
-    if any(u for r in read for u in r.unreadable):
+    frame = frame.with_columns(pl.int_range(1, n + 1, dtype=pl.Int64).alias("source_row")).select(
+        *[c.name for c in columns], "source_file", "source_row", "excel_row", "unreadable"
+    )
+    if frame["unreadable"].any():
         frame = frame.with_columns(
-            pl.Series("line_problem", [LINE_PROBLEM if u else None for r in read for u in r.unreadable], dtype=pl.Utf8)
+            pl.when(pl.col("unreadable")).then(pl.lit(LINE_PROBLEM)).otherwise(None).cast(pl.Utf8).alias("line_problem")
         )
+    frame = frame.drop("unreadable")
     skipped = pl.DataFrame(
         {
             "source_file": [
@@ -335,11 +422,11 @@ def read_table(
     if decoded is not None and decoded.unreadable:
         info["unreadable_lines"] = len(decoded.unreadable)
     if fmt in ("xlsx", "xls") and (several or skipped_sheets):
-        info["sheets"] = [{"sheet": r.name, "rows": len(r.excel_rows), "header_row": r.header_row} for r in read]
+        info["sheets"] = [{"sheet": r.name, "rows": r.rows, "header_row": r.header_row} for r in read]
         info["sheets_skipped"] = skipped_sheets
     for r in read:
         where = path.name if r.name is None else f"{path.name}, trang '{r.name}'"
-        notes += r.notes + skipped_notes(where, r.skipped, r.header_row, r.excel_rows[-1] if r.excel_rows else None)
+        notes += r.notes + skipped_notes(where, r.skipped, r.header_row, r.last_row)
     if decoded is not None:
         notes += encoding_notes(path.name, decoded)
     return IngestResult(frame=frame, info=info, notes=notes, skipped=skipped)

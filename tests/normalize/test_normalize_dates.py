@@ -95,3 +95,35 @@ def test_clean_date_is_idempotent(written):
     first = parse_date(written)
     again = parse_date(first.clean)
     assert (again.clean, again.precision) == (first.clean, first.precision)
+
+
+def test_column_parse_is_parse_date_on_every_shape():
+    """The vectorized shapes (dates._fast_table) give exactly parse_date's result: every day and
+    month from 0 to 99 that matters (zero, 12/13 swaps, month ends, leap days), separators, years
+    around 1900, the 1960 placeholder limit and today, in both kinds."""
+    from matching.normalize.dates import _python_table, date_table
+
+    parts = ["0", "00", "1", "01", "02", "2", "12", "13", "28", "29", "30", "31", "32", "99"]
+    years = ["0000", "1600", "1899", "1900", "1959", "1960", "2000", "2023", "2024", "2100", "9999"]
+    today = dt.date.today()
+    values = {
+        f"{d}{sep}{m}{sep}{y}" if dmy else f"{y}{sep}{m}{sep}{d}"
+        for d in parts
+        for m in parts
+        for y in years
+        for sep in "/-."
+        for dmy in (True, False)
+    } | set(years)
+    for delta in (-1, 0, 1):
+        day = today + dt.timedelta(days=delta)
+        values |= {
+            day.strftime("%d/%m/%Y"),
+            day.strftime("%Y-%m-%d"),
+            str(day.year),
+            f"{day.month}/{day.day}/{day.year}",
+        }
+    values |= {"1945.0", "5/3/45", " 05/03/1945", "ngày 5/3/1945", "05/03/1945 10:00", "0/5/1945"}
+    values = sorted(values)
+    for year_only in (False, True):
+        got = date_table(pl.Series(values), year_only=year_only).sort("raw")
+        assert got.equals(_python_table(values, year_only).sort("raw"))
