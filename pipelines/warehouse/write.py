@@ -43,10 +43,7 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
     exactly what the warehouse must never do."""
     if frame.height == 0:
         return 0
-    known = _table_columns(con, table)
-    extra = [c for c in frame.columns if c not in known]
-    if extra:
-        raise ValueError(f"{table}: columns not in the warehouse schema: {extra}")
+    _refuse_undeclared(con, table, frame.columns)
     view = f"_insert_{table}"
     arrow = frame.to_arrow()
     if frame.height > ROW_GROUP_ROWS:  # whole row groups per batch: see ROW_GROUP_ROWS
@@ -88,11 +85,8 @@ def insert_parquet(con: duckdb.DuckDBPyConnection, table: str, rows: ParquetRows
     files = "[" + ", ".join(quote_literal(f) for f in rows.files) + "]"  # our own spill files, not input
     source = f"read_parquet({files})"
     in_files = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-    known = _table_columns(con, table)
-    extra = [c for c in [*in_files, *rows.constants] if c not in known]
-    if extra:
-        raise ValueError(f"{table}: columns not in the warehouse schema: {extra}")
     names = [*in_files, *rows.constants]
+    _refuse_undeclared(con, table, names)
     values = [quote_identifier(c) for c in in_files] + ["?" for _ in rows.constants]
     cols = ", ".join(quote_identifier(c) for c in names)
     inserted = con.execute(
@@ -100,6 +94,15 @@ def insert_parquet(con: duckdb.DuckDBPyConnection, table: str, rows: ParquetRows
         list(rows.constants.values()),
     ).fetchone()[0]
     return int(inserted)
+
+
+def _refuse_undeclared(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> None:
+    """Columns the table does not declare are refused: silently dropping data is exactly what the
+    warehouse must never do."""
+    known = _table_columns(con, table)
+    extra = [c for c in columns if c not in known]
+    if extra:
+        raise ValueError(f"{table}: columns not in the warehouse schema: {extra}")
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
