@@ -40,6 +40,8 @@ STAGES = (
     "normalize",
     "validate",
     "person_schema",
+    "carried_decisions",
+    "plan",
     "match",
     "checks",
     "write_warehouse",
